@@ -1,0 +1,419 @@
+"""The `appliance` command line (Typer). Thin: each command calls one stage entry point.
+
+Start-up stays fast: torch, transformers and presidio are imported inside the commands that use them.
+Exit codes: 0 ok, 1 the operation failed, 2 bad usage or bad input (ARCHITECTURE.md §4).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from appliance.errors import ApplianceError
+
+app = typer.Typer(
+    help="Compliance Appliance: scrub, fine-tune, validate, export and audit an LLM, offline.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # rich tracebacks would print local variables, which can hold PII
+    add_completion=False,
+)
+data_app = typer.Typer(help="Prepare datasets.", no_args_is_help=True)
+models_app = typer.Typer(help="Import and list base models.", no_args_is_help=True)
+export_app = typer.Typer(help="Export a trained run for serving.", no_args_is_help=True)
+audit_app = typer.Typer(help="Inspect and verify the audit log.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(models_app, name="models")
+app.add_typer(export_app, name="export")
+app.add_typer(audit_app, name="audit")
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", help="workspace folder (default: $APPLIANCE_HOME, else ./workspace)"),
+]
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console()
+
+
+def _workspace(path: Path | None) -> Any:
+    from appliance.workspace import Workspace
+
+    return Workspace.open(path)
+
+
+@contextmanager
+def _progress():  # noqa: ANN202
+    from appliance.events import RichSink
+
+    with RichSink() as sink:
+        yield sink
+
+
+def _boot() -> None:
+    from appliance.offline import enforce_offline
+
+    enforce_offline()
+    _quiet_libraries()
+
+
+def _quiet_libraries() -> None:
+    """Our progress bars replace the libraries' own; their warnings go to the log level ERROR."""
+    import logging
+    import warnings
+
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.onnx.*")
+    warnings.filterwarnings("ignore", message=r".*Converting a tensor with requires_grad=True.*")
+    for name in ("torch.onnx", "onnxscript", "presidio-analyzer", "presidio-anonymizer", "transformers"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+@app.command()
+def demo(workspace: WorkspaceOpt = None) -> None:
+    """Run the whole pipeline on the embedded model and the synthetic sample data."""
+    from appliance.pipeline import demo_config_path, run_config_file
+
+    _boot()
+    ws = _workspace(workspace)
+    with _progress() as sink:
+        res = run_config_file(ws, demo_config_path(), sink)
+    _print_summary(res, ws)
+
+
+@app.command("run")
+def run_cmd(
+    config: Annotated[Path, typer.Argument(help="pipeline YAML config")], workspace: WorkspaceOpt = None
+) -> None:
+    """Run the whole pipeline from one YAML config."""
+    from appliance.pipeline import run_config_file
+
+    _boot()
+    ws = _workspace(workspace)
+    with _progress() as sink:
+        res = run_config_file(ws, config, sink)
+    _print_summary(res, ws)
+
+
+def _print_summary(res: Any, ws: Any) -> None:
+    from rich.table import Table
+
+    ev = res.evaluation["metrics"]
+    t = Table(title="Pipeline summary", show_header=False)
+    t.add_column("what", style="bold")
+    t.add_column("value")
+    s = res.scrub
+    t.add_row(
+        "records scrubbed",
+        f"{s['records_out']} records, {s['fields_scrubbed']} fields ({res.dataset_scrubbed})",
+    )
+    t.add_row(
+        "entities found",
+        f"{s['entities_found']}: " + ", ".join(f"{k} {v}" for k, v in s["entities_by_type"].items()),
+    )
+    t.add_row("base model", res.model)
+    t.add_row(
+        "train loss",
+        f"{res.train['train_loss_before']:.4f} → {res.train['train_loss_after']:.4f} "
+        f"({res.train['steps']} steps, {res.train['method']} on {res.train['device']}, {res.run})",
+    )
+    t.add_row(
+        "eval perplexity",
+        f"{ev['base']['perplexity']:.3f} → {ev['tuned']['perplexity']:.3f} "
+        f"({res.evaluation['examples']} {res.evaluation['split']} records)",
+    )
+    t.add_row(
+        "ONNX parity",
+        f"max |Δlogits| {res.parity['max_abs_logit_diff']:.2e} "
+        f"(tolerance {res.parity['tolerance']:.0e}, argmax agreement {res.parity['argmax_agreement']:.3f}, "
+        f"{res.parity['provider']})",
+    )
+    t.add_row("export", str(res.export_path))
+    t.add_row("audit", f"{res.audit_records_written} records written; {res.audit_verified}")
+    t.add_row(
+        "seconds",
+        ", ".join(f"{k} {v}" for k, v in res.seconds.items()) + f" (total {sum(res.seconds.values()):.0f})",
+    )
+    _console().print(t)
+
+
+# ---- data
+@data_app.command("prepare")
+def data_prepare(
+    config: Annotated[Path, typer.Option("--config", "-c", help="pipeline YAML config (its data: section)")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Ingest and split the dataset named in the config's data: section."""
+    from appliance.config import load_pipeline_config
+    from appliance.data import prepare_dataset
+
+    _boot()
+    cfg, base_dir = load_pipeline_config(config)
+    ws = _workspace(workspace)
+    with _progress() as sink:
+        art = prepare_dataset(ws, cfg.data, base_dir, sink)
+    _console().print(f"dataset {art.id}: {art.manifest['summary']['splits']}")
+
+
+@data_app.command("show")
+def data_show(dataset_id: str, workspace: WorkspaceOpt = None) -> None:
+    """Show a dataset's manifest summary (counts only, never record contents)."""
+    import json
+
+    art = _workspace(workspace).get("dataset", dataset_id)
+    m = art.manifest
+    _console().print_json(
+        json.dumps(
+            {
+                "id": m["id"],
+                "created": m["created"],
+                "inputs": m["inputs"],
+                "config": m["config"],
+                "summary": m["summary"],
+            }
+        )
+    )
+
+
+# ---- scrub
+@app.command()
+def scrub(
+    input: Annotated[Path, typer.Argument(help="JSONL input, one object per line")],
+    policy: Annotated[
+        str, typer.Option("--policy", "-p", help="policy name (policies/NAME.yaml) or YAML path")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSONL output")],
+    report: Annotated[
+        Path | None, typer.Option("--report", help="write the scrub report (JSON) here")
+    ] = None,
+    field: Annotated[
+        list[str] | None, typer.Option("--field", "-f", help="field to scrub (repeatable)")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Scrub PII from chosen fields of a JSONL file under a policy."""
+    from appliance.scrub import scrub_file
+
+    _boot()
+    ws = _workspace(workspace)
+    with _progress() as sink:
+        result = scrub_file(input, out, policy, field, report, sink, ws)
+    _console().print(
+        f"scrubbed {result['records_out']} records ({result['entities_found']} entities: "
+        + ", ".join(f"{k} {v}" for k, v in result["entities_by_type"].items())
+        + f") → {out}"
+    )
+
+
+# ---- models
+@models_app.command("import")
+def models_import(
+    path: Annotated[Path, typer.Argument(help="HF model folder (safetensors) or a .gguf file")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Import a base model from local media into the workspace."""
+    from appliance.models import import_model
+
+    _boot()
+    ws = _workspace(workspace)
+    with _progress() as sink:
+        art = import_model(ws, path, sink)
+    _console().print(f"model {art.id} imported ({art.manifest['summary'].get('source_format')})")
+
+
+@models_app.command("list")
+def models_list(workspace: WorkspaceOpt = None) -> None:
+    """List the workspace's models."""
+    from rich.table import Table
+
+    t = Table("id", "source", "format", "parameters", "created")
+    for a in _workspace(workspace).list("model"):
+        s = a.manifest["summary"]
+        t.add_row(
+            a.id,
+            str(s.get("source", "")),
+            str(s.get("source_format", "")),
+            f"{s['parameters']:,}" if s.get("parameters") else "",
+            a.manifest["created"],
+        )
+    _console().print(t)
+
+
+@models_app.command("show")
+def models_show(model_id: str, workspace: WorkspaceOpt = None) -> None:
+    """Show one model's manifest."""
+    import json
+
+    _console().print_json(json.dumps(_workspace(workspace).get("model", model_id).manifest))
+
+
+# ---- train / evaluate / export / infer
+@app.command("train")
+def train_cmd(
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="pipeline YAML config (its train: and model: sections)")
+    ],
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="scrubbed dataset id (default: the newest)")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Fine-tune the configured base model on a scrubbed dataset."""
+    from appliance.config import load_pipeline_config
+    from appliance.errors import BadInput
+    from appliance.models import resolve_model
+    from appliance.train import train
+
+    _boot()
+    cfg, _ = load_pipeline_config(config)
+    ws = _workspace(workspace)
+    if dataset is None:
+        scrubbed = [a for a in ws.list("dataset") if a.manifest["summary"].get("stage") == "scrubbed"]
+        if not scrubbed:
+            raise BadInput(
+                "no scrubbed dataset in the workspace: run `appliance run CONFIG` or scrub one first"
+            )
+        ds = scrubbed[-1]
+    else:
+        ds = ws.get("dataset", dataset)
+        if ds.manifest["summary"].get("stage") != "scrubbed":
+            raise BadInput(f"dataset {dataset} is not scrubbed; training only reads scrubbed datasets")
+    with _progress() as sink:
+        run = train(ws, ds, resolve_model(ws, cfg.model.base, sink), cfg.train, sink)
+    s = run.manifest["summary"]
+    _console().print(f"run {run.id}: train loss {s['train_loss_before']:.4f} → {s['train_loss_after']:.4f}")
+
+
+@app.command("evaluate")
+def evaluate_cmd(run_id: str, workspace: WorkspaceOpt = None) -> None:
+    """Loss and perplexity of a run on its validation split, base vs tuned."""
+    from appliance.evaluate import evaluate
+
+    _boot()
+    ws = _workspace(workspace)
+    with _progress() as sink:
+        rep = evaluate(ws, ws.get("run", run_id), sink=sink)
+    m = rep["metrics"]
+    _console().print(
+        f"perplexity {m['base']['perplexity']:.3f} → {m['tuned']['perplexity']:.3f} "
+        f"(loss {m['base']['loss']:.4f} → {m['tuned']['loss']:.4f}, {rep['examples']} records)"
+    )
+
+
+@export_app.command("onnx")
+def export_onnx_cmd(
+    run_id: str,
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder to write the export bundle to")],
+    precision: Annotated[str, typer.Option(help="fp32 (fp16/int4 come with the export issue)")] = "fp32",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Merge the adapter, export to ONNX and prove parity with onnxruntime."""
+    from appliance.errors import BadInput
+    from appliance.export import export_onnx
+
+    if precision != "fp32":
+        raise BadInput(f"precision {precision!r} is not available yet; use fp32")
+    _boot()
+    ws = _workspace(workspace)
+    with _progress() as sink:
+        art = export_onnx(ws, ws.get("run", run_id), out=out, sink=sink)
+    p = art.manifest["summary"]["parity"]
+    _console().print(
+        f"export {art.id} → {out} (max |Δlogits| {p['max_abs_logit_diff']:.2e}, {p['provider']})"
+    )
+
+
+@app.command()
+def infer(
+    export_dir: Annotated[Path, typer.Argument(help="an export folder")],
+    prompt: Annotated[str, typer.Option("--prompt", help="user message")],
+    max_new_tokens: Annotated[int, typer.Option(help="tokens to generate")] = 64,
+) -> None:
+    """Generate a reply from an exported ONNX model (greedy)."""
+    from appliance.serve import OnnxGenerator
+
+    _boot()
+    gen = OnnxGenerator(export_dir)
+    text = gen.generate(prompt, max_new_tokens=max_new_tokens)
+    print(f"[{gen.provider}]", file=sys.stderr)
+    print(text)
+
+
+# ---- audit
+@audit_app.command("verify")
+def audit_verify(workspace: WorkspaceOpt = None) -> None:
+    """Check the audit log's hash chain; exit 1 naming the first bad record."""
+    from appliance.audit import AuditLog
+
+    ws = _workspace(workspace)
+    res = AuditLog(ws.audit_dir).verify()
+    _console().print(res.describe())
+    if not res.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("show")
+def audit_show(
+    workspace: WorkspaceOpt = None,
+    event: Annotated[str | None, typer.Option(help="only this event type")] = None,
+) -> None:
+    """List audit records (time, actor, event, artifacts)."""
+    from rich.table import Table
+
+    ws = _workspace(workspace)
+    t = Table("seq", "time", "actor", "event", "artifacts", "details")
+    from appliance.audit import AuditLog
+
+    for r in AuditLog(ws.audit_dir).records():
+        if event and r["event"] != event:
+            continue
+        arts = ", ".join(f"{k}:{v[:12]}" for k, v in r["artifacts"].items())
+        details = ", ".join(f"{k}={v}" for k, v in r["details"].items() if not isinstance(v, dict))
+        t.add_row(str(r["seq"]), r["time"], r["actor"], r["event"], arts, details)
+    _console().print(t)
+
+
+@app.command()
+def doctor(workspace: WorkspaceOpt = None) -> None:
+    """Environment report: Python, torch/CUDA, bitsandbytes, onnxruntime providers, spaCy pipeline, offline state."""
+    from appliance.doctor import run_checks
+
+    _boot()
+    checks = run_checks(_workspace(workspace))
+    from rich.table import Table
+
+    t = Table("check", "status", "detail")
+    for c in checks:
+        t.add_row(c.name, "[green]ok[/]" if c.ok else "[red]FIX[/]", c.detail)
+    _console().print(t)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except ApplianceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: keep raw values (possibly PII) out of the console unless debugging
+        if os.environ.get("APPLIANCE_DEBUG"):
+            raise
+        print(
+            f"internal error ({type(exc).__name__}); rerun with APPLIANCE_DEBUG=1 for details",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+import json
+import os
+
+import pytest
+
+from appliance.errors import WorkspaceLocked
+from appliance.workspace import Workspace, sha256_file, verify_manifest, write_atomic
+
+
+def test_layout_is_created(ws):
+    for sub in ("datasets", "models", "runs", "exports", "audit", "keys"):
+        assert (ws.root / sub).is_dir()
+    assert (ws.root / "keys").stat().st_mode & 0o777 == 0o700
+
+
+def test_manifest_records_sha256_of_every_file_and_inputs(ws, tmp_path):
+    with ws.new_artifact("dataset", config={"k": 1}) as b:
+        (b.path / "a.jsonl").write_text("one\n")
+        (b.path / "sub").mkdir()
+        (b.path / "sub" / "b.bin").write_bytes(b"\x00\x01")
+    art = ws.get("dataset", b.id)
+    files = art.manifest["files"]
+    assert set(files) == {"a.jsonl", "sub/b.bin"}
+    assert files["a.jsonl"]["sha256"] == sha256_file(art.path / "a.jsonl")
+    assert verify_manifest(art.path) == []
+
+    with ws.new_artifact("run", inputs=[art.ref()]) as b2:
+        (b2.path / "x").write_text("x")
+    run = ws.get("run", b2.id)
+    assert run.manifest["inputs"] == [
+        {"kind": "dataset", "id": art.id, "sha256": sha256_file(art.path / "manifest.json")}
+    ]
+
+    (art.path / "a.jsonl").write_text("tampered\n")
+    assert verify_manifest(art.path) == ["a.jsonl: sha256 differs from the manifest"]
+
+
+def test_failed_stage_leaves_nothing(ws):
+    with pytest.raises(RuntimeError):
+        with ws.new_artifact("dataset") as b:
+            (b.path / "half.jsonl").write_text("partial")
+            raise RuntimeError("stage failed")
+    assert ws.list("dataset") == []
+    assert list((ws.root / ".staging").iterdir()) == []
+
+
+def test_atomic_write_crash_leaves_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "state.json"
+    write_atomic(target, json.dumps({"version": 1}))
+
+    def crash(fd):
+        raise OSError("simulated power loss during fsync")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError):
+        write_atomic(target, json.dumps({"version": 2}) + "x" * 100_000)
+    monkeypatch.undo()
+    assert json.loads(target.read_text()) == {"version": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temp file left behind
+
+
+def test_atomic_write_crash_in_rename_leaves_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "state.json"
+    write_atomic(target, "old")
+
+    def crash(src, dst):
+        raise OSError("simulated crash before rename")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        write_atomic(target, "new")
+    monkeypatch.undo()
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_lock_excludes_a_second_process(ws):
+    other = Workspace.open(ws.root)  # a separate open file description, as another process would have
+    with ws.lock():
+        with pytest.raises(WorkspaceLocked, match="in use by another appliance process"):
+            with other.lock(timeout_s=0.2):
+                pass
+    with other.lock():  # released
+        pass
+
+
+def test_lock_excludes_a_real_subprocess(ws):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from appliance.workspace import Workspace\n"
+        "from appliance.errors import WorkspaceLocked\n"
+        f"w = Workspace.open({str(ws.root)!r})\n"
+        "try:\n    w.lock(timeout_s=0.2).__enter__()\nexcept WorkspaceLocked:\n    sys.exit(3)\n"
+    )
+    with ws.lock():
+        rc = subprocess.run([sys.executable, "-c", code]).returncode
+    assert rc == 3
