@@ -383,8 +383,17 @@ def audit_show(
 
 
 @app.command()
+def tui(workspace: WorkspaceOpt = None) -> None:
+    """The operator's terminal UI."""
+    from tui.app import ApplianceApp
+
+    _boot()
+    ApplianceApp(workspace).run()
+
+
+@app.command()
 def doctor(workspace: WorkspaceOpt = None) -> None:
-    """Environment report: Python, torch/CUDA, bitsandbytes, onnxruntime providers, spaCy pipeline, offline state."""
+    """Environment report: packages, GPU/CUDA, onnxruntime providers, spaCy pipeline, offline state."""
     from appliance.doctor import run_checks
 
     _boot()

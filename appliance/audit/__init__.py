@@ -151,7 +151,7 @@ class AuditLog:
 def audit_artifact(
     ws: Any, event: str, art: Any, details: dict[str, Any], extra: dict[str, str] | None = None
 ) -> None:
-    """Record a stage's new artifact; if the record cannot be written, take the artifact back (fail-closed)."""
+    """Record a stage's new artifact; if the record fails, take the artifact back (fail-closed)."""
     try:
         AuditLog(ws.audit_dir).record(
             event, artifacts={art.id: art.manifest_sha256, **(extra or {})}, details=details

@@ -69,7 +69,7 @@ def export_logits_graph(model: Any, out_path: Path, example: tuple[Any, Any]) ->
             input_names=["input_ids", "attention_mask"],
             output_names=["logits"],
             dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
-            # onnxruntime optimizes the graph when it loads it; skipping the exporter's pass halves export time.
+            # onnxruntime optimizes the graph when it loads it; skipping this pass halves export time.
             optimize=False,
             verbose=False,
         )
@@ -154,7 +154,8 @@ def export_onnx(
             prog.advance(max_abs_diff=parity["max_abs_logit_diff"])
             if not parity["passed"]:
                 raise ApplianceError(
-                    f"ONNX parity failed: max |Δlogits| {parity['max_abs_logit_diff']:.3g} > {cfg.parity_tolerance}; "
+                    f"ONNX parity failed: max |Δlogits| {parity['max_abs_logit_diff']:.3g} > "
+                    f"{cfg.parity_tolerance}; "
                     "the export was not kept"
                 )
             for name in TOKENIZER_FILES:

@@ -93,7 +93,7 @@ class LoadedPolicy(BaseModel):
 
 
 def policy_dirs() -> list[Path]:
-    """Where `--policy NAME` looks: APPLIANCE_POLICY_DIR, ./policies, then the policies/ shipped with the code."""
+    """Where `--policy NAME` looks: APPLIANCE_POLICY_DIR, ./policies, then the repository's policies/."""
     dirs = []
     if env := os.environ.get("APPLIANCE_POLICY_DIR"):
         dirs.append(Path(env))

@@ -1,0 +1,170 @@
+"""The CLI contract: exit codes, one-line errors, nothing half-written in the workspace."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import write_jsonl
+
+
+def cli(*args, cwd=None):
+    env = {**os.environ, "APPLIANCE_OPERATOR": "pytest"}
+    return subprocess.run(
+        [sys.executable, "-m", "appliance", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def assert_one_line_error(proc, *fragments):
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    for frag in fragments:
+        assert frag in errors[0], errors[0]
+
+
+def assert_workspace_untouched(ws: Path):
+    for sub in ("datasets", "models", "runs", "exports", ".staging"):
+        assert not list((ws / sub).iterdir()) if (ws / sub).exists() else True, sub
+
+
+def test_help_lists_the_contract_commands():
+    proc = cli("--help")
+    assert proc.returncode == 0
+    for cmd in (
+        "demo",
+        "run",
+        "doctor",
+        "data",
+        "scrub",
+        "models",
+        "train",
+        "evaluate",
+        "export",
+        "infer",
+        "audit",
+    ):
+        assert cmd in proc.stdout
+
+
+def test_help_does_not_import_heavy_libraries():
+    heavy = "('torch', 'transformers', 'presidio_analyzer')"
+    code = f"import sys; import appliance.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_scrub_missing_file(tmp_path):
+    proc = cli(
+        "scrub",
+        tmp_path / "nope.jsonl",
+        "--policy",
+        "hipaa",
+        "--out",
+        tmp_path / "o.jsonl",
+        "--workspace",
+        tmp_path / "ws",
+    )
+    assert_one_line_error(proc, "input file not found", "nope.jsonl")
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_scrub_unknown_policy(tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", [{"id": 1, "text": "hello"}])
+    proc = cli(
+        "scrub", src, "--policy", "hippa", "--out", tmp_path / "o.jsonl", "--workspace", tmp_path / "ws"
+    )
+    assert_one_line_error(proc, "unknown policy 'hippa'", "hipaa")
+
+
+def test_scrub_malformed_jsonl_names_line(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 1, "text": "fine"}\n\n{"id": 2, "text": "oops"\n')
+    out = tmp_path / "o.jsonl"
+    proc = cli("scrub", src, "--policy", "hipaa", "--out", out, "--workspace", tmp_path / "ws")
+    assert_one_line_error(proc, "in.jsonl:3", "malformed JSON")
+    assert not out.exists() and not list(tmp_path.glob(".o.jsonl*"))
+
+
+def test_scrub_writes_output_and_report(tmp_path):
+    src = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {"id": "a", "text": "Call Dr. John Smith at 555-013-4567 about MRN 48213907.", "n": 1},
+            {"id": "b", "note": "no text field here"},
+        ],
+    )
+    proc = cli(
+        "scrub",
+        src,
+        "--policy",
+        "hipaa",
+        "--out",
+        tmp_path / "o.jsonl",
+        "--report",
+        tmp_path / "r.json",
+        "--workspace",
+        tmp_path / "ws",
+    )
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["a", "b"] and rows[1] == {"id": "b", "note": "no text field here"}
+    assert "555-013-4567" not in rows[0]["text"] and "48213907" not in rows[0]["text"] and rows[0]["n"] == 1
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["records_out"] == 2 and report["fields_missing"] == 1
+
+
+def test_prepare_malformed_jsonl_leaves_workspace_clean(tmp_path):
+    src = tmp_path / "data.jsonl"
+    src.write_text('{"id": "1", "prompt": "p", "response": "r"}\n{"id": "2", "prompt": "p", "response": 5}\n')
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text("data:\n  source: data.jsonl\n")
+    ws = tmp_path / "ws"
+    proc = cli("data", "prepare", "--config", cfg, "--workspace", ws)
+    assert_one_line_error(proc, "data.jsonl:2", "'response' must be text")
+    assert_workspace_untouched(ws)
+
+
+def test_config_error_names_file_and_line(tmp_path):
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text("data:\n  source: x.jsonl\ntrain:\n  method: qlora\n  hparams:\n    lr: -1\n")
+    proc = cli("data", "prepare", "--config", cfg, "--workspace", tmp_path / "ws")
+    assert_one_line_error(proc, "cfg.yaml:6", "train.hparams.lr")
+
+
+def test_models_import_garbage_gguf(tmp_path):
+    bad = tmp_path / "model.gguf"
+    bad.write_bytes(b"PK\x03\x04 definitely not gguf")
+    ws = tmp_path / "ws"
+    proc = cli("models", "import", bad, "--workspace", ws)
+    assert_one_line_error(proc, "not a GGUF file")
+    assert_workspace_untouched(ws)
+
+
+def test_models_import_truncated_gguf(tmp_path):
+    from appliance.models import embedded_gguf_path
+
+    bad = tmp_path / "truncated.gguf"
+    with open(embedded_gguf_path(), "rb") as f:
+        bad.write_bytes(f.read(1 << 20))
+    ws = tmp_path / "ws"
+    proc = cli("models", "import", bad, "--workspace", ws)
+    assert_one_line_error(proc, "truncated.gguf", "cannot read this GGUF model")
+    assert_workspace_untouched(ws)
+
+
+def test_models_import_missing_path(tmp_path):
+    proc = cli("models", "import", tmp_path / "nope", "--workspace", tmp_path / "ws")
+    assert_one_line_error(proc, "model path not found")
+
+
+def test_evaluate_unknown_run(tmp_path):
+    proc = cli("evaluate", "run-nope", "--workspace", tmp_path / "ws")
+    assert_one_line_error(proc, "no run with id 'run-nope'")

@@ -1,0 +1,128 @@
+"""The demo pipeline end-to-end on the embedded SmolLM2-135M, in-process with outbound sockets blocked.
+
+Also covers the GGUF import round-trip (the demo imports the embedded GGUF) and the CLI on the results.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from appliance.events import ListSink
+    from appliance.pipeline import demo_config_path, run_config_file
+    from appliance.workspace import Workspace
+
+    ws = Workspace.open(tmp_path_factory.mktemp("demo") / "ws")
+    sink = ListSink()
+    res = run_config_file(ws, demo_config_path(), sink)
+    return ws, res, sink
+
+
+def test_demo_trains_evaluates_exports_and_audits(demo):
+    ws, res, _ = demo
+    assert res.train["method"] == "qlora" and res.train["steps"] == 24
+    assert res.train["train_loss_after"] < res.train["train_loss_before"]
+    ev = res.evaluation["metrics"]
+    assert ev["tuned"]["perplexity"] < ev["base"]["perplexity"]
+    assert res.parity["passed"] and res.parity["max_abs_logit_diff"] < 1e-3
+    assert (res.export_path / "model.onnx").is_file()
+    from appliance.audit import AuditLog
+
+    events = [r["event"] for r in AuditLog(ws.audit_dir).records()]
+    assert events == [
+        "data.prepare",
+        "scrub.dataset",
+        "model.import",
+        "train.complete",
+        "evaluate.complete",
+        "export.onnx",
+    ]
+    assert res.audit_records_written == 6 and "intact" in res.audit_verified
+
+
+def test_demo_reports_progress_with_eta(demo):
+    _, _, sink = demo
+    train_steps = [e for e in sink.events if e.stage == "train" and e.kind == "progress"]
+    assert len(train_steps) == 24 and all(e.eta_s is not None for e in train_steps)
+    assert "loss" in train_steps[-1].metrics
+    assert {e.stage for e in sink.events if e.kind == "end"} >= {"train", "evaluate", "export", "scrub train"}
+
+
+def test_scrubbed_data_and_workspace_records_hold_no_planted_identifiers(demo):
+    from appliance.samples.generate import generate_with_pii
+
+    ws, res, _ = demo
+    _, planted = generate_with_pii(300, seed=7)
+    structured = {"US_SSN", "PHONE_NUMBER", "EMAIL_ADDRESS", "MRN", "STREET_ADDRESS"}
+    scrubbed = ws.get("dataset", res.dataset_scrubbed)
+    text = "".join((scrubbed.path / f"{s}.jsonl").read_text("utf-8") for s in ("train", "validation", "test"))
+    assert not [v for p in planted for v in p["values"] if v["type"] in structured and v["value"] in text]
+    # Nothing outside the prepared (raw) dataset may hold any planted value: audit log, manifests, reports.
+    values = {v["value"] for p in planted for v in p["values"] if len(v["value"]) > 6}
+    prepared = ws.get("dataset", res.dataset_prepared).path
+    for path in ws.root.rglob("*"):
+        if path.is_file() and prepared not in path.parents and path.suffix in (".json", ".jsonl", ".md"):
+            if path.parent == scrubbed.path and path.name.endswith(".jsonl"):
+                continue  # scrubbed data is checked for structured identifiers above (names: scrubbing issue)
+            content = path.read_text("utf-8", errors="replace")
+            assert not [v for v in values if v in content], path
+
+
+def test_gguf_import_round_trip(demo):
+    """The imported safetensors weights equal the GGUF's own dequantized tensor; hashes are recorded."""
+    import numpy as np
+    import torch
+    from gguf import GGUFReader
+    from gguf.quants import dequantize
+    from safetensors import safe_open
+
+    from appliance.models import EMBEDDED_SOURCE, embedded_gguf_path
+    from appliance.workspace import sha256_file
+
+    ws, res, _ = demo
+    model = ws.get("model", res.model)
+    gguf_path = embedded_gguf_path()
+    assert model.manifest["summary"]["source"] == EMBEDDED_SOURCE
+    assert model.manifest["summary"]["source_sha256"][gguf_path.name] == sha256_file(gguf_path)
+    assert "quantization_config" not in json.loads((model.path / "config.json").read_text())
+    reader = GGUFReader(str(gguf_path))
+    t = next(t for t in reader.tensors if t.name == "blk.0.ffn_down.weight")
+    expected = torch.from_numpy(np.asarray(dequantize(t.data, t.tensor_type), dtype=np.float32))
+    with safe_open(str(model.path / "model.safetensors"), "pt") as f:
+        got = f.get_tensor("model.layers.0.mlp.down_proj.weight").float()
+    assert torch.allclose(got, expected, atol=1e-6)
+    from appliance.models import default_model
+
+    assert default_model(ws).id == model.id  # imported once, reused
+
+
+def _cli(*args, env_extra=None, timeout=600):
+    env = {**os.environ, "APPLIANCE_OPERATOR": "pytest", **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "appliance", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def test_cli_infer_and_audit_on_demo_results(demo):
+    ws, res, _ = demo
+    out = _cli(
+        "infer",
+        str(res.export_path),
+        "--prompt",
+        "List the medications: metformin 500 mg daily.",
+        "--max-new-tokens",
+        "16",
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() and "CPUExecutionProvider" in out.stderr
+    out = _cli("audit", "verify", "--workspace", str(ws.root))
+    assert out.returncode == 0 and "intact" in out.stdout
+    out = _cli("models", "list", "--workspace", str(ws.root))
+    assert out.returncode == 0 and res.model[:12] in out.stdout

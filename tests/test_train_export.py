@@ -1,0 +1,173 @@
+"""QLoRA training, evaluation and ONNX export on a tiny random Llama (fast, CPU)."""
+
+import json
+
+import pytest
+
+from appliance.config import DataSection, EvaluateSection, OnnxExport, TrainSection
+from tests.conftest import write_jsonl
+
+
+@pytest.fixture(scope="module")
+def tiny_pipeline(tmp_path_factory, tiny_model_dir, sample_records):
+    """prepare → import tiny model → qlora train → evaluate → export, in one workspace (module-scoped)."""
+    from appliance.data import prepare_dataset
+    from appliance.evaluate import evaluate
+    from appliance.export import export_onnx
+    from appliance.models import import_model
+    from appliance.train import train
+    from appliance.workspace import Workspace
+
+    tmp = tmp_path_factory.mktemp("pipe")
+    ws = Workspace.open(tmp / "ws")
+    src = write_jsonl(tmp / "notes.jsonl", sample_records[:48])
+    section = DataSection.model_validate(
+        {
+            "source": str(src),
+            "fields": {"prompt": "instruction", "response": "response"},
+            "split": {"validation": 0.2},
+        }
+    )
+    ds = prepare_dataset(ws, section, tmp)
+    model = import_model(ws, tiny_model_dir)
+    cfg = TrainSection.model_validate(
+        {
+            "method": "qlora",
+            "lora": {"r": 8, "alpha": 16, "dropout": 0.0},
+            "hparams": {"lr": 3e-3, "max_steps": 30, "batch_size": 8, "seq_len": 256, "warmup_ratio": 0.0},
+        }
+    )
+    run = train(ws, ds, model, cfg)
+    report = evaluate(ws, run, EvaluateSection(max_records=16))
+    exp = export_onnx(ws, run, OnnxExport(parity_prompts=3, parity_tolerance=1e-4), out=tmp / "bundle")
+    return {
+        "ws": ws,
+        "ds": ds,
+        "model": model,
+        "run": run,
+        "report": report,
+        "export": exp,
+        "out": tmp / "bundle",
+    }
+
+
+def test_qlora_step_reduces_loss_and_changes_only_lora_params(tiny_model_dir, sample_records):
+    """Fixed batch, 4-bit NF4 base: the loss falls and every non-LoRA tensor stays bit-identical."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from appliance.data import encode_chat_example
+    from appliance.train import collate
+    from appliance.train.modeling import add_lora, load_base
+
+    torch.manual_seed(0)
+    cfg = TrainSection.model_validate({"method": "qlora", "lora": {"r": 8, "alpha": 16, "dropout": 0.0}})
+    tok = AutoTokenizer.from_pretrained(str(tiny_model_dir))
+    model = add_lora(load_base(tiny_model_dir, "qlora", "cpu"), cfg)
+    import bitsandbytes as bnb
+
+    assert any(isinstance(m, bnb.nn.Linear4bit) for m in model.modules()), "base must be 4-bit NF4"
+    recs = [
+        {"id": r["id"], "prompt": r["instruction"], "response": r["response"]} for r in sample_records[:4]
+    ]
+    batch = collate([encode_chat_example(tok, r, 256) for r in recs], tok.pad_token_id)
+    frozen = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad}
+    lora = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+    assert lora and all("lora_" in n for n in lora)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    model.train()
+    losses = []
+    for _ in range(20):
+        out = model(**batch)
+        out.loss.backward()
+        opt.step()
+        opt.zero_grad()
+        losses.append(out.loss.item())
+    assert losses[-1] < losses[0] * 0.9, losses
+    after = dict(model.named_parameters())
+    assert all(torch.equal(frozen[n], after[n].detach()) for n in frozen)
+    assert any(not torch.equal(lora[n], after[n].detach()) for n in lora)
+
+
+def test_train_writes_adapter_only_and_loss_falls(tiny_pipeline):
+    run = tiny_pipeline["run"]
+    s = run.manifest["summary"]
+    assert s["steps"] == 30 and s["method"] == "qlora"
+    assert s["train_loss_after"] < s["train_loss_before"]
+    files = set(run.manifest["files"])
+    assert {"adapter/adapter_model.safetensors", "adapter/adapter_config.json", "metrics.jsonl"} <= files
+    assert not [f for f in files if f.endswith("model.safetensors") and not f.startswith("adapter/")]
+    steps = [json.loads(line) for line in (run.path / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in steps] == list(range(1, 31))
+    assert run.manifest["inputs"][0]["id"] == tiny_pipeline["ds"].id
+
+
+def test_evaluate_reports_base_and_tuned(tiny_pipeline):
+    rep = tiny_pipeline["report"]
+    assert rep["split"] == "validation" and rep["examples"] > 0
+    assert rep["metrics"]["tuned"]["loss"] < rep["metrics"]["base"]["loss"]
+    assert (tiny_pipeline["run"].path / "eval" / "report.json").is_file()
+
+
+def test_onnx_parity_on_tiny_model(tiny_pipeline):
+    exp = tiny_pipeline["export"]
+    parity = json.loads((exp.path / "parity.json").read_text())
+    assert parity["passed"] and parity["max_abs_logit_diff"] < 1e-4
+    assert parity["cases"] == 4 and parity["argmax_agreement"] == 1.0  # incl. one padded batch
+    assert {"model.onnx", "tokenizer.json", "parity.json"} <= set(exp.manifest["files"])
+    assert (tiny_pipeline["out"] / "model.onnx").is_file()
+
+
+def test_onnx_generation_matches_merged_torch(tiny_pipeline):
+    import torch
+
+    from appliance.export import merge_adapter
+    from appliance.serve import OnnxGenerator
+
+    gen = OnnxGenerator(tiny_pipeline["out"])
+    assert gen.provider == "CPUExecutionProvider"
+    prompt = "Summarize: patient on metformin 500 mg."
+    onnx_text = gen.generate(prompt, max_new_tokens=12)
+    merged = merge_adapter(tiny_pipeline["model"].path, tiny_pipeline["run"].path / "adapter")
+    tok = gen.tokenizer
+    text = tok.apply_chat_template(
+        [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+    )
+    ids = tok(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        out = merged.generate(
+            ids,
+            attention_mask=torch.ones_like(ids),
+            max_new_tokens=12,
+            do_sample=False,
+            eos_token_id=tok.eos_token_id,
+            pad_token_id=tok.pad_token_id,
+        )
+    assert onnx_text == tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
+
+
+def test_every_stage_is_audited_and_chain_verifies(tiny_pipeline):
+    from appliance.audit import AuditLog
+
+    log = AuditLog(tiny_pipeline["ws"].audit_dir)
+    assert [r["event"] for r in log.records()] == [
+        "data.prepare",
+        "model.import",
+        "train.complete",
+        "evaluate.complete",
+        "export.onnx",
+    ]
+    assert log.verify().ok
+
+
+def test_audit_failure_takes_the_artifact_back(tiny_pipeline, tmp_path):
+    """Fail-closed: a stage whose audit record cannot be written does not leave its artifact behind."""
+    from appliance.errors import AuditWriteError
+    from appliance.models import import_model
+    from appliance.workspace import Workspace
+
+    ws = Workspace.open(tmp_path / "ws")
+    (ws.audit_dir / "log.jsonl").mkdir()
+    with pytest.raises(AuditWriteError):
+        import_model(ws, tiny_pipeline["model"].path)
+    assert ws.list("model") == []
