@@ -31,6 +31,8 @@ app.add_typer(models_app, name="models")
 app.add_typer(export_app, name="export")
 app.add_typer(audit_app, name="audit")
 
+DEMO_PASSPHRASE = "appliance-demo"
+
 WorkspaceOpt = Annotated[
     Path | None,
     typer.Option("--workspace", "-w", help="workspace folder (default: $APPLIANCE_HOME, else ./workspace)"),
@@ -47,6 +49,15 @@ def _workspace(path: Path | None) -> Any:
     from appliance.workspace import Workspace
 
     return Workspace.open(path)
+
+
+def _writable_workspace(path: Path | None) -> Any:
+    """Open the workspace and unlock its audit keys first, so a missing passphrase fails before any work."""
+    from appliance.audit import AuditLog
+
+    ws = _workspace(path)
+    AuditLog(ws.audit_dir, ws.keys_dir).keyring()
+    return ws
 
 
 @contextmanager
@@ -84,7 +95,16 @@ def demo(workspace: WorkspaceOpt = None) -> None:
     from appliance.pipeline import demo_config_path, run_config_file
 
     _boot()
-    ws = _workspace(workspace)
+    from appliance.audit.crypto import PASSPHRASE_ENV
+
+    if not os.environ.get(PASSPHRASE_ENV):
+        os.environ[PASSPHRASE_ENV] = DEMO_PASSPHRASE
+        print(
+            f"note: {PASSPHRASE_ENV} is not set; the demo seals this workspace's audit keys with the demo "
+            f"passphrase {DEMO_PASSPHRASE!r}. Set {PASSPHRASE_ENV} for real work.",
+            file=sys.stderr,
+        )
+    ws = _writable_workspace(workspace)
     with _progress() as sink:
         res = run_config_file(ws, demo_config_path(), sink)
     _print_summary(res, ws)
@@ -98,7 +118,7 @@ def run_cmd(
     from appliance.pipeline import run_config_file
 
     _boot()
-    ws = _workspace(workspace)
+    ws = _writable_workspace(workspace)
     with _progress() as sink:
         res = run_config_file(ws, config, sink)
     _print_summary(res, ws)
@@ -158,7 +178,7 @@ def data_prepare(
 
     _boot()
     cfg, base_dir = load_pipeline_config(config)
-    ws = _workspace(workspace)
+    ws = _writable_workspace(workspace)
     with _progress() as sink:
         art = prepare_dataset(ws, cfg.data, base_dir, sink)
     _console().print(f"dataset {art.id}: {art.manifest['summary']['splits']}")
@@ -204,7 +224,7 @@ def scrub(
     from appliance.scrub import scrub_file
 
     _boot()
-    ws = _workspace(workspace)
+    ws = _writable_workspace(workspace)
     with _progress() as sink:
         result = scrub_file(input, out, policy, field, report, sink, ws)
     _console().print(
@@ -224,7 +244,7 @@ def models_import(
     from appliance.models import import_model
 
     _boot()
-    ws = _workspace(workspace)
+    ws = _writable_workspace(workspace)
     with _progress() as sink:
         art = import_model(ws, path, sink)
     _console().print(f"model {art.id} imported ({art.manifest['summary'].get('source_format')})")
@@ -275,7 +295,7 @@ def train_cmd(
 
     _boot()
     cfg, _ = load_pipeline_config(config)
-    ws = _workspace(workspace)
+    ws = _writable_workspace(workspace)
     if dataset is None:
         scrubbed = [a for a in ws.list("dataset") if a.manifest["summary"].get("stage") == "scrubbed"]
         if not scrubbed:
@@ -299,7 +319,7 @@ def evaluate_cmd(run_id: str, workspace: WorkspaceOpt = None) -> None:
     from appliance.evaluate import evaluate
 
     _boot()
-    ws = _workspace(workspace)
+    ws = _writable_workspace(workspace)
     with _progress() as sink:
         rep = evaluate(ws, ws.get("run", run_id), sink=sink)
     m = rep["metrics"]
@@ -323,7 +343,7 @@ def export_onnx_cmd(
     if precision != "fp32":
         raise BadInput(f"precision {precision!r} is not available yet; use fp32")
     _boot()
-    ws = _workspace(workspace)
+    ws = _writable_workspace(workspace)
     with _progress() as sink:
         art = export_onnx(ws, ws.get("run", run_id), out=out, sink=sink)
     p = art.manifest["summary"]["parity"]
@@ -349,37 +369,145 @@ def infer(
 
 
 # ---- audit
-@audit_app.command("verify")
-def audit_verify(workspace: WorkspaceOpt = None) -> None:
-    """Check the audit log's hash chain; exit 1 naming the first bad record."""
+PinOpt = Annotated[
+    list[str] | None, typer.Option("--pin", help="trusted signing key id (repeatable); see `audit show-keys`")
+]
+
+
+def _audit_log(workspace: Path | None) -> Any:
     from appliance.audit import AuditLog
 
     ws = _workspace(workspace)
-    res = AuditLog(ws.audit_dir).verify()
-    _console().print(res.describe())
+    return AuditLog(ws.audit_dir, ws.keys_dir)
+
+
+@audit_app.command("verify")
+def audit_verify(workspace: WorkspaceOpt = None, pin: PinOpt = None) -> None:
+    """Check chain, Merkle tree and signed checkpoints (and, with the passphrase, every encrypted body)."""
+    log = _audit_log(workspace)
+    res = log.verify(pins=pin)
+    _console().print(res.describe(), markup=False)
     if not res.ok:
         raise typer.Exit(1)
+    if log.keys_available():
+        log.record(
+            "audit.verify", details={"ok": True, "records": res.records, "checkpoints": res.checkpoints}
+        )
 
 
 @audit_app.command("show")
 def audit_show(
     workspace: WorkspaceOpt = None,
-    event: Annotated[str | None, typer.Option(help="only this event type")] = None,
+    event: Annotated[str | None, typer.Option(help="only this event type (prefix match)")] = None,
+    since: Annotated[str | None, typer.Option("--from", help="from this UTC time (ISO 8601)")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="up to this UTC time (ISO 8601)")] = None,
+    artifact: Annotated[str | None, typer.Option(help="only records naming this artifact id")] = None,
 ) -> None:
-    """List audit records (time, actor, event, artifacts)."""
+    """Decrypt and list audit records (needs the passphrase)."""
     from rich.table import Table
 
-    ws = _workspace(workspace)
+    log = _audit_log(workspace)
     t = Table("seq", "time", "actor", "event", "artifacts", "details")
-    from appliance.audit import AuditLog
-
-    for r in AuditLog(ws.audit_dir).records():
-        if event and r["event"] != event:
+    for r in log.iter_records(decrypt=True):
+        if event and not r["event"].startswith(event):
+            continue
+        if (since and r["time"] < since) or (until and r["time"] > until):
+            continue
+        if artifact and artifact not in r["artifacts"]:
             continue
         arts = ", ".join(f"{k}:{v[:12]}" for k, v in r["artifacts"].items())
         details = ", ".join(f"{k}={v}" for k, v in r["details"].items() if not isinstance(v, dict))
         t.add_row(str(r["seq"]), r["time"], r["actor"], r["event"], arts, details)
-    _console().print(t)
+    with _console().pager(styles=True) if sys.stdout.isatty() else _nullcontext():
+        _console().print(t)
+
+
+@contextmanager
+def _nullcontext():  # noqa: ANN202
+    yield
+
+
+@audit_app.command("show-keys")
+def audit_show_keys(workspace: WorkspaceOpt = None) -> None:
+    """Print the signing key ids (fingerprints) an auditor should record and later --pin."""
+    log = _audit_log(workspace)
+    for kid in log.public_keys():
+        print(kid)
+
+
+@audit_app.command("export")
+def audit_export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="bundle file to write (.tar.gz)")],
+    auditor_key: Annotated[Path, typer.Option("--auditor-key", help="the auditor's public key file")],
+    since: Annotated[str | None, typer.Option("--from", help="report period start (UTC, ISO 8601)")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="report period end (UTC, ISO 8601)")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Write a signed audit bundle with an HTML report; record keys are wrapped for the auditor."""
+    from appliance.audit.bundle import export_bundle
+
+    ws = _workspace(workspace)
+    log = _audit_log(workspace)
+    manifest = export_bundle(log, ws, out, auditor_key, since, until)
+    _console().print(
+        f"bundle {out}: {manifest['records']} records, signed by key {manifest['signing_key_id']}, "
+        f"verification {'PASS' if manifest['verification']['ok'] else 'FAIL'}"
+    )
+
+
+@audit_app.command("verify-bundle")
+def audit_verify_bundle(
+    bundle: Path,
+    pin: PinOpt = None,
+    auditor_key: Annotated[
+        Path | None, typer.Option("--auditor-key", help="auditor private key file: also decrypt every record")
+    ] = None,
+) -> None:
+    """Verify a bundle offline, with no workspace (APPLIANCE_AUDITOR_PASSPHRASE unlocks --auditor-key)."""
+    from appliance.audit import crypto
+    from appliance.audit.bundle import verify_bundle
+
+    passphrase = (
+        crypto.read_passphrase(crypto.AUDITOR_PASSPHRASE_ENV, "Auditor passphrase: ") if auditor_key else None
+    )
+    res, manifest = verify_bundle(bundle, pin, auditor_key, passphrase)
+    _console().print(res.describe(), markup=False)
+    if not res.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("repair")
+def audit_repair(
+    workspace: WorkspaceOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+) -> None:
+    """Mend what a crash leaves (torn final record, unsigned tail); refuses to touch tampered logs."""
+    log = _audit_log(workspace)
+    msg = log.repair(lambda question: yes or typer.confirm(question))
+    _console().print(msg, markup=False)
+
+
+@audit_app.command("rotate-keys")
+def audit_rotate_keys(workspace: WorkspaceOpt = None) -> None:
+    """New signing and encryption keys; starts a new log segment (audited)."""
+    kid = _audit_log(workspace).rotate_keys()
+    _console().print(f"new signing key {kid}; new segment started")
+
+
+@audit_app.command("auditor-keygen")
+def audit_auditor_keygen(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="empty folder for auditor.pub.json and auditor.key.json")
+    ],
+) -> None:
+    """Create an auditor key pair (private key sealed with APPLIANCE_AUDITOR_PASSPHRASE or a prompt)."""
+    from appliance.audit import crypto
+
+    passphrase = crypto.read_passphrase(
+        crypto.AUDITOR_PASSPHRASE_ENV, "New auditor passphrase: ", confirm=True
+    )
+    pub, key = crypto.auditor_keygen(out, passphrase)
+    _console().print(f"auditor public key: {pub} (give to the operator); private key: {key} (keep)")
 
 
 @app.command()

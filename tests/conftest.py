@@ -11,6 +11,7 @@ from appliance.offline import enforce_offline
 
 enforce_offline(guard_sockets=False)  # pytest-socket (see pyproject addopts) blocks sockets per test
 os.environ.setdefault("APPLIANCE_OPERATOR", "pytest")
+os.environ.setdefault("APPLIANCE_PASSPHRASE", "test-passphrase")
 
 SAMPLES = Path(__file__).resolve().parents[1] / "appliance" / "samples"
 

@@ -1,62 +1,329 @@
+"""Audit log: encryption, chain, Merkle checkpoints, signatures, damage detection, crash safety, bundles."""
+
 import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import pytest
 
-from appliance.audit import AuditLog
-from appliance.errors import AuditWriteError
+from appliance.audit import AuditLog, crypto
+from appliance.audit.format import MerkleAccumulator, leaf_hash, merkle_root, parse_line, seal_line
+from appliance.errors import ApplianceError, AuditWriteError
 
 
-def _log(tmp_path, n=5):
-    log = AuditLog(tmp_path / "audit")
+def make_log(tmp_path: Path, n: int = 6, name: str = "ws") -> AuditLog:
+    log = AuditLog(tmp_path / name / "audit", tmp_path / name / "keys")
     for i in range(n):
-        log.record("test.event", artifacts={f"a{i}": "0" * 64}, details={"i": i})
+        log.record("test.event", artifacts={f"ds-{i}": "ab" * 32}, details={"i": i, "note": "counts only"})
     return log
 
 
-def test_intact_chain_verifies(tmp_path):
-    log = _log(tmp_path)
+def seg_lines(log: AuditLog) -> list[bytes]:
+    return log.segment_path(1).read_bytes().splitlines(keepends=True)
+
+
+def write_lines(log: AuditLog, lines: list[bytes]) -> None:
+    log.segment_path(1).write_bytes(b"".join(lines))
+
+
+def test_records_are_encrypted_chained_and_signed(tmp_path):
+    log = make_log(tmp_path)
+    raw = log.segment_path(1).read_text()
+    assert "counts only" not in raw  # the body is encrypted
+    recs = list(log.iter_records(decrypt=True))
+    assert [r["seq"] for r in recs] == list(range(6)) and recs[3]["details"] == {
+        "i": 3,
+        "note": "counts only",
+    }
+    assert all(recs[i]["prev"] == recs[i - 1]["hash"] for i in range(1, 6))
+    assert (log.keys_dir / crypto.KEYRING_FILE).stat().st_mode & 0o777 == 0o600
     res = log.verify()
-    assert res.ok and res.records == 5
-    recs = log.records()
-    assert [r["seq"] for r in recs] == list(range(5))
-    assert all(recs[i]["prev"] == recs[i - 1]["hash"] for i in range(1, 5))
+    assert res.ok and res.records == 6 and res.signed_size == 6, res.describe()
+    assert log.verify(use_keys=False).ok  # anyone can check integrity without the decryption key
 
 
-@pytest.mark.parametrize("damage", ["flip", "delete", "swap", "duplicate", "torn"])
-def test_damage_is_detected_at_the_right_line(tmp_path, damage):
-    log = _log(tmp_path)
-    lines = log.path.read_bytes().splitlines(keepends=True)
+def test_merkle_accumulator_matches_rfc9162_reference():
+    hashes = [f"{i:064x}" for i in range(37)]
+    acc = MerkleAccumulator()
+    assert acc.root() == merkle_root([])
+    for n, h in enumerate(hashes, start=1):
+        acc.append(leaf_hash(h))
+        assert acc.root() == merkle_root(hashes[:n])
+
+
+def _reseal(line: bytes, **changes) -> bytes:
+    header = parse_line(line.rstrip(b"\n")).header
+    header.update(changes)
+    return seal_line(header)[0] + b"\n"
+
+
+@pytest.mark.parametrize(
+    "damage, kind, where",
+    [
+        ("flip", "altered", "000001.jsonl:3"),
+        ("delete", "missing", "000001.jsonl:3"),
+        ("swap", "reordered", "000001.jsonl:2"),
+        ("duplicate", "duplicated", "000001.jsonl:4"),
+        ("truncate-line", "torn", "000001.jsonl:6"),
+        ("truncate-records", "missing", "checkpoints.jsonl"),
+        ("resealed-edit", "chain", "000001.jsonl:4"),
+    ],
+)
+def test_damage_is_named_at_the_first_bad_record(tmp_path, damage, kind, where):
+    log = make_log(tmp_path)
+    lines = seg_lines(log)
     if damage == "flip":
-        rec = json.loads(lines[2])
-        rec["details"]["i"] = 99
-        lines[2] = (json.dumps(rec, sort_keys=True, separators=(",", ":")) + "\n").encode()
-        expect = 3
+        b = bytearray(lines[2])
+        b[len(b) // 2] ^= 0x01
+        lines[2] = bytes(b)
     elif damage == "delete":
         del lines[2]
-        expect = 3
     elif damage == "swap":
         lines[1], lines[2] = lines[2], lines[1]
-        expect = 2
     elif damage == "duplicate":
         lines.insert(3, lines[2])
-        expect = 4
-    else:
-        lines[-1] = lines[-1][:-10]
-        expect = 5
-    log.path.write_bytes(b"".join(lines))
+    elif damage == "truncate-line":
+        lines[-1] = lines[-1][:-20]
+    elif damage == "truncate-records":
+        lines = lines[:4]
+    else:  # an edit whose record hash was recomputed: the next record no longer chains to it
+        lines[2] = _reseal(lines[2], actor="mallory")
+    write_lines(log, lines)
+    for use_keys in (True, False):
+        res = log.verify(use_keys=use_keys)
+        if (
+            damage == "resealed-edit" and use_keys
+        ):  # with the key, the edited header fails body authentication
+            assert not res.ok and res.kind == "forged" and res.where == "000001.jsonl:3", res.describe()
+            continue
+        assert not res.ok and res.kind == kind and res.where.startswith(where), res.describe()
+
+
+def test_record_appended_without_the_keys_is_detected(tmp_path):
+    log = make_log(tmp_path)
+    last = parse_line(seg_lines(log)[-1].rstrip(b"\n"))
+    forged = dict(
+        last.header, seq=6, prev=last.hash, event="train.complete", body=crypto.b64e(os.urandom(48))
+    )
+    write_lines(log, [*seg_lines(log), seal_line(forged)[0] + b"\n"])
+    with_keys = log.verify()
+    assert not with_keys.ok and with_keys.kind == "forged" and with_keys.first_bad_seq == 6
+    keyless = log.verify(use_keys=False)
+    assert not keyless.ok and keyless.kind == "unsigned" and keyless.first_bad_seq == 6
+
+
+def test_checkpoint_resigned_with_another_key_is_detected(tmp_path):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from appliance.audit.format import checkpoint_message
+
+    log = make_log(tmp_path)
+    real_kid = next(iter(log.public_keys()))
+    other = Ed25519PrivateKey.generate().private_bytes_raw()
+    other_pub = crypto.signing_public(other)
+    log._write_public_key(other_pub)  # the attacker can drop a public key file too
+    cps = [json.loads(line) for line in log.checkpoints_path.read_text().splitlines()]
+    cps[-1]["key_id"] = crypto.key_id(other_pub)
+    cps[-1]["sig"] = crypto.b64e(crypto.sign(other, checkpoint_message(cps[-1])))
+    log.checkpoints_path.write_text("".join(json.dumps(c) + "\n" for c in cps))
     res = log.verify()
-    assert not res.ok and res.first_bad_line == expect, res
+    assert not res.ok and res.kind == "untrusted-key"
+    res = log.verify(use_keys=False, pins=[real_kid])
+    assert not res.ok and res.kind == "untrusted-key"
 
 
-def test_torn_tail_blocks_further_appends(tmp_path):
-    log = _log(tmp_path, 2)
-    log.path.write_bytes(log.path.read_bytes()[:-5])
+def test_consistent_forgery_without_the_real_keys_is_detected(tmp_path, monkeypatch):
+    import shutil
+
+    real = make_log(tmp_path, name="real")
+    real_kid = next(iter(real.public_keys()))
+    monkeypatch.setenv("APPLIANCE_PASSPHRASE", "forger")
+    forged = make_log(tmp_path, name="forged", n=6)
+    monkeypatch.setenv("APPLIANCE_PASSPHRASE", "test-passphrase")
+    shutil.rmtree(real.dir)
+    shutil.copytree(forged.dir, real.dir)  # internally consistent, signed with the forger's key
+    fresh = AuditLog(real.dir, real.keys_dir)
+    res = fresh.verify()
+    assert not res.ok and res.kind in ("untrusted-key", "forged")
+    res = fresh.verify(use_keys=False, pins=[real_kid])
+    assert not res.ok and res.kind == "untrusted-key"
+
+
+def test_wrong_passphrase_is_refused_and_audited(tmp_path, monkeypatch):
+    log = make_log(tmp_path, 2)
+    monkeypatch.setenv("APPLIANCE_PASSPHRASE", "guess")
+    other = AuditLog(log.dir, log.keys_dir)
+    with pytest.raises(crypto.WrongPassphrase):
+        other.record("x")
+    headers = log.records()
+    assert headers[-1]["event"] == "auth.failed" and headers[-1]["body"] is None
+
+
+def test_torn_tail_blocks_appends_until_repaired(tmp_path):
+    log = make_log(tmp_path, 3)
+    log.record("in.flight", details={"x": 1}, checkpoint=False)  # a crash tears only an unsigned write
+    write_lines(log, [*seg_lines(log)[:-1], seg_lines(log)[-1][:-7]])
+    fresh = AuditLog(log.dir, log.keys_dir)
     with pytest.raises(AuditWriteError, match="incomplete record"):
-        log.record("x")
+        fresh.record("x")
+    with pytest.raises(ApplianceError, match="cancelled"):
+        fresh.repair(lambda q: False)
+    assert "torn" in fresh.repair(lambda q: True)
+    res = fresh.verify()
+    assert res.ok and fresh.records()[-1]["event"] == "audit.repair"
+    assert [r["event"] for r in fresh.records()][2:] == ["test.event", "audit.repair"]  # torn one cut
+
+
+def test_tampering_is_not_repaired(tmp_path):
+    log = make_log(tmp_path)
+    lines = seg_lines(log)
+    del lines[1]
+    write_lines(log, lines)
+    with pytest.raises(ApplianceError, match="refusing to repair"):
+        log.repair(lambda q: True)
 
 
 def test_unwritable_log_fails_closed(tmp_path):
-    log = AuditLog(tmp_path / "audit")
-    log.path.mkdir(parents=True)  # the log path is a folder: open() fails even as root
+    log = AuditLog(tmp_path / "audit", tmp_path / "keys")
+    (log.segments_dir / "000001.jsonl").mkdir(parents=True)
     with pytest.raises(AuditWriteError):
         log.record("x")
+
+
+def test_group_commit_shares_fsyncs_and_keeps_order(tmp_path, monkeypatch):
+    log = make_log(tmp_path, 1)
+    calls = {"n": 0}
+    real_fsync = os.fsync
+
+    def counting_fsync(fd):
+        calls["n"] += 1
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+
+    def writer(k):
+        for i in range(25):
+            log.record("bulk", details={"w": k, "i": i}, checkpoint=False)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    monkeypatch.undo()
+    log.checkpoint()
+    assert log.verify().records == 201
+    assert calls["n"] < 200 + 10  # record fsyncs were shared (checkpoints add a few)
+
+
+def test_key_rotation_starts_a_segment_and_keeps_trust(tmp_path):
+    log = make_log(tmp_path, 3)
+    first = next(iter(log.public_keys()))
+    new_kid = log.rotate_keys()
+    log.record("after.rotation", details={"ok": True})
+    assert log.segment_path(2).is_file() and new_kid != first
+    assert [r["event"] for r in log.records()][3] == "audit.key_rotation"
+    assert log.verify().ok
+    pinned = log.verify(use_keys=False, pins=[first])
+    assert pinned.ok and set(pinned.signing_keys) == {first, new_kid}, pinned.describe()
+    assert list(AuditLog(log.dir, log.keys_dir).iter_records())[-1]["details"] == {"ok": True}
+
+
+def test_pseudonym_is_consistent_and_keyed(tmp_path):
+    log = make_log(tmp_path, 1)
+    a = log.pseudonym("patient-123")
+    assert a == AuditLog(log.dir, log.keys_dir).pseudonym("patient-123") and "patient-123" not in a
+    assert a != make_log(tmp_path, 1, name="other").pseudonym("patient-123")
+
+
+CRASH_WRITER = """
+import sys
+from appliance.audit import AuditLog
+log = AuditLog(sys.argv[1], sys.argv[2], checkpoint_every=16)
+i = 0
+while True:
+    rec = log.record("crash.test", details={"i": i}, checkpoint=False)
+    print(rec["seq"], flush=True)
+    i += 1
+"""
+
+
+def test_sigkill_at_random_moments_loses_no_acknowledged_record(tmp_path):
+    audit, keys = tmp_path / "audit", tmp_path / "keys"
+    AuditLog(audit, keys).record("start")
+    rng = random.Random(5)
+    acknowledged: set[int] = set()
+    for _ in range(4):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CRASH_WRITER, str(audit), str(keys)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        want = rng.randint(5, 60)
+        seen = 0
+        while seen < want:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            acknowledged.add(int(line))
+            seen += 1
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        log = AuditLog(audit, keys)
+        res = log.verify()
+        if not res.ok:
+            assert res.kind in ("torn", "unsigned"), res.describe()
+            log.repair(lambda q: True)
+        assert log.verify().ok
+        present = {r["seq"] for r in log.records()}
+        assert acknowledged <= present
+
+
+def test_bundle_verifies_offline_and_detects_tampering(tmp_path, monkeypatch):
+    import tarfile
+
+    from appliance.audit.bundle import decrypt_bundle_records, export_bundle, verify_bundle
+    from appliance.workspace import Workspace
+
+    ws = Workspace.open(tmp_path / "ws")
+    log = AuditLog(ws.audit_dir, ws.keys_dir)
+    for i in range(5):
+        log.record(
+            "scrub.dataset", artifacts={f"ds-{i}": "cd" * 32}, details={"policy": "hipaa", "records_out": i}
+        )
+    kid = next(iter(log.public_keys()))
+    monkeypatch.setenv("APPLIANCE_AUDITOR_PASSPHRASE", "auditor-secret")
+    pub, key = crypto.auditor_keygen(tmp_path / "auditor", "auditor-secret")
+    bundle = tmp_path / "bundle.tar.gz"
+    manifest = export_bundle(log, ws, bundle, pub)
+    assert manifest["records"] == 5 and manifest["verification"]["ok"]
+    res, _ = verify_bundle(bundle, pins=[kid], auditor_key=key, auditor_passphrase="auditor-secret")
+    assert res.ok, res.describe()
+    recs = decrypt_bundle_records(bundle, key, "auditor-secret")
+    assert recs[4]["details"]["records_out"] == 4
+    with tarfile.open(bundle) as t:
+        report = t.extractfile("audit-bundle/report.html").read().decode()
+    assert "PASS" in report and "scrub.dataset" in report
+    assert log.records()[-1]["event"] == "audit.export"
+
+    # tamper: change one byte of a segment inside the bundle
+    extracted = tmp_path / "x"
+    with tarfile.open(bundle) as t:
+        t.extractall(extracted, filter="data")
+    seg = extracted / "audit-bundle" / "segments" / "000001.jsonl"
+    data = bytearray(seg.read_bytes())
+    data[100] ^= 1
+    seg.write_bytes(bytes(data))
+    bad = tmp_path / "bad.tar.gz"
+    with tarfile.open(bad, "w:gz") as t:
+        t.add(extracted / "audit-bundle", arcname="audit-bundle")
+    res, _ = verify_bundle(bad, pins=[kid])
+    assert not res.ok and res.kind == "bundle"
+    with pytest.raises(Exception):  # noqa: B017  (wrong auditor passphrase)
+        verify_bundle(bundle, pins=[kid], auditor_key=key, auditor_passphrase="nope")

@@ -73,6 +73,10 @@ def test_scrubbed_data_and_workspace_records_hold_no_planted_identifiers(demo):
                 continue  # scrubbed data is checked for structured identifiers above (names: scrubbing issue)
             content = path.read_text("utf-8", errors="replace")
             assert not [v for v in values if v in content], path
+    from appliance.audit import AuditLog
+
+    decrypted = json.dumps(list(AuditLog(ws.audit_dir, ws.keys_dir).iter_records(decrypt=True)))
+    assert not [v for v in values if v in decrypted]
 
 
 def test_gguf_import_round_trip(demo):

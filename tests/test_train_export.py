@@ -167,7 +167,7 @@ def test_audit_failure_takes_the_artifact_back(tiny_pipeline, tmp_path):
     from appliance.workspace import Workspace
 
     ws = Workspace.open(tmp_path / "ws")
-    (ws.audit_dir / "log.jsonl").mkdir()
+    (ws.audit_dir / "segments" / "000001.jsonl").mkdir(parents=True)
     with pytest.raises(AuditWriteError):
         import_model(ws, tiny_pipeline["model"].path)
     assert ws.list("model") == []

@@ -64,13 +64,18 @@ def evaluate(
         path = run.path / "eval" / "report.json"
         write_json_atomic(path, report)
         prog.end(f"run {run.id}", ppl_before=_ppl(base_loss), ppl_after=_ppl(tuned_loss))
-    AuditLog(ws.audit_dir).record(
-        "evaluate.complete",
-        artifacts={run.id: run.manifest_sha256, f"{run.id}/eval/report.json": sha256_file(path)},
-        details={
-            "split": split,
-            "examples": len(examples),
-            **{f"{k}_loss": v["loss"] for k, v in report["metrics"].items()},
-        },
-    )
+    try:
+        AuditLog(ws.audit_dir).record(
+            "evaluate.complete",
+            artifacts={run.id: run.manifest_sha256, f"{run.id}/eval/report.json": sha256_file(path)},
+            details={
+                "split": split,
+                "examples": len(examples),
+                **{f"{k}_loss": v["loss"] for k, v in report["metrics"].items()},
+            },
+        )
+    except Exception:
+        path.unlink(missing_ok=True)  # fail-closed: no unaudited report
+        raise
+
     return report

@@ -172,7 +172,14 @@ def export_onnx(
             "max_abs_logit_diff": parity["max_abs_logit_diff"],
             "parity_passed": parity["passed"],
         },
-        extra={run.id: run.manifest_sha256, "model.onnx": art.manifest["files"]["model.onnx"]["sha256"]},
+        extra={
+            run.id: run.manifest_sha256,
+            **{
+                f"{art.id}/{name}": meta["sha256"]
+                for name, meta in art.manifest["files"].items()
+                if ".onnx" in name
+            },
+        },
     )
     if out is not None:
         copy_bundle(art.path, out)

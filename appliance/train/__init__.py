@@ -182,7 +182,14 @@ def train(
             k: summary[k]
             for k in ("method", "device", "steps", "train_examples", "train_loss_before", "train_loss_after")
         },
-        extra={dataset.id: dataset.manifest_sha256, base.id: base.manifest_sha256},
+        extra={
+            dataset.id: dataset.manifest_sha256,
+            base.id: base.manifest_sha256,
+            **{
+                f"{run.id}/{name}": run.manifest["files"][name]["sha256"]
+                for name in ("adapter/adapter_model.safetensors", "config.json")
+            },
+        },
     )
     return run
 
