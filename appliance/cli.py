@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from appliance.data.cli import data_app
 from appliance.errors import ApplianceError
 
 app = typer.Typer(
@@ -22,11 +23,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,  # rich tracebacks would print local variables, which can hold PII
     add_completion=False,
 )
-data_app = typer.Typer(help="Prepare datasets.", no_args_is_help=True)
 models_app = typer.Typer(help="Import and list base models.", no_args_is_help=True)
 export_app = typer.Typer(help="Export a trained run for serving.", no_args_is_help=True)
 audit_app = typer.Typer(help="Inspect and verify the audit log.", no_args_is_help=True)
-app.add_typer(data_app, name="data")
+app.add_typer(data_app, name="data")  # appliance/data/cli.py
 app.add_typer(models_app, name="models")
 app.add_typer(export_app, name="export")
 app.add_typer(audit_app, name="audit")
@@ -152,11 +152,11 @@ def _print_summary(res: Any, ws: Any) -> None:
         f"({res.evaluation['examples']} {res.evaluation['split']} records)",
     )
     t.add_row(
-        "ONNX parity",
-        f"max |Δlogits| {res.parity['max_abs_logit_diff']:.2e} "
-        f"(tolerance {res.parity['tolerance']:.0e}, argmax agreement {res.parity['argmax_agreement']:.3f}, "
-        f"{res.parity['provider']})",
+        "adapter merge",
+        f"max |Δlogits| {res.parity['merge']['max_abs_logit_diff']:.3g} vs the trained 4-bit model",
     )
+    for precision, p in res.parity["parity"].items():
+        t.add_row(f"ONNX {precision}", _parity_line(p))
     t.add_row("export", str(res.export_path))
     t.add_row("audit", f"{res.audit_records_written} records written; {res.audit_verified}")
     t.add_row(
@@ -166,44 +166,18 @@ def _print_summary(res: Any, ws: Any) -> None:
     _console().print(t)
 
 
-# ---- data
-@data_app.command("prepare")
-def data_prepare(
-    config: Annotated[Path, typer.Option("--config", "-c", help="pipeline YAML config (its data: section)")],
-    workspace: WorkspaceOpt = None,
-) -> None:
-    """Ingest and split the dataset named in the config's data: section."""
-    from appliance.config import load_pipeline_config
-    from appliance.data import prepare_dataset
-
-    _boot()
-    cfg, base_dir = load_pipeline_config(config)
-    ws = _writable_workspace(workspace)
-    with _progress() as sink:
-        art = prepare_dataset(ws, cfg.data, base_dir, sink)
-    _console().print(f"dataset {art.id}: {art.manifest['summary']['splits']}")
-
-
-@data_app.command("show")
-def data_show(dataset_id: str, workspace: WorkspaceOpt = None) -> None:
-    """Show a dataset's manifest summary (counts only, never record contents)."""
-    import json
-
-    art = _workspace(workspace).get("dataset", dataset_id)
-    m = art.manifest
-    _console().print_json(
-        json.dumps(
-            {
-                "id": m["id"],
-                "created": m["created"],
-                "inputs": m["inputs"],
-                "config": m["config"],
-                "summary": m["summary"],
-            }
-        )
+def _parity_line(p: dict) -> str:
+    if p.get("skipped"):
+        return p["skipped"]
+    verdict = "PASS" if p["passed"] else "FAIL"
+    return (
+        f"{verdict}: prefill max |Δ| {p['max_abs_prefill']:.2e}, decode (KV cache) {p['max_abs_decode']:.2e}, "
+        f"greedy agreement {p['greedy_agreement']:.2f} over {p['greedy_new_tokens']} tokens, "
+        f"perplexity {p['perplexity_onnx']:.3f} ({p['ppl_delta']:+.2%}) on {p['provider']}"
     )
 
 
+# ---- data
 # ---- scrub
 @app.command()
 def scrub(
@@ -218,20 +192,64 @@ def scrub(
     field: Annotated[
         list[str] | None, typer.Option("--field", "-f", help="field to scrub (repeatable)")
     ] = None,
+    review: Annotated[
+        bool, typer.Option("--review", help="show a sample of findings with their raw values (screen only)")
+    ] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Scrub PII from chosen fields of a JSONL file under a policy."""
+    """Scrub PII from chosen fields of a JSONL (or CSV) file under a policy."""
     from appliance.scrub import scrub_file
 
     _boot()
     ws = _writable_workspace(workspace)
     with _progress() as sink:
         result = scrub_file(input, out, policy, field, report, sink, ws)
-    _console().print(
+    console = _console()
+    console.print(
         f"scrubbed {result['records_out']} records ({result['entities_found']} entities: "
         + ", ".join(f"{k} {v}" for k, v in result["entities_by_type"].items())
-        + f") → {out}"
+        + f") → {out}",
+        markup=False,
     )
+    ops = "; ".join(
+        f"{ent}: " + ", ".join(f"{op} {n}" for op, n in by.items())
+        for ent, by in result["entities_by_operator"].items()
+    )
+    console.print(f"operators: {ops or 'none'}", markup=False)
+    dropped = result["records_dropped_by_reason"]
+    console.print(
+        f"records dropped: {result['records_dropped']}"
+        + (f" ({', '.join(f'{k} {v}' for k, v in dropped.items())})" if dropped else "")
+        + f"; fields skipped (not text): {result['fields_skipped']}",
+        markup=False,
+    )
+    if review:
+        _print_review(console, getattr(result, "review_sample", []))
+
+
+def _print_review(console: Any, sample: list[dict[str, Any]]) -> None:
+    """The operator's review of findings. Raw values appear on this screen only, never in a file or log."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(
+        "record",
+        "field",
+        "entity",
+        "operator",
+        "score",
+        "value",
+        "context",
+        title="Findings (on screen only)",
+    )
+    for f in sample:
+        t.add_row(
+            *(
+                escape(str(f[k]))
+                for k in ("record", "field", "entity", "operator", "score", "value", "context")
+            )
+        )
+    console.print(t)
 
 
 # ---- models
@@ -333,23 +351,48 @@ def evaluate_cmd(run_id: str, workspace: WorkspaceOpt = None) -> None:
 def export_onnx_cmd(
     run_id: str,
     out: Annotated[Path, typer.Option("--out", "-o", help="folder to write the export bundle to")],
-    precision: Annotated[str, typer.Option(help="fp32 (fp16/int4 come with the export issue)")] = "fp32",
+    precision: Annotated[
+        list[str] | None, typer.Option(help="fp32, fp16 (GPU) or int4; repeatable (default: fp32 and int4)")
+    ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Merge the adapter, export to ONNX and prove parity with onnxruntime."""
+    """Merge the adapter, build KV-cached ONNX decoders, prove parity, write Triton config and a signed manifest."""
+    from appliance.config import OnnxExport
     from appliance.errors import BadInput
     from appliance.export import export_onnx
 
-    if precision != "fp32":
-        raise BadInput(f"precision {precision!r} is not available yet; use fp32")
+    for p in precision or []:
+        if p not in ("fp32", "fp16", "int4"):
+            raise BadInput(f"unknown precision {p!r}: use fp32, fp16 or int4")
+    cfg = OnnxExport(precision=precision) if precision else OnnxExport()
     _boot()
     ws = _writable_workspace(workspace)
     with _progress() as sink:
-        art = export_onnx(ws, ws.get("run", run_id), out=out, sink=sink)
-    p = art.manifest["summary"]["parity"]
-    _console().print(
-        f"export {art.id} → {out} (max |Δlogits| {p['max_abs_logit_diff']:.2e}, {p['provider']})"
-    )
+        art = export_onnx(ws, ws.get("run", run_id), cfg, out=out, sink=sink)
+    for name, p in art.manifest["summary"]["parity"].items():
+        _console().print(f"{name}: {_parity_line(p)}", markup=False)
+    _console().print(f"export {art.id} → {out}")
+
+
+@export_app.command("verify")
+def export_verify(
+    export_dir: Annotated[Path, typer.Argument(help="an export folder (in or outside the workspace)")],
+    pin: Annotated[
+        list[str] | None, typer.Option("--pin", help="trusted signing key id (repeatable)")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Check the export's signed manifest and every file's hash (workspace keys are trusted; others need --pin)."""
+    from appliance.audit import AuditLog
+    from appliance.export import verify_export
+
+    ws = _workspace(workspace)
+    problems = verify_export(export_dir, AuditLog(ws.audit_dir, ws.keys_dir).public_keys(), pin)
+    if problems:
+        for line in problems:
+            print(f"FAIL {line}")
+        raise typer.Exit(1)
+    print(f"export {export_dir}: signature and all file hashes verified")
 
 
 @app.command()
@@ -357,15 +400,20 @@ def infer(
     export_dir: Annotated[Path, typer.Argument(help="an export folder")],
     prompt: Annotated[str, typer.Option("--prompt", help="user message")],
     max_new_tokens: Annotated[int, typer.Option(help="tokens to generate")] = 64,
+    precision: Annotated[
+        str | None, typer.Option(help="variant: fp32, fp16 or int4 (default: best for this host)")
+    ] = None,
+    temperature: Annotated[float, typer.Option(help="0 = greedy; above 0 samples")] = 0.0,
 ) -> None:
-    """Generate a reply from an exported ONNX model (greedy)."""
+    """Generate a reply from an exported ONNX model with its KV cache, streaming the text."""
     from appliance.serve import OnnxGenerator
 
     _boot()
-    gen = OnnxGenerator(export_dir)
-    text = gen.generate(prompt, max_new_tokens=max_new_tokens)
-    print(f"[{gen.provider}]", file=sys.stderr)
-    print(text)
+    gen = OnnxGenerator(export_dir, precision)
+    print(f"[{gen.precision} on {gen.provider}]", file=sys.stderr)
+    for piece in gen.stream(prompt, max_new_tokens=max_new_tokens, temperature=temperature):
+        print(piece, end="", flush=True)
+    print()
 
 
 # ---- audit

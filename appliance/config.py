@@ -14,10 +14,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+DATA_FORMATS = ("instruction", "chat", "classification", "summarization", "preference", "ranking", "feedback")
+DataFormat = Literal[
+    "instruction", "chat", "classification", "summarization", "preference", "ranking", "feedback"
+]
+
+
 class SplitConfig(_Strict):
     validation: float = Field(default=0.1, ge=0.0, lt=1.0)
     test: float = Field(default=0.0, ge=0.0, lt=1.0)
     seed: int = 7
+    stratify: bool | None = Field(
+        default=None, description="stratify by label; None = yes for classification and feedback, else no"
+    )
 
     @model_validator(mode="after")
     def _leaves_training(self) -> SplitConfig:
@@ -27,17 +36,90 @@ class SplitConfig(_Strict):
 
 
 class FieldsConfig(_Strict):
+    """Source column for each canonical field. Only the fields of the chosen format are read; a field left
+    at its default whose column is absent is inferred from common synonyms (see docs/data.md)."""
+
     prompt: str = "prompt"
     response: str = "response"
     system: str | None = None
     id: str = "id"
+    messages: str = "messages"
+    text: str = "text"
+    label: str = "label"
+    document: str = "document"
+    summary: str = "summary"
+    chosen: str = "chosen"
+    rejected: str = "rejected"
+    responses: str | list[str] = Field(
+        default="responses", description="one list column (best first), or several columns in rank order"
+    )
+
+
+class InputConfig(_Strict):
+    type: Literal["auto", "jsonl", "csv", "parquet"] = "auto"
+    encoding: str | None = Field(default=None, description="CSV encoding; None = sniff")
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1, description="None = sniff")
+    max_record_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, description="longer rows are invalid")
+
+
+class CleanConfig(_Strict):
+    enabled: bool = True
+    unicode_nfc: bool = True
+    control_chars: bool = True
+    zero_width: bool = True
+    html: bool = True
+    whitespace: bool = True
+    tokenizer: str | None = Field(
+        default=None, description="HF model/tokenizer folder for token counts; None = whitespace tokens"
+    )
+    max_tokens: int | None = Field(default=None, ge=1)
+    min_tokens: int = Field(default=1, ge=0)
+    too_long: Literal["drop", "truncate"] = "drop"
+
+
+MissingAction = Literal["drop", "fail"]
+
+
+class FillValue(_Strict):
+    fill: str
+
+
+class DedupeConfig(_Strict):
+    exact: bool = True
+    near: float | None = Field(default=0.85, gt=0.0, le=1.0, description="Jaccard threshold; None = off")
+    shingle: int = Field(default=5, ge=1, le=20, description="word n-gram size of the shingles")
+    num_perm: int = Field(default=64, ge=16, le=512)
+    fields: list[str] | None = Field(default=None, description="canonical fields compared; None = all text")
+
+
+class AugmentConfig(_Strict):
+    entity_swap: int = Field(
+        default=0, ge=0, le=10, description="extra copies per train record, placeholders swapped for fakes"
+    )
+    keep_placeholders: bool = Field(
+        default=False, description="keep the placeholder version of a record next to its swapped variants"
+    )
+    templates: bool = Field(default=False, description="vary the prompt wording of the extra copies")
+    seed: int = 7
 
 
 class DataSection(_Strict):
     source: str
-    format: Literal["instruction"] = "instruction"
+    format: DataFormat = "instruction"
     fields: FieldsConfig = Field(default_factory=FieldsConfig)
+    input: InputConfig = Field(default_factory=InputConfig)
+    invalid: Literal["fail", "drop"] = Field(
+        default="fail", description="malformed rows (bad JSON/UTF-8, wrong types, too long): fail, or drop"
+    )
+    clean: CleanConfig = Field(default_factory=CleanConfig)
+    missing: dict[str, MissingAction | FillValue] = Field(
+        default_factory=dict,
+        description="per canonical field (or 'default'): drop the record, fail, or {fill: value}",
+    )
+    dedupe: DedupeConfig = Field(default_factory=DedupeConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    max_labels: int = Field(default=100, ge=2, description="more distinct labels than this is an error")
 
 
 class ScrubSection(_Strict):
@@ -84,9 +166,13 @@ class EvaluateSection(_Strict):
 
 
 class OnnxExport(_Strict):
-    precision: list[Literal["fp32"]] = Field(default_factory=lambda: ["fp32"])
-    parity_prompts: int = Field(default=4, ge=1)
-    parity_tolerance: float = Field(default=1e-3, gt=0)
+    # fp32 and int4 run on CPU; fp16 is built for the CUDA execution provider (checked where a GPU is present).
+    precision: list[Literal["fp32", "fp16", "int4"]] = Field(
+        default_factory=lambda: ["fp32", "int4"], min_length=1
+    )
+    parity_prompts: int = Field(default=3, ge=1)
+    greedy_new_tokens: int = Field(default=32, ge=1)
+    ppl_records: int = Field(default=8, ge=1)
 
 
 class ExportSection(_Strict):

@@ -30,6 +30,8 @@ OFFLINE_ENV = {
     "MLFLOW_TRACKING_URI": "",
     "TOKENIZERS_PARALLELISM": "false",
     "TLDEXTRACT_SUFFIX_LIST_URLS": "",
+    # spaCy's model download shells out to pip: make any such child process fail fast instead of fetching.
+    "PIP_NO_INDEX": "1",
     "SPACY_WARNING_IGNORE": "W095",
     # The appliance imports torchvision nowhere; keep transformers from probing optional backends online.
     "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",

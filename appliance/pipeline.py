@@ -58,22 +58,29 @@ def run_pipeline(
         t = now
 
     with ws.lock():
-        prepared = prepare_dataset(ws, cfg.data, base_dir, sink)
+        # The model comes first: its tokenizer measures token-length limits in data preparation.
+        model = resolve_model(ws, cfg.model.base, sink)
+        res.model = model.id
+        lap("model")
+        tokenizer = model.path if cfg.data.clean.max_tokens else None
+        prepared = prepare_dataset(ws, cfg.data, base_dir, sink, tokenizer=tokenizer)
         res.dataset_prepared = prepared.id
         lap("prepare")
         scrubbed = scrub_dataset(ws, prepared, cfg.scrub.policy, sink)
         res.dataset_scrubbed, res.scrub = scrubbed.id, scrubbed.manifest["summary"]
         lap("scrub")
-        model = resolve_model(ws, cfg.model.base, sink)
-        res.model = model.id
-        lap("model")
+        if cfg.data.augment.entity_swap or cfg.data.augment.templates:
+            from appliance.data import augment_dataset
+
+            scrubbed = augment_dataset(ws, scrubbed, cfg.data.augment, sink)  # train split only
+            lap("augment")
         run = train(ws, scrubbed, model, cfg.train, sink)
         res.run, res.train = run.id, run.manifest["summary"]
         lap("train")
         res.evaluation = evaluate(ws, run, cfg.evaluate, sink)
         lap("evaluate")
         exp = export_onnx(ws, run, cfg.export.onnx, sink=sink)
-        res.export, res.export_path, res.parity = exp.id, exp.path, exp.manifest["summary"]["parity"]
+        res.export, res.export_path, res.parity = exp.id, exp.path, exp.manifest["summary"]
         lap("export")
         verdict = log.verify()
         res.audit_verified = verdict.describe()

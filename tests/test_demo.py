@@ -31,15 +31,17 @@ def test_demo_trains_evaluates_exports_and_audits(demo):
     assert res.train["train_loss_after"] < res.train["train_loss_before"]
     ev = res.evaluation["metrics"]
     assert ev["tuned"]["perplexity"] < ev["base"]["perplexity"]
-    assert res.parity["passed"] and res.parity["max_abs_logit_diff"] < 1e-3
-    assert (res.export_path / "model.onnx").is_file()
+    fp32, int4 = res.parity["parity"]["fp32"], res.parity["parity"]["int4"]
+    assert fp32["passed"] and fp32["max_abs_decode"] < 1e-3 and fp32["greedy_agreement"] == 1.0
+    assert int4["passed"] and abs(int4["ppl_delta"]) <= 0.05  # int4 perplexity within 5% of fp32
+    assert (res.export_path / "fp32" / "model.onnx").is_file() and (res.export_path / "int4" / "model.onnx").is_file()
     from appliance.audit import AuditLog
 
     events = [r["event"] for r in AuditLog(ws.audit_dir).records()]
     assert events == [
+        "model.import",
         "data.prepare",
         "scrub.dataset",
-        "model.import",
         "train.complete",
         "evaluate.complete",
         "export.onnx",
@@ -116,6 +118,8 @@ def _cli(*args, env_extra=None, timeout=600):
 
 def test_cli_infer_and_audit_on_demo_results(demo):
     ws, res, _ = demo
+    out = _cli("export", "verify", str(res.export_path), "--workspace", str(ws.root))
+    assert out.returncode == 0 and "verified" in out.stdout, out.stdout + out.stderr
     out = _cli(
         "infer",
         str(res.export_path),

@@ -90,12 +90,15 @@ def test_malformed_jsonl_names_the_line(scrubber, tmp_path):
     assert not out.exists() and list(tmp_path.iterdir()) == [src]
 
 
-def test_non_text_field_is_a_clear_error(scrubber, tmp_path):
+def test_non_text_fields_are_scrubbed_inside_or_counted(scrubber, tmp_path):
     from appliance.scrub import scrub_jsonl
 
-    src = write_jsonl(tmp_path / "in.jsonl", [{"id": 1, "text": ["a list"]}])
-    with pytest.raises(BadInput, match=r"in.jsonl:1: field 'text' is list"):
-        scrub_jsonl(scrubber, src, tmp_path / "out.jsonl", ["text"])
+    recs = [{"id": 1, "text": ["a list", "Call (555) 594-3078"]}, {"id": 2, "text": True}]
+    src = write_jsonl(tmp_path / "in.jsonl", recs)
+    stats = scrub_jsonl(scrubber, src, tmp_path / "out.jsonl", ["text"])
+    rows = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert rows[0]["text"] == ["a list", "Call <PHONE_NUMBER>"] and rows[1]["text"] is True
+    assert stats.fields_skipped == 1
 
 
 def test_report_and_audit_hold_no_raw_values(tmp_path, ws):

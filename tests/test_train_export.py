@@ -1,6 +1,7 @@
 """QLoRA training, evaluation and ONNX export on a tiny random Llama (fast, CPU)."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -39,7 +40,8 @@ def tiny_pipeline(tmp_path_factory, tiny_model_dir, sample_records):
     )
     run = train(ws, ds, model, cfg)
     report = evaluate(ws, run, EvaluateSection(max_records=16))
-    exp = export_onnx(ws, run, OnnxExport(parity_prompts=3, parity_tolerance=1e-4), out=tmp / "bundle")
+    export_cfg = OnnxExport(precision=["fp32", "int4"], parity_prompts=3, greedy_new_tokens=8, ppl_records=4)
+    exp = export_onnx(ws, run, export_cfg, out=tmp / "bundle")
     return {
         "ws": ws,
         "ds": ds,
@@ -109,13 +111,22 @@ def test_evaluate_reports_base_and_tuned(tiny_pipeline):
     assert (tiny_pipeline["run"].path / "eval" / "report.json").is_file()
 
 
-def test_onnx_parity_on_tiny_model(tiny_pipeline):
+def test_kv_cache_export_parity_on_tiny_model(tiny_pipeline):
     exp = tiny_pipeline["export"]
-    parity = json.loads((exp.path / "parity.json").read_text())
-    assert parity["passed"] and parity["max_abs_logit_diff"] < 1e-4
-    assert parity["cases"] == 4 and parity["argmax_agreement"] == 1.0  # incl. one padded batch
-    assert {"model.onnx", "tokenizer.json", "parity.json"} <= set(exp.manifest["files"])
-    assert (tiny_pipeline["out"] / "model.onnx").is_file()
+    fp32 = json.loads((exp.path / "fp32" / "parity.json").read_text())
+    assert fp32["passed"] and fp32["provider"] == "CPUExecutionProvider"
+    assert fp32["max_abs_prefill"] < 1e-4 and fp32["max_abs_decode"] < 1e-4  # decode fed the exported KV cache
+    assert fp32["max_abs_prefill_padded_batch"] < 1e-4 and fp32["greedy_agreement"] == 1.0
+    assert abs(fp32["ppl_delta"]) < 1e-3
+    int4 = json.loads((exp.path / "int4" / "parity.json").read_text())
+    assert int4["perplexity_onnx"] > 0 and int4["passed"] is True
+    files = set(exp.manifest["files"])
+    assert {"fp32/model.onnx", "fp32/genai_config.json", "int4/model.onnx", "model_card.md", "parity.json"} <= files
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(str(exp.path / "int4" / "model.onnx"), load_external_data=False).graph.node}
+    assert "MatMulNBits" in ops  # int4 weight-only
+    assert (tiny_pipeline["out"] / "fp32" / "model.onnx").is_file()
 
 
 def test_onnx_generation_matches_merged_torch(tiny_pipeline):
@@ -125,15 +136,12 @@ def test_onnx_generation_matches_merged_torch(tiny_pipeline):
     from appliance.serve import OnnxGenerator
 
     gen = OnnxGenerator(tiny_pipeline["out"])
-    assert gen.provider == "CPUExecutionProvider"
+    assert gen.provider == "CPUExecutionProvider" and gen.precision == "fp32"
     prompt = "Summarize: patient on metformin 500 mg."
     onnx_text = gen.generate(prompt, max_new_tokens=12)
     merged = merge_adapter(tiny_pipeline["model"].path, tiny_pipeline["run"].path / "adapter")
     tok = gen.tokenizer
-    text = tok.apply_chat_template(
-        [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
-    )
-    ids = tok(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
+    ids = torch.tensor([gen.prompt_ids(prompt)])
     with torch.no_grad():
         out = merged.generate(
             ids,
@@ -144,6 +152,50 @@ def test_onnx_generation_matches_merged_torch(tiny_pipeline):
             pad_token_id=tok.pad_token_id,
         )
     assert onnx_text == tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
+    assert "".join(gen.stream(prompt, max_new_tokens=12)) == onnx_text
+    sampled = gen.generate(prompt, max_new_tokens=12, temperature=0.8)
+    assert isinstance(sampled, str)
+
+
+def test_triton_config_parses_and_names_the_real_graph_io(tiny_pipeline):
+    import importlib.util
+
+    import onnx
+    import tritonclient
+    from google.protobuf import text_format
+
+    # Load only the generated protobuf module (the grpc package itself needs grpcio, which we do not ship).
+    path = Path(tritonclient.__file__).parent / "grpc" / "model_config_pb2.py"
+    spec = importlib.util.spec_from_file_location("triton_model_config_pb2", path)
+    pb = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pb)
+    exp = tiny_pipeline["export"]
+    for precision in ("fp32", "int4"):
+        entry = exp.path / "triton" / f"model_{precision}"
+        cfg = text_format.Parse((entry / "config.pbtxt").read_text(), pb.ModelConfig())
+        graph = onnx.load(str(entry / "1" / "model.onnx"), load_external_data=False).graph
+        assert cfg.backend == "onnxruntime" and cfg.max_batch_size > 0
+        assert [i.name for i in cfg.input] == [i.name for i in graph.input]
+        assert [o.name for o in cfg.output] == [o.name for o in graph.output]
+        assert cfg.instance_group[0].kind == pb.ModelInstanceGroup.KIND_CPU
+
+
+def test_signed_export_verifies_and_detects_a_changed_byte(tiny_pipeline, tmp_path):
+    import shutil
+
+    from appliance.audit import AuditLog
+    from appliance.export import verify_export
+
+    ws = tiny_pipeline["ws"]
+    trusted = AuditLog(ws.audit_dir, ws.keys_dir).public_keys()
+    assert verify_export(tiny_pipeline["out"], trusted) == []
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_pipeline["out"], copy)
+    data = bytearray((copy / "fp32" / "model.onnx").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (copy / "fp32" / "model.onnx").write_bytes(bytes(data))
+    assert verify_export(copy, trusted) == ["fp32/model.onnx: sha256 differs from the signed manifest"]
+    assert "not trusted" in verify_export(tiny_pipeline["out"], trusted={})[0]
 
 
 def test_every_stage_is_audited_and_chain_verifies(tiny_pipeline):

@@ -1,30 +1,22 @@
-"""Data preparation (foundation: JSONL instruction/response → canonical records → seeded splits).
+"""Data preparation: ingest JSONL/CSV/Parquet (streaming), map columns, validate per task format, clean,
+apply missing-value policies, dedupe (exact + MinHash/LSH near-duplicates across all splits), split
+(seeded; stratified for labels), and write a quality report. See docs/data.md.
 
-Canonical instruction record: {"id": str, "prompt": str, "response": str, "system": str (optional)}.
-The data-preparation issue adds CSV/Parquet, more task formats, cleaning, dedupe and augmentation behind
-`ingest()`/`prepare()`.
+Entry points: `ingest()` (analyze a file, write nothing), `prepare_dataset()` (a prepared dataset artifact
+with train/validation/test JSONL + report.json), `augment_dataset()` (entity-swap/template augmentation of a
+scrubbed dataset's train split). Canonical instruction record: {"id", "prompt", "response", "system"?};
+the other formats' records are listed in `appliance.data.schemas`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from appliance.data.splits import SPLITS, split_of  # noqa: F401  (re-exported)
 from appliance.errors import BadInput
-
-SPLITS = ("train", "validation", "test")
-
-
-@dataclass(frozen=True)
-class FieldMap:
-    prompt: str = "prompt"
-    response: str = "response"
-    system: str | None = None
-    id: str = "id"
 
 
 def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -48,122 +40,125 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield lineno, obj
 
 
-def to_canonical(path: Path, lineno: int, obj: dict[str, Any], fields: FieldMap) -> dict[str, Any]:
-    rec: dict[str, Any] = {}
-    rid = obj.get(fields.id)
-    rec["id"] = str(rid) if rid is not None else f"line-{lineno}"
-    for key, src in (("prompt", fields.prompt), ("response", fields.response), ("system", fields.system)):
-        if src is None:
-            continue
-        value = obj.get(src)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if key == "system":
-                continue
-            raise BadInput(f"{path}:{lineno}: required field '{src}' is missing or empty (mapped to {key})")
-        if not isinstance(value, str):
-            raise BadInput(f"{path}:{lineno}: field '{src}' must be text, got {type(value).__name__}")
-        rec[key] = value
-    return rec
-
-
-def split_of(record_id: str, seed: int, validation: float, test: float) -> str:
-    """Deterministic split from a seeded hash of the record id: stable when records are added or reordered."""
-    h = hashlib.sha256(f"{seed}:{record_id}".encode()).digest()
-    u = int.from_bytes(h[:8], "big") / 2**64
-    if u < test:
-        return "test"
-    if u < test + validation:
-        return "validation"
-    return "train"
-
-
 def read_canonical(path: Path) -> list[dict[str, Any]]:
     return [obj for _, obj in iter_jsonl(path)]
-
-
-def write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-
-
-def prepare_instruction_jsonl(
-    source: Path, out_dir: Path, fields: FieldMap, validation: float, test: float, seed: int
-) -> dict[str, Any]:
-    """Read `source`, map fields, split, and write train/validation/test JSONL into `out_dir`.
-
-    Returns counts per split. Duplicate ids are refused: downstream stages key records by id.
-    """
-    splits: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
-    seen: dict[str, int] = {}
-    for lineno, obj in iter_jsonl(source):
-        rec = to_canonical(source, lineno, obj, fields)
-        if rec["id"] in seen:
-            raise BadInput(f"{source}:{lineno}: duplicate id {rec['id']!r} (first at line {seen[rec['id']]})")
-        seen[rec["id"]] = lineno
-        splits[split_of(rec["id"], seed, validation, test)].append(rec)
-    if not seen:
-        raise BadInput(f"{source}: no records found")
-    if not splits["train"]:
-        raise BadInput(f"{source}: the split left no training records; lower validation/test fractions")
-    for name, recs in splits.items():
-        write_jsonl(out_dir / f"{name}.jsonl", recs)
-    return {name: len(recs) for name, recs in splits.items()}
 
 
 from appliance.data.formatting import (  # noqa: E402  (entry points re-exported for other stages)
     IGNORE_INDEX,
     EncodedExample,
     encode_chat_example,
+    encode_record,
     render_prompt,
+    to_messages,
 )
 
+
+def __getattr__(name: str) -> Any:  # FORMATS / text_fields without importing pydantic at CLI start-up
+    if name in ("FORMATS", "text_fields"):
+        from appliance.data import schemas
+
+        return getattr(schemas, name)
+    raise AttributeError(name)
+
+
 __all__ = [
+    "FORMATS",
     "IGNORE_INDEX",
     "SPLITS",
     "EncodedExample",
-    "FieldMap",
+    "augment_dataset",
+    "dataset_format",
     "encode_chat_example",
+    "encode_record",
+    "ingest",
     "iter_jsonl",
-    "prepare_instruction_jsonl",
+    "prepare_dataset",
     "read_canonical",
     "render_prompt",
     "split_of",
+    "text_fields",
+    "to_messages",
 ]
 
 
-def prepare_dataset(ws: Any, section: Any, base_dir: Path, sink: Any = None) -> Any:
-    """Ingest the configured source into a prepared dataset artifact (train/validation/test JSONL)."""
-    from appliance.audit import audit_artifact
-    from appliance.events import NullSink, StageProgress
-    from appliance.workspace import InputRef, sha256_file
+def ingest(path: Path, fmt: str | None = None, fields: Any = None, input_cfg: Any = None) -> dict[str, Any]:
+    """Analyze a source file for confirmation (writes nothing): type, encoding, delimiter, columns,
+    guessed format, inferred column mapping, row count. See `appliance.data.survey.analyze_source`."""
+    from appliance.data.survey import analyze_source
 
-    sink = sink or NullSink()
-    source = Path(section.source)
-    if not source.is_absolute():
-        source = (base_dir / source).resolve()
-    if not source.is_file():
-        raise BadInput(f"dataset file not found: {source}")
-    if source.suffix.lower() not in (".jsonl", ".json", ".ndjson"):
-        raise BadInput(
-            f"{source}: the foundation reads JSONL (one JSON object per line); convert the file first"
-        )
-    fm = FieldMap(**section.fields.model_dump())
+    return analyze_source(path, fmt, fields, input_cfg)
+
+
+def dataset_format(ws: Any, dataset: Any) -> str:
+    """The task format of a dataset artifact, following scrub/augment inputs back to the prepared dataset.
+
+    Datasets made before formats existed (no `format` anywhere in the lineage) are 'instruction'.
+    """
+    seen: set[str] = set()
+    art = dataset
+    while art is not None and art.id not in seen:
+        seen.add(art.id)
+        fmt = art.manifest.get("summary", {}).get("format")
+        if fmt:
+            return str(fmt)
+        parents = [i for i in art.manifest.get("inputs", []) if i.get("kind") == "dataset"]
+        art = ws.get("dataset", parents[0]["id"]) if parents else None
+    return "instruction"
+
+
+def prepare_dataset(ws: Any, section: Any, base_dir: Path, sink: Any = None, tokenizer: Any = None) -> Any:
+    """Prepare the configured source into a dataset artifact: {train,validation,test}.jsonl + report.json.
+
+    `tokenizer`: the base model's tokenizer (object) or a local model folder, for token counts and
+    `clean.max_tokens`; None uses `data.clean.tokenizer`, else whitespace-separated words.
+    """
+    from appliance.audit import audit_artifact
+    from appliance.data.prepare import prepare_records, resolve_source
+    from appliance.workspace import InputRef, sha256_file, write_json_atomic
+
+    source = resolve_source(section, base_dir)
     src_hash = sha256_file(source)
-    cfg = {
-        "source": source.name,
-        "format": section.format,
-        "fields": section.fields.model_dump(),
-        "split": section.split.model_dump(),
-    }
-    with StageProgress(sink, "data.prepare", None, source.name):
-        with ws.new_artifact("dataset", inputs=[InputRef("file", source.name, src_hash)], config=cfg) as b:
-            counts = prepare_instruction_jsonl(
-                source, b.path, fm, section.split.validation, section.split.test, section.split.seed
-            )
-            b.summary = {"stage": "prepared", "splits": counts, "records": sum(counts.values())}
+    cfg = section.model_dump(mode="json")
+    cfg["source"] = source.name
+    with ws.new_artifact("dataset", inputs=[InputRef("file", source.name, src_hash)], config=cfg) as b:
+        report = prepare_records(section, source, b.path, sink, tokenizer)
+        report["source"]["sha256"] = src_hash
+        write_json_atomic(b.path / "report.json", report)
+        counts = report["counts"]
+        b.summary = {
+            "stage": "prepared",
+            "format": report["format"],
+            "schema": report["schema"],
+            "text_fields": report["text_fields"],
+            "splits": counts["splits"],
+            "records": counts["kept"],
+            "read": counts["read"],
+            "dropped_by_reason": counts["dropped_by_reason"],
+            "truncated": counts["truncated"],
+            "mapping": report["mapping"],
+            "token_counter": report["tokens"]["counter"],
+            "source_type": report["source"]["type"],
+        }
     art = ws.get("dataset", b.id)
     audit_artifact(
-        ws, "data.prepare", art, {"splits": counts, "format": section.format}, extra={"source": src_hash}
+        ws,
+        "data.prepare",
+        art,
+        {
+            "format": report["format"],
+            "splits": counts["splits"],
+            "read": counts["read"],
+            "dropped_by_reason": counts["dropped_by_reason"],
+            "source_type": report["source"]["type"],
+        },
+        extra={"source": src_hash},
     )
     return art
+
+
+def augment_dataset(ws: Any, dataset: Any, cfg: Any, sink: Any = None) -> Any:
+    """Entity-swap / template augmentation of a (scrubbed) dataset's train split; see `appliance.data.augment`."""
+    from appliance.data.augment import augment_dataset as _augment
+
+    return _augment(ws, dataset, cfg, sink)

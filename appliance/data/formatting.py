@@ -54,3 +54,92 @@ def encode_chat_example(
     full_ids, labels = full_ids[:seq_len], labels[:seq_len]
     ex = EncodedExample(rec["id"], full_ids, labels, truncated)
     return ex if ex.response_tokens > 0 else None
+
+
+# ---- every format as chat messages (prompt templates for classification and summarization)
+
+TEMPLATES: dict[str, str] = {
+    "classification": "Classify the following text. Answer with exactly one label{labels}.\n\n{text}",
+    "summarization": "Summarize the following document.\n\n{document}",
+}
+
+
+def to_messages(
+    rec: dict[str, Any],
+    fmt: str = "instruction",
+    system_prompt: str | None = None,
+    labels: list[str] | None = None,
+    templates: dict[str, str] | None = None,
+) -> tuple[list[dict[str, str]], str | None]:
+    """(prompt messages, target text) for one canonical record; target None for multi-turn chat records
+    (their assistant turns are the targets) and for pairwise/ranked/feedback records (no SFT target:
+    preference training reads `prompt`/`chosen`/`rejected` itself; the prompt messages are still useful)."""
+    tpl = {**TEMPLATES, **(templates or {})}
+    if fmt == "chat":
+        msgs = [dict(m) for m in rec["messages"]]
+        if system_prompt and msgs[0]["role"] != "system":
+            msgs.insert(0, {"role": "system", "content": system_prompt})
+        return msgs, None
+    msgs = []
+    system = rec.get("system") or system_prompt
+    if system:
+        msgs.append({"role": "system", "content": system})
+    if fmt == "classification":
+        shown = f" ({', '.join(labels)})" if labels else ""
+        msgs.append({"role": "user", "content": tpl["classification"].format(text=rec["text"], labels=shown)})
+        return msgs, rec["label"]
+    if fmt == "summarization":
+        msgs.append({"role": "user", "content": tpl["summarization"].format(document=rec["document"])})
+        return msgs, rec["summary"]
+    msgs.append({"role": "user", "content": rec["prompt"]})
+    if fmt in ("instruction", "feedback"):
+        return msgs, rec["response"]
+    return msgs, None
+
+
+def encode_record(
+    tokenizer: Any,
+    rec: dict[str, Any],
+    fmt: str,
+    seq_len: int,
+    system_prompt: str | None = None,
+    labels: list[str] | None = None,
+    templates: dict[str, str] | None = None,
+) -> EncodedExample | None:
+    """Token ids + labels with the model's own chat template; only assistant tokens carry loss.
+
+    instruction/classification/summarization: one target turn (the prompt is masked). chat: every
+    assistant turn is a target, everything else is masked. None when truncation leaves no target token.
+    Other formats have no single SFT target and raise ValueError.
+    """
+    msgs, target = to_messages(rec, fmt, system_prompt, labels, templates)
+    if fmt != "chat":
+        if target is None or fmt == "feedback":
+            raise ValueError(f"format {fmt!r} has no supervised target; use a preference/feedback trainer")
+        return encode_chat_example(
+            tokenizer,
+            {
+                "id": rec["id"],
+                "prompt": msgs[-1]["content"],
+                "response": target,
+                **({"system": msgs[0]["content"]} if msgs[0]["role"] == "system" else {}),
+            },
+            seq_len,
+        )
+    ids: list[int] = []
+    lab: list[int] = []
+    for i, m in enumerate(msgs):
+        if m["role"] != "assistant":
+            continue
+        before = tokenizer.apply_chat_template(msgs[:i], tokenize=False, add_generation_prompt=True)
+        through = tokenizer.apply_chat_template(msgs[: i + 1], tokenize=False)
+        before_ids = tokenizer(before, add_special_tokens=False)["input_ids"]
+        through_ids = tokenizer(through, add_special_tokens=False)["input_ids"]
+        if through_ids[: len(ids)] != ids:  # not prefix-stable: fall back to lengths
+            through_ids = ids + through_ids[len(ids) :]
+        start = max(len(ids), min(len(before_ids), len(through_ids)))
+        lab += [IGNORE_INDEX] * (start - len(ids)) + through_ids[start:]
+        ids = list(through_ids)
+    truncated = len(ids) > seq_len
+    ex = EncodedExample(rec["id"], ids[:seq_len], lab[:seq_len], truncated)
+    return ex if ex.response_tokens > 0 else None

@@ -1,8 +1,9 @@
-"""ONNX export (foundation: merged fp32 logits graph, parity-checked against PyTorch with onnxruntime).
+"""ONNX export for serving: merged adapter, KV-cached decoder graphs (fp32, fp16, int4), parity, Triton, signature.
 
-The adapter is merged into a full-precision copy of the base (never the 4-bit one), exported with
-`torch.onnx.export(dynamo=True)` with dynamic batch and sequence, and compared with onnxruntime on real
-prompts from the run's own (scrubbed) validation data. The export issue adds KV cache, fp16/int4 and Triton.
+Flow: merge the adapter into a full-precision copy of the base (never the 4-bit one), report how far the merge
+moves logits from the trained 4-bit+adapter model, build each precision with onnxruntime-genai's model builder,
+prove parity against the merged PyTorch model on the run's own (scrubbed) prompts, write a Triton model
+repository and a model card, and sign the manifest with the workspace's audit signing key.
 """
 
 from __future__ import annotations
@@ -16,34 +17,13 @@ from appliance.audit import audit_artifact
 from appliance.config import OnnxExport, TrainSection
 from appliance.errors import ApplianceError, BadInput
 from appliance.events import EventSink, NullSink, StageProgress
-from appliance.workspace import Artifact, Workspace
+from appliance.workspace import MANIFEST, Artifact, Workspace, sha256_file
 
-TOKENIZER_FILES = (
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "chat_template.jinja",
-    "generation_config.json",
-    "config.json",
-)
-
-
-class _LogitsOnly:
-    """Factory for a torch module returning only logits (no cache), the graph's single output."""
-
-    @staticmethod
-    def wrap(model: Any) -> Any:
-        import torch
-
-        class LogitsOnly(torch.nn.Module):
-            def __init__(self, inner: Any):
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-                return self.inner(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
-
-        return LogitsOnly(model).eval()
+SIGNATURE = "manifest.sig"
+SIGNING_KEY = "signing_key.json"
+SIGN_CONTEXT = b"compliance-appliance/export-manifest/v1\n"
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
+                   "generation_config.json")  # fmt: skip
 
 
 def merge_adapter(base_dir: Path, adapter_dir: Path) -> Any:
@@ -53,62 +33,50 @@ def merge_adapter(base_dir: Path, adapter_dir: Path) -> Any:
 
     base = AutoModelForCausalLM.from_pretrained(str(base_dir), dtype=torch.float32)
     merged = PeftModel.from_pretrained(base, str(adapter_dir)).merge_and_unload()
-    merged.config.use_cache = False
+    merged.config.use_cache = True
     return merged.eval()
 
 
-def export_logits_graph(model: Any, out_path: Path, example: tuple[Any, Any]) -> None:
-    import torch
-
-    batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence")
-    with torch.no_grad():
-        program = torch.onnx.export(
-            _LogitsOnly.wrap(model),
-            example,
-            dynamo=True,
-            input_names=["input_ids", "attention_mask"],
-            output_names=["logits"],
-            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
-            # onnxruntime optimizes the graph when it loads it; skipping this pass halves export time.
-            optimize=False,
-            verbose=False,
-        )
-    program.save(str(out_path), external_data=True)
-
-
-def parity_check(model: Any, onnx_path: Path, tokenizer: Any, prompts: list[str], tolerance: float) -> dict:
-    """max |Δlogits| between PyTorch and onnxruntime on real prompts, one by one and as one padded batch."""
+def merge_error(ws: Workspace, run: Artifact, merged: Any, prompt_ids: list[list[int]]) -> dict[str, Any]:
+    """How far the merged full-precision model is from the 4-bit base + adapter that was trained."""
     import numpy as np
     import torch
 
-    from appliance.serve import open_session
+    from appliance.train import load_run_model
 
-    session = open_session(onnx_path)
-    wrapped = _LogitsOnly.wrap(model)
-    cases = [[p] for p in prompts] + [prompts]
+    trained, _tok, _base, device = load_run_model(ws, run)
     max_abs, agree, total = 0.0, 0, 0
-    for texts in cases:
-        enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        with torch.no_grad():
-            ref = wrapped(enc["input_ids"], enc["attention_mask"]).numpy()
-        got = session.run(
-            ["logits"],
-            {"input_ids": enc["input_ids"].numpy(), "attention_mask": enc["attention_mask"].numpy()},
-        )[0]
-        mask = enc["attention_mask"].numpy().astype(bool)
-        max_abs = max(max_abs, float(np.abs(ref - got)[mask].max()))
-        agree += int((ref.argmax(-1) == got.argmax(-1))[mask].sum())
-        total += int(mask.sum())
+    with torch.no_grad():
+        for ids in prompt_ids:
+            t = torch.tensor([ids])
+            a = trained(input_ids=t.to(device)).logits.float().cpu().numpy()
+            b = merged(input_ids=t).logits.float().numpy()
+            max_abs = max(max_abs, float(np.abs(a - b).max()))
+            agree += int((a.argmax(-1) == b.argmax(-1)).sum())
+            total += a.shape[1]
+    del trained
     return {
-        "provider": session.get_providers()[0],
-        "prompts": len(prompts),
-        "cases": len(cases),
-        "positions_compared": total,
+        "method": run.manifest["config"]["method"],
         "max_abs_logit_diff": max_abs,
-        "argmax_agreement": agree / total,
-        "tolerance": tolerance,
-        "passed": max_abs <= tolerance,
+        "top1_agreement": agree / total,
+        "note": "QLoRA trains on a 4-bit base; the merge uses the full-precision base, so logits move slightly.",
     }
+
+
+def _parity_inputs(ws: Workspace, run: Artifact, tokenizer: Any, cfg: OnnxExport) -> tuple[list[str], list]:
+    from appliance.data import read_canonical, render_prompt
+    from appliance.train import encode_split
+
+    dataset = ws.get("dataset", run.manifest["config"]["dataset"])
+    train_cfg = TrainSection.model_validate(
+        {k: v for k, v in run.manifest["config"].items() if k in TrainSection.model_fields}
+    )
+    split = "validation" if dataset.file("validation.jsonl").stat().st_size else "train"
+    records = read_canonical(dataset.file(f"{split}.jsonl"))
+    prompts = [render_prompt(tokenizer, r, train_cfg.system_prompt) for r in records[: cfg.parity_prompts]]
+    examples, _ = encode_split(tokenizer, dataset.file(f"{split}.jsonl"), train_cfg.hparams.seq_len,
+                               train_cfg.system_prompt)  # fmt: skip
+    return prompts, examples[: cfg.ppl_records]
 
 
 def export_onnx(
@@ -120,70 +88,172 @@ def export_onnx(
 ) -> Artifact:
     from transformers import AutoTokenizer
 
-    from appliance.data import read_canonical, render_prompt
+    from appliance.export.builder import build_variant
+    from appliance.export.parity import check_variant
+    from appliance.export.triton import write_triton_entry
+    from appliance.serve import OnnxDecoder, gpu_present
 
     cfg = cfg or OnnxExport()
     sink = sink or NullSink()
     if out is not None and out.exists() and any(out.iterdir()):
         raise BadInput(f"--out {out} exists and is not empty; choose a new folder")
     base = ws.get("model", run.manifest["config"]["base_model"])
-    dataset = ws.get("dataset", run.manifest["config"]["dataset"])
-    train_cfg = TrainSection.model_validate(
-        {k: v for k, v in run.manifest["config"].items() if k in TrainSection.model_fields}
-    )
     tokenizer = AutoTokenizer.from_pretrained(str(base.path))
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    split = "validation" if dataset.file("validation.jsonl").stat().st_size else "train"
-    records = read_canonical(dataset.file(f"{split}.jsonl"))[: cfg.parity_prompts]
-    prompts = [render_prompt(tokenizer, r, train_cfg.system_prompt) for r in records]
-
+    prompts, examples = _parity_inputs(ws, run, tokenizer, cfg)
+    name = "model"
+    steps = 2 + 2 * len(cfg.precision)
     with ws.new_artifact(
         "export", inputs=[run.ref(), base.ref()], config={"format": "onnx", **cfg.model_dump()}
     ) as b:
-        with StageProgress(sink, "export", 3, "onnx fp32") as prog:
-            model = merge_adapter(base.path, run.path / "adapter")
-            prog.advance(step="merged")
-            example = tokenizer(prompts[:2], return_tensors="pt", padding=True, add_special_tokens=False)
-            export_logits_graph(
-                model, b.path / "model.onnx", (example["input_ids"], example["attention_mask"])
-            )
-            prog.advance(step="exported")
-            parity = parity_check(model, b.path / "model.onnx", tokenizer, prompts, cfg.parity_tolerance)
-            (b.path / "parity.json").write_text(json.dumps(parity, indent=2) + "\n")
-            prog.advance(max_abs_diff=parity["max_abs_logit_diff"])
-            if not parity["passed"]:
-                raise ApplianceError(
-                    f"ONNX parity failed: max |Δlogits| {parity['max_abs_logit_diff']:.3g} > "
-                    f"{cfg.parity_tolerance}; "
-                    "the export was not kept"
-                )
-            for name in TOKENIZER_FILES:
-                if (base.path / name).is_file():
-                    shutil.copy2(base.path / name, b.path / name)
-            b.summary = {"run": run.id, "precision": "fp32", "parity": parity}
+        work = b.path.parent / f"{b.id}.work"  # merged weights and build logs: not part of the bundle
+        work.mkdir()
+        try:
+            with StageProgress(sink, "export", steps, "merge") as prog:
+                merged = merge_adapter(base.path, run.path / "adapter")
+                merged.save_pretrained(work / "merged", safe_serialization=True)
+                tokenizer.save_pretrained(work / "merged")
+                prompt_ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+                merge_report = merge_error(ws, run, merged, prompt_ids)
+                prog.advance(merge_max_abs=merge_report["max_abs_logit_diff"])
+                parities: dict[str, Any] = {}
+                for precision in cfg.precision:
+                    prog.message = f"build {precision}"
+                    vdir = b.path / precision
+                    build_variant(work / "merged", vdir, precision, work / f"build-{precision}.log")
+                    prog.advance()
+                    if precision == "fp16" and not gpu_present():
+                        parities[precision] = {
+                            "precision": "fp16",
+                            "passed": None,
+                            "skipped": "fp16 is built for CUDA; parity runs where a GPU is present",
+                        }
+                    else:
+                        decoder = OnnxDecoder(vdir)
+                        parities[precision] = check_variant(precision, decoder, merged, tokenizer, prompts, examples,
+                                                            cfg.greedy_new_tokens)  # fmt: skip
+                    (vdir / "parity.json").write_text(json.dumps(parities[precision], indent=2) + "\n")
+                    for f in TOKENIZER_FILES:
+                        if (base.path / f).is_file() and not (vdir / f).exists():
+                            shutil.copy2(base.path / f, vdir / f)
+                    write_triton_entry(
+                        b.path / "triton", f"{name}_{precision}", vdir, gpu=precision == "fp16"
+                    )
+                    prog.advance(precision=precision, passed=parities[precision]["passed"])
+                failed = [p for p, r in parities.items() if r["passed"] is False]
+                summary = {
+                    "run": run.id,
+                    "precisions": cfg.precision,
+                    "merge": merge_report,
+                    "parity": parities,
+                }
+                (b.path / "parity.json").write_text(json.dumps(summary, indent=2) + "\n")
+                if failed:
+                    numbers = "; ".join(
+                        f"{p}: prefill max|Δ| {parities[p]['max_abs_prefill']:.2e}, decode {parities[p]['max_abs_decode']:.2e}, "
+                        f"greedy agreement {parities[p]['greedy_agreement']:.2f}, perplexity {parities[p]['ppl_delta']:+.2%}"
+                        for p in failed
+                    )
+                    raise ApplianceError(f"ONNX parity failed ({numbers}); the export was not kept")
+                (b.path / "model_card.md").write_text(model_card(ws, run, base, summary))
+                b.summary = summary
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     art = ws.get("export", b.id)
+    sign_export(ws, art.path)
     audit_artifact(
         ws,
         "export.onnx",
         art,
-        {
-            "precision": "fp32",
-            "max_abs_logit_diff": parity["max_abs_logit_diff"],
-            "parity_passed": parity["passed"],
-        },
-        extra={
-            run.id: run.manifest_sha256,
-            **{
-                f"{art.id}/{name}": meta["sha256"]
-                for name, meta in art.manifest["files"].items()
-                if ".onnx" in name
-            },
-        },
-    )
+        {"precisions": cfg.precision, **{f"{p}_passed": r["passed"] for p, r in parities.items()}},
+        extra={run.id: run.manifest_sha256, **{f"{art.id}/{n}": m["sha256"] for n, m in art.manifest["files"].items()
+                                               if n.endswith((".onnx", ".onnx.data")) and "/" in n
+                                               and not n.startswith("triton/")}},
+    )  # fmt: skip
     if out is not None:
         copy_bundle(art.path, out)
     return art
+
+
+def model_card(ws: Workspace, run: Artifact, base: Artifact, summary: dict[str, Any]) -> str:
+    cfg = run.manifest["config"]
+    dataset = ws.get("dataset", cfg["dataset"])
+    report_path = run.path / "eval" / "report.json"
+    metrics = json.loads(report_path.read_text())["metrics"] if report_path.is_file() else {}
+    lines = [
+        f"# Model card: export of run {run.id}",
+        "",
+        f"- Base model: {base.id} (source {base.manifest['summary'].get('source')}, manifest sha256 "
+        f"{base.manifest_sha256})",
+        f"- Training data: scrubbed dataset {dataset.id} (manifest sha256 {dataset.manifest_sha256}), policy "
+        f"{dataset.manifest['config'].get('policy', 'n/a')} {dataset.manifest['config'].get('policy_version', '')}",
+        f"- Method: {cfg['method']}, LoRA r={cfg['lora']['r']} alpha={cfg['lora']['alpha']}, "
+        f"steps {run.manifest['summary'].get('steps')}, lr {cfg['hparams']['lr']}",
+        f"- Validation: {json.dumps(metrics)}",
+        f"- Merge (full-precision base vs trained 4-bit base): max |Δlogits| "
+        f"{summary['merge']['max_abs_logit_diff']:.3g}, top-1 agreement {summary['merge']['top1_agreement']:.3f}",
+        "",
+        "| precision | passed | max abs prefill | max abs decode | greedy agreement | perplexity delta |",
+        "|---|---|---|---|---|---|",
+    ]
+    for p, r in summary["parity"].items():
+        if r.get("skipped"):
+            lines.append(f"| {p} | not run | | | | {r['skipped']} |")
+        else:
+            lines.append(f"| {p} | {r['passed']} | {r['max_abs_prefill']:.3g} | {r['max_abs_decode']:.3g} | "
+                         f"{r['greedy_agreement']:.3f} | {r['ppl_delta']:+.4f} |")  # fmt: skip
+    lines += ["", "Intended use: the site's own clinical documentation assistance; outputs need human review.",
+              "No raw personal data was used: the training data was scrubbed under the policy above.", ""]  # fmt: skip
+    return "\n".join(lines)
+
+
+def sign_export(ws: Workspace, path: Path) -> None:
+    """Sign the export manifest with the workspace's audit signing key; ship the public key beside it."""
+    from appliance.audit import AuditLog, crypto
+
+    ring = AuditLog(ws.audit_dir, ws.keys_dir).keyring()
+    message = SIGN_CONTEXT + (path / MANIFEST).read_bytes()
+    sig = {"key_id": ring.signing_key_id, "sig": crypto.b64e(crypto.sign(ring.signing_key, message))}
+    (path / SIGNATURE).write_text(json.dumps(sig, indent=2) + "\n")
+    pub = crypto.signing_public(ring.signing_key)
+    (path / SIGNING_KEY).write_text(json.dumps({"alg": "ed25519", "key_id": ring.signing_key_id,
+                                                "public": crypto.b64e(pub)}, indent=2) + "\n")  # fmt: skip
+
+
+def verify_export(
+    path: Path, trusted: dict[str, bytes] | None = None, pins: list[str] | None = None
+) -> list[str]:
+    """Problems with an export folder: signature by a trusted key, every file's hash, no unlisted files."""
+    from appliance.audit import crypto
+
+    path = Path(path)
+    try:
+        manifest_bytes = (path / MANIFEST).read_bytes()
+        sig = json.loads((path / SIGNATURE).read_text())
+        key_doc = json.loads((path / SIGNING_KEY).read_text())
+    except (OSError, ValueError) as exc:
+        return [f"not a signed export folder ({type(exc).__name__}: {exc})"]
+    keys = dict(trusted or {})
+    if pins and key_doc["key_id"] in pins:
+        keys[key_doc["key_id"]] = crypto.b64d(key_doc["public"])
+    problems = []
+    key = keys.get(sig["key_id"])
+    if key is None:
+        problems.append(
+            f"manifest signed by key {sig['key_id']}, which is not trusted here (use --pin KEY_ID)"
+        )
+    elif not crypto.verify_signature(key, crypto.b64d(sig["sig"]), SIGN_CONTEXT + manifest_bytes):
+        problems.append("manifest signature does not verify")
+    manifest = json.loads(manifest_bytes)
+    for rel, meta in manifest["files"].items():
+        f = path / rel
+        if not f.is_file():
+            problems.append(f"{rel}: missing")
+        elif sha256_file(f) != meta["sha256"]:
+            problems.append(f"{rel}: sha256 differs from the signed manifest")
+    listed = set(manifest["files"]) | {MANIFEST, SIGNATURE, SIGNING_KEY}
+    extra = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+    problems += [f"{rel}: not in the signed manifest" for rel in extra if rel not in listed]
+    return problems
 
 
 def copy_bundle(src: Path, dst: Path) -> None:

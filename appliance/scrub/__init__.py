@@ -1,14 +1,19 @@
 """PII scrubbing with Presidio under a policy pack.
 
-`Scrubber` builds a Presidio analyzer (spaCy NER + predefined and policy-defined pattern recognizers) and an
-anonymizer from a `Policy`; `scrub_jsonl()` streams a JSONL file through it in batches (spaCy `pipe`).
-Findings are counted by entity type; raw values never leave this module (not in reports, logs or errors).
+`Scrubber` (engine.py) builds a Presidio analyzer (spaCy NER with only the components it needs, Presidio's
+predefined recognizers, this package's recognizers, the policy's own) and an anonymizer from a `Policy`.
+`scrub_jsonl()` / `scrub_csv()` stream a file through it in batches (spaCy `pipe`), on several processes
+when the input is large, and count findings by entity type and operator. Raw values never leave this
+module: not in reports, logs, audit records or errors. A small review sample with raw values is kept in
+memory only (`ScrubStats.review_sample`) for the operator's screen.
 """
 
 from __future__ import annotations
 
+import csv
 import json
-import re
+import multiprocessing
+import os
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -16,11 +21,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from appliance.errors import ApplianceError, BadInput
+from appliance.errors import BadInput
 from appliance.events import EventSink, NullSink, StageProgress
-from appliance.policy import LoadedPolicy, Policy
+from appliance.scrub.engine import Finding, Scrubber, TextResult
+from appliance.scrub.operators import pseudonym_key
+
+__all__ = [
+    "BATCH_SIZE",
+    "Finding",
+    "ScrubStats",
+    "Scrubber",
+    "TextResult",
+    "count_lines",
+    "pseudonym_key",
+    "scrub_csv",
+    "scrub_dataset",
+    "scrub_file",
+    "scrub_jsonl",
+    "scrub_records",
+]
 
 BATCH_SIZE = 64
+MAX_CHUNK_CHARS = 100_000  # longer texts are scrubbed in pieces split at paragraph/sentence/space boundaries
+MAX_LINE_BYTES = 64 * 1024 * 1024
+REVIEW_LIMIT = 25
+AUTO_PROCESSES_MIN_RECORDS = 400
 
 
 @dataclass
@@ -30,119 +55,48 @@ class ScrubStats:
     records_dropped: int = 0
     fields_scrubbed: int = 0
     fields_missing: int = 0
+    fields_skipped: int = 0  # present but not text (true/false); left untouched
+    texts_chunked: int = 0
     entities: Counter = field(default_factory=Counter)
+    operators: Counter = field(default_factory=Counter)  # "ENTITY:operator" -> count
+    dropped_reasons: Counter = field(default_factory=Counter)
+    dropped_lines: list[int] = field(default_factory=list)
+    residual_fields: int = 0
+    max_residual_risk: float = 0.0
+    processes: int = 1
     seconds: float = 0.0
+    # In memory only, for the operator's screen: raw values. Never written by as_dict().
+    review_sample: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
+        by_op: dict[str, dict[str, int]] = {}
+        for k, n in sorted(self.operators.items()):
+            ent, op = k.split(":", 1)
+            by_op.setdefault(ent, {})[op] = n
         return {
             "records_in": self.records_in,
             "records_out": self.records_out,
             "records_dropped": self.records_dropped,
+            "records_dropped_by_reason": dict(sorted(self.dropped_reasons.items())),
+            "dropped_lines": self.dropped_lines[:100],
             "fields_scrubbed": self.fields_scrubbed,
             "fields_missing": self.fields_missing,
+            "fields_skipped": self.fields_skipped,
+            "texts_chunked": self.texts_chunked,
             "entities_found": sum(self.entities.values()),
             "entities_by_type": dict(sorted(self.entities.items())),
+            "entities_by_operator": by_op,
+            "residual": {
+                "fields_with_residual": self.residual_fields,
+                "max_risk": round(self.max_residual_risk, 4),
+            },
+            "processes": self.processes,
             "seconds": round(self.seconds, 3),
         }
 
 
-def _check_nlp_model(policy: Policy) -> None:
-    """Presidio would try to *download* a missing spaCy pipeline; refuse clearly instead."""
-    import spacy
-
-    name = policy.nlp.model
-    if not (spacy.util.is_package(name) or Path(name).exists()):
-        raise ApplianceError(
-            f"the policy's NLP pipeline {name!r} is not installed; install its wheel from the offline bundle "
-            "(see README: packaging/requirements-models.txt) or point nlp.model at a local pipeline folder"
-        )
-
-
-class Scrubber:
-    """Presidio analyzer + anonymizer configured by one policy."""
-
-    def __init__(self, loaded: LoadedPolicy):
-        from appliance.offline import enforce_offline
-
-        enforce_offline(guard_sockets=False)  # tldextract snapshot before presidio's e-mail recognizer runs
-        from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, Pattern, PatternRecognizer
-        from presidio_analyzer.nlp_engine import NlpEngineProvider
-        from presidio_anonymizer import AnonymizerEngine
-
-        self.loaded = loaded
-        policy = self.policy = loaded.policy
-        _check_nlp_model(policy)
-        nlp_engine = NlpEngineProvider(
-            nlp_configuration={
-                "nlp_engine_name": policy.nlp.engine,
-                "models": [{"lang_code": policy.language, "model_name": policy.nlp.model}],
-            }
-        ).create_engine()
-        analyzer = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=[policy.language])
-        for rc in policy.recognizers:
-            analyzer.registry.add_recognizer(
-                PatternRecognizer(
-                    supported_entity=rc.entity,
-                    name=rc.name,
-                    patterns=[Pattern(p.name, p.regex, p.score) for p in rc.patterns],
-                    context=rc.context or None,
-                    supported_language=policy.language,
-                )
-            )
-        self.analyzer = analyzer
-        self.batch = BatchAnalyzerEngine(analyzer_engine=analyzer)
-        self.anonymizer = AnonymizerEngine()
-        self.entities = sorted(policy.entities)
-        self.min_threshold = min(policy.threshold(e) for e in self.entities)
-        self.allow_list = [f"^(?:{p})$" for p in policy.allow_list]
-        self._operators = self._build_operators()
-
-    def _build_operators(self) -> dict[str, Any]:
-        from presidio_anonymizer.entities import OperatorConfig
-
-        ops = {}
-        for ent in self.entities:
-            op = self.policy.operator(ent)
-            if op.type == "placeholder":
-                ops[ent] = OperatorConfig("replace", {"new_value": f"<{ent}>"})
-            elif op.type == "redact":
-                ops[ent] = OperatorConfig("redact", {})
-            else:
-                ops[ent] = OperatorConfig(
-                    "mask", {"masking_char": op.masking_char, "chars_to_mask": 10_000, "from_end": False}
-                )
-        return ops
-
-    def _analyze_kwargs(self) -> dict[str, Any]:
-        kw: dict[str, Any] = {"entities": self.entities, "score_threshold": self.min_threshold}
-        if self.allow_list:
-            kw.update(allow_list=self.allow_list, allow_list_match="regex", regex_flags=re.IGNORECASE)
-        return kw
-
-    def _keep(self, results: list[Any]) -> list[Any]:
-        return [r for r in results if r.score >= self.policy.threshold(r.entity_type)]
-
-    def scrub_text(self, text: str) -> tuple[str, list[Any]]:
-        results = self._keep(
-            self.analyzer.analyze(text=text, language=self.policy.language, **self._analyze_kwargs())
-        )
-        return self._anonymize(text, results), results
-
-    def scrub_texts(self, texts: list[str]) -> list[tuple[str, list[Any]]]:
-        """Batch path: spaCy processes the texts with `pipe`; same results as `scrub_text` one by one."""
-        batches = self.batch.analyze_iterator(
-            texts, language=self.policy.language, batch_size=BATCH_SIZE, **self._analyze_kwargs()
-        )
-        out = []
-        for text, results in zip(texts, batches, strict=True):
-            kept = self._keep(results)
-            out.append((self._anonymize(text, kept), kept))
-        return out
-
-    def _anonymize(self, text: str, results: list[Any]) -> str:
-        if not results:
-            return text
-        return self.anonymizer.anonymize(text=text, analyzer_results=results, operators=self._operators).text
+# ---------------------------------------------------------------------------------------------------------
+# reading
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -154,6 +108,11 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         for lineno, raw in enumerate(f, start=1):
             if not raw.strip():
                 continue
+            if len(raw) > MAX_LINE_BYTES:
+                raise BadInput(
+                    f"{path}:{lineno}: record is {len(raw) // (1024 * 1024)} MiB, over the "
+                    f"{MAX_LINE_BYTES // (1024 * 1024)} MiB limit; split it into smaller records"
+                )
             try:
                 rec = json.loads(raw.decode("utf-8"))
             except UnicodeDecodeError:
@@ -181,39 +140,259 @@ def count_lines(path: Path) -> int:
         return sum(1 for line in f if line.strip())
 
 
+# ---------------------------------------------------------------------------------------------------------
+# fields: dotted paths into nested records; strings, numbers, and every string inside lists/objects
+
+
+def _slots(rec: dict[str, Any], path: str) -> tuple[list[tuple[Any, Any]], str]:
+    """(container, key) pairs of the text leaves under `path`, and a status: ok | missing | skipped."""
+    if path in rec:
+        parent, key = rec, path
+    else:
+        parent, key = rec, None
+        parts = path.split(".")
+        for i, p in enumerate(parts):
+            if not isinstance(parent, dict) or p not in parent:
+                return [], "missing"
+            if i == len(parts) - 1:
+                key = p
+            else:
+                parent = parent[p]
+    value = parent[key]
+    if value is None:
+        return [], "missing"
+    out: list[tuple[Any, Any]] = []
+
+    def walk(container: Any, k: Any) -> None:
+        v = container[k]
+        if isinstance(v, str) or (isinstance(v, (int, float)) and not isinstance(v, bool)):
+            out.append((container, k))
+        elif isinstance(v, dict):
+            for kk in v:
+                walk(v, kk)
+        elif isinstance(v, list):
+            for i in range(len(v)):
+                walk(v, i)
+
+    walk(parent, key)
+    if not out and isinstance(value, bool):
+        return [], "skipped"
+    return out, "ok"
+
+
+def _split_long(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
+    if len(text) <= limit:
+        return [text]
+    pieces, i = [], 0
+    while i < len(text):
+        j = min(i + limit, len(text))
+        if j < len(text):
+            window = text[i + limit // 2 : j]
+            for sep in ("\n\n", "\n", ". ", " "):
+                k = window.rfind(sep)
+                if k >= 0:
+                    j = i + limit // 2 + k + len(sep)
+                    break
+        pieces.append(text[i:j])
+        i = j
+    return pieces
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the batch worker (same function in-process and in worker processes)
+
+_WORKER: Scrubber | None = None
+
+
+def _scrub_pieces(scrubber: Scrubber, texts: list[str]) -> list[TextResult]:
+    """Scrub texts, splitting very long ones into pieces and joining the results."""
+    flat: list[str] = []
+    owners: list[int] = []
+    for i, t in enumerate(texts):
+        for piece in _split_long(t):
+            flat.append(piece)
+            owners.append(i)
+    if len(flat) == len(texts):
+        return scrubber.scrub_texts(flat)
+    results = scrubber.scrub_texts(flat)
+    merged: list[TextResult] = []
+    for i in range(len(texts)):
+        parts = [(flat[k], results[k]) for k in range(len(flat)) if owners[k] == i]
+        off, findings, residual, risk, drop = 0, [], [], 0.0, None
+        for src, r in parts:
+            findings += [
+                Finding(f.entity_type, f.start + off, f.end + off, f.score, f.operator, f.recognizer)
+                for f in r.findings
+            ]
+            residual += [
+                Finding(f.entity_type, f.start + off, f.end + off, f.score, f.operator, f.recognizer)
+                for f in r.residual
+            ]
+            risk = max(risk, r.residual_risk)
+            drop = drop or r.drop_reason
+            off += len(src)
+        merged.append(TextResult("".join(r.text for _, r in parts), findings, residual, risk, drop))
+    return merged
+
+
+def _process_count(scrubber: Scrubber, total: int | None, processes: int | None) -> int:
+    if processes is None:
+        env = os.environ.get("APPLIANCE_SCRUB_PROCESSES")
+        if env:
+            processes = int(env)
+        else:
+            p = scrubber.policy.nlp.processes
+            if p == "auto":
+                cores = (
+                    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+                )
+                big = total is None or total >= AUTO_PROCESSES_MIN_RECORDS
+                processes = min(cores, 4) if big else 1
+            else:
+                processes = int(p)
+    return max(1, processes)
+
+
+class _Runner:
+    """Runs text batches in this process or on a pool of forked workers, in order, with bounded memory."""
+
+    def __init__(self, scrubber: Scrubber, processes: int):
+        self.scrubber = scrubber
+        self.processes = processes
+        self.pool = None
+        if processes > 1 and "fork" in multiprocessing.get_all_start_methods():
+            global _WORKER
+            _WORKER = scrubber  # inherited by the forked workers: the model is loaded once
+            self.pool = multiprocessing.get_context("fork").Pool(processes)
+        else:
+            self.processes = 1
+
+    def map(self, batches: Iterator[tuple[Any, list[str]]]) -> Iterator[tuple[Any, list[TextResult]]]:
+        if self.pool is None:
+            for meta, texts in batches:
+                yield meta, (_scrub_pieces(self.scrubber, texts) if texts else [])
+            return
+        pending: list[tuple[Any, Any]] = []
+        window = self.processes * 3
+        for meta, texts in batches:
+            pending.append((meta, self.pool.apply_async(_pool_job, (texts,)) if texts else None))
+            while len(pending) >= window:
+                m, job = pending.pop(0)
+                yield m, (job.get() if job is not None else [])
+        for m, job in pending:
+            yield m, (job.get() if job is not None else [])
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+            self.pool = None
+
+    def terminate(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+
+def _pool_job(texts: list[str]) -> list[TextResult]:
+    assert _WORKER is not None
+    return _scrub_pieces(_WORKER, texts)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# records
+
+
+def _record_label(rec: dict[str, Any], lineno: int) -> str:
+    rid = rec.get("id")
+    return f"{rid}" if isinstance(rid, (str, int)) and not isinstance(rid, bool) else f"line {lineno}"
+
+
 def scrub_records(
     scrubber: Scrubber,
     records: Iterable[tuple[int, dict[str, Any]]],
     fields: list[str],
     stats: ScrubStats,
     source: Path,
+    *,
+    processes: int | None = 1,
+    review_limit: int = REVIEW_LIMIT,
 ) -> Iterator[dict[str, Any]]:
-    """Scrub `fields` of each record; other fields pass through untouched."""
-    for batch in _batched(records, BATCH_SIZE):
-        texts: list[str] = []
-        where: list[tuple[int, str]] = []
-        for i, (lineno, rec) in enumerate(batch):
-            stats.records_in += 1
-            for f in fields:
-                if f not in rec or rec[f] is None:
-                    stats.fields_missing += 1
+    """Scrub `fields` of each record; other fields pass through untouched; dropped records are left out."""
+    bs = scrubber.policy.nlp.batch_size or BATCH_SIZE
+
+    def batches() -> Iterator[tuple[Any, list[str]]]:
+        for batch in _batched(records, bs):
+            texts: list[str] = []
+            where: list[tuple[int, str, Any, Any]] = []
+            out = []
+            for i, (lineno, rec) in enumerate(batch):
+                stats.records_in += 1
+                rec = json.loads(json.dumps(rec))  # deep copy; the caller's record stays as it was
+                out.append((lineno, rec))
+                for f in fields:
+                    slots, status = _slots(rec, f)
+                    if status == "missing":
+                        stats.fields_missing += 1
+                    elif status == "skipped":
+                        stats.fields_skipped += 1
+                    for container, key in slots:
+                        v = container[key]
+                        texts.append(v if isinstance(v, str) else str(v))
+                        where.append((i, f, container, key))
+            yield (out, where, texts), texts
+
+    runner = _Runner(scrubber, _process_count(scrubber, None, processes) if processes != 1 else 1)
+    stats.processes = runner.processes
+    ok = False
+    try:
+        for (out, where, texts), results in runner.map(batches()):
+            dropped: dict[int, str] = {}
+            for (i, f, container, key), text, res in zip(where, texts, results, strict=True):
+                stats.fields_scrubbed += 1
+                if len(text) > MAX_CHUNK_CHARS:
+                    stats.texts_chunked += 1
+                if res.drop_reason and i not in dropped:
+                    dropped[i] = res.drop_reason
+                if res.residual:
+                    stats.residual_fields += 1
+                    stats.max_residual_risk = max(stats.max_residual_risk, res.residual_risk)
+                for fd in res.findings:
+                    stats.entities[fd.entity_type] += 1
+                    stats.operators[f"{fd.entity_type}:{fd.operator}"] += 1
+                    if len(stats.review_sample) < review_limit:
+                        lineno, rec = out[i]
+                        stats.review_sample.append(
+                            {
+                                "record": _record_label(rec, lineno),
+                                "field": f,
+                                "entity": fd.entity_type,
+                                "operator": fd.operator,
+                                "score": round(fd.score, 2),
+                                "value": text[fd.start : fd.end],  # raw: screen only
+                                "context": text[max(0, fd.start - 30) : fd.end + 30],  # raw: screen only
+                            }
+                        )
+                orig = container[key]
+                if isinstance(orig, str):
+                    container[key] = res.text
+                elif res.findings:  # a number that holds an identifier becomes its scrubbed text
+                    container[key] = res.text
+            for i, (lineno, rec) in enumerate(out):
+                if i in dropped:
+                    stats.records_dropped += 1
+                    stats.dropped_reasons[dropped[i]] += 1
+                    stats.dropped_lines.append(lineno)
                     continue
-                if not isinstance(rec[f], str):
-                    raise BadInput(
-                        f"{source}:{lineno}: field '{f}' is {type(rec[f]).__name__}, expected text; "
-                        "fix the record or choose other --field names"
-                    )
-                texts.append(rec[f])
-                where.append((i, f))
-        scrubbed = scrubber.scrub_texts(texts) if texts else []
-        out = [dict(rec) for _, rec in batch]
-        for (i, f), (new_text, findings) in zip(where, scrubbed, strict=True):
-            out[i][f] = new_text
-            stats.fields_scrubbed += 1
-            stats.entities.update(r.entity_type for r in findings)
-        for rec in out:
-            stats.records_out += 1
-            yield rec
+                stats.records_out += 1
+                yield rec
+        ok = True
+    finally:
+        if ok:
+            runner.close()
+        else:
+            runner.terminate()
 
 
 def scrub_jsonl(
@@ -224,23 +403,85 @@ def scrub_jsonl(
     sink: EventSink | None = None,
     stats: ScrubStats | None = None,
     stage: str = "scrub",
+    *,
+    processes: int | None = None,
 ) -> ScrubStats:
-    """Scrub one JSONL file into `dst` (written via a temp file; the caller renames or commits it)."""
+    """Scrub one JSONL file into `dst` (written via a temp file, renamed into place when complete)."""
     sink = sink or NullSink()
-    stats = stats or ScrubStats()
+    stats = stats if stats is not None else ScrubStats()
     total = count_lines(src)
+    nproc = _process_count(scrubber, total, processes)
     t0 = time.monotonic()
     tmp = dst.with_name(f".{dst.name}.partial")
     try:
         with open(tmp, "w", encoding="utf-8") as out, StageProgress(sink, stage, total, src.name) as prog:
-            for rec in scrub_records(scrubber, _read_jsonl(src), fields, stats, src):
+            before = stats.records_in
+            for rec in scrub_records(scrubber, _read_jsonl(src), fields, stats, src, processes=nproc):
                 out.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                prog.advance(entities=sum(stats.entities.values()))
+                done = stats.records_in - before
+                if done > prog.step:
+                    prog.advance(done - prog.step, entities=sum(stats.entities.values()))
             out.flush()
-            import os
-
             os.fsync(out.fileno())
         tmp.replace(dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    stats.seconds += time.monotonic() - t0
+    return stats
+
+
+def scrub_csv(
+    scrubber: Scrubber,
+    src: Path,
+    dst: Path,
+    columns: list[str],
+    sink: EventSink | None = None,
+    stats: ScrubStats | None = None,
+    stage: str = "scrub",
+    *,
+    processes: int | None = None,
+) -> ScrubStats:
+    """Scrub chosen columns of a CSV file (header row required); other columns pass through untouched."""
+    sink = sink or NullSink()
+    stats = stats if stats is not None else ScrubStats()
+    t0 = time.monotonic()
+    tmp = dst.with_name(f".{dst.name}.partial")
+    try:
+        with open(src, encoding="utf-8", newline="") as fin:
+            reader = csv.DictReader(fin)
+            header = reader.fieldnames or []
+            unknown = [c for c in columns if c not in header]
+            if unknown:
+                # header cells are not echoed: in a headerless file they are the first record's values
+                raise BadInput(
+                    f"{src}: no column {unknown[0]!r} in the header row ({len(header)} columns); "
+                    "check --field and that the file has a header row"
+                )
+
+            def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+                for row in reader:
+                    if None in row:
+                        raise BadInput(f"{src}:{reader.line_num}: more cells than header columns")
+                    yield reader.line_num, row
+
+            total = count_lines(src) - 1
+            nproc = _process_count(scrubber, total, processes)
+            with (
+                open(tmp, "w", encoding="utf-8", newline="") as fout,
+                StageProgress(sink, stage, total, src.name) as prog,
+            ):
+                writer = csv.DictWriter(fout, fieldnames=header)
+                writer.writeheader()
+                for rec in scrub_records(scrubber, rows(), columns, stats, src, processes=nproc):
+                    writer.writerow(rec)
+                    prog.advance(entities=sum(stats.entities.values()))
+                fout.flush()
+                os.fsync(fout.fileno())
+        tmp.replace(dst)
+    except UnicodeDecodeError:
+        tmp.unlink(missing_ok=True)
+        raise BadInput(f"{src}: not valid UTF-8; re-export the file as UTF-8") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -251,6 +492,23 @@ def scrub_jsonl(
 CANONICAL_TEXT_FIELDS = ["prompt", "response", "system"]
 
 
+def dataset_text_fields(dataset: Any) -> list[str]:
+    """Fields holding text in a prepared dataset's records, from its manifest ('messages[].content' → 'messages';
+    every string inside a list or object field is scrubbed). Older manifests: the instruction fields."""
+    declared = dataset.manifest.get("summary", {}).get("text_fields")
+    if not declared:
+        return list(CANONICAL_TEXT_FIELDS)
+    fields = list(dict.fromkeys(f.split("[", 1)[0] for f in declared))
+    return fields + [f for f in ("system",) if f not in fields]
+
+
+def _scrubber_for(loaded: Any, ws: Any) -> Scrubber:
+    needs_key = any(
+        loaded.policy.operator(e).type in ("pseudonym", "surrogate") for e in loaded.policy.entities
+    )
+    return Scrubber(loaded, key=pseudonym_key(ws) if (needs_key and ws is not None) else None)
+
+
 def scrub_dataset(ws: Any, dataset: Any, policy_name: str, sink: EventSink | None = None) -> Any:
     """Scrub every split of a prepared dataset into a new dataset artifact with `scrub_report.json`."""
     from appliance.audit import audit_artifact
@@ -259,33 +517,41 @@ def scrub_dataset(ws: Any, dataset: Any, policy_name: str, sink: EventSink | Non
 
     sink = sink or NullSink()
     loaded = load_policy(policy_name)
-    scrubber = Scrubber(loaded)
+    scrubber = _scrubber_for(loaded, ws)
     stats = ScrubStats()
+    fields = dataset_text_fields(dataset)
     config = {
         "policy": loaded.policy.name,
         "policy_version": loaded.policy.version,
         "policy_sha256": loaded.sha256,
-        "fields": CANONICAL_TEXT_FIELDS,
+        "policy_mode": loaded.policy.mode,
+        "fields": fields,
         "nlp_model": loaded.policy.nlp.model,
     }
     with ws.new_artifact("dataset", inputs=[dataset.ref()], config=config) as b:
+        counts: dict[str, int] = {}
         for split in ("train", "validation", "test"):
             src = dataset.file(f"{split}.jsonl")
             if src.exists():
+                before = stats.records_out
                 scrub_jsonl(
                     scrubber,
                     src,
                     b.path / f"{split}.jsonl",
-                    CANONICAL_TEXT_FIELDS,
+                    fields,
                     sink,
                     stats,
                     f"scrub {split}",
                 )
+                counts[split] = stats.records_out - before  # after records a policy rule dropped
         report = {"policy": config, "source_dataset": dataset.id, **stats.as_dict()}
         write_json_atomic(b.path / "scrub_report.json", report)
+        src_summary = dataset.manifest["summary"]
         b.summary = {
             "stage": "scrubbed",
-            "splits": dataset.manifest["summary"].get("splits", {}),
+            "splits": counts,
+            # carried along so training and later stages know the record schema without walking lineage
+            **{k: src_summary[k] for k in ("format", "text_fields") if k in src_summary},
             **stats.as_dict(),
         }
     art = ws.get("dataset", b.id)
@@ -296,7 +562,14 @@ def scrub_dataset(ws: Any, dataset: Any, policy_name: str, sink: EventSink | Non
         {"policy": loaded.policy.name, "policy_sha256": loaded.sha256, **stats.as_dict()},
         extra={dataset.id: dataset.manifest_sha256},
     )
+    art.review_sample = stats.review_sample  # type: ignore[attr-defined]  # in memory only
     return art
+
+
+class ScrubResult(dict):
+    """The report dict of `scrub_file`, plus `review_sample` (raw values, in memory only, not in the dict)."""
+
+    review_sample: list[dict[str, Any]]
 
 
 def scrub_file(
@@ -307,8 +580,14 @@ def scrub_file(
     report: Path | None,
     sink: EventSink | None = None,
     ws: Any = None,
+    *,
+    processes: int | None = None,
 ) -> dict[str, Any]:
-    """`appliance scrub INPUT --out OUT`: one JSONL file to another, atomically, with an optional report."""
+    """`appliance scrub INPUT --out OUT`: one JSONL (or CSV) file to another, atomically, with a report.
+
+    The returned dict is the report; its `review_sample` attribute holds a few findings with their raw
+    values for the operator's screen only.
+    """
     from appliance.audit import AuditLog
     from appliance.policy import load_policy
     from appliance.workspace import sha256_file, write_json_atomic
@@ -318,14 +597,26 @@ def scrub_file(
         raise BadInput(f"input file not found: {src}")
     fields = fields or loaded.policy.fields
     dst.parent.mkdir(parents=True, exist_ok=True)
-    stats = scrub_jsonl(Scrubber(loaded), src, dst, fields, sink)
-    result = {
-        "policy": {"name": loaded.policy.name, "version": loaded.policy.version, "sha256": loaded.sha256},
-        "fields": fields,
-        **stats.as_dict(),
-    }
+    scrubber = _scrubber_for(loaded, ws)
+    if src.suffix.lower() == ".csv":
+        stats = scrub_csv(scrubber, src, dst, fields, sink, processes=processes)
+    else:
+        stats = scrub_jsonl(scrubber, src, dst, fields, sink, processes=processes)
+    result = ScrubResult(
+        {
+            "policy": {
+                "name": loaded.policy.name,
+                "version": loaded.policy.version,
+                "sha256": loaded.sha256,
+                "mode": loaded.policy.mode,
+            },
+            "fields": fields,
+            **stats.as_dict(),
+        }
+    )
+    result.review_sample = stats.review_sample
     if report is not None:
-        write_json_atomic(report, result)
+        write_json_atomic(report, dict(result))
     if ws is not None:
         try:
             AuditLog(ws.audit_dir).record(

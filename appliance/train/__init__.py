@@ -17,7 +17,7 @@ from typing import Any
 from appliance.audit import audit_artifact
 from appliance.config import TrainSection
 from appliance.data import IGNORE_INDEX, EncodedExample, encode_chat_example, read_canonical
-from appliance.errors import ApplianceError
+from appliance.errors import ApplianceError, BadInput
 from appliance.events import EventSink, NullSink, StageProgress
 from appliance.train.modeling import add_lora, load_base, load_with_adapter, pick_device
 from appliance.workspace import Artifact, Workspace
@@ -93,7 +93,14 @@ def train(
     import torch
     from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
+    from appliance.data import dataset_format
+
     sink = sink or NullSink()
+    fmt = dataset_format(ws, dataset)
+    if fmt != "instruction":
+        raise BadInput(
+            f"dataset {dataset.id} is in the {fmt!r} format; this trainer supports 'instruction' datasets so far"
+        )
     hp = cfg.hparams
     random.seed(hp.seed)
     torch.manual_seed(hp.seed)

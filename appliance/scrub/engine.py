@@ -1,0 +1,368 @@
+"""`Scrubber`: a Presidio analyzer + anonymizer built from one policy.
+
+Analysis is Presidio's `AnalyzerEngine` with
+- `PolicyNlpEngine` (spaCy with only the components NER needs, batch `pipe`),
+- a registry holding only the recognizers the policy's entities need: Presidio's predefined e-mail, URL,
+  IP, IBAN, SSN and credit-card recognizers, spaCy NER with precision filters, and this package's
+  recognizers (names, addresses, postal codes, dates, ages, phones, labelled ids, payment data) plus the
+  policy's own (regex + context + checksum, deny-lists),
+- `FastContextEnhancer` (Presidio's lemma context enhancer, cheaper).
+
+After the analyzer: the policy's allow-list, keep-phrases (clinical/financial/software text that vetoes
+contextual findings inside it), per-entity thresholds, union of overlapping findings (so no fragment of an
+identifier survives), residual risk, then Presidio's `AnonymizerEngine` applies the per-entity operators.
+
+Single and batch paths run the same code on the same NLP output: `scrub_texts(texts) ==
+[scrub_text(t) for t in texts]`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from appliance.errors import ApplianceError
+from appliance.policy import LoadedPolicy, Policy
+
+log = logging.getLogger(__name__)
+
+# Findings that carry their own proof; keep-phrases never veto them.
+_PRESIDIO_PREDEFINED = {
+    "EMAIL_ADDRESS": "EmailRecognizer",
+    "URL": "UrlRecognizer",
+    "IP_ADDRESS": "IpRecognizer",
+    "IBAN_CODE": "IbanRecognizer",
+    "US_SSN": "UsSsnRecognizer",
+    "CREDIT_CARD": "CreditCardRecognizer",
+}
+# A text without this cannot hold a match of the predefined recognizer: skip its (costly) regexes.
+_GATES = {
+    "EMAIL_ADDRESS": r"@",
+    "URL": r"://|www\.|[A-Za-z0-9-]\.[A-Za-z]{2,}",
+    "IP_ADDRESS": r"\d\.\d|[0-9A-Fa-f]:[0-9A-Fa-f]*:",
+    "IBAN_CODE": r"[A-Za-z]{2}\d{2}",
+    "US_SSN": r"\d{3}",
+    "CREDIT_CARD": r"\d{4}",
+}
+_NER_ENTITIES = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
+# When findings overlap, these name the merged span (their shape is proof of what they are).
+STRONG_TYPES = {"EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "URL", "IP_ADDRESS", "PHONE_NUMBER"}
+
+
+def import_presidio() -> None:
+    """Import spaCy/Presidio without their optional torch/transformers back-ends when nothing else has
+    loaded them: the policy's spaCy pipeline needs neither, and importing them costs seconds of start-up."""
+    blocked = [m for m in ("torch", "transformers") if m not in sys.modules]
+    for m in blocked:
+        sys.modules[m] = None  # type: ignore[assignment]
+    try:
+        import presidio_analyzer  # noqa: F401
+        import presidio_anonymizer  # noqa: F401
+        import spacy  # noqa: F401
+    finally:
+        for m in blocked:
+            if sys.modules.get(m) is None:
+                del sys.modules[m]
+
+
+def _check_nlp_model(policy: Policy) -> None:
+    """Presidio would try to *download* a missing spaCy pipeline; refuse clearly instead."""
+    import spacy
+
+    name = policy.nlp.model
+    if not (spacy.util.is_package(name) or Path(name).exists()):
+        raise ApplianceError(
+            f"the policy's NLP pipeline {name!r} is not installed; install its wheel from the offline bundle "
+            "(see README: packaging/requirements-models.txt) or point nlp.model at a local pipeline folder"
+        )
+
+
+@dataclass
+class Finding:
+    """One replaced (or residual) span. `start`/`end` index the original text; no value is stored."""
+
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    operator: str = ""
+    recognizer: str = ""
+
+    # Presidio-compatible attribute names used by older callers
+    def to_dict(self) -> dict[str, Any]:
+        return {"entity_type": self.entity_type, "start": self.start, "end": self.end, "score": self.score}
+
+
+@dataclass
+class TextResult:
+    text: str
+    findings: list[Finding]
+    residual: list[Finding] = field(default_factory=list)
+    residual_risk: float = 0.0
+    drop_reason: str | None = None
+
+    # tuple-like access keeps `new_text, findings = scrubber.scrub_text(t)` working
+    def __iter__(self):  # noqa: ANN204
+        return iter((self.text, self.findings))
+
+    def __getitem__(self, i: int) -> Any:
+        return (self.text, self.findings)[i]
+
+    def __len__(self) -> int:
+        return 2
+
+
+class Scrubber:
+    """Presidio analyzer + anonymizer configured by one policy.
+
+    `key` is the workspace pseudonym key (see `pseudonym_key(ws)`); policies with pseudonym or surrogate
+    operators need it.
+    """
+
+    def __init__(self, loaded: LoadedPolicy, *, key: bytes | None = None):
+        from appliance.offline import enforce_offline
+
+        enforce_offline(guard_sockets=False)  # tldextract snapshot before presidio's e-mail recognizer runs
+        import_presidio()
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_anonymizer import AnonymizerEngine
+
+        from appliance.scrub.nlp import FastContextEnhancer, PolicyNlpEngine
+        from appliance.scrub.precision import VETOABLE, KeepPhrases
+
+        self.loaded = loaded
+        policy = self.policy = loaded.policy
+        _check_nlp_model(policy)
+        self.entities = sorted(policy.entities)
+        packs = set(policy.builtin_recognizers)
+        needs_ner = "ner" in packs and bool(_NER_ENTITIES & set(self.entities))
+        self.nlp_engine = PolicyNlpEngine(
+            policy.nlp.model,
+            policy.language,
+            policy.nlp.components if needs_ner else [],
+            policy.nlp.normalize_case,
+        )
+        self.nlp_engine.load()
+        registry = RecognizerRegistry(supported_languages=[policy.language])
+        for rec in self._recognizers(packs):
+            registry.add_recognizer(rec)
+        self.analyzer = AnalyzerEngine(
+            registry=registry,
+            nlp_engine=self.nlp_engine,
+            supported_languages=[policy.language],
+            context_aware_enhancer=FastContextEnhancer(),
+        )
+        self.anonymizer = AnonymizerEngine()
+        self.floor = min([policy.record_rules.residual_floor] + [policy.threshold(e) for e in self.entities])
+        # Applied in _decide rather than by Presidio, which would apply it to every type: a place-name
+        # allow-list must never un-scrub a person called Virginia.
+        self._allow = (
+            re.compile("|".join(f"(?:{p})" for p in policy.allow_list), re.IGNORECASE) if policy.allow_list else None
+        )
+        self.keep = KeepPhrases(list(policy.keep_phrase_packs), policy.keep_phrases)
+        self.vetoable = VETOABLE - set(_PRESIDIO_PREDEFINED)  # e.g. an IP after "API" stays an identifier
+        self.key = key
+        self._operators = self._build_operators()
+        self.drop_entities = {e for e in self.entities if policy.operator(e).type == "drop_record"}
+
+    # ---- construction
+    def _recognizers(self, packs: set[str]) -> list[Any]:
+        from presidio_analyzer import Pattern, PatternRecognizer
+        from presidio_analyzer import predefined_recognizers as pr
+
+        from appliance.scrub import recognizers as rc
+
+        policy, lang, ents = self.policy, self.policy.language, set(self.entities)
+        out: list[Any] = []
+        if "presidio" in packs:
+            for ent, cls_name in _PRESIDIO_PREDEFINED.items():
+                if ent in ents:
+                    out.append(rc.gated(getattr(pr, cls_name), _GATES[ent])(supported_language=lang))
+        if "ner" in packs and ents & _NER_ENTITIES:
+            out.append(
+                rc.FilteredSpacyRecognizer(
+                    supported_language=lang, supported_entities=sorted(ents & _NER_ENTITIES)
+                )
+            )
+        if "names" in packs and "PERSON" in ents:
+            out.append(rc.ContextNameRecognizer(lang))
+        builtin = {
+            "addresses": (rc.StreetAddressRecognizer, rc.PostalCodeRecognizer),
+            "dates": (rc.FullDateRecognizer,),
+            "ages": (rc.AgeOver89Recognizer,),
+            "labelled_ids": (rc.LabelledIdRecognizer,),
+            "payment": (rc.CardDataRecognizer,),
+        }
+        for pack, classes in builtin.items():
+            if pack in packs:
+                for cls in classes:
+                    rec = cls(ents, lang)
+                    if rec.supported_entities != ["NONE"]:
+                        out.append(rec)
+        if "phones" in packs and "PHONE_NUMBER" in ents:
+            out.append(rc.IntlPhoneRecognizer(lang))
+        for c in policy.recognizers:
+            kwargs: dict[str, Any] = dict(
+                supported_entity=c.entity,
+                name=c.name,
+                context=c.context or None,
+                supported_language=lang,
+            )
+            if c.patterns:
+                pats = [Pattern(p.name, p.regex, p.score) for p in c.patterns]
+                out.append(rc.ChecksumPatternRecognizer(validator=c.validator, patterns=pats, **kwargs))
+            if c.deny_list:
+                kwargs["name"] = f"{c.name}_deny_list"
+                out.append(
+                    PatternRecognizer(deny_list=c.deny_list, deny_list_score=c.deny_list_score, **kwargs)
+                )
+        return out
+
+    def _build_operators(self) -> dict[str, Any]:
+        from presidio_anonymizer.entities import OperatorConfig
+
+        from appliance.scrub.operators import make_operator
+
+        ops = {}
+        for ent in self.entities:
+            name, params = make_operator(self.policy.operator(ent), ent, self.key)
+            ops[ent] = OperatorConfig(name, params)
+        return ops
+
+    def operator_name(self, entity: str) -> str:
+        return self.policy.operator(entity).type
+
+    # ---- analysis
+    def _analyze(self, text: str, artifacts: Any) -> list[Any]:
+        return self.analyzer.analyze(
+            text=text,
+            language=self.policy.language,
+            entities=self.entities,
+            score_threshold=self.floor,
+            nlp_artifacts=artifacts,
+        )
+
+    def _decide(self, text: str, results: list[Any]) -> TextResult:
+        keep_spans = self.keep.spans(text) if results else []
+        accepted, residual = [], []
+        for r in results:
+            if self._allow and r.entity_type != "PERSON" and self._allow.fullmatch(text, r.start, r.end):
+                continue
+            if r.entity_type in self.vetoable and keep_spans:
+                if self.keep.vetoed(r.start, r.end, keep_spans):
+                    continue
+                if r.entity_type in _TRIMMABLE:
+                    r.start, r.end = _trim(r.start, r.end, keep_spans)
+                    if r.end <= r.start:
+                        continue
+            meta = r.recognition_metadata or {}
+            f = Finding(
+                r.entity_type, r.start, r.end, float(r.score), recognizer=str(meta.get("recognizer_name", ""))
+            )
+            (accepted if r.score >= self.policy.threshold(r.entity_type) else residual).append(f)
+        merged = _join_names(text, _merge(accepted))
+        for f in merged:
+            f.operator = self.operator_name(f.entity_type)
+        residual = [r for r in residual if not any(a.start <= r.start and r.end <= a.end for a in merged)]
+        risk = 1.0
+        for r in residual:
+            risk *= 1.0 - r.score
+        risk = round(1.0 - risk, 6)
+        drop = None
+        hit = sorted({f.entity_type for f in accepted if f.entity_type in self.drop_entities})
+        if hit:
+            drop = f"entity:{hit[0]}"
+        rules = self.policy.record_rules
+        if drop is None and rules.max_residual_risk is not None and risk > rules.max_residual_risk:
+            drop = "residual_risk"
+        new_text = text if drop else self._anonymize(text, merged)
+        return TextResult(new_text, merged, residual, risk, drop)
+
+    def _anonymize(self, text: str, findings: list[Finding]) -> str:
+        if not findings:
+            return text
+        from presidio_anonymizer.entities import RecognizerResult as AnonResult
+
+        results = [AnonResult(f.entity_type, f.start, f.end, f.score) for f in findings]
+        return self.anonymizer.anonymize(text=text, analyzer_results=results, operators=self._operators).text
+
+    def scrub_text(self, text: str) -> TextResult:
+        artifacts = self.nlp_engine.process_text(text, self.policy.language)
+        return self._decide(text, self._analyze(text, artifacts))
+
+    def scrub_texts(self, texts: list[str], batch_size: int | None = None) -> list[TextResult]:
+        """Batch path: spaCy processes the texts with `pipe`; same results as `scrub_text` one by one."""
+        bs = batch_size or self.policy.nlp.batch_size
+        out = []
+        arts = self.nlp_engine.process_batch(texts, self.policy.language, batch_size=bs)
+        for text, (_, artifacts) in zip(texts, arts, strict=True):
+            out.append(self._decide(text, self._analyze(text, artifacts)))
+        return out
+
+
+_TRIMMABLE = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
+
+
+def _trim(start: int, end: int, keep: list[tuple[int, int]]) -> tuple[int, int]:
+    """Cut a contextual finding back where it runs into a keep-phrase ("re Cushing's syndrome")."""
+    for s, e in keep:
+        if s <= start < e < end:
+            start = e
+        elif start < s < end <= e:
+            end = s
+    return start, end
+
+
+_NAME_GAP = re.compile(r"(?:\s+|\s*,\s*|\s+[^\W\d_]\.?\s+)")
+
+
+def _join_names(text: str, findings: list[Finding]) -> list[Finding]:
+    """Join PERSON findings separated only by a space, a comma or a middle initial ("Ingrid M. Moreau")."""
+    out: list[Finding] = []
+    for f in findings:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.entity_type == f.entity_type == "PERSON"
+            and _NAME_GAP.fullmatch(text, prev.end, f.start)
+        ):
+            prev.end = f.end
+            prev.score = max(prev.score, f.score)
+            continue
+        out.append(f)
+    return out
+
+
+def _merge(findings: list[Finding]) -> list[Finding]:
+    """Union of overlapping findings; the type of the longest (then highest-scoring) member wins."""
+    if not findings:
+        return []
+    findings = sorted(findings, key=lambda f: (f.start, -f.end))
+    groups: list[list[Finding]] = [[findings[0]]]
+    end = findings[0].end
+    for f in findings[1:]:
+        if f.start < end:
+            groups[-1].append(f)
+            end = max(end, f.end)
+        else:
+            groups.append([f])
+            end = f.end
+    out = []
+    for g in groups:
+        best = max(
+            g, key=lambda f: (f.entity_type in STRONG_TYPES and f.score >= 0.7, f.end - f.start, f.score)
+        )
+        out.append(
+            Finding(
+                best.entity_type,
+                min(f.start for f in g),
+                max(f.end for f in g),
+                max(f.score for f in g),
+                recognizer=best.recognizer,
+            )
+        )
+    return out

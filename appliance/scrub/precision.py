@@ -1,0 +1,98 @@
+"""Keep-phrases: clinically and commercially meaningful text that must survive scrubbing.
+
+A finding of a *contextual* entity type (names, locations, dates, postal codes, loosely-shaped ids) that lies
+inside a keep-phrase is dropped: "Parkinson's disease", "metformin 500 mg", "HbA1c 7.2%", "ICD-10 E11.9",
+"CPT 99213", "$1,250.00", "version 2.4.1". Findings that carry their own proof (a checksum, an e-mail shape,
+an SSN with its dashes) are never vetoed.
+"""
+
+from __future__ import annotations
+
+import regex as re
+
+from appliance.scrub import lexicons as lx
+
+_TITLES = "|".join(re.escape(t) for t in lx.TITLES)
+_EPONYM = "|".join(sorted((re.escape(e) for e in lx.EPONYMS), key=len, reverse=True))
+_DRUG = "|".join(sorted(lx.DRUGS, key=len, reverse=True))
+_DOSE_UNIT = (
+    r"(?:mg|mcg|µg|ug|g|gm|ml|mL|l|units?|u|iu|IU|meq|mEq|mmol|%|tabs?|tablets?|caps?|capsules?|puffs?|drops?|"
+    r"sprays?|patch(?:es)?|mg/kg|mg/m2|mcg/hr)"
+)
+_LAB_UNIT = (
+    r"(?:%|mg/dl|mmol/l|mmol/mol|g/dl|g/l|meq/l|u/l|iu/l|ng/ml|ng/dl|pg/ml|µg/l|ug/l|mcg/dl|miu/l|µiu/ml|uiu/ml|"
+    r"x\s?10\^?\d+/l|k/ul|/µl|/ul|/mm3|bpm|mmhg|kg|lbs?|cm|mm|°[cf]|ml/min(?:/1\.73\s?m2)?|s|sec|seconds)"
+)
+
+CLINICAL = [
+    # eponymous diseases, signs, scores, procedures: "Parkinson's disease", "Glasgow Coma Scale 14"
+    rf"\b(?:non-)?(?:{_EPONYM})(?:['’]s|s['’]|['’])?(?:[\s-]+(?:coma|modified|revised|lower|upper|simplified))?"
+    rf"[\s-]+(?:{lx.EPONYM_HEADS})\b(?:\s*(?:of|was|is|=|:)?\s*\d+(?:[.,]\d+)?(?:\s*[+/]\s*\d+)*)?",
+    # possessive eponym on its own ("history of Alzheimer's"), not after a title ("Dr. Wilson's office")
+    rf"(?<!\b(?:{_TITLES})\.?\s+)\b(?:{_EPONYM})['’]s\b(?!\s+(?:office|clinic|practice|team|wife|husband|son|daughter|mother|father|house|home|car|phone|email))",  # noqa: E501
+    # drug + dose, lexicon drug alone, suffix-shaped drug + dose
+    rf"\b(?:{_DRUG})\b(?:\s+(?:er|xr|sr|cr|la|hcl|sodium|potassium))?(?:\s+\d+(?:[.,]\d+)?\s*{_DOSE_UNIT}\b)?",
+    rf"\b[a-z]{{3,}}(?:{lx.DRUG_SUFFIXES})\b\s+\d+(?:[.,]\d+)?\s*{_DOSE_UNIT}\b",
+    rf"\b[A-Z][a-z]{{3,}}\s+\d+(?:[.,]\d+)?\s*{_DOSE_UNIT}\b(?:\s+(?:daily|bid|tid|qid|qhs|prn|once|twice))?",
+    # lab values and vitals: "HbA1c 7.2%", "LDL 173 mg/dL", "BP 128/82", "eGFR 58 mL/min/1.73 m2"
+    rf"\b[A-Za-z][A-Za-z0-9-]{{0,12}}\s*(?::|=|of|was|is|at)?\s*\d+(?:[.,]\d+)?\s*{_LAB_UNIT}(?![\w/])",
+    r"\b(?:bp|blood\s+pressure)\s*(?::|of|was|is)?\s*\d{2,3}\s*/\s*\d{2,3}(?:\s*mmhg)?",
+    r"\b(?:phq-?9|gad-?7|mmse|moca|nihss|gcs|apgar|ecog|asa|nyha|cha2ds2-vasc|has-bled|curb-65|bmi|pain)"
+    r"(?:\s+score)?\s*(?:of|was|is|=|:)?\s*\d+(?:\.\d+)?(?:\s*/\s*\d+)?",
+    # ICD-9/10 and CPT/HCPCS codes
+    r"\bicd-?(?:9|10|11)(?:-cm)?(?:\s+code)?\s*:?\s*[A-Z]?\d[\dA-Z](?:\.[\dA-Z]{1,4})?\b",
+    r"\b[A-TV-Z]\d{2}\.\d{1,4}[A-Z]?\b",
+    r"\b(?:cpt|hcpcs)(?:\s+code)?\s*:?\s*#?\s*[A-Z]?\d{4}[\dFTU]\b",
+]
+
+FINANCIAL = [
+    r"(?:[$€£¥₹]|\b(?:usd|eur|gbp|chf|jpy|cad|aud|inr)\s?)\s?-?\d{1,3}(?:[,.\s]\d{3})*(?:[.,]\d{1,2})?(?:\s?(?:k|m|bn|million|billion))?\b",  # noqa: E501
+    r"\b\d{1,3}(?:[,.\s]\d{3})*(?:[.,]\d{1,2})?\s?(?:usd|eur|gbp|chf|dollars|euros|pounds|€|\$)",
+    r"\b(?:apr|apy|interest(?:\s+rate)?|rate|fee)\s*(?:of|is|:)?\s*\d+(?:\.\d+)?\s?%",
+]
+
+SOFTWARE = [
+    r"\b(?:v|version|ver\.?|build|release|firmware|fw|ios|android|macos|windows|chrome|firefox|safari|edge|"
+    r"app|api|sdk|kernel|python|java|node)\s*v?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?\b",
+    r"\bv\d+(?:\.\d+){1,3}\b",
+]
+
+PACKS = {"clinical": CLINICAL, "financial": FINANCIAL, "software": SOFTWARE}
+
+# Entity types a keep-phrase may veto (contextual guesses); validated identifiers are never vetoed.
+VETOABLE = frozenset(
+    {
+        "PERSON",
+        "LOCATION",
+        "DATE_TIME",
+        "ZIP_CODE",
+        "ORGANIZATION",
+        "NRP",
+        "AGE",
+        "MEDICAL_RECORD_NUMBER",
+        "ACCOUNT_NUMBER",
+        "HEALTH_PLAN_ID",
+        "LICENSE_NUMBER",
+        "VEHICLE_ID",
+        "DEVICE_ID",
+        "US_DRIVER_LICENSE",
+        "US_BANK_NUMBER",
+        "US_PASSPORT",
+        "PHONE_NUMBER",
+        "IP_ADDRESS",
+        "STREET_ADDRESS",
+    }
+)
+
+
+class KeepPhrases:
+    def __init__(self, packs: list[str], extra: list[str]):
+        pats = [p for name in packs for p in PACKS[name]] + list(extra)
+        self._rxs = [re.compile(p, re.IGNORECASE) for p in pats]
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        return [m.span() for rx in self._rxs for m in rx.finditer(text) if m.end() > m.start()]
+
+    @staticmethod
+    def vetoed(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+        return any(s <= start and end <= e for s, e in spans)

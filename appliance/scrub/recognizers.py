@@ -1,0 +1,681 @@
+"""Custom Presidio recognizers: what vanilla Presidio with a small spaCy pipeline misses.
+
+All of them are ordinary Presidio `EntityRecognizer`s registered in the analyzer's registry, so the
+analyzer's context enhancer, thresholds, de-duplication and allow-lists apply to them as to the predefined
+ones. Each returns spans with a score; the policy's thresholds decide.
+
+- `ContextNameRecognizer`: names after titles and labels ("Dr. Okafor", "Patient: jane roe", "my name is ..."),
+  "Last, First", ALL CAPS and lower case names from a given-name/surname gazetteer.
+- `StreetAddressRecognizer`: street number + name + type (US/UK/AU), European forms ("Hauptstraße 5",
+  "12 rue de Rivoli", "Via Roma 15"), units, PO boxes, and the ", City, ST 12345" tail.
+- `PostalCodeRecognizer`: US ZIP after a state or a label, UK and Canadian postcodes.
+- `FullDateRecognizer`: dates in numeric, ISO, and month-name forms (never a bare year).
+- `AgeOver89Recognizer`: ages over 89 (HIPAA).
+- `IntlPhoneRecognizer`: US and international numbers; candidates by regex, `+CC` ones checked by phonenumbers.
+- `LabelledIdRecognizer`: MRN, account, health-plan, licence, vehicle and device identifiers by their label.
+- `CardDataRecognizer`: CVV/CVC and card expiry by label.
+- `ChecksumPatternRecognizer`: policy-defined regex recognizers with a checksum validator.
+- `FilteredSpacyRecognizer`: spaCy NER results minus drug names, abbreviations and non-name shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import regex as re
+from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+from appliance.scrub import lexicons as lx
+from appliance.scrub.validators import VALIDATORS, card_ok, iban_ok, luhn_ok, npi_ok, vin_ok
+
+
+def _result(rec: EntityRecognizer, entity: str, start: int, end: int, score: float) -> RecognizerResult:
+    return RecognizerResult(
+        entity_type=entity,
+        start=start,
+        end=end,
+        score=score,
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: rec.name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: rec.id,
+        },
+    )
+
+
+class _RegexRecognizer(EntityRecognizer):
+    """Base: a list of (entity, compiled regex, score, group, validator) rules."""
+
+    RULES: list[tuple[str, str, float, int | str, Callable[[str], bool] | None]] = []
+    FLAGS = re.IGNORECASE
+
+    def __init__(self, entities: Iterable[str], language: str = "en", context: list[str] | None = None):
+        rules = [r for r in self.RULES if r[0] in set(entities)]
+        self._rules = [(e, re.compile(rx, self.FLAGS), s, g, v) for e, rx, s, g, v in rules]
+        super().__init__(
+            supported_entities=sorted({r[0] for r in rules}) or ["NONE"],
+            name=self.__class__.__name__,
+            supported_language=language,
+            context=context,
+        )
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
+        out = []
+        for entity, rx, score, group, validate in self._rules:
+            if entity not in entities:
+                continue
+            for m in rx.finditer(text):
+                start, end = m.span(group)
+                if start < 0 or end <= start:
+                    continue
+                if validate is not None and not validate(text[start:end]):
+                    continue
+                out.append(_result(self, entity, start, end, score))
+        return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Names
+
+_NAME_TOKEN = r"(?:[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*)"
+_TOKEN_RX = re.compile(_NAME_TOKEN)
+_TITLE_RX = re.compile(
+    r"(?<![\w.])(?:" + "|".join(re.escape(t) for t in lx.TITLES) + r")\.?(?=\s)", re.IGNORECASE
+)
+_STRONG_LABELS = [lb for lb in lx.NAME_LABELS if lb not in ("from", "to", "cc", "best", "im")]
+_LABEL_RX = re.compile(
+    r"(?<![\w])(?:" + "|".join(_STRONG_LABELS) + r")(?:\s*[:\-,]\s*|\s+)(?=[^\W\d_])", re.IGNORECASE
+)
+_WEAK_LABEL_RX = re.compile(r"(?<![\w])(?:from|to|cc|best|im)(?:\s*[:\-,]\s*|\s+)(?=\w)", re.IGNORECASE)
+_LAST_FIRST_RX = re.compile(
+    r"(?<![\w'’-])(" + _NAME_TOKEN + r"),\s+(" + _NAME_TOKEN + r")(?:\s+([^\W\d_])\.?)?(?![\w'’-])"
+)
+_INITIAL_RX = re.compile(r"\s+[^\W\d_]\.(?=\s)")
+
+
+_PAIR_RX = re.compile(
+    r"(?<![\w'’.-])(" + _NAME_TOKEN + r")(?:\s+[^\W\d_]\.)?\s+(" + _NAME_TOKEN + r")(?![\w'’-])"
+)
+_PAIR_TRIGGER_RX = re.compile(r"(?:\b(?:for|with|see|re|by|and|from|to|of)\s+|[:;]\s*|^\s*)$", re.IGNORECASE)
+_VERB_END = re.compile(r"(?:ed|ing|ly|ies|ness|ment|tion|sion)$")
+
+
+def _verbish(tok: str) -> bool:
+    low = tok.casefold()
+    return bool(_VERB_END.search(low)) and low not in lx.GIVEN_NAMES and low not in lx.SURNAMES
+
+
+def _not_a_name_word(tok: str) -> bool:
+    low = tok.casefold()
+    return (
+        low in lx.NOT_NAMES
+        or low in lx.NAME_STOP
+        or low in lx.DRUGS
+        or low in lx.EPONYMS
+        or low in _STREET_TYPE_WORDS
+        or low in lx.US_STATES
+        or len(low) < 2
+    )
+
+
+def _is_capitalized(tok: str) -> bool:
+    return tok[:1].isupper() and (tok[1:].islower() or "'" in tok or "-" in tok or "’" in tok)
+
+
+def _is_caps(tok: str) -> bool:
+    return len(tok) >= 2 and tok.isupper()
+
+
+def _name_shaped(tok: str) -> bool:
+    return _is_capitalized(tok) or _is_caps(tok)
+
+
+def _known_name(tok: str) -> bool:
+    low = tok.casefold()
+    return (low in lx.GIVEN_NAMES or low in lx.SURNAMES) and low not in lx.NOT_NAMES
+
+
+class ContextNameRecognizer(EntityRecognizer):
+    """PERSON from titles, labels, "Last, First" and a gazetteer; works in ALL CAPS and lower case."""
+
+    def __init__(self, language: str = "en"):
+        super().__init__(
+            supported_entities=["PERSON"],
+            name="ContextNameRecognizer",
+            supported_language=language,
+            context=["patient", "name", "pt", "client", "customer", "member", "holder", "contact"],
+        )
+
+    def load(self) -> None:
+        pass
+
+    @staticmethod
+    def _run(text: str, pos: int, allow_lower: bool, max_tokens: int = 3) -> tuple[int, int] | None:
+        """The name that starts at `pos`: up to `max_tokens` name tokens (and middle initials)."""
+        start = end = -1
+        count = 0
+        first_lower = False
+        i = pos
+        while count < max_tokens:
+            m = _TOKEN_RX.match(text, i)
+            if not m:
+                break
+            tok = m.group(0)
+            low = tok.casefold()
+            if low in lx.NAME_STOP or low in lx.NOT_NAMES or low in lx.DRUGS:
+                break
+            if not (_name_shaped(tok) or (allow_lower and tok.islower() and not _verbish(tok))):
+                break
+            if count and tok.islower() and not first_lower:
+                break
+            if count == 0:
+                first_lower = tok.islower()
+            if start < 0:
+                start = m.start()
+            end = m.end()
+            count += 1
+            nxt = end
+            mi = _INITIAL_RX.match(text, nxt)
+            if mi:
+                nxt = mi.end()
+            sp = re.match(r"[ \t]+", text[nxt : nxt + 3])
+            if not sp:
+                break
+            i = nxt + sp.end()
+        return (start, end) if start >= 0 else None
+
+    def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
+        if "PERSON" not in entities:
+            return []
+        out: list[RecognizerResult] = []
+        for m in _TITLE_RX.finditer(text):
+            j = m.end()
+            while j < len(text) and text[j] in " \t":
+                j += 1
+            span = self._run(text, j, allow_lower=True)
+            if span:
+                out.append(_result(self, "PERSON", *span, 0.85))
+        for m in _LABEL_RX.finditer(text):
+            span = self._run(text, m.end(), allow_lower=True)
+            if span and self._plausible(text[span[0] : span[1]], strong=True):
+                out.append(_result(self, "PERSON", *span, 0.7))
+        for m in _WEAK_LABEL_RX.finditer(text):
+            span = self._run(text, m.end(), allow_lower=False, max_tokens=3)
+            if span and self._plausible(text[span[0] : span[1]], strong=False):
+                out.append(_result(self, "PERSON", *span, 0.6))
+        for m in _PAIR_RX.finditer(text, overlapped=True):
+            a, b = m.group(1), m.group(2)
+            if not (_name_shaped(a) and _name_shaped(b)) or _is_caps(a) != _is_caps(b):
+                continue
+            if any(_not_a_name_word(w) for w in (a, b)):
+                continue
+            nxt = text[m.end() : m.end() + 20]
+            prev = text[max(0, m.start() - 12) : m.start()]
+            subject = bool(re.match(r"\s+(?!(?:of|and|or|in|on|at|to|for|the)\b)[a-z]{2,}", nxt))
+            after_trigger = bool(_PAIR_TRIGGER_RX.search(prev))
+            caps = _is_caps(a) and len(a) > 2 and len(b) > 2
+            if subject or after_trigger or caps:
+                out.append(_result(self, "PERSON", m.start(), m.end(), 0.55))
+        for m in _LAST_FIRST_RX.finditer(text):
+            last, first = m.group(1), m.group(2)
+            if not (_name_shaped(last) and _name_shaped(first)):
+                continue
+            if last.casefold() in lx.NOT_NAMES or first.casefold() in lx.NOT_NAMES:
+                continue
+            if first.casefold() in lx.US_STATES or first.casefold() in lx.US_STATE_NAMES:
+                continue
+            known = first.casefold() in lx.GIVEN_NAMES or last.casefold() in lx.SURNAMES
+            both_caps = _is_caps(last) and _is_caps(first)
+            score = 0.75 if known else (0.55 if both_caps else 0.5)
+            out.append(_result(self, "PERSON", m.start(), m.end(), score))
+        out.extend(self._gazetteer(text))
+        return out
+
+    @staticmethod
+    def _plausible(span: str, strong: bool) -> bool:
+        toks = span.split()
+        if not toks:
+            return False
+        if strong:
+            return True
+        return any(_known_name(t) for t in toks) or (len(toks) >= 2 and all(_name_shaped(t) for t in toks))
+
+    def _gazetteer(self, text: str) -> list[RecognizerResult]:
+        out = []
+        toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN_RX.finditer(text)]
+        i = 0
+        while i < len(toks):
+            s, e, tok = toks[i]
+            low = tok.casefold()
+            given = low in lx.GIVEN_NAMES and low not in lx.NOT_NAMES
+            surname = low in lx.SURNAMES and low not in lx.AMBIGUOUS_SURNAMES and low not in lx.NOT_NAMES
+            if not (given or surname):
+                i += 1
+                continue
+            ambiguous = low in lx.AMBIGUOUS_GIVEN
+            lower = tok.islower()
+            # extend to the following surname-shaped tokens
+            j = i + 1
+            end = e
+            while (
+                j < len(toks)
+                and j <= i + 2
+                and toks[j][0] - end <= 2
+                and text[end : toks[j][0]].strip() == ""
+            ):
+                nt = toks[j][2]
+                nlow = nt.casefold()
+                if nlow in lx.NAME_STOP or nlow in lx.NOT_NAMES or nlow in lx.DRUGS:
+                    break
+                if lower and not nt.islower():
+                    break
+                if not lower and not _name_shaped(nt):
+                    break
+                if lower and not (nlow in lx.SURNAMES or nlow in lx.GIVEN_NAMES or j == i + 1):
+                    break
+                end = toks[j][1]
+                j += 1
+            extended = j > i + 1
+            if ambiguous and not (extended and _is_capitalized(tok)):
+                i += 1
+                continue
+            if given:
+                score = 0.75 if extended else (0.6 if _name_shaped(tok) else 0.5)
+            else:
+                score = 0.6 if extended else (0.55 if _name_shaped(tok) else 0.0)
+            if score:
+                out.append(_result(self, "PERSON", s, end, score))
+            i = j
+        return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Addresses and postal codes
+
+_STREET_TYPE_WORDS = frozenset(lx.STREET_TYPES.split("|"))
+
+_ST = lx.STREET_TYPES
+_STATES = "|".join(sorted(lx.US_STATES))
+_WORD = r"[^\W\d_][\w'’.-]*"
+_UNIT = (
+    r"(?:,?\s*(?:apt|apartment|unit|suite|ste|flat|fl|floor|room|rm|bldg|building|#)\.?\s*#?\s*[\w-]{1,6})?"
+)
+_DIR = r"(?:\s+(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\b\.?)?"
+_CITY_TAIL = (
+    r"(?:,?\s+(?:[^\W\d_][\w'’.-]*\s+){0,2}?[^\W\d_][\w'’.-]*,\s*(?:"
+    + _STATES
+    + r")\.?(?:\s+\d{5}(?:-\d{4})?)?"
+    r"|,\s*(?:" + _STATES + r")\s+\d{5}(?:-\d{4})?)?"
+)
+_STREET_WORD = (
+    r"(?!(?:by|and|or|the|at|on|in|to|for|of|with|from|was|is|seen|see|call|lives|near)\b)"
+    r"[^\W\d_][^\W\d_'’.-]*"
+)
+_ABBR_DOT = (
+    r"(?:(?<=\b(?:st|ave|av|rd|dr|blvd|ln|ct|pl|ter|terr|cir|pkwy|hwy|sq|trl|cres|aly|plz|pt|hts|xing|expy|fwy|"
+    r"tpke|jct|gdns))\.)?"
+)
+_US_STREET = (
+    r"(?:\b(?:flat|apt|apartment|unit|suite|ste|room|rm)\.?\s*#?\s*\w{1,5},?\s+)?"
+    r"\b\d{1,6}[a-z]?(?:[-/]\d{1,4}[a-z]?)?,?\s+(?:(?:n|s|e|w|north|south|east|west)\.?\s+)?"
+    r"(?:(?:"
+    + _STREET_WORD
+    + r"|\d{1,3}(?:st|nd|rd|th))\s+){1,4}?(?:(?!dr\b)(?:"
+    + _ST
+    + r")|dr(?!\.?\s+(?-i:[A-Z][a-z])))\b"
+    + _ABBR_DOT
+    + _DIR
+    + _UNIT
+    + _CITY_TAIL
+)
+_EU_PREFIX = (
+    r"\b(?:\d{1,5}(?:\s*(?:bis|ter))?,?\s+)?(?:" + lx.EU_STREET_PREFIX + r")\s+"
+    r"(?:(?:de|del|de\s+la|de\s+las|de\s+los|des|du|da|do|dos|das|di|della|delle|dei|degli|van|von|der)\s+|d['’]|l['’])?"
+    r"(?:" + _WORD + r")(?:\s+(?:[A-ZÀ-Ý][\w'’.-]*|de|del|di|la|le|van|der)){0,3}"
+    r"(?:,?\s+(?:n[º°o]\.?\s*)?\d{1,5}[a-z]?\b)?"
+)
+_EU_SUFFIX = (
+    r"\b[^\W\d_][\w'’-]*(?:" + lx.EU_STREET_SUFFIX + r")\.?\s+\d{1,5}\s?[a-z]?\b(?:\s*[/-]\s*\d{1,4})?"
+)
+_PO_BOX = r"\b(?:p\.?\s?o\.?\s*box|post\s+office\s+box|postfach|apartado(?:\s+postal)?)\s*#?\s*\d{1,7}\b"
+
+
+class StreetAddressRecognizer(_RegexRecognizer):
+    RULES = [
+        ("STREET_ADDRESS", _US_STREET, 0.75, 0, None),
+        ("STREET_ADDRESS", _EU_SUFFIX, 0.7, 0, None),
+        ("STREET_ADDRESS", _PO_BOX, 0.8, 0, None),
+    ]
+
+    def __init__(self, entities: Iterable[str], language: str = "en"):
+        super().__init__(entities, language, context=["address", "addr", "live", "lives", "reside", "street"])
+        # EU "prefix" forms need their proper-noun part capitalized: case-sensitive rule on top.
+        self._eu = re.compile(_EU_PREFIX, re.IGNORECASE) if "STREET_ADDRESS" in set(entities) else None
+
+    def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
+        out = super().analyze(text, entities, nlp_artifacts)
+        if self._eu is not None and "STREET_ADDRESS" in entities:
+            for m in self._eu.finditer(text):
+                s, e = m.span()
+                frag = text[s:e]
+                has_num = any(c.isdigit() for c in frag)
+                # "Rue de Rivoli 12" / "12 rue de Rivoli": a number makes it an address; without one it must
+                # read as a proper name ("Via Roma") after an address label, scored low.
+                out.append(_result(self, "STREET_ADDRESS", s, e, 0.7 if has_num else 0.3))
+        return out
+
+
+class PostalCodeRecognizer(_RegexRecognizer):
+    FLAGS = 0
+    RULES = [
+        ("ZIP_CODE", r"\b(?:" + _STATES.upper() + r")\.?\s(?P<v>\d{5}(?:-\d{4})?)\b", 0.85, "v", None),
+        (
+            "ZIP_CODE",
+            r"(?i)\b(?:zip|zip\s*code|postal\s*code|postcode|plz)\s*[:#]?\s*(?P<v>\d{5}(?:-\d{4})?|[A-Z0-9]{2,4}\s?[A-Z0-9]{3})\b",
+            0.85,
+            "v",
+            None,
+        ),  # noqa: E501
+        ("ZIP_CODE", r"\b\d{5}-\d{4}\b", 0.6, 0, None),
+        # UK postcode (outward + inward), Canadian postal code
+        ("ZIP_CODE", r"\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?)\s?\d[ABD-HJLNP-UW-Z]{2}\b", 0.6, 0, None),
+        ("ZIP_CODE", r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b", 0.6, 0, None),
+        # five digits before a capitalized city, as written in much of Europe ("75004 Paris")
+        ("ZIP_CODE", r"(?:,\s|\n|^)(?P<v>\d{4,5})(?=\s+[A-ZÄÖÜ][a-zäöüéèß]+)", 0.5, "v", None),
+        ("ZIP_CODE", r"\b\d{5}\b", 0.2, 0, None),
+    ]
+
+    def __init__(self, entities: Iterable[str], language: str = "en"):
+        super().__init__(entities, language, context=["zip", "postal", "postcode", "address", "mail"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Dates and ages
+
+_MONTHS = (
+    r"jan(?:uary|\.)?|feb(?:ruary|\.)?|mar(?:ch|\.)?|apr(?:il|\.)?|may|june?|july?|aug(?:ust|\.)?|"
+    r"sep(?:t(?:ember)?|\.)?|oct(?:ober|\.)?|nov(?:ember|\.)?|dec(?:ember|\.)?|"
+    r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|"
+    r"januar|februar|märz|maerz|juni|juli|oktober|dezember|enero|febrero|marzo|abril|mayo|junio|julio|"
+    r"agosto|septiembre|octubre|noviembre|diciembre"
+)
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_MON = r"(?:0?[1-9]|1[0-2])"
+_YEAR = r"(?:19|20)\d{2}"
+_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
+_ORD = r"(?:st|nd|rd|th)?"
+
+
+class FullDateRecognizer(_RegexRecognizer):
+    RULES = [
+        # 03/14/2023, 14/03/2023, 3-14-23, 14.03.2023
+        (
+            "DATE_TIME",
+            rf"\b(?:{_MON}|{_DAY})([/.-])(?:{_DAY}|{_MON})\1(?:{_YEAR}|\d{{2}})\b(?![.-]\d)",
+            0.8,
+            0,
+            None,
+        ),
+        # 2023-03-14, 2023/03/14
+        ("DATE_TIME", rf"\b{_YEAR}([/.-]){_MON}\1{_DAY}\b", 0.85, 0, None),
+        # March 14, 2023 / Mar. 14th / Tuesday, March 14 2023
+        ("DATE_TIME", rf"\b{_WEEKDAY}(?:{_MONTHS})\.?\s+{_DAY}{_ORD}\b(?:,?\s+{_YEAR}\b)?", 0.8, 0, None),
+        # 14 March 2023 / 14th of March / le 14 mars 2023
+        (
+            "DATE_TIME",
+            rf"\b{_WEEKDAY}{_DAY}{_ORD}\.?\s+(?:of\s+|de\s+)?(?:{_MONTHS})\b\.?(?:,?\s+(?:de\s+)?{_YEAR}\b)?",
+            0.8,
+            0,
+            None,
+        ),  # noqa: E501
+        # March 2023 (month and year)
+        ("DATE_TIME", rf"\b(?:{_MONTHS})\.?,?\s+{_YEAR}\b", 0.6, 0, None),
+        # 3/14 (month/day without year) after a date word
+        (
+            "DATE_TIME",
+            rf"\b(?:on|dated?|dob|seen|visit|admitted|discharged|since|until|from)\s*:?\s*(?P<v>{_MON}/{_DAY})\b(?!/)",
+            0.7,
+            "v",
+            None,
+        ),  # noqa: E501
+        # 20230314 after a date label
+        (
+            "DATE_TIME",
+            rf"\b(?:dob|date|born)\s*:?\s*(?P<v>{_YEAR}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))\b",
+            0.8,
+            "v",
+            None,
+        ),  # noqa: E501
+    ]
+
+    def __init__(self, entities: Iterable[str], language: str = "en"):
+        super().__init__(entities, language, context=["dob", "born", "birth", "date", "admitted", "visit"])
+
+
+class AgeOver89Recognizer(_RegexRecognizer):
+    RULES = [
+        ("AGE", r"\b(?:9\d|1[01]\d)(?=\s*(?:-|\s)?\s*(?:years?|yrs?|y/?o|y\.o\.|yo)\b)", 0.85, 0, None),
+        ("AGE", r"\b(?:age|aged)\s*:?\s*(?P<v>9\d|1[01]\d)\b", 0.85, "v", None),
+        ("AGE", r"\b(?:nonagenarian|centenarian)\b", 0.6, 0, None),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Phones
+
+_PHONE_CANDIDATE = re.compile(
+    r"(?<![\w/.+-])(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{1,10}(?:[\s.-]\d{1,8}){0,5}(?![\w/]|[.-]\d)"
+    r"|(?<![\w/.+-])\+\d{7,15}\b|(?<![\w/.+-])\(\d{3}\)\s?\d{3}[\s.-]?\d{4}\b|(?<![\w/.-])\d{10}(?!\w)"
+)
+_US_PHONE = re.compile(r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}$")
+_PHONE_CONTEXT_RX = re.compile(
+    r"(?:phone|ph|tel|telephone|mobile|mob|cell|fax|call|contact|reach|whatsapp|sms|text)(?:\s+(?:me\s+)?(?:at|on))?\W{0,3}$",
+    re.IGNORECASE,
+)
+
+
+class IntlPhoneRecognizer(EntityRecognizer):
+    """US and international phone numbers. Cheap regex candidates; `+CC`/`00CC` forms are validated with
+    phonenumbers (the library Presidio's own recognizer uses) on the candidate only, not the whole text."""
+
+    def __init__(self, language: str = "en", regions: tuple[str, ...] = ("US", "GB", "DE", "FR", "IN", "CA")):
+        self.regions = regions
+        super().__init__(
+            supported_entities=["PHONE_NUMBER"],
+            name="IntlPhoneRecognizer",
+            supported_language=language,
+            context=["phone", "tel", "telephone", "mobile", "cell", "fax", "call", "contact", "number"],
+        )
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
+        if "PHONE_NUMBER" not in entities:
+            return []
+        import phonenumbers
+
+        out = []
+        for m in _PHONE_CANDIDATE.finditer(text):
+            cand = m.group(0).strip()
+            s = m.start()
+            e = s + len(cand)
+            digits = sum(c.isdigit() for c in cand)
+            if digits < 7 or digits > 15:
+                continue
+            before = text[max(0, s - 20) : s]
+            labelled = bool(_PHONE_CONTEXT_RX.search(before))
+            if _US_PHONE.match(cand) and (not cand.isdigit() or labelled):
+                out.append(_result(self, "PHONE_NUMBER", s, e, 0.75 if not cand.isdigit() else 0.6))
+                continue
+            if cand.startswith(("+", "00")):
+                try:
+                    num = phonenumbers.parse("+" + cand[2:] if cand.startswith("00") else cand, None)
+                except phonenumbers.NumberParseException:
+                    continue
+                if phonenumbers.is_possible_number(num):
+                    valid = phonenumbers.is_valid_number(num)
+                    out.append(_result(self, "PHONE_NUMBER", s, e, 0.85 if valid else 0.6))
+                continue
+            if labelled and (" " in cand or "-" in cand or "." in cand or cand.startswith("(")):
+                # national format of another country after a phone label ("Tel. 030 1234567")
+                for region in self.regions:
+                    try:
+                        num = phonenumbers.parse(cand, region)
+                    except phonenumbers.NumberParseException:
+                        continue
+                    if phonenumbers.is_possible_number(num):
+                        out.append(_result(self, "PHONE_NUMBER", s, e, 0.7))
+                        break
+        return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Identifiers by label
+
+_SEP = r"\s*(?:(?:number|num|no\.?|nr\.?|n[º°]|#|id|code)\s*)?(?:[:#=]|is|of)?\s*#?\s*"
+_ID = r"(?=[A-Z0-9-]*\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,24}\b"
+
+LABELS: dict[str, str] = {
+    "MEDICAL_RECORD_NUMBER": (
+        r"mrn|mr\s*#|medical\s+record|med\s+rec|record|chart|patient\s+id|pt\s+id|hospital\s+(?:no|number|id)|"
+        r"case\s+(?:no|number)|encounter|admission|accession|specimen"
+    ),
+    "ACCOUNT_NUMBER": (
+        r"account|acct|a/c|acc|customer\s+(?:id|no|number)|client\s+(?:id|no|number)|iban|sort\s+code|"
+        r"routing|aba|swift|bic|loan|mortgage|policy\s+holder\s+id|wallet|billing\s+id"
+    ),
+    "HEALTH_PLAN_ID": (
+        r"health\s+plan|member\s+id|member|subscriber(?:\s+id)?|insurance(?:\s+id)?|group\s+(?:number|no\.?|#)|"
+        r"medicare|medicaid|beneficiary|claim|plan\s+id|insured\s+id|nhs|ahcccs|policy\s+(?:number|no\.?|#|id)"
+    ),
+    "LICENSE_NUMBER": (
+        r"driver'?s?\s+licen[cs]e|dl(?=\s*[#:])|licen[cs]e|passport|dea|npi|certificate|cert|permit|"
+        r"national\s+id|id\s+card|state\s+id|tax\s+id|tin|ein|itin|nino|national\s+insurance"
+    ),
+    "VEHICLE_ID": r"vin|vehicle\s+id(?:entification)?|licen[cs]e\s+plate|plate|registration|reg",
+    "DEVICE_ID": r"serial|s/n|sn|device\s+id|device|imei|udi|mac\s+address|implant|pacemaker|pump",
+    "US_SSN": r"ssn|social\s+security|social\s+sec|ss#",
+}
+
+
+def _label_rule(entity: str, labels: str) -> str:
+    return rf"\b(?:{labels})(?:\s+(?:number|no|num|id|code))?{_SEP}(?P<v>{_ID})"
+
+
+class LabelledIdRecognizer(_RegexRecognizer):
+    RULES = [(e, _label_rule(e, lbl), 0.85, 0, None) for e, lbl in LABELS.items()] + [
+        ("VEHICLE_ID", r"\b[A-HJ-NPR-Z0-9]{17}\b", 0.5, 0, vin_ok),
+        ("LICENSE_NUMBER", r"\bnpi\W{0,3}(?P<v>\d{10})\b", 0.9, "v", npi_ok),
+        ("DEVICE_ID", r"\bimei\W{0,3}(?P<v>\d{15})\b", 0.9, "v", luhn_ok),
+        # bare long digit runs are often account/record numbers: low, needs context
+        ("MEDICAL_RECORD_NUMBER", r"\b\d{7,12}\b", 0.2, 0, None),
+    ]
+    FLAGS = re.IGNORECASE
+
+    def __init__(self, entities: Iterable[str], language: str = "en"):
+        super().__init__(entities, language, context=["mrn", "record", "account", "acct", "member", "chart"])
+
+
+class CardDataRecognizer(_RegexRecognizer):
+    RULES = [
+        ("CREDIT_CARD", r"\b(?:\d[ -]?){12,18}\d\b", 0.6, 0, card_ok),
+        (
+            "CVV",
+            r"(?i)\b(?:cvv2?|cvc2?|cid|csc|security\s+code|card\s+code|card\s+verification(?:\s+value)?)\s*[:#=]?\s*(?:is\s+)?(?P<v>\d{3,4})\b",
+            0.9,
+            "v",
+            None,
+        ),  # noqa: E501
+        (
+            "CARD_EXPIRY",
+            r"(?i)\b(?:exp(?:iry|iration|ires|\.)?(?:\s+date)?|valid\s+(?:thru|through|until)|good\s+thru)\s*[:#=]?\s*(?:on\s+|in\s+)?(?P<v>(?:0[1-9]|1[0-2])\s?[/-]\s?(?:\d{2}|20\d{2}))\b",
+            0.9,
+            "v",
+            None,
+        ),  # noqa: E501
+        ("IBAN_CODE", r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b", 0.6, 0, iban_ok),
+    ]
+    FLAGS = 0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Policy-defined recognizers and spaCy NER
+
+
+class ChecksumPatternRecognizer(PatternRecognizer):
+    """A Presidio PatternRecognizer whose matches must pass a checksum (Luhn, IBAN, ABA, VIN, NPI, SSN)."""
+
+    def __init__(self, validator: str | None = None, **kwargs):  # noqa: ANN003
+        self._validator = VALIDATORS[validator] if validator else None
+        super().__init__(**kwargs)
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        if self._validator is None:
+            return None
+        # True would lift the score to 1.0 (Presidio's convention); keep the pattern's score instead
+        return None if self._validator(pattern_text) else False
+
+
+def gated(cls: type, gate: str) -> type:
+    """A subclass of a Presidio recognizer that skips texts without `gate` (a cheap necessary condition)."""
+    rx = re.compile(gate)
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):  # noqa: ANN001, ANN202
+        if not rx.search(text):
+            return []
+        return cls.analyze(self, text, entities, nlp_artifacts, regex_flags)
+
+    return type(f"Gated{cls.__name__}", (cls,), {"analyze": analyze})
+
+
+_SHAPE_DIGIT = re.compile(r"\d")
+
+
+def _drop_word(w: str) -> bool:
+    low = w.casefold().strip(".,:;'’()")
+    return not low or low in lx.NOT_NAMES or low in lx.NAME_STOP or low in lx.DRUGS
+
+
+class FilteredSpacyRecognizer(SpacyRecognizer):
+    """spaCy NER results (PERSON, LOCATION, ...) without drug names, abbreviations and digit shapes."""
+
+    def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
+        results = super().analyze(text, entities, nlp_artifacts)
+        kept = []
+        for r in results:
+            span = text[r.start : r.end]
+            if r.entity_type in ("PERSON", "LOCATION"):
+                # trim a possessive and surrounding punctuation
+                while span and span[-1] in ".,;:'’)":
+                    span = span[:-1]
+                    r.end -= 1
+                if span.endswith(("'s", "’s")):
+                    r.end -= 2
+                    span = span[:-2]
+                # trim leading/trailing words that are never part of a name ("Dx Wells" → "Wells")
+                parts = list(re.finditer(r"\S+", span))
+                while parts and _drop_word(parts[0].group(0)):
+                    parts.pop(0)
+                while parts and _drop_word(parts[-1].group(0)):
+                    parts.pop()
+                if not parts:
+                    continue
+                base = r.start
+                r.start, r.end = base + parts[0].start(), base + parts[-1].end()
+                span = text[r.start : r.end]
+                words = [w.casefold().strip(".,'’") for w in span.split()]
+                if not words or _SHAPE_DIGIT.search(span) or any(c in span for c in "@/:#<>=_"):
+                    continue
+                if all(w in lx.NOT_NAMES or w in lx.DRUGS or len(w) < 2 for w in words):
+                    continue
+                if r.entity_type == "PERSON" and any(w in lx.DRUGS for w in words):
+                    continue
+            kept.append(r)
+        return kept
+
+
+_ = (iban_ok,)  # re-exported for tests

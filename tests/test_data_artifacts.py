@@ -1,0 +1,128 @@
+"""Dataset artifacts: manifest + report + audit, augmentation of scrubbed data, and the `data` sub-app."""
+
+import json
+
+from typer.testing import CliRunner
+
+from appliance.config import AugmentConfig, DataSection
+from tests.conftest import SAMPLES, write_jsonl
+
+
+def _prepare(ws, tmp_path, records, **kw):
+    from appliance.data import prepare_dataset
+
+    src = write_jsonl(tmp_path / "in.jsonl", records)
+    sec = DataSection.model_validate({"source": src.name, **kw})
+    return prepare_dataset(ws, sec, tmp_path)
+
+
+def test_prepare_dataset_manifest_report_and_audit(ws, tmp_path):
+    from appliance.audit import AuditLog
+    from appliance.workspace import sha256_file
+
+    recs = [
+        {"id": f"r{i}", "text": f"sample text {i} about things", "label": "a" if i % 3 else "b"}
+        for i in range(30)
+    ]
+    art = _prepare(ws, tmp_path, recs, format="classification", split={"validation": 0.2, "test": 0.1})
+    m = art.manifest
+    assert m["inputs"][0]["sha256"] == sha256_file(tmp_path / "in.jsonl")
+    assert m["config"]["format"] == "classification" and m["config"]["source"] == "in.jsonl"
+    s = m["summary"]
+    assert s["stage"] == "prepared" and s["format"] == "classification" and s["records"] == 30
+    assert s["schema"] == "appliance.data/classification@1" and s["text_fields"] == ["text"]
+    assert set(m["files"]) == {"train.jsonl", "validation.jsonl", "test.jsonl", "report.json"}
+    report = json.loads((art.path / "report.json").read_text())
+    assert report["labels"]["validation"] == {"a": 4, "b": 2}
+    assert not list((ws.root / ".staging").iterdir())
+    last = list(AuditLog(ws.audit_dir, ws.keys_dir).iter_records(decrypt=True))[-1]
+    assert last["event"] == "data.prepare" and art.id in last["artifacts"]
+    assert "sample text" not in json.dumps(last)
+
+
+def test_demo_config_still_prepares_the_same_way(ws):
+    from appliance.config import load_pipeline_config
+    from appliance.data import prepare_dataset, read_canonical
+
+    cfg, base = load_pipeline_config(SAMPLES / "demo.yaml")
+    art = prepare_dataset(ws, cfg.data, base)
+    assert art.manifest["summary"]["splits"] == {"train": 278, "validation": 22, "test": 0}
+    rec = read_canonical(art.file("train.jsonl"))[0]
+    assert set(rec) == {"id", "prompt", "response"}
+
+
+def test_entity_swap_augmentation_only_touches_train(ws, tmp_path):
+    from appliance.data import augment_dataset, dataset_format, read_canonical
+    from appliance.data.augment import PLACEHOLDER
+
+    recs = [
+        {
+            "id": f"n{i}",
+            "prompt": f"Note {i} for <PERSON> seen <DATE_TIME 2019>, call <PHONE_NUMBER>.",
+            "response": f"<PERSON> needs follow-up {i}. Patient <PERSON_3fa2c1> too.",
+        }
+        for i in range(20)
+    ] + [{"id": "plain", "prompt": "No identifiers here at all", "response": "Fine"}]
+    ds = _prepare(ws, tmp_path, recs, split={"validation": 0.3, "test": 0.2, "seed": 1})
+    cfg = AugmentConfig(entity_swap=2, templates=True, seed=5)
+    aug = augment_dataset(ws, ds, cfg)
+    assert dataset_format(ws, aug) == "instruction"
+    for split in ("validation", "test"):
+        assert aug.file(f"{split}.jsonl").read_bytes() == ds.file(f"{split}.jsonl").read_bytes()
+    train = read_canonical(aug.file("train.jsonl"))
+    orig_train = read_canonical(ds.file("train.jsonl"))
+    n_ph = sum(1 for r in orig_train if r["id"] != "plain")
+    plain = 1 if any(r["id"] == "plain" for r in orig_train) else 0
+    assert len(train) == 2 * n_ph + plain * 2  # placeholder records → 2 variants; plain → itself + 1 template
+    ids = [r["id"] for r in train]
+    assert len(set(ids)) == len(ids)
+    for r in train:
+        assert not PLACEHOLDER.search(r["prompt"] + r["response"]), r
+    first = train[0]
+    name = first["response"].split(" needs")[0]
+    assert name in first["prompt"]  # the same placeholder → the same fake value within a record
+    summ = aug.manifest["summary"]["augmentation"]
+    assert summ["entity_swap"] == 2 and summ["placeholders_replaced"]["PERSON"] >= 2 * n_ph
+    again = augment_dataset(ws, ds, cfg)
+    assert again.file("train.jsonl").read_bytes() == aug.file("train.jsonl").read_bytes()  # seeded
+
+
+def test_data_cli_ingest_prepare_show(tmp_path, monkeypatch):
+    from appliance.data.cli import data_app
+
+    monkeypatch.setenv("APPLIANCE_HOME", str(tmp_path / "ws"))
+    runner = CliRunner()
+    src = tmp_path / "tickets.csv"
+    rows = ["id,subject,reply"] + [
+        f"{i},How do I reset password {i}?,Use the portal link {i}." for i in range(40)
+    ]
+    rows.append("99,How do I reset password 1?,Use the portal link 1.")  # exact duplicate
+    src.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    res = runner.invoke(
+        data_app,
+        [
+            "ingest",
+            str(src),
+            "--field",
+            "prompt=subject",
+            "--field",
+            "response=reply",
+            "--write-config",
+            str(tmp_path / "cfg.yaml"),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "prompt" in res.output and "subject" in res.output and "41" in res.output
+    assert "reset password" not in res.output  # values are never shown
+    cfg = (tmp_path / "cfg.yaml").read_text()
+    assert "subject" in cfg
+    res = runner.invoke(data_app, ["prepare", "--config", str(tmp_path / "cfg.yaml"), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output[res.output.index("{") :])
+    assert out["report"]["counts"]["dropped_by_reason"] == {"exact_duplicate": 1}
+    ds_id = out["id"]
+    res = runner.invoke(data_app, ["show", ds_id])
+    assert res.exit_code == 0, res.output
+    for frag in ("records at each step", "dedupe_exact", "missing values", "token lengths", "│", "█"):
+        assert frag in res.output, frag
+    assert "reset password" not in res.output

