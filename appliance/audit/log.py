@@ -33,6 +33,7 @@ from appliance.errors import ApplianceError, AuditWriteError
 from appliance.workspace import utc_now
 
 CHECKPOINT_EVERY = 64
+GROUP_COMMIT_WAIT_S = 0.0002
 
 
 def current_actor() -> str:
@@ -93,6 +94,7 @@ class AuditLog:
         self._ring: crypto.Keyring | None = None
         self._cv = threading.Condition()
         self._queue: list[_Pending] = []
+        self._last_batch = 1
         self._leader = False
         self._tail: _Tail | None = None
         self._pos = LogPosition()
@@ -231,7 +233,12 @@ class AuditLog:
                     self._cv.wait()
                     continue
                 self._leader = True
+                if self._last_batch > 1 and len(self._queue) < self._last_batch:
+                    # Group commit: other writers were active a moment ago; give them a fraction of an fsync
+                    # to join this batch instead of paying for their own fsync right after it.
+                    self._cv.wait(GROUP_COMMIT_WAIT_S)
                 batch, self._queue = self._queue, []
+                self._last_batch = len(batch)
                 self._cv.release()
                 try:
                     self._write_batch(batch)
