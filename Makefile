@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install clean-workspace
+.PHONY: demo test lint install clean-workspace lock bundle
 
 $(STAMP): pyproject.toml packaging/requirements-models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,3 +26,13 @@ lint: $(STAMP)
 
 clean-workspace:
 	rm -rf workspace
+
+# Offline installation (docs/install-offline.md): hashed locks per profile, then a signed CPU bundle.
+lock: $(STAMP)
+	$(BIN)/python packaging/lock --profile cpu --python 3.11
+	$(BIN)/python packaging/lock --profile cuda --python 3.11
+	$(BIN)/python packaging/lock --profile cuda --python 3.12
+
+bundle: $(STAMP)
+	test -f packaging/keys/release-key.pem || $(BIN)/python packaging/release-key --out packaging/keys
+	$(BIN)/python packaging/build-bundle --profile cpu --python 3.11 --key packaging/keys/release-key.pem --out packaging/dist

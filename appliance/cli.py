@@ -580,7 +580,11 @@ def doctor(workspace: WorkspaceOpt = None) -> None:
     for c in checks:
         t.add_row(c.name, "[green]ok[/]" if c.ok else "[red]FIX[/]", c.detail)
     _console().print(t)
-    if not all(c.ok for c in checks):
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        _console().print("[red]To fix:[/]")
+        for c in failed:
+            _console().print(f"  - {c.name}: {c.fix or c.detail}", markup=False)
         raise typer.Exit(1)
 
 
