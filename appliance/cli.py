@@ -82,9 +82,12 @@ def _quiet_libraries() -> None:
 
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # e.g. transformers' GGUF loader uses tqdm directly
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.onnx.*")
     warnings.filterwarnings("ignore", message=r".*Converting a tensor with requires_grad=True.*")
+    # bitsandbytes' CPU 4-bit op has no autograd kernel registered; gradients flow to LoRA through it (tested).
+    warnings.filterwarnings("ignore", message=r".*an autograd kernel was not registered.*")
     for name in ("torch.onnx", "onnxscript", "presidio-analyzer", "presidio-anonymizer", "transformers"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
