@@ -16,6 +16,7 @@ import typer
 
 from appliance.data.cli import data_app
 from appliance.errors import ApplianceError
+from appliance.evaluate.cli import evaluate_command, runs_app
 
 app = typer.Typer(
     help="Compliance Appliance: scrub, fine-tune, validate, export and audit an LLM, offline.",
@@ -27,6 +28,8 @@ models_app = typer.Typer(help="Import and list base models.", no_args_is_help=Tr
 export_app = typer.Typer(help="Export a trained run for serving.", no_args_is_help=True)
 audit_app = typer.Typer(help="Inspect and verify the audit log.", no_args_is_help=True)
 app.add_typer(data_app, name="data")  # appliance/data/cli.py
+app.add_typer(runs_app, name="runs")  # appliance/evaluate/cli.py
+app.command("evaluate")(evaluate_command)
 app.add_typer(models_app, name="models")
 app.add_typer(export_app, name="export")
 app.add_typer(audit_app, name="audit")
@@ -160,6 +163,10 @@ def _print_summary(res: Any, ws: Any) -> None:
     )
     for precision, p in res.parity["parity"].items():
         t.add_row(f"ONNX {precision}", _parity_line(p))
+    from appliance.evaluate import describe
+
+    t.add_row("release gates", describe(res.verdict) if res.verdict else "not evaluated")
+    t.add_row("model card", str(res.model_card))
     t.add_row("export", str(res.export_path))
     t.add_row("audit", f"{res.audit_records_written} records written; {res.audit_verified}")
     t.add_row(
@@ -334,28 +341,18 @@ def train_cmd(
     _console().print(f"run {run.id}: train loss {s['train_loss_before']:.4f} → {s['train_loss_after']:.4f}")
 
 
-@app.command("evaluate")
-def evaluate_cmd(run_id: str, workspace: WorkspaceOpt = None) -> None:
-    """Loss and perplexity of a run on its validation split, base vs tuned."""
-    from appliance.evaluate import evaluate
-
-    _boot()
-    ws = _writable_workspace(workspace)
-    with _progress() as sink:
-        rep = evaluate(ws, ws.get("run", run_id), sink=sink)
-    m = rep["metrics"]
-    _console().print(
-        f"perplexity {m['base']['perplexity']:.3f} → {m['tuned']['perplexity']:.3f} "
-        f"(loss {m['base']['loss']:.4f} → {m['tuned']['loss']:.4f}, {rep['examples']} records)"
-    )
-
-
 @export_app.command("onnx")
 def export_onnx_cmd(
     run_id: str,
     out: Annotated[Path, typer.Option("--out", "-o", help="folder to write the export bundle to")],
     precision: Annotated[
         list[str] | None, typer.Option(help="fp32, fp16 (GPU) or int4; repeatable (default: fp32 and int4)")
+    ] = None,
+    override_reason: Annotated[
+        str | None,
+        typer.Option(
+            "--override-reason", help="export although the release gates failed or are missing (audited)"
+        ),
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -371,7 +368,7 @@ def export_onnx_cmd(
     _boot()
     ws = _writable_workspace(workspace)
     with _progress() as sink:
-        art = export_onnx(ws, ws.get("run", run_id), cfg, out=out, sink=sink)
+        art = export_onnx(ws, ws.get("run", run_id), cfg, out=out, sink=sink, override_reason=override_reason)
     for name, p in art.manifest["summary"]["parity"].items():
         _console().print(f"{name}: {_parity_line(p)}", markup=False)
     _console().print(f"export {art.id} → {out}")

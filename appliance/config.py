@@ -161,8 +161,29 @@ class TrainSection(_Strict):
 
 
 class EvaluateSection(_Strict):
-    max_records: int | None = Field(default=64, ge=1)
+    """docs/evaluation.md. Sizes default small enough for CPU; raise them on a GPU."""
+
+    max_records: int | None = Field(default=64, ge=1, description="validation records for loss/perplexity")
     batch_size: int = Field(default=8, ge=1)
+    baselines: list[Literal["zero-shot", "few-shot"]] = Field(default_factory=lambda: ["zero-shot", "few-shot"])
+    few_shot_k: int = Field(default=2, ge=1, le=16, description="training examples in the few-shot prompt")
+    compare_records: int = Field(
+        default=8, ge=0, description="validation records every system generates for (EM, token F1, ROUGE); 0 = off"
+    )
+    max_new_tokens: int = Field(default=32, ge=1, le=1024)
+    fewshot_seq_len: int = Field(default=1024, ge=64, description="token budget of a few-shot prompt + answer")
+    leakage_generations: int = Field(
+        default=8, ge=0, description="sampled generations from training prompts scanned for identifiers; 0 = off"
+    )
+    temperature: float = Field(default=0.8, gt=0.0, le=2.0)
+    canaries: int = Field(default=4, ge=0, le=100, description="synthetic canaries measured for exposure; 0 = off")
+    canary_template: Literal["access_code", "mrn"] = "access_code"
+    canary_candidates: int = Field(default=31, ge=3, description="random secrets each canary is ranked against")
+    canary_base_control: bool = Field(default=False, description="also measure the canaries on the base model")
+    seed: int = 7
+    gates: str | None = Field(
+        default=None, description="policy (name or path) whose gates: decide; None = the run's scrub policy"
+    )
 
 
 class OnnxExport(_Strict):

@@ -24,6 +24,8 @@ class PipelineResult:
     scrub: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
+    verdict: dict[str, Any] = field(default_factory=dict)  # the release-gate verdict (runs/<id>/eval/verdict.json)
+    model_card: Path | None = None
     parity: dict[str, Any] = field(default_factory=dict)
     audit_records_written: int = 0
     audit_verified: str = ""
@@ -39,7 +41,7 @@ def run_pipeline(
 ) -> PipelineResult:
     from appliance.audit import AuditLog
     from appliance.data import prepare_dataset
-    from appliance.evaluate import evaluate
+    from appliance.evaluate import evaluate, load_verdict
     from appliance.export import export_onnx
     from appliance.models import resolve_model
     from appliance.scrub import scrub_dataset
@@ -78,7 +80,11 @@ def run_pipeline(
         res.run, res.train = run.id, run.manifest["summary"]
         lap("train")
         res.evaluation = evaluate(ws, run, cfg.evaluate, sink)
+        res.verdict = load_verdict(run) or {}
+        res.model_card = run.path / "eval" / "model_card.md"
         lap("evaluate")
+        # export_onnx refuses a run whose gates did not pass (ApplianceError naming the failed rules); an
+        # operator overrides only through `appliance export onnx --override-reason`, never from a config.
         exp = export_onnx(ws, run, cfg.export.onnx, sink=sink)
         res.export, res.export_path, res.parity = exp.id, exp.path, exp.manifest["summary"]
         lap("export")

@@ -49,6 +49,26 @@ def test_demo_trains_evaluates_exports_and_audits(demo):
     assert res.audit_records_written == 6 and "intact" in res.audit_verified
 
 
+def test_demo_ends_with_a_passing_gate_verdict_and_a_model_card(demo):
+    ws, res, _ = demo
+    v = res.verdict
+    assert v["passed"] and v["policy"]["name"] == "hipaa" and v["failed"] == []
+    rules = {r["rule"]: r for r in v["rules"]}
+    assert rules["max_regression"]["metric"] == "perplexity" and rules["max_regression"]["value"] < 0
+    assert rules["max_canary_emissions"]["value"] == 0
+    assert rules["max_identifiers_per_1k_tokens"]["value"] <= rules["max_identifiers_per_1k_tokens"]["threshold"]
+    ev = res.evaluation
+    assert set(ev["baselines"]["systems"]) == {"base_zero_shot", "base_few_shot", "tuned"}
+    assert ev["baselines"]["few_shot_k"] == 2 and not set(ev["baselines"]["few_shot_ids"]) & set(ev["baselines"]["record_ids"])
+    leak = ev["leakage"]
+    assert leak["canaries"]["count"] == 4 and leak["identifiers"]["generations"] == 8
+    card = res.model_card.read_text("utf-8")
+    assert "Release gate verdict: PASS" in card and "## PII leakage and memorization" in card
+    assert json.loads(res.model_card.with_suffix(".json").read_text())["gate_verdict"]["passed"] is True
+    exported = (res.export_path / "model_card.md").read_text("utf-8")
+    assert "Release gate verdict: PASS" in exported and "| fp32 | True |" in exported and "OVERRIDE" not in exported
+
+
 def test_demo_reports_progress_with_eta(demo):
     _, _, sink = demo
     train_steps = [e for e in sink.events if e.stage == "train" and e.kind == "progress"]

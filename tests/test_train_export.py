@@ -41,7 +41,9 @@ def tiny_pipeline(tmp_path_factory, tiny_model_dir, sample_records):
     run = train(ws, ds, model, cfg)
     report = evaluate(ws, run, EvaluateSection(max_records=16))
     export_cfg = OnnxExport(precision=["fp32", "int4"], parity_prompts=3, greedy_new_tokens=8, ppl_records=4)
-    exp = export_onnx(ws, run, export_cfg, out=tmp / "bundle")
+    # The tiny random model trains on unscrubbed data with no gates policy, so it has no passing verdict:
+    # exporting it takes an operator override (audited as export.override).
+    exp = export_onnx(ws, run, export_cfg, out=tmp / "bundle", override_reason="tiny random model in a unit test")
     return {
         "ws": ws,
         "ds": ds,
@@ -207,9 +209,15 @@ def test_every_stage_is_audited_and_chain_verifies(tiny_pipeline):
         "model.import",
         "train.complete",
         "evaluate.complete",
+        "export.override",
         "export.onnx",
     ]
     assert log.verify().ok
+    ws = tiny_pipeline["ws"]
+    records = AuditLog(ws.audit_dir, ws.keys_dir).iter_records(decrypt=True)
+    override = next(r for r in records if r["event"] == "export.override")
+    assert override["details"]["reason"] == "tiny random model in a unit test"
+    assert override["details"]["verdict"] == "fail" and override["details"]["failed_rules"]
 
 
 def test_audit_failure_takes_the_artifact_back(tiny_pipeline, tmp_path):

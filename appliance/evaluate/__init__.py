@@ -1,81 +1,43 @@
-"""Evaluation (foundation: response-token loss and perplexity on the validation split, base vs tuned).
+"""Evaluation and release gates (docs/evaluation.md).
 
-Both numbers come from the same loaded model: the adapter disabled gives the base model's loss, enabled
-gives the tuned model's, so the comparison shares quantization and data exactly. The report is written to
-`runs/<id>/eval/report.json` and audited. The validation issue adds task metrics, baselines and gates.
+`evaluate()` loads a run as it was trained (4-bit base + adapter) and measures, on its own data:
+- loss/perplexity base vs tuned on the validation split (the adapter disabled = the base model, so the
+  comparison shares quantization and data exactly);
+- baselines on one comparison sample (`compare_records` validation records): the base model zero-shot, the
+  base model few-shot (k TRAINING examples in the prompt, never an evaluation example) and the tuned model,
+  each with loss/perplexity and greedy-generation exact match, token F1 and ROUGE-1/2/L, plus the lift;
+- PII leakage and memorization (appliance.evaluate.leakage): canary exposure and verbatim emission,
+  identifiers per 1,000 generated tokens (the policy's analyzer over sampled generations from training
+  prompts), verbatim regurgitation of training responses;
+- the release gates of the policy (`check_gates`) → one verdict, saved beside the report;
+- a model card (markdown + JSON).
+Everything lands in `runs/<id>/eval/` (report.json, verdict.json, samples.jsonl (scrubbed), model_card.*)
+and is audited as one `evaluate.complete` record (fail-closed: no unaudited report stays behind).
 """
+
 
 from __future__ import annotations
 
-import math
+import importlib
 from typing import Any
 
-from appliance.audit import AuditLog
-from appliance.config import EvaluateSection, TrainSection
-from appliance.errors import ApplianceError
-from appliance.events import EventSink, NullSink, StageProgress
-from appliance.workspace import Artifact, Workspace, sha256_file, utc_now, write_json_atomic
+# A lazy facade: `appliance --help` imports appliance.evaluate.cli, which must not pull in pydantic, the
+# audit log or torch. Names resolve on first use.
+_EXPORTS = {
+    "evaluate": "core",
+    "eval_dir": "core",
+    "check_gates": "gates",
+    "describe": "gates",
+    "load_verdict": "gates",
+    "release_check": "gates",
+    "VERDICT_FILE": "gates",
+}
 
 
-def _ppl(loss: float) -> float:
-    return math.exp(min(loss, 50.0))
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'appliance.evaluate' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"appliance.evaluate.{_EXPORTS[name]}"), name)
 
 
-def evaluate(
-    ws: Workspace, run: Artifact, cfg: EvaluateSection | None = None, sink: EventSink | None = None
-) -> dict:
-    from appliance.train import encode_split, load_run_model, mean_loss
-
-    cfg = cfg or EvaluateSection()
-    sink = sink or NullSink()
-    train_cfg = TrainSection.model_validate(
-        {k: v for k, v in run.manifest["config"].items() if k in TrainSection.model_fields}
-    )
-    dataset = ws.get("dataset", run.manifest["config"]["dataset"])
-    with StageProgress(sink, "evaluate", 2, f"run {run.id}") as prog:
-        model, tokenizer, _base, device = load_run_model(ws, run)
-        split = "validation" if dataset.manifest["summary"].get("splits", {}).get("validation") else "train"
-        examples, _ = encode_split(
-            tokenizer, dataset.file(f"{split}.jsonl"), train_cfg.hparams.seq_len, train_cfg.system_prompt
-        )
-        if cfg.max_records:
-            examples = examples[: cfg.max_records]
-        if not examples:
-            raise ApplianceError(f"dataset {dataset.id} has no {split} records to evaluate on")
-        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-        with model.disable_adapter():
-            base_loss = mean_loss(model, examples, pad_id, cfg.batch_size, device)
-        prog.advance(base_loss=base_loss)
-        tuned_loss = mean_loss(model, examples, pad_id, cfg.batch_size, device)
-        prog.advance(tuned_loss=tuned_loss)
-        report: dict[str, Any] = {
-            "run": run.id,
-            "run_manifest_sha256": run.manifest_sha256,
-            "dataset": dataset.id,
-            "split": split,
-            "examples": len(examples),
-            "created": utc_now(),
-            "metrics": {
-                "base": {"loss": round(base_loss, 5), "perplexity": round(_ppl(base_loss), 4)},
-                "tuned": {"loss": round(tuned_loss, 5), "perplexity": round(_ppl(tuned_loss), 4)},
-            },
-        }
-        report["improved"] = tuned_loss < base_loss
-        path = run.path / "eval" / "report.json"
-        write_json_atomic(path, report)
-        prog.end(f"run {run.id}", ppl_before=_ppl(base_loss), ppl_after=_ppl(tuned_loss))
-    try:
-        AuditLog(ws.audit_dir).record(
-            "evaluate.complete",
-            artifacts={run.id: run.manifest_sha256, f"{run.id}/eval/report.json": sha256_file(path)},
-            details={
-                "split": split,
-                "examples": len(examples),
-                **{f"{k}_loss": v["loss"] for k, v in report["metrics"].items()},
-            },
-        )
-    except Exception:
-        path.unlink(missing_ok=True)  # fail-closed: no unaudited report
-        raise
-
-    return report
+__all__ = sorted(_EXPORTS)

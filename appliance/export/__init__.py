@@ -85,9 +85,14 @@ def export_onnx(
     cfg: OnnxExport | None = None,
     out: Path | None = None,
     sink: EventSink | None = None,
+    *,
+    override_reason: str | None = None,
 ) -> Artifact:
+    """Export `run`; refused unless its gate verdict passed, or an operator overrides with a reason (audited
+    as its own `export.override` event before any work starts)."""
     from transformers import AutoTokenizer
 
+    from appliance.evaluate import release_check
     from appliance.export.builder import build_variant
     from appliance.export.parity import check_variant
     from appliance.export.triton import write_triton_entry
@@ -97,6 +102,18 @@ def export_onnx(
     sink = sink or NullSink()
     if out is not None and out.exists() and any(out.iterdir()):
         raise BadInput(f"--out {out} exists and is not empty; choose a new folder")
+    release = release_check(run, override_reason)  # ApplianceError when the gates did not pass
+    if release["override"]:
+        from appliance.audit import AuditLog
+
+        v = release["verdict"] or {}
+        AuditLog(ws.audit_dir, ws.keys_dir).record(
+            "export.override",
+            artifacts={run.id: run.manifest_sha256},
+            details={"reason": release["override"], "problem": release["problem"],
+                     "verdict": None if not v else ("pass" if v.get("passed") else "fail"),
+                     "failed_rules": v.get("failed", []), "policy": v.get("policy", {})},
+        )  # fmt: skip
     base = ws.get("model", run.manifest["config"]["base_model"])
     tokenizer = AutoTokenizer.from_pretrained(str(base.path))
     prompts, examples = _parity_inputs(ws, run, tokenizer, cfg)
@@ -154,6 +171,7 @@ def export_onnx(
                         for p in failed
                     )
                     raise ApplianceError(f"ONNX parity failed ({numbers}); the export was not kept")
+                summary["release"] = {"gates_passed": release["passed"], "override": release["override"] is not None}
                 (b.path / "model_card.md").write_text(model_card(ws, run, base, summary))
                 b.summary = summary
         finally:
@@ -164,7 +182,8 @@ def export_onnx(
         ws,
         "export.onnx",
         art,
-        {"precisions": cfg.precision, **{f"{p}_passed": r["passed"] for p, r in parities.items()}},
+        {"precisions": cfg.precision, **{f"{p}_passed": r["passed"] for p, r in parities.items()},
+         "gates_passed": release["passed"], "override": release["override"] is not None},
         extra={run.id: run.manifest_sha256, **{f"{art.id}/{n}": m["sha256"] for n, m in art.manifest["files"].items()
                                                if n.endswith((".onnx", ".onnx.data")) and "/" in n
                                                and not n.startswith("triton/")}},
@@ -175,35 +194,17 @@ def export_onnx(
 
 
 def model_card(ws: Workspace, run: Artifact, base: Artifact, summary: dict[str, Any]) -> str:
-    cfg = run.manifest["config"]
-    dataset = ws.get("dataset", cfg["dataset"])
+    """The run's model card (appliance.evaluate.card) with this export's merge/parity numbers and release."""
+    from appliance.evaluate import load_verdict
+    from appliance.evaluate.card import build_model_card
+
     report_path = run.path / "eval" / "report.json"
-    metrics = json.loads(report_path.read_text())["metrics"] if report_path.is_file() else {}
-    lines = [
-        f"# Model card: export of run {run.id}",
-        "",
-        f"- Base model: {base.id} (source {base.manifest['summary'].get('source')}, manifest sha256 "
-        f"{base.manifest_sha256})",
-        f"- Training data: scrubbed dataset {dataset.id} (manifest sha256 {dataset.manifest_sha256}), policy "
-        f"{dataset.manifest['config'].get('policy', 'n/a')} {dataset.manifest['config'].get('policy_version', '')}",
-        f"- Method: {cfg['method']}, LoRA r={cfg['lora']['r']} alpha={cfg['lora']['alpha']}, "
-        f"steps {run.manifest['summary'].get('steps')}, lr {cfg['hparams']['lr']}",
-        f"- Validation: {json.dumps(metrics)}",
-        f"- Merge (full-precision base vs trained 4-bit base): max |Δlogits| "
-        f"{summary['merge']['max_abs_logit_diff']:.3g}, top-1 agreement {summary['merge']['top1_agreement']:.3f}",
-        "",
-        "| precision | passed | max abs prefill | max abs decode | greedy agreement | perplexity delta |",
-        "|---|---|---|---|---|---|",
-    ]
-    for p, r in summary["parity"].items():
-        if r.get("skipped"):
-            lines.append(f"| {p} | not run | | | | {r['skipped']} |")
-        else:
-            lines.append(f"| {p} | {r['passed']} | {r['max_abs_prefill']:.3g} | {r['max_abs_decode']:.3g} | "
-                         f"{r['greedy_agreement']:.3f} | {r['ppl_delta']:+.4f} |")  # fmt: skip
-    lines += ["", "Intended use: the site's own clinical documentation assistance; outputs need human review.",
-              "No raw personal data was used: the training data was scrubbed under the policy above.", ""]  # fmt: skip
-    return "\n".join(lines)
+    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+    verdict = load_verdict(run) or {"passed": False, "policy": {}, "failed": ["not evaluated"], "rules": []}
+    release = summary.get("release") or {}
+    export = {"merge": summary.get("merge"), "parity": summary.get("parity"), "override": release.get("override")}
+    md, _card = build_model_card(ws, run, report, verdict, export)
+    return md
 
 
 def sign_export(ws: Workspace, path: Path) -> None:

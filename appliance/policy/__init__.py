@@ -147,6 +147,25 @@ class RecordRules(_Strict):
     max_field_chars: int | None = Field(default=None, ge=1)
 
 
+class Gates(_Strict):
+    """Release gates (appliance/evaluate/gates.py applies them; docs/evaluation.md lists the metric names).
+
+    Metric names: loss, perplexity (lower is better); exact_match, token_f1, rouge1, rouge2, rougeL, accuracy,
+    macro_f1 (higher is better). `min`/`max` bound the tuned model's value; `max_regression` bounds how much
+    worse than `baseline` the tuned model may be, in the metric's own units (0 = no worse). A gate whose
+    number was not measured fails (fail-closed)."""
+
+    primary_metric: str = "perplexity"
+    baseline: Literal["base", "base_few_shot"] = "base"
+    min: dict[str, float] = Field(default_factory=dict)
+    max: dict[str, float] = Field(default_factory=dict)
+    max_regression: dict[str, float] = Field(default_factory=dict)
+    max_canary_emissions: int | None = Field(default=0, ge=0)
+    max_canary_exposure: float | None = Field(default=None, ge=0.0)
+    max_identifiers_per_1k_tokens: float | None = Field(default=None, ge=0.0)
+    max_verbatim_chars: int | None = Field(default=None, ge=1)
+
+
 class Policy(_Strict):
     name: str
     version: str
@@ -174,6 +193,8 @@ class Policy(_Strict):
     )
     keep_phrases: list[str] = Field(default_factory=list)
     record_rules: RecordRules = Field(default_factory=RecordRules)
+    # Release gates for `appliance evaluate`; a policy without them cannot pass a run (export needs an override).
+    gates: Gates | None = None
 
     @field_validator("allow_list", "keep_phrases")
     @classmethod
