@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# One implementation of the response-token loss, shared with training (re-exported for evaluate).
+from appliance.train import example_losses, pooled_loss  # noqa: F401
+
 
 def generate(
     model: Any,
@@ -130,36 +133,6 @@ def continuation_logprobs_full(
             ).cpu()
             out.append(float(sum(logp[p - 1, s[p]] for p in range(common, len(s)))))
     return out
-
-
-def example_losses(
-    model: Any, examples: list[Any], pad_id: int, batch_size: int, device: str
-) -> list[tuple[float, int]]:
-    """(summed cross-entropy, target tokens) per example; sum/sum equals `train.mean_loss` over them."""
-    import torch
-
-    from appliance.data import IGNORE_INDEX
-    from appliance.train import collate
-
-    out: list[tuple[float, int]] = []
-    model.eval()
-    with torch.no_grad():
-        for i in range(0, len(examples), batch_size):
-            batch = {k: v.to(device) for k, v in collate(examples[i : i + batch_size], pad_id).items()}
-            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-            shift_logits = logits[:, :-1, :].float()
-            shift_labels = batch["labels"][:, 1:]
-            loss = torch.nn.functional.cross_entropy(
-                shift_logits.transpose(1, 2), shift_labels, ignore_index=IGNORE_INDEX, reduction="none"
-            )
-            counts = (shift_labels != IGNORE_INDEX).sum(-1)
-            for j in range(loss.shape[0]):
-                out.append((float(loss[j].sum()), int(counts[j])))
-    return out
-
-
-def pooled_loss(parts: list[tuple[float, int]]) -> float:
-    return sum(p[0] for p in parts) / max(sum(p[1] for p in parts), 1)
 
 
 # ---- shared-prefix batches (few-shot prompts share system prompt + shots: run them once, KV-cached)

@@ -53,11 +53,13 @@ def collate(batch: list[EncodedExample], pad_id: int) -> dict[str, Any]:
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
-def mean_loss(model: Any, examples: list[EncodedExample], pad_id: int, batch_size: int, device: str) -> float:
-    """Token-weighted mean cross-entropy over the response tokens of `examples`."""
+def example_losses(
+    model: Any, examples: list[EncodedExample], pad_id: int, batch_size: int, device: str
+) -> list[tuple[float, int]]:
+    """(summed cross-entropy over response tokens, number of those tokens) for each example."""
     import torch
 
-    total, count = 0.0, 0
+    out: list[tuple[float, int]] = []
     model.eval()
     with torch.no_grad():
         for i in range(0, len(examples), batch_size):
@@ -66,14 +68,21 @@ def mean_loss(model: Any, examples: list[EncodedExample], pad_id: int, batch_siz
             shift_logits = logits[:, :-1, :].float()
             shift_labels = batch["labels"][:, 1:]
             loss = torch.nn.functional.cross_entropy(
-                shift_logits.reshape(-1, shift_logits.size(-1)),
-                shift_labels.reshape(-1),
-                ignore_index=IGNORE_INDEX,
-                reduction="sum",
+                shift_logits.transpose(1, 2), shift_labels, ignore_index=IGNORE_INDEX, reduction="none"
             )
-            total += float(loss)
-            count += int((shift_labels != IGNORE_INDEX).sum())
-    return total / max(count, 1)
+            counts = (shift_labels != IGNORE_INDEX).sum(-1)
+            out.extend((float(loss[j].sum()), int(counts[j])) for j in range(loss.shape[0]))
+    return out
+
+
+def pooled_loss(parts: list[tuple[float, int]]) -> float:
+    """Token-weighted mean of `example_losses` parts."""
+    return sum(p[0] for p in parts) / max(sum(p[1] for p in parts), 1)
+
+
+def mean_loss(model: Any, examples: list[EncodedExample], pad_id: int, batch_size: int, device: str) -> float:
+    """Token-weighted mean cross-entropy over the response tokens of `examples`."""
+    return pooled_loss(example_losses(model, examples, pad_id, batch_size, device))
 
 
 def _batches(n: int, batch_size: int, rng: random.Random) -> list[list[int]]:
@@ -212,4 +221,13 @@ def load_run_model(ws: Workspace, run: Artifact) -> tuple[Any, Any, Artifact, st
     return model, tokenizer, base, device
 
 
-__all__ = ["collate", "encode_split", "load_run_model", "mean_loss", "train", "trainable_state"]
+__all__ = [
+    "collate",
+    "encode_split",
+    "example_losses",
+    "load_run_model",
+    "mean_loss",
+    "pooled_loss",
+    "train",
+    "trainable_state",
+]
