@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import io
 import json
-import shutil
 import tarfile
 import tempfile
 from pathlib import Path
@@ -19,7 +18,7 @@ from appliance.audit import crypto
 from appliance.audit.format import decrypt_body, parse_line
 from appliance.audit.verify import VerifyResult, verify_log
 from appliance.errors import BadInput
-from appliance.workspace import sha256_bytes, utc_now
+from appliance.workspace import sha256_bytes, sha256_file, utc_now
 
 MANIFEST_CONTEXT = b"compliance-appliance/audit-bundle-manifest/v1\n"
 WRAP_AAD = b"compliance-appliance/audit-data-key/v1:"
@@ -99,16 +98,10 @@ def export_bundle(
     tmp.replace(out)
     log.record(
         "audit.export",
-        artifacts={out.name: crypto_sha256_file(out)},
+        artifacts={out.name: sha256_file(out)},
         details={"records": len(records), "period": period, "auditor_key_id": auditor_kid},
     )
     return manifest
-
-
-def crypto_sha256_file(path: Path) -> str:
-    from appliance.workspace import sha256_file
-
-    return sha256_file(path)
 
 
 def _json(obj: Any) -> bytes:
@@ -279,7 +272,3 @@ Records in period: {len(records)}.</p>
 
 def _summarize(details: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in details.items() if not isinstance(v, (dict, list)))
-
-
-def copy_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst)

@@ -74,14 +74,7 @@ def continuation_logprobs(
     import torch
 
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    seqs = [tokenizer(prefix + c, add_special_tokens=False)["input_ids"] for c in continuations]
-    common = len(tokenizer(prefix, add_special_tokens=False)["input_ids"])
-    for s in seqs:
-        k = 0
-        while k < min(common, len(s)) and s[k] == seqs[0][k]:
-            k += 1
-        common = k
-    common = max(1, min(common, min(len(s) for s in seqs) - 1))
+    seqs, common = _split_at_prefix(tokenizer, prefix, continuations)
     scores: list[float] = []
     model.eval()
     with torch.no_grad():
@@ -117,14 +110,7 @@ def continuation_logprobs_full(
     """Reference implementation without the cache (tests compare the two)."""
     import torch
 
-    seqs = [tokenizer(prefix + c, add_special_tokens=False)["input_ids"] for c in continuations]
-    common = len(tokenizer(prefix, add_special_tokens=False)["input_ids"])
-    for s in seqs:
-        k = 0
-        while k < min(common, len(s)) and s[k] == seqs[0][k]:
-            k += 1
-        common = k
-    common = max(1, min(common, min(len(s) for s in seqs) - 1))
+    seqs, common = _split_at_prefix(tokenizer, prefix, continuations)
     out = []
     with torch.no_grad():
         for s in seqs:
@@ -136,6 +122,15 @@ def continuation_logprobs_full(
 
 
 # ---- shared-prefix batches (few-shot prompts share system prompt + shots: run them once, KV-cached)
+
+
+def _split_at_prefix(tokenizer: Any, prefix: str, continuations: list[str]) -> tuple[list[list[int]], int]:
+    """Token ids of prefix+continuation each, and how many leading tokens all of them share (at least 1, and
+    at least one token of every continuation left over: tokenizers may merge across the boundary)."""
+    seqs = [tokenizer(prefix + c, add_special_tokens=False)["input_ids"] for c in continuations]
+    common = len(tokenizer(prefix, add_special_tokens=False)["input_ids"])
+    common = min(common, shared_prefix_length(seqs))
+    return seqs, max(1, min(common, min(len(s) for s in seqs) - 1))
 
 
 def shared_prefix_length(seqs: list[list[int]]) -> int:

@@ -239,6 +239,8 @@ def _process_count(scrubber: Scrubber, total: int | None, processes: int | None)
     if processes is None:
         env = os.environ.get("APPLIANCE_SCRUB_PROCESSES")
         if env:
+            if not env.isdigit() or int(env) < 1:
+                raise BadInput(f"APPLIANCE_SCRUB_PROCESSES must be a whole number of processes, got {env!r}")
             processes = int(env)
         else:
             p = scrubber.policy.nlp.processes
@@ -624,7 +626,9 @@ def scrub_file(
                 artifacts={"input": sha256_file(src), "output": sha256_file(dst)},
                 details={"policy": loaded.policy.name, "policy_sha256": loaded.sha256, **stats.as_dict()},
             )
-        except Exception:
+        except Exception:  # fail-closed: nothing unaudited stays behind
             dst.unlink(missing_ok=True)
+            if report is not None:
+                report.unlink(missing_ok=True)
             raise
     return result
