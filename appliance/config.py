@@ -135,29 +135,107 @@ class LoraConfig(_Strict):
     alpha: int = Field(default=32, ge=1)
     dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
     targets: str | list[str] = "all-linear"
+    use_dora: bool = Field(default=False, description="weight-decomposed LoRA (DoRA) through peft")
+    use_rslora: bool = Field(default=False, description="rank-stabilised scaling alpha/sqrt(r) (rsLoRA)")
 
 
 class HParams(_Strict):
     lr: float = Field(default=2e-4, gt=0)
     epochs: int = Field(default=1, ge=1)
     max_steps: int | None = Field(default=None, ge=1)
-    batch_size: int = Field(default=4, ge=1)
-    grad_accum: int = Field(default=1, ge=1)
+    batch_size: int = Field(default=4, ge=1, description="examples per micro-batch")
+    grad_accum: int = Field(default=1, ge=1, description="micro-batches per optimizer step")
     seq_len: int = Field(default=512, ge=16)
     warmup_ratio: float = Field(default=0.1, ge=0.0, le=0.5)
     weight_decay: float = Field(default=0.0, ge=0.0)
     max_grad_norm: float = Field(default=1.0, gt=0)
     seed: int = 7
+    packing: Literal["padding-free", "length-grouped", "none"] = Field(
+        default="padding-free",
+        description="padding-free: a micro-batch's examples share rows with a block-diagonal mask (no pad, "
+        "no cross-example attention); length-grouped: similar lengths batched together, padded; none: padded",
+    )
+    gradient_checkpointing: bool = Field(default=False, description="recompute activations: less memory, slower")
+    auto_batch_size: bool = Field(
+        default=True, description="on a GPU out-of-memory, split micro-batches (same global batch) and go on"
+    )
+    eval_steps: int | None = Field(default=None, ge=1, description="validation loss every N steps (None: at end)")
+    save_steps: int = Field(default=50, ge=0, description="checkpoint every N steps; 0: only on interrupt")
+    keep_checkpoints: int = Field(default=2, ge=1)
+    early_stopping_patience: int | None = Field(
+        default=None, ge=1, description="stop after this many evaluations without a better validation loss"
+    )
+
+
+class MixtureEntry(_Strict):
+    dataset: str = Field(description="workspace dataset id (scrubbed)")
+    weight: float = Field(default=1.0, gt=0, description="sampling weight of this dataset in the mixture")
+    task: str | None = Field(default=None, description="task tag (default: the dataset's format)")
+
+
+class HpoConfig(_Strict):
+    """Search over train settings; each trial is a run in the workspace, selected by validation loss."""
+
+    strategy: Literal["grid", "random", "tpe"] = "random"
+    trials: int = Field(default=4, ge=1, le=200, description="trials for random/tpe (grid: every point)")
+    space: dict[str, list[float | int | str]] = Field(
+        description="dotted train keys to the values to try, e.g. {'hparams.lr': [1e-4, 3e-4], 'lora.r': [8, 16]}"
+    )
+    pruning: bool = Field(default=True, description="stop a trial early when its validation loss is worse "
+                          "than the median of earlier trials at the same step")  # fmt: skip
+    seed: int = 7
+
+    @model_validator(mode="after")
+    def _known_keys(self) -> HpoConfig:
+        allowed = {"hparams.lr", "hparams.epochs", "hparams.batch_size", "hparams.max_steps", "hparams.warmup_ratio",
+                   "hparams.weight_decay", "lora.r", "lora.alpha", "lora.dropout", "trainable_layers"}  # fmt: skip
+        for key, values in self.space.items():
+            if key not in allowed:
+                raise ValueError(f"hpo.space key {key!r} is not searchable; use one of {sorted(allowed)}")
+            if not values:
+                raise ValueError(f"hpo.space.{key} needs at least one value")
+        return self
+
+
+TrainMethod = Literal["qlora", "lora", "full", "freeze", "feature-extraction"]
+TRAIN_METHODS = ("qlora", "lora", "full", "freeze", "feature-extraction")
+PEFT_METHODS = ("qlora", "lora")
 
 
 class TrainSection(_Strict):
-    method: Literal["qlora", "lora"] = "qlora"
-    task: Literal["chat"] = "chat"
+    method: TrainMethod = "qlora"
+    task: Literal["chat", "classification", "summarization", "multitask"] = Field(
+        default="chat",
+        description="chat: supervised fine-tuning on any instruction/chat/classification/summarization dataset; "
+        "classification/summarization: the same plus task metrics; multitask: the `mixture` datasets",
+    )
+    head: Literal["lm", "sequence"] = Field(
+        default="lm",
+        description="classification: the label as the model's answer (lm) or a classification head on "
+        "mean-pooled hidden states (sequence; always used by feature-extraction)",
+    )
     system_prompt: str | None = Field(
         default=None, description="system message for every example; None keeps the model template's default"
     )
     lora: LoraConfig = Field(default_factory=LoraConfig)
+    trainable_layers: int = Field(default=2, ge=1, description="freeze: train only the last N blocks and the head")
     hparams: HParams = Field(default_factory=HParams)
+    mixture: list[MixtureEntry] = Field(default_factory=list, description="multitask: datasets and weights")
+    hpo: HpoConfig | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainSection:
+        if self.method == "feature-extraction":
+            if self.task != "classification":
+                raise ValueError("method feature-extraction trains a classification head: set task: classification")
+            self.head = "sequence"
+        if self.head == "sequence" and self.task != "classification":
+            raise ValueError("head: sequence is for task: classification")
+        if self.task == "multitask" and not self.mixture:
+            raise ValueError("task: multitask needs a mixture: list of {dataset, weight, task}")
+        if self.mixture and self.task != "multitask":
+            raise ValueError("mixture: is only read when task: multitask")
+        return self
 
 
 class EvaluateSection(_Strict):

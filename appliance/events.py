@@ -58,6 +58,7 @@ class StageProgress:
     def __init__(self, sink: EventSink, stage: str, total: int | None, message: str = ""):
         self.sink, self.stage, self.total, self.message = sink, stage, total, message
         self.step = 0
+        self.step0 = 0  # steps done before this process started (a resumed run): not part of the rate
         self.t0 = time.monotonic()
         self.ended = False
 
@@ -74,14 +75,21 @@ class StageProgress:
         self.step += n
         elapsed = time.monotonic() - self.t0
         eta = None
-        if self.total and self.step:
-            eta = elapsed / self.step * max(self.total - self.step, 0)
+        if self.total and self.step > self.step0:
+            eta = elapsed / (self.step - self.step0) * max(self.total - self.step, 0)
         self.sink.emit(
             Event(self.stage, "progress", self.message, self.step, self.total, eta, elapsed, metrics)
         )
 
     def info(self, message: str, **metrics: Any) -> None:
         self.sink.emit(Event(self.stage, "info", message, self.step, self.total, None, self.elapsed, metrics))
+
+    def warn(self, message: str, **metrics: Any) -> None:
+        self.sink.emit(Event(self.stage, "warning", message, self.step, self.total, None, self.elapsed, metrics))
+
+    def resume_at(self, step: int) -> None:
+        self.step = self.step0 = step
+        self.t0 = time.monotonic()
 
     @property
     def elapsed(self) -> float:

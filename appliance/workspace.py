@@ -255,14 +255,22 @@ class Workspace:
     # ---- artifacts
     @contextlib.contextmanager
     def new_artifact(
-        self, kind: str, inputs: list[InputRef] | None = None, config: dict[str, Any] | None = None
+        self,
+        kind: str,
+        inputs: list[InputRef] | None = None,
+        config: dict[str, Any] | None = None,
+        art_id: str | None = None,
     ) -> Iterator[ArtifactBuilder]:
         """Build an artifact in staging; on success write its manifest and move it into place.
 
-        On any exception the staging folder is removed and nothing appears in the workspace.
+        On any exception the staging folder is removed and nothing appears in the workspace. `art_id` is
+        given only when an id was reserved earlier (a resumed training run).
         """
-        art_id = new_artifact_id(kind)
+        art_id = art_id or new_artifact_id(kind)
+        if (self.kind_dir(kind) / art_id).exists():
+            raise FileExistsError(f"{kind} {art_id} already exists")
         staging = self.root / ".staging" / art_id
+        shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         builder = ArtifactBuilder(kind, art_id, staging, list(inputs or []), dict(config or {}))
         with self.lock():

@@ -102,7 +102,8 @@ def test_train_writes_adapter_only_and_loss_falls(tiny_pipeline):
     assert {"adapter/adapter_model.safetensors", "adapter/adapter_config.json", "metrics.jsonl"} <= files
     assert not [f for f in files if f.endswith("model.safetensors") and not f.startswith("adapter/")]
     steps = [json.loads(line) for line in (run.path / "metrics.jsonl").read_text().splitlines()]
-    assert [m["step"] for m in steps] == list(range(1, 31))
+    assert [m["step"] for m in steps if not m.get("eval")] == list(range(1, 31))
+    assert [m["step"] for m in steps if m.get("eval")] == [30] and s["val_loss"] is not None
     assert run.manifest["inputs"][0]["id"] == tiny_pipeline["ds"].id
 
 

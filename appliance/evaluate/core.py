@@ -72,7 +72,7 @@ def evaluate(
         prefix_example_losses,
     )
     from appliance.evaluate.metrics import generation_metrics
-    from appliance.train import encode_split, load_run_model
+    from appliance.train import base_weights, encode_split, load_run_model
 
     t0 = time.monotonic()
     cfg = cfg or EvaluateSection()
@@ -111,7 +111,7 @@ def evaluate(
         if not examples:
             raise ApplianceError(f"dataset {dataset.id} has no {split} records to evaluate on")
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-        with model.disable_adapter():
+        with base_weights(model, run, base_art.path):
             base_parts = example_losses(model, examples, pad_id, cfg.batch_size, device)
         base_loss = pooled_loss(base_parts)
         prog.advance(base_loss=base_loss)
@@ -163,7 +163,7 @@ def evaluate(
                     return pooled_loss([parts[pos[e.id]] for e in zs_ex])
                 return pooled_loss(example_losses(model, zs_ex, pad_id, cfg.batch_size, device))
 
-            with model.disable_adapter():
+            with base_weights(model, run, base_art.path):
                 loss = sample_loss(base_parts)
                 preds["base_zero_shot"] = [t for t, _ in generate(model, tokenizer, zs_prompts, cfg.max_new_tokens, device, cfg.batch_size)]  # fmt: skip
                 systems["base_zero_shot"] = {"loss": loss}
@@ -239,7 +239,7 @@ def evaluate(
             )
             base_res: list[dict[str, Any]] = []
             if cfg.canary_base_control:  # the same canaries on the base model: what "never seen" scores
-                with model.disable_adapter():
+                with base_weights(model, run, base_art.path):
                     base_res = leakage.canary_exposure(
                         model, tokenizer, cans, render, device, cfg.canary_candidates, cfg.seed
                     )

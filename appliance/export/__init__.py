@@ -27,6 +27,7 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
 
 
 def merge_adapter(base_dir: Path, adapter_dir: Path) -> Any:
+    """A LoRA adapter merged into its full-precision base (runs of other methods: train.merged_model)."""
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
@@ -97,6 +98,7 @@ def export_onnx(
     from appliance.export.parity import check_variant
     from appliance.export.triton import write_triton_entry
     from appliance.serve import OnnxDecoder, gpu_present
+    from appliance.train import merged_model
 
     cfg = cfg or OnnxExport()
     sink = sink or NullSink()
@@ -126,7 +128,7 @@ def export_onnx(
         work.mkdir()
         try:
             with StageProgress(sink, "export", steps, "merge") as prog:
-                merged = merge_adapter(base.path, run.path / "adapter")
+                merged = merged_model(ws, run)
                 merged.save_pretrained(work / "merged", safe_serialization=True)
                 tokenizer.save_pretrained(work / "merged")
                 prompt_ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]

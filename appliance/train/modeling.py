@@ -1,11 +1,17 @@
-"""Load a workspace model for fine-tuning: 4-bit NF4 (QLoRA) or full precision (LoRA), with peft adapters."""
+"""Load a workspace model for fine-tuning and make the right parameters trainable, per method.
+
+qlora: bitsandbytes NF4 base (double quantization) + LoRA adapters; lora: float base + adapters;
+full: every weight; freeze: only the last N blocks, the final norm and the output head;
+feature-extraction: nothing in the base (a classification head on mean-pooled hidden states is trained).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from appliance.config import TrainSection
+from appliance.config import PEFT_METHODS, TrainSection
+from appliance.errors import BadInput
 
 
 def pick_device() -> str:
@@ -23,13 +29,21 @@ def compute_dtype(device: str) -> Any:
     return torch.float32
 
 
-def load_base(model_dir: Path, method: str, device: str) -> Any:
-    """The frozen base: bitsandbytes NF4 with double quantization for qlora, float for lora."""
+def weights_dtype(method: str, device: str) -> Any:
+    """Full and frozen-layer training keep fp32 master weights (AdamW on 16-bit weights loses updates)."""
     import torch
+
+    if method in ("full", "freeze"):
+        return torch.float32
+    return compute_dtype(device)
+
+
+def load_base(model_dir: Path, method: str, device: str, gradient_checkpointing: bool = False) -> Any:
+    """The base causal LM: bitsandbytes NF4 with double quantization for qlora, float otherwise."""
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
     dtype = compute_dtype(device)
-    kwargs: dict[str, Any] = {"dtype": dtype if device == "cuda" else torch.float32}
+    kwargs: dict[str, Any] = {"dtype": weights_dtype(method, device)}
     if method == "qlora":
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True,
@@ -42,6 +56,9 @@ def load_base(model_dir: Path, method: str, device: str) -> Any:
     if method != "qlora":
         model.to(device)
     model.config.use_cache = False
+    if gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
     return model
 
 
@@ -49,16 +66,74 @@ def add_lora(model: Any, cfg: TrainSection) -> Any:
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
     if cfg.method == "qlora":
-        # Casts norms to fp32 and enables input grads; no gradient checkpointing at this size.
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+        # Casts norms to fp32 and enables input grads; checkpointing was decided in load_base.
+        model = prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=cfg.hparams.gradient_checkpointing,
+            gradient_checkpointing_kwargs={"use_reentrant": False},
+        )  # fmt: skip
     lcfg = LoraConfig(
         r=cfg.lora.r,
         lora_alpha=cfg.lora.alpha,
         lora_dropout=cfg.lora.dropout,
         target_modules=cfg.lora.targets,
+        use_dora=cfg.lora.use_dora,
+        use_rslora=cfg.lora.use_rslora,
         task_type="CAUSAL_LM",
     )
     return get_peft_model(model, lcfg)
+
+
+def decoder_blocks(model: Any) -> Any:
+    """The ModuleList of transformer blocks (model.model.layers for Llama-like models)."""
+    import torch
+
+    best = None
+    for name, mod in model.named_modules():
+        if isinstance(mod, torch.nn.ModuleList) and name.split(".")[-1] in ("layers", "h", "blocks", "layer"):
+            if best is None or len(mod) > len(best):
+                best = mod
+    if best is None:
+        raise BadInput(f"cannot find the transformer blocks of {type(model).__name__} to freeze")
+    return best
+
+
+def set_trainable(model: Any, cfg: TrainSection) -> Any:
+    """Apply the method to a loaded base; returns the model to train (a PeftModel for LoRA methods)."""
+    if cfg.method in PEFT_METHODS:
+        return add_lora(model, cfg)
+    for p in model.parameters():
+        p.requires_grad_(cfg.method == "full")
+    if cfg.method == "freeze":
+        blocks = decoder_blocks(model)
+        n = min(cfg.trainable_layers, len(blocks))
+        for block in list(blocks)[-n:]:
+            for p in block.parameters():
+                p.requires_grad_(True)
+        decoder = model.get_decoder()
+        if getattr(decoder, "norm", None) is not None:
+            for p in decoder.norm.parameters():
+                p.requires_grad_(True)
+        # With tied embeddings the head *is* the input embedding; it is trained either way.
+        for p in model.get_output_embeddings().parameters():
+            p.requires_grad_(True)
+    return model
+
+
+def causal_lm(model: Any) -> Any:
+    """The underlying *ForCausalLM (LoRA layers are injected in place, so they stay in the graph)."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
+def hidden_size(model: Any) -> int:
+    return int(causal_lm(model).config.hidden_size)
+
+
+def make_head(model: Any, n_labels: int, device: str) -> Any:
+    import torch
+
+    head = torch.nn.Linear(hidden_size(model), n_labels).to(device=device, dtype=torch.float32)
+    torch.nn.init.zeros_(head.bias)
+    return head
 
 
 def load_with_adapter(model_dir: Path, adapter_dir: Path, method: str, device: str) -> Any:
@@ -67,5 +142,19 @@ def load_with_adapter(model_dir: Path, adapter_dir: Path, method: str, device: s
 
     base = load_base(model_dir, method, device)
     model = PeftModel.from_pretrained(base, str(adapter_dir))
+    model.eval()
+    return model
+
+
+def load_with_weights(model_dir: Path, weights_file: Path, method: str, device: str) -> Any:
+    """Base with the tensors a full or frozen-layer run trained laid over it."""
+    from safetensors.torch import load_file
+
+    model = load_base(model_dir, method, device)
+    trained = load_file(str(weights_file), device=device)
+    missing = set(trained) - {n for n, _ in model.named_parameters()}
+    if missing:
+        raise BadInput(f"{weights_file} has tensors the base model lacks: {sorted(missing)[:3]}")
+    model.load_state_dict(trained, strict=False)
     model.eval()
     return model

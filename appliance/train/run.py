@@ -1,0 +1,414 @@
+"""`train()`: a workspace run from scrubbed dataset(s) and a base model, resumable, audited.
+
+While a run trains, its checkpoints live in `<workspace>/.checkpoints/<run-id>/` (with `run.json`, the
+config it was started with), outside the staging folder that is discarded on failure, so an interrupted or
+crashed run can be resumed with `--resume <run-id>`. When the run completes they are removed and the run
+artifact holds: config.json, metrics.jsonl, adapter/ (qlora, lora) or weights/trained.safetensors (full,
+freeze: only the tensors that were trained), head/ (a sequence-classification head), summary in the manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from appliance.audit import audit_artifact
+from appliance.config import PEFT_METHODS, TrainSection
+from appliance.errors import ApplianceError, BadInput
+from appliance.events import EventSink, NullSink, StageProgress
+from appliance.train.batching import TrainExample, encode_records, read_split
+from appliance.train.checkpoint import CheckpointStore
+from appliance.train.engine import StopFlag, TrainingInterrupted, evaluate_loss, fit, make_objective
+from appliance.workspace import Artifact, Workspace, new_artifact_id, write_json_atomic
+
+SFT_FORMATS = ("instruction", "chat", "classification", "summarization")
+TASK_FORMATS = {"classification": ("classification",), "summarization": ("summarization",)}
+PROBE_SIZE = 8
+ACCURACY_RECORDS = 64
+
+
+@dataclass(frozen=True)
+class Source:
+    dataset: Artifact
+    fmt: str
+    task: str
+    weight: float
+
+
+def checkpoint_root(ws: Workspace, run_id: str) -> Path:
+    return ws.root / ".checkpoints" / run_id
+
+
+def _sources(ws: Workspace, dataset: Artifact, cfg: TrainSection) -> list[Source]:
+    from appliance.data import dataset_format
+
+    if cfg.task == "multitask":
+        out = []
+        for entry in cfg.mixture:
+            try:
+                ds = ws.get("dataset", entry.dataset)
+            except (FileNotFoundError, KeyError, ApplianceError):
+                raise BadInput(f"train.mixture: dataset {entry.dataset!r} is not in the workspace") from None
+            if ds.manifest["summary"].get("stage") not in ("scrubbed", "augmented"):
+                raise BadInput(f"train.mixture: dataset {ds.id} is not scrubbed; training only reads scrubbed data")
+            fmt = dataset_format(ws, ds)
+            out.append(Source(ds, fmt, entry.task or fmt, entry.weight))
+    else:
+        fmt = dataset_format(ws, dataset)
+        out = [Source(dataset, fmt, cfg.task if cfg.task != "chat" else fmt, 1.0)]
+        allowed = TASK_FORMATS.get(cfg.task, SFT_FORMATS)
+        if fmt not in allowed:
+            raise BadInput(
+                f"dataset {dataset.id} is in the {fmt!r} format; task {cfg.task!r} trains on "
+                f"{' or '.join(allowed)} datasets (set train.task to match the data)"
+            )
+    for s in out:
+        if s.fmt not in SFT_FORMATS:
+            raise BadInput(
+                f"dataset {s.dataset.id} is in the {s.fmt!r} format, which has no supervised answer to train on; "
+                f"use an instruction, chat, classification or summarization dataset"
+            )
+    if cfg.head == "sequence" and any(s.fmt != "classification" for s in out):
+        raise BadInput("head: sequence needs classification datasets")
+    return out
+
+
+def _label_names(sources: list[Source]) -> list[str] | None:
+    labels = {str(r["label"]) for s in sources if s.fmt == "classification"
+              for r in read_split(s.dataset.file("train.jsonl")) if r.get("label") is not None}  # fmt: skip
+    return sorted(labels) or None
+
+
+def _encode(tokenizer: Any, sources: list[Source], split: str, cfg: TrainSection, labels: list[str] | None):
+    examples: list[TrainExample] = []
+    stats: dict[str, Any] = {}
+    for s in sources:
+        exs, st = encode_records(tokenizer, read_split(s.dataset.file(f"{split}.jsonl")), s.fmt,
+                                 cfg.hparams.seq_len, cfg.system_prompt, s.task, labels, cfg.head)  # fmt: skip
+        examples += exs
+        stats[s.dataset.id] = {"task": s.task, **st}
+    return examples, stats
+
+
+def config_record(sources: list[Source], base: Artifact, cfg: TrainSection, device: str) -> dict[str, Any]:
+    return {"dataset": sources[0].dataset.id, "datasets": [s.dataset.id for s in sources], "base_model": base.id,
+            "device": device, **cfg.model_dump(exclude={"hpo"})}  # fmt: skip
+
+
+def _compare_resume(saved: dict[str, Any], current: dict[str, Any], run_id: str) -> None:
+    diff = sorted(k for k in set(saved) | set(current) if k != "device" and saved.get(k) != current.get(k))
+    if diff:
+        raise BadInput(
+            f"run {run_id} was started with a different configuration ({', '.join(diff)} differ); resume it "
+            "with the config it was started with, or start a new run"
+        )
+
+
+def build_model(base_dir: Path, cfg: TrainSection, device: str, n_labels: int | None) -> tuple[Any, Any, Any]:
+    """(model, head or None, objective) for the method, trainable parameters marked."""
+    from appliance.train.modeling import load_base, make_head, set_trainable
+
+    model = set_trainable(load_base(base_dir, cfg.method, device, cfg.hparams.gradient_checkpointing), cfg)
+    head = make_head(model, n_labels or 2, device) if cfg.head == "sequence" else None
+    objective = make_objective(model, head, frozen_body=cfg.method == "feature-extraction")
+    return model, head, objective
+
+
+def _classification_accuracy(objective: Any, model: Any, tokenizer: Any, examples: list[TrainExample],
+                             sources: list[Source], cfg: TrainSection, labels: list[str], device: str) -> dict:
+    """Accuracy / macro precision, recall, F1 on validation classification records."""
+    import torch
+
+    from appliance.data import to_messages
+    from appliance.evaluate.metrics import classification_metrics
+
+    preds, refs = [], []
+    objective.eval()
+    if cfg.head == "sequence":
+        from appliance.train.batching import collate_cls
+
+        exs = [e for e in examples if e.class_index is not None][:ACCURACY_RECORDS]
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        with torch.no_grad():
+            for i in range(0, len(exs), cfg.hparams.batch_size):
+                b = collate_cls(exs[i : i + cfg.hparams.batch_size], pad)
+                logits = objective.logits(b["input_ids"].to(device), b["attention_mask"].to(device))
+                preds += [labels[k] for k in logits.argmax(-1).tolist()]
+                refs += [labels[e.class_index] for e in exs[i : i + cfg.hparams.batch_size]]
+    else:
+        from appliance.evaluate.generation import continuation_logprobs
+
+        recs = [r for s in sources if s.fmt == "classification"
+                for r in read_split(s.dataset.file("validation.jsonl"))][:ACCURACY_RECORDS]  # fmt: skip
+        for r in recs:
+            msgs, target = to_messages(r, "classification", cfg.system_prompt, labels)
+            prompt = tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+            scores = continuation_logprobs(model, tokenizer, prompt, labels, device)
+            preds.append(labels[max(range(len(labels)), key=lambda k: scores[k])])
+            refs.append(str(target))
+    if not refs:
+        return {}
+    return classification_metrics(refs, preds)
+
+
+def train(
+    ws: Workspace,
+    dataset: Artifact,
+    base: Artifact,
+    cfg: TrainSection,
+    sink: EventSink | None = None,
+    *,
+    resume: str | None = None,
+    stop: StopFlag | None = None,
+    on_eval: Callable[[int, float], bool] | None = None,
+) -> Artifact:
+    """Fine-tune `base` on `dataset` (or `cfg.mixture`) and return the run artifact (None on ranks > 0)."""
+    import torch
+    from accelerate import PartialState
+    from transformers import AutoTokenizer
+
+    from appliance.train.memory import check as check_memory
+    from appliance.train.modeling import pick_device
+
+    sink = sink or NullSink()
+    hp = cfg.hparams
+    sources = _sources(ws, dataset, cfg)
+    device = pick_device()
+    state = PartialState(cpu=device == "cpu")
+    rank, world = state.process_index, state.num_processes
+    tokenizer = AutoTokenizer.from_pretrained(str(base.path))
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    labels = _label_names(sources) if any(s.fmt == "classification" for s in sources) else None
+    if cfg.head == "sequence" and (not labels or len(labels) < 2):
+        raise BadInput(f"dataset {dataset.id}: a classification head needs at least two labels in the train split")
+    examples, enc_stats = _encode(tokenizer, sources, "train", cfg, labels)
+    if not examples:
+        raise ApplianceError(f"dataset {dataset.id} has no usable training records (all empty after truncation)")
+    val_examples, _ = _encode(tokenizer, sources, "validation", cfg, labels)
+    memory = check_memory(base.path, cfg, device)
+    record = config_record(sources, base, cfg, device)
+    if labels:
+        record["labels"] = labels
+
+    run_id = resume or new_artifact_id("run")
+    ckdir = checkpoint_root(ws, run_id)
+    if resume:
+        if not (ckdir / "run.json").is_file():
+            raise BadInput(f"no interrupted run {resume!r} to resume (nothing in {ckdir}); see `appliance runs list`")
+        _compare_resume(json.loads((ckdir / "run.json").read_text("utf-8")), record, resume)
+    elif rank == 0:
+        ckdir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(ckdir / "run.json", record)
+    state.wait_for_everyone()
+    store = CheckpointStore(ckdir, hp.keep_checkpoints)
+    weights = {s.task: s.weight for s in sources} if cfg.task == "multitask" else None
+
+    torch.manual_seed(hp.seed)
+    inputs = [s.dataset.ref() for s in sources] + [base.ref()]
+    t0 = time.monotonic()
+    if rank != 0:
+        with _scratch(ws, run_id) as scratch:
+            _fit_and_save(scratch, cfg, base, device, labels, examples, val_examples, pad_id, sink, store,
+                          resume, stop, weights, on_eval, tokenizer, sources, record)  # fmt: skip
+        return None  # type: ignore[return-value]
+    with ws.new_artifact("run", inputs=inputs, config=record, art_id=run_id) as b:
+        try:
+            summary = _fit_and_save(b.path, cfg, base, device, labels, examples, val_examples, pad_id, sink,
+                                    store, resume, stop, weights, on_eval, tokenizer, sources, record)  # fmt: skip
+        except TrainingInterrupted as e:
+            raise TrainingInterrupted(f"run {run_id}: {e}. Resume with `appliance train --config FILE --resume "
+                                      f"{run_id}`") from None  # fmt: skip
+        summary.update({"encoding": enc_stats, "memory_plan": memory.as_dict(), "processes": world,
+                        "seconds": round(time.monotonic() - t0, 2)})  # fmt: skip
+        b.summary = summary
+    shutil.rmtree(ckdir, ignore_errors=True)
+    run = ws.get("run", b.id)
+    outputs = {n: run.manifest["files"][n]["sha256"] for n in run.manifest["files"]
+               if n.startswith(("adapter/", "weights/", "head/")) and n.endswith((".safetensors", ".json"))}  # fmt: skip
+    audit_artifact(
+        ws,
+        "train.complete",
+        run,
+        {k: summary.get(k) for k in ("method", "task", "device", "steps", "train_examples", "train_loss_before",
+                                     "train_loss_after", "val_loss", "resumed_from", "processes")},  # fmt: skip
+        extra={**{s.dataset.id: s.dataset.manifest_sha256 for s in sources}, base.id: base.manifest_sha256,
+               **{f"{run.id}/{n}": h for n, h in outputs.items()},
+               f"{run.id}/config.json": run.manifest["files"]["config.json"]["sha256"]},  # fmt: skip
+    )
+    return run
+
+
+@contextmanager
+def _scratch(ws: Workspace, run_id: str):  # noqa: ANN202
+    path = ws.root / ".staging" / f"{run_id}-rank"
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _fit_and_save(out: Path, cfg: TrainSection, base: Artifact, device: str, labels: list[str] | None,
+                  examples: list[TrainExample], val_examples: list[TrainExample], pad_id: int, sink: EventSink,
+                  store: CheckpointStore | None, resume: str | None, stop: StopFlag | None,
+                  weights: dict[str, float] | None, on_eval: Callable[[int, float], bool] | None, tokenizer: Any,
+                  sources: list[Source], record: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    from safetensors.torch import save_file
+
+    hp = cfg.hparams
+    kind = "cls" if cfg.head == "sequence" else "lm"
+    with StageProgress(sink, "train", None, f"{cfg.method} on {device}") as prog:
+        prog.info("loading base model", method=cfg.method)
+        model, head, objective = build_model(base.path, cfg, device, len(labels) if labels else None)
+        n_trainable = sum(p.numel() for p in objective.parameters() if p.requires_grad)
+        n_total = sum(p.numel() for p in objective.parameters())
+        probe = examples[:PROBE_SIZE]
+        loss_before = evaluate_loss(objective, probe, kind, pad_id, hp, device)["all"]
+        result = fit(objective, examples, hp, kind=kind, pad_id=pad_id, device=device, progress=prog,
+                     val_examples=val_examples, store=store, resume=bool(resume), stop=stop,
+                     task_weights=weights, on_eval=on_eval)  # fmt: skip
+        loss_after = evaluate_loss(objective, probe, kind, pad_id, hp, device)["all"]
+        with open(out / "metrics.jsonl", "w", encoding="utf-8") as mf:
+            for rec in result.history:
+                mf.write(json.dumps(rec) + "\n")
+            for ev in result.evals:
+                mf.write(json.dumps({"eval": True, **ev}) + "\n")
+        if cfg.method in PEFT_METHODS:
+            model.save_pretrained(str(out / "adapter"))
+        elif cfg.method in ("full", "freeze"):
+            (out / "weights").mkdir()
+            trained = {n: p.detach().contiguous().cpu() for n, p in model.named_parameters() if p.requires_grad}
+            save_file(trained, str(out / "weights" / "trained.safetensors"))
+        if head is not None:
+            (out / "head").mkdir()
+            save_file({k: v.detach().cpu() for k, v in head.state_dict().items()}, str(out / "head" / "head.safetensors"))
+            write_json_atomic(out / "head" / "labels.json", {"labels": labels, "pooling": "mean"})
+        (out / "config.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        last_eval = result.evals[-1] if result.evals else {}
+        summary: dict[str, Any] = {
+            "method": cfg.method,
+            "task": cfg.task,
+            "head": cfg.head,
+            "device": device,
+            "steps": result.step,
+            "epochs_completed": result.epoch,
+            "train_examples": len(examples),
+            "trainable_parameters": n_trainable,
+            "total_parameters": n_total,
+            "train_loss_before": round(loss_before, 5),
+            "train_loss_after": round(loss_after, 5),
+            "val_loss": last_eval.get("val_loss"),
+            "best_val_loss": None if result.best_val_loss is None else round(result.best_val_loss, 5),
+            "val_loss_by_task": {k[len("val_loss."):]: v for k, v in last_eval.items() if k.startswith("val_loss.")},
+            "tokens": result.tokens,
+            "tokens_per_s": round(result.tokens / max(result.seconds, 1e-9), 1),
+            "train_seconds": round(result.seconds, 2),
+            "peak_memory_mb": round(result.peak_memory_mb, 1),
+            "packing": hp.packing,
+            "resumed_from": result.resumed_from,
+            "stopped_early": result.stopped_early,
+            "pruned": result.pruned,
+            "micro_batch_split": result.micro_split,
+        }
+        if labels and val_examples:
+            summary["classification"] = _classification_accuracy(objective, model, tokenizer, val_examples, sources,
+                                                                   cfg, labels, device)  # fmt: skip
+        prog.end(f"{cfg.method} on {device}", loss_before=loss_before, loss_after=loss_after)
+    return summary
+
+
+# ---- loading a finished run (evaluate, export)
+
+
+def load_run_model(ws: Workspace, run: Artifact) -> tuple[Any, Any, Artifact, str]:
+    """(model as it was trained, tokenizer, base model artifact, device)."""
+    from transformers import AutoTokenizer
+
+    from appliance.train.modeling import load_with_adapter, load_with_weights, pick_device
+
+    cfg = run.manifest["config"]
+    base = ws.get("model", cfg["base_model"])
+    device = pick_device()
+    method = cfg["method"]
+    if method in PEFT_METHODS:
+        model = load_with_adapter(base.path, run.path / "adapter", method, device)
+    elif method in ("full", "freeze"):
+        model = load_with_weights(base.path, run.path / "weights" / "trained.safetensors", method, device)
+    else:
+        raise BadInput(f"run {run.id} trained a classification head ({method}); it has no language model to load")
+    tokenizer = AutoTokenizer.from_pretrained(str(base.path))
+    return model, tokenizer, base, device
+
+
+@contextmanager
+def base_weights(model: Any, run: Artifact, base_dir: Path):  # noqa: ANN201
+    """The run's model with the base model's behaviour inside the block (adapter off, or trained tensors
+    swapped back to the base's), restored after."""
+    if hasattr(model, "disable_adapter"):
+        with model.disable_adapter():
+            yield model
+        return
+    import torch
+    from safetensors import safe_open
+
+    trained_file = run.path / "weights" / "trained.safetensors"
+    own = dict(model.named_parameters())
+    with safe_open(str(trained_file), "pt") as f:
+        names = list(f.keys())
+    saved = {n: own[n].detach().clone() for n in names}
+    base_state = _base_tensors(base_dir, names)
+    with torch.no_grad():
+        for n in names:
+            own[n].copy_(base_state[n])
+    try:
+        yield model
+    finally:
+        with torch.no_grad():
+            for n in names:
+                own[n].copy_(saved[n])
+
+
+def _base_tensors(base_dir: Path, names: list[str]) -> dict[str, Any]:
+    from safetensors import safe_open
+
+    out: dict[str, Any] = {}
+    aliases = {"lm_head.weight": "model.embed_tokens.weight", "model.embed_tokens.weight": "lm_head.weight"}
+    for f in sorted(base_dir.glob("*.safetensors")):
+        with safe_open(str(f), "pt") as st:
+            keys = set(st.keys())
+            for n in names:
+                key = n if n in keys else aliases.get(n) if aliases.get(n) in keys else None
+                if key is not None and n not in out:
+                    out[n] = st.get_tensor(key).float()
+    missing = [n for n in names if n not in out]
+    if missing:
+        raise ApplianceError(f"base model {base_dir} lacks tensors {missing[:3]} that the run trained")
+    return out
+
+
+def merged_model(ws: Workspace, run: Artifact) -> Any:
+    """The run's weights as one full-precision causal LM (adapter merged, or trained tensors laid over)."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    cfg = run.manifest["config"]
+    base = ws.get("model", cfg["base_model"])
+    model = AutoModelForCausalLM.from_pretrained(str(base.path), dtype=torch.float32)
+    if cfg["method"] in PEFT_METHODS:
+        model = PeftModel.from_pretrained(model, str(run.path / "adapter")).merge_and_unload()
+    elif cfg["method"] in ("full", "freeze"):
+        from safetensors.torch import load_file
+
+        model.load_state_dict(load_file(str(run.path / "weights" / "trained.safetensors")), strict=False)
+    else:
+        raise BadInput(f"run {run.id} ({cfg['method']}) trained a classification head; ONNX export covers "
+                       "language models (qlora, lora, full, freeze)")  # fmt: skip
+    model.config.use_cache = True
+    return model.eval()
