@@ -210,7 +210,7 @@ def fit(
 
     acc = Accelerator(cpu=device == "cpu")
     world, rank = acc.num_processes, acc.process_index
-    stop = stop or StopFlag()
+    stop = stop if stop is not None else StopFlag()
     micro = hp.batch_size
     global_size = micro * hp.grad_accum * world
     n_epoch_examples = len(epoch_order(train_examples, hp.seed, 0, "none", 1, task_weights))
@@ -319,10 +319,11 @@ def fit(
                             step_tokens += real_tokens(exs)
                         break
                     except Exception as exc:  # noqa: BLE001
-                        if not (device == "cuda" and hp.auto_batch_size and _is_oom(exc)):
+                        if not (hp.auto_batch_size and _is_oom(exc)):
                             raise
                         opt.zero_grad(set_to_none=True)
-                        torch.cuda.empty_cache()
+                        if torch.cuda.is_available():
+                            torch.cuda.empty_cache()
                         if split >= micro:
                             raise ApplianceError(
                                 "out of GPU memory even with one example per micro-batch: lower seq_len, "

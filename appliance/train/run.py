@@ -55,8 +55,6 @@ def _sources(ws: Workspace, dataset: Artifact, cfg: TrainSection) -> list[Source
                 ds = ws.get("dataset", entry.dataset)
             except (FileNotFoundError, KeyError, ApplianceError):
                 raise BadInput(f"train.mixture: dataset {entry.dataset!r} is not in the workspace") from None
-            if ds.manifest["summary"].get("stage") not in ("scrubbed", "augmented"):
-                raise BadInput(f"train.mixture: dataset {ds.id} is not scrubbed; training only reads scrubbed data")
             fmt = dataset_format(ws, ds)
             out.append(Source(ds, fmt, entry.task or fmt, entry.weight))
     else:
