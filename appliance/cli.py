@@ -313,9 +313,17 @@ def train_cmd(
     dataset: Annotated[
         str | None, typer.Option("--dataset", help="scrubbed dataset id (default: the newest)")
     ] = None,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="id of an interrupted run to continue from its last checkpoint")
+    ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Fine-tune the configured base model on a scrubbed dataset."""
+    """Fine-tune the configured base model on a scrubbed dataset (or run the train.hpo search).
+
+    Ctrl-C or SIGTERM stops after the current step and saves a checkpoint; `--resume RUN` continues it.
+    Runs unchanged under `accelerate launch -m appliance train ...` (DDP/FSDP/DeepSpeed from the accelerate
+    config): process 0 writes the run and the audit record.
+    """
     from appliance.config import load_pipeline_config
     from appliance.errors import BadInput
     from appliance.models import resolve_model
@@ -324,6 +332,15 @@ def train_cmd(
     _boot()
     cfg, _ = load_pipeline_config(config)
     ws = _writable_workspace(workspace)
+
+    def scrubbed_dataset(ds_id: str) -> Any:
+        ds = ws.get("dataset", ds_id)
+        if ds.manifest["summary"].get("stage") not in ("scrubbed", "augmented"):
+            raise BadInput(f"dataset {ds_id} is not scrubbed; training only reads scrubbed datasets")
+        return ds
+
+    if dataset is None and cfg.train.task == "multitask":
+        dataset = cfg.train.mixture[0].dataset
     if dataset is None:
         scrubbed = [a for a in ws.list("dataset") if a.manifest["summary"].get("stage") == "scrubbed"]
         if not scrubbed:
@@ -332,13 +349,27 @@ def train_cmd(
             )
         ds = scrubbed[-1]
     else:
-        ds = ws.get("dataset", dataset)
-        if ds.manifest["summary"].get("stage") != "scrubbed":
-            raise BadInput(f"dataset {dataset} is not scrubbed; training only reads scrubbed datasets")
+        ds = scrubbed_dataset(dataset)
+    for entry in cfg.train.mixture:
+        scrubbed_dataset(entry.dataset)
     with _progress() as sink:
-        run = train(ws, ds, resolve_model(ws, cfg.model.base, sink), cfg.train, sink)
+        base = resolve_model(ws, cfg.model.base, sink)
+        if cfg.train.hpo is not None and resume is None:
+            from appliance.train.hpo import search
+
+            run, study = search(ws, ds, base, cfg.train, sink)
+            _console().print(f"study {study.id}: best run {run.id} (validation loss "
+                             f"{study.manifest['summary']['best_val_loss']}); table: {study.path / 'trials.md'}")  # fmt: skip
+        else:
+            run = train(ws, ds, base, cfg.train, sink, resume=resume)
+    if run is None:  # not process 0 of a distributed launch
+        return
     s = run.manifest["summary"]
-    _console().print(f"run {run.id}: train loss {s['train_loss_before']:.4f} → {s['train_loss_after']:.4f}")
+    val = f", validation loss {s['val_loss']:.4f}" if s.get("val_loss") is not None else ""
+    _console().print(
+        f"run {run.id}: train loss {s['train_loss_before']:.4f} → {s['train_loss_after']:.4f}{val} "
+        f"({s['steps']} steps, {s['tokens_per_s']:.0f} tokens/s, peak {s['peak_memory_mb']:.0f} MiB)"
+    )
 
 
 @export_app.command("onnx")

@@ -76,7 +76,12 @@ def run_pipeline(
 
             scrubbed = augment_dataset(ws, scrubbed, cfg.data.augment, sink)  # train split only
             lap("augment")
-        run = train(ws, scrubbed, model, cfg.train, sink)
+        if cfg.train.hpo is not None:
+            from appliance.train.hpo import search
+
+            run, _study = search(ws, scrubbed, model, cfg.train, sink)
+        else:
+            run = train(ws, scrubbed, model, cfg.train, sink)
         res.run, res.train = run.id, run.manifest["summary"]
         lap("train")
         res.evaluation = evaluate(ws, run, cfg.evaluate, sink)

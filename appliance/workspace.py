@@ -26,8 +26,8 @@ from typing import Any
 from appliance import __version__
 from appliance.errors import ApplianceError, BadInput, WorkspaceLocked
 
-KIND_DIRS = {"dataset": "datasets", "model": "models", "run": "runs", "export": "exports"}
-ID_PREFIX = {"dataset": "ds", "model": "mdl", "run": "run", "export": "exp"}
+KIND_DIRS = {"dataset": "datasets", "model": "models", "run": "runs", "export": "exports", "study": "studies"}
+ID_PREFIX = {"dataset": "ds", "model": "mdl", "run": "run", "export": "exp", "study": "hpo"}
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 

@@ -344,3 +344,28 @@ def test_memory_planner_refuses_a_model_that_cannot_fit(tmp_path):
     q = plan(big, TrainSection.model_validate({"method": "qlora", "hparams": {"batch_size": 1, "seq_len": 1024,
              "gradient_checkpointing": True}}), "cuda", available=80 * 1024)  # fmt: skip
     assert q.fits and q.weights_mb < p.weights_mb / 3
+
+
+def test_hpo_grid_runs_trials_prunes_and_picks_the_best(tws):
+    from appliance.audit import AuditLog
+    from appliance.train.hpo import search
+
+    ws = tws["ws"]
+    cfg = TrainSection.model_validate({
+        "method": "lora", "lora": {"r": 4, "alpha": 8, "dropout": 0.0},
+        "hparams": {"lr": 1e-3, "max_steps": 6, "eval_steps": 2, "batch_size": 4, "seq_len": 128,
+                    "warmup_ratio": 0.0, "save_steps": 0},
+        "hpo": {"strategy": "grid", "space": {"hparams.lr": [3e-2, 1e-7], "lora.r": [4]}, "seed": 1},
+    })  # fmt: skip
+    best, study = search(ws, tws["instruction"], tws["model"], cfg)
+    table = json.loads((study.path / "trials.json").read_text())
+    rows = table["trials"]
+    assert len(rows) == 2 and {r["params"]["hparams.lr"] for r in rows} == {3e-2, 1e-7}
+    assert best.manifest["config"]["hparams"]["lr"] == 3e-2, "the higher learning rate lowers validation loss"
+    assert table["best"]["run"] == best.id and all(ws.get("run", r["run"]) for r in rows)
+    slow = next(r for r in rows if r["params"]["hparams.lr"] == 1e-7)
+    # Grid points run in order, so the slow trial comes second and is pruned at its first evaluation
+    # (worse than the median of the earlier trial at that step).
+    assert slow["trial"] == 1 and slow["state"] == "pruned" and slow["steps"] == 2
+    assert "| trial | run | hparams.lr | lora.r |" in (study.path / "trials.md").read_text()
+    assert AuditLog(ws.audit_dir).records()[-1]["event"] == "train.hpo"

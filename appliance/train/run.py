@@ -198,7 +198,8 @@ def train(
     ckdir = checkpoint_root(ws, run_id)
     if resume:
         if not (ckdir / "run.json").is_file():
-            raise BadInput(f"no interrupted run {resume!r} to resume (nothing in {ckdir}); see `appliance runs list`")
+            waiting = sorted(p.name for p in ckdir.parent.glob("run-*") if (p / "run.json").is_file())
+            raise BadInput(f"no interrupted run {resume!r} to resume; interrupted runs: {', '.join(waiting) or 'none'}")
         _compare_resume(json.loads((ckdir / "run.json").read_text("utf-8")), record, resume)
     elif rank == 0:
         ckdir.mkdir(parents=True, exist_ok=True)
@@ -301,7 +302,8 @@ def _fit_and_save(out: Path, cfg: TrainSection, base: Artifact, device: str, lab
             "total_parameters": n_total,
             "train_loss_before": round(loss_before, 5),
             "train_loss_after": round(loss_after, 5),
-            "val_loss": last_eval.get("val_loss"),
+            # Early stopping keeps the best weights, so their loss is the run's validation loss.
+            "val_loss": round(result.best_val_loss, 5) if result.stopped_early else last_eval.get("val_loss"),
             "best_val_loss": None if result.best_val_loss is None else round(result.best_val_loss, 5),
             "val_loss_by_task": {k[len("val_loss."):]: v for k, v in last_eval.items() if k.startswith("val_loss.")},
             "tokens": result.tokens,
