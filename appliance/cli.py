@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 the operation failed, 2 bad usage or bad input (ARCHITECTURE
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from contextlib import contextmanager
@@ -316,6 +317,9 @@ def train_cmd(
     resume: Annotated[
         str | None, typer.Option("--resume", help="id of an interrupted run to continue from its last checkpoint")
     ] = None,
+    plan: Annotated[
+        bool, typer.Option("--plan", help="print the memory plan for this config on this machine and stop")
+    ] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Fine-tune the configured base model on a scrubbed dataset (or run the train.hpo search).
@@ -332,6 +336,17 @@ def train_cmd(
     _boot()
     cfg, _ = load_pipeline_config(config)
     ws = _writable_workspace(workspace)
+
+    if plan:
+        from appliance.train.memory import plan as memory_plan
+        from appliance.train.modeling import pick_device
+
+        with _progress() as sink:
+            p = memory_plan(resolve_model(ws, cfg.model.base, sink).path, cfg.train, pick_device())
+        _console().print_json(json.dumps(p.as_dict()))
+        if not p.fits:
+            raise typer.Exit(1)
+        return
 
     def scrubbed_dataset(ds_id: str) -> Any:
         ds = ws.get("dataset", ds_id)

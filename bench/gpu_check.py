@@ -23,32 +23,44 @@ enforce_offline()
 
 
 def qlora_steps(model_dir: Path, steps: int, batch: int, seq: int) -> dict:
+    """The appliance engine (padding-free packing, answer-only logits, paged AdamW) on variable-length
+    synthetic examples: tokens/s counts real tokens only."""
+    import random
+
     import torch
 
     from appliance.config import TrainSection
-    from appliance.train.modeling import add_lora, load_base
+    from appliance.events import NullSink, StageProgress
+    from appliance.train.batching import TrainExample
+    from appliance.train.engine import fit
+    from appliance.train.run import build_model
 
-    cfg = TrainSection.model_validate({"method": "qlora"})
+    cfg = TrainSection.model_validate({"method": "qlora", "hparams": {
+        "lr": 1e-4, "max_steps": steps + 2, "batch_size": batch, "seq_len": seq, "warmup_ratio": 0.0, "save_steps": 0}})
     torch.cuda.reset_peak_memory_stats()
-    model = add_lora(load_base(model_dir, "qlora", "cuda"), cfg)
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
-    vocab = model.config.vocab_size
-    ids = torch.randint(10, vocab - 1, (batch, seq), device="cuda")
-    model.train()
-    losses, t0 = [], None
-    for i in range(steps + 2):
-        if i == 2:  # skip warm-up steps (kernel selection, allocator growth)
-            torch.cuda.synchronize()
-            t0 = time.perf_counter()
-        out = model(input_ids=ids, labels=ids)
-        out.loss.backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        losses.append(out.loss.item())
-    torch.cuda.synchronize()
-    dt = time.perf_counter() - t0
-    return {"tokens_per_s": round(steps * batch * seq / dt, 1), "peak_gpu_mem_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2),
-            "loss_first": round(losses[0], 4), "loss_last": round(losses[-1], 4), "params": model.num_parameters()}  # fmt: skip
+    model, _head, objective = build_model(model_dir, cfg, "cuda", None)
+    vocab = objective.model.get_base_model().config.vocab_size
+    rng = random.Random(0)
+    exs = []
+    for i in range(batch * (steps + 2)):
+        n = rng.randint(seq // 4, seq)
+        ids = [rng.randint(10, vocab - 1) for _ in range(n)]
+        cut = n // 2
+        exs.append(TrainExample(str(i), ids, [-100] * cut + ids[cut:]))
+    marks: list[tuple[float, int]] = []
+
+    def on_step(rec: dict) -> None:
+        torch.cuda.synchronize()
+        marks.append((time.perf_counter(), rec["tokens"]))
+
+    res = fit(objective, exs, cfg.hparams, kind="lm", pad_id=0, device="cuda",
+              progress=StageProgress(NullSink(), "train", None), on_step=on_step, paged_optimizer=True)  # fmt: skip
+    # After two warm-up steps (kernel selection, allocator growth).
+    real = marks[-1][1] - marks[1][1]
+    dt = marks[-1][0] - marks[1][0]
+    losses = [h["loss"] for h in res.history]
+    return {"tokens_per_s": round(real / dt, 1), "peak_gpu_mem_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2),
+            "loss_first": losses[0], "loss_last": losses[-1], "params": sum(p.numel() for p in objective.parameters())}  # fmt: skip
 
 
 def big_llama(out: Path, layers: int) -> Path:

@@ -168,3 +168,22 @@ def test_models_import_missing_path(tmp_path):
 def test_evaluate_unknown_run(tmp_path):
     proc = cli("evaluate", "run-nope", "--workspace", tmp_path / "ws")
     assert_one_line_error(proc, "no run with id 'run-nope'")
+
+
+def test_train_plan_prints_the_memory_verdict(tmp_path, tiny_model_dir):
+    import json
+
+    ok = tmp_path / "ok.yaml"
+    ok.write_text(f"data: {{source: x.jsonl}}\nmodel: {{base: {tiny_model_dir}}}\n"
+                  "train: {method: qlora, hparams: {batch_size: 4, seq_len: 256}}\n")  # fmt: skip
+    proc = cli("train", "--config", ok, "--plan", "--workspace", tmp_path / "ws")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    plan = json.loads(proc.stdout)
+    assert plan["fits"] is True and plan["device"] == "cpu" and plan["total_mb"] > plan["weights_mb"] > 0
+    big = tmp_path / "big.yaml"
+    big.write_text(f"data: {{source: x.jsonl}}\nmodel: {{base: {tiny_model_dir}}}\n"
+                   "train: {method: full, hparams: {batch_size: 512, seq_len: 1000000}}\n")  # fmt: skip
+    proc = cli("train", "--config", big, "--plan", "--workspace", tmp_path / "ws")
+    assert proc.returncode == 1
+    plan = json.loads(proc.stdout)
+    assert plan["fits"] is False and "gradient_checkpointing" in plan["suggestion"]

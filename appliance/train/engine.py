@@ -202,6 +202,7 @@ def fit(
     task_weights: dict[str, float] | None = None,
     on_eval: Callable[[int, float], bool] | None = None,
     on_step: Callable[[dict[str, Any]], None] | None = None,
+    paged_optimizer: bool = False,
 ) -> FitResult:
     """Train `objective`'s trainable parameters in place. `on_eval(step, val_loss)` returning True prunes."""
     import torch
@@ -221,7 +222,12 @@ def fit(
     params = [p for p in objective.parameters() if p.requires_grad]
     if not params:
         raise ApplianceError("nothing to train: every parameter is frozen (check method and trainable_layers)")
-    opt = torch.optim.AdamW(params, lr=hp.lr, weight_decay=hp.weight_decay)
+    if paged_optimizer:  # QLoRA on CUDA: optimizer state pages to host memory under pressure
+        import bitsandbytes as bnb
+
+        opt = bnb.optim.PagedAdamW32bit(params, lr=hp.lr, weight_decay=hp.weight_decay)
+    else:
+        opt = torch.optim.AdamW(params, lr=hp.lr, weight_decay=hp.weight_decay)
     sched = get_linear_schedule_with_warmup(opt, int(total_steps * hp.warmup_ratio), total_steps)
     names = {id(p): n for n, p in objective.named_parameters()}
     trainable_names = [names[id(p)] for p in params]
@@ -344,7 +350,7 @@ def fit(
                 elapsed = res.seconds + (time.monotonic() - t0)
                 rec = {"step": res.step, "epoch": epoch + batch_in_epoch / len(batches),
                        "loss": round(loss_sum / max(counts, 1), 5), "lr": sched.get_last_lr()[0],
-                       "tokens_per_s": round(res.tokens / max(elapsed, 1e-9), 1),
+                       "tokens": res.tokens, "tokens_per_s": round(res.tokens / max(elapsed, 1e-9), 1),
                        "memory_mb": round(peak_memory_mb(device), 1)}  # fmt: skip
                 res.history.append(rec)
                 if on_step is not None:

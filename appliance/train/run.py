@@ -180,6 +180,8 @@ def train(
     device = pick_device()
     state = PartialState(cpu=device == "cpu")
     rank, world = state.process_index, state.num_processes
+    if device == "cuda" and world > 1:
+        torch.cuda.set_device(state.local_process_index)  # "cuda" below means this process's GPU
     tokenizer = AutoTokenizer.from_pretrained(str(base.path))
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     labels = _label_names(sources) if any(s.fmt == "classification" for s in sources) else None
@@ -271,7 +273,8 @@ def _fit_and_save(out: Path, cfg: TrainSection, base: Artifact, device: str, lab
         loss_before = evaluate_loss(objective, probe, kind, pad_id, hp, device)["all"]
         result = fit(objective, examples, hp, kind=kind, pad_id=pad_id, device=device, progress=prog,
                      val_examples=val_examples, store=store, resume=bool(resume), stop=stop,
-                     task_weights=weights, on_eval=on_eval)  # fmt: skip
+                     task_weights=weights, on_eval=on_eval,
+                     paged_optimizer=cfg.method == "qlora" and device == "cuda")  # fmt: skip
         loss_after = evaluate_loss(objective, probe, kind, pad_id, hp, device)["all"]
         with open(out / "metrics.jsonl", "w", encoding="utf-8") as mf:
             for rec in result.history:
