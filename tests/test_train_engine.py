@@ -369,3 +369,16 @@ def test_hpo_grid_runs_trials_prunes_and_picks_the_best(tws):
     assert slow["trial"] == 1 and slow["state"] == "pruned" and slow["steps"] == 2
     assert "| trial | run | hparams.lr | lora.r |" in (study.path / "trials.md").read_text()
     assert AuditLog(ws.audit_dir).records()[-1]["event"] == "train.hpo"
+
+
+def test_classification_run_evaluates_on_its_label_prompts(tws):
+    from appliance.config import EvaluateSection
+    from appliance.evaluate import evaluate
+    from appliance.train import train
+
+    run = train(tws["ws"], tws["classification"], tws["model"], cfg_of("lora", "classification", max_steps=6))
+    assert run.manifest["config"]["labels"] == ["infection", "injury"]
+    assert 0.0 <= run.manifest["summary"]["classification"]["accuracy"] <= 1.0
+    rep = evaluate(tws["ws"], run, EvaluateSection(max_records=8, compare_records=4, leakage_generations=0,
+                                                   canaries=0, baselines=["zero-shot"], max_new_tokens=4))  # fmt: skip
+    assert rep["examples"] > 0 and rep["metrics"]["tuned"]["loss"] > 0

@@ -44,9 +44,16 @@ def read_canonical(path: Path) -> list[dict[str, Any]]:
     return [obj for _, obj in iter_jsonl(path)]
 
 
+def read_instruction_view(path: Path, labels: list[str] | None = None) -> list[dict[str, Any]]:
+    """Records of any supervised format as prompt/response dicts (see formatting.as_instruction)."""
+    out = (as_instruction(r, labels) for r in read_canonical(path))
+    return [r for r in out if r is not None]
+
+
 from appliance.data.formatting import (  # noqa: E402  (entry points re-exported for other stages)
     IGNORE_INDEX,
     EncodedExample,
+    as_instruction,
     encode_chat_example,
     encode_record,
     render_prompt,
@@ -74,7 +81,9 @@ __all__ = [
     "ingest",
     "iter_jsonl",
     "prepare_dataset",
+    "as_instruction",
     "read_canonical",
+    "read_instruction_view",
     "render_prompt",
     "split_of",
     "text_fields",

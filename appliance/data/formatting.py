@@ -143,3 +143,31 @@ def encode_record(
     truncated = len(ids) > seq_len
     ex = EncodedExample(rec["id"], ids[:seq_len], lab[:seq_len], truncated)
     return ex if ex.response_tokens > 0 else None
+
+
+def as_instruction(
+    rec: dict[str, Any], labels: list[str] | None = None, templates: dict[str, str] | None = None
+) -> dict[str, Any] | None:
+    """One prompt/response view of any supervised record (what evaluation and export parity read): the
+    classification/summarization prompt template with its target, or a chat's last user turn and the
+    assistant answer that follows it. None for records with no single answer (preference formats)."""
+    if "prompt" in rec and "response" in rec:
+        return rec
+    if "text" in rec and "label" in rec:
+        fmt = "classification"
+    elif "document" in rec and "summary" in rec:
+        fmt = "summarization"
+    elif "messages" in rec:
+        msgs = rec["messages"]
+        last = max((i for i, m in enumerate(msgs) if m["role"] == "assistant" and i > 0), default=None)
+        if last is None or msgs[last - 1]["role"] != "user":
+            return None
+        system = next((m["content"] for m in msgs if m["role"] == "system"), None)
+        return {"id": rec["id"], "prompt": msgs[last - 1]["content"], "response": msgs[last]["content"],
+                **({"system": system} if system else {})}  # fmt: skip
+    else:
+        return None
+    msgs, target = to_messages(rec, fmt, None, labels, templates)
+    system = msgs[0]["content"] if msgs[0]["role"] == "system" else None
+    return {"id": rec["id"], "prompt": msgs[-1]["content"], "response": str(target),
+            **({"system": system} if system else {})}  # fmt: skip

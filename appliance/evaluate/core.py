@@ -62,7 +62,7 @@ def evaluate(
     `canaries`: the canaries planted in this run's raw data; default: `cfg.canaries` canaries made from
     `cfg.seed` (the same ones `plant_canaries(make_canaries(n, seed))` plants); the report says which of them
     are in the training split ("planted") and which were only measured as a control."""
-    from appliance.data import encode_chat_example, read_canonical, render_prompt
+    from appliance.data import encode_chat_example, read_instruction_view, render_prompt
     from appliance.evaluate import fewshot, leakage
     from appliance.evaluate.generation import (
         example_losses,
@@ -81,6 +81,7 @@ def evaluate(
         {k: v for k, v in run.manifest["config"].items() if k in TrainSection.model_fields}
     )
     sysp = train_cfg.system_prompt
+    labels = run.manifest["config"].get("labels")
     dataset = ws.get("dataset", run.manifest["config"]["dataset"])
     gates_policy, scan_policy = _policy_for(ws, dataset, gates or cfg.gates)
     want_few = "few-shot" in cfg.baselines
@@ -104,7 +105,8 @@ def evaluate(
         model, tokenizer, base_art, device = load_run_model(ws, run)
         lap("load")
         split = "validation" if dataset.manifest["summary"].get("splits", {}).get("validation") else "train"
-        examples, _ = encode_split(tokenizer, dataset.file(f"{split}.jsonl"), train_cfg.hparams.seq_len, sysp)
+        examples, _ = encode_split(tokenizer, dataset.file(f"{split}.jsonl"), train_cfg.hparams.seq_len, sysp,
+                                   labels)  # fmt: skip
         examples = [e for e in examples if not str(e.id).startswith("canary-")]
         if cfg.max_records:
             examples = examples[: cfg.max_records]
@@ -135,14 +137,14 @@ def evaluate(
         }
         report["improved"] = tuned_loss < base_loss
         scrubber = _scrubber(ws, scan_policy) if scan_policy is not None else None
-        train_records = read_canonical(dataset.file("train.jsonl"))
+        train_records = read_instruction_view(dataset.file("train.jsonl"), labels)
         real_train = [r for r in train_records if not str(r.get("id", "")).startswith("canary-")]
         samples: list[dict[str, Any]] = []
 
         # ---- baselines on one comparison sample
         if cfg.compare_records:
             eval_recs = [
-                r for r in read_canonical(dataset.file(f"{split}.jsonl"))
+                r for r in read_instruction_view(dataset.file(f"{split}.jsonl"), labels)
                 if r.get("response") and not str(r.get("id", "")).startswith("canary-")
             ][: cfg.compare_records]  # fmt: skip
             shots = fewshot.select_shots(real_train, eval_recs, cfg.few_shot_k, cfg.seed) if want_few else []

@@ -65,7 +65,7 @@ def merge_error(ws: Workspace, run: Artifact, merged: Any, prompt_ids: list[list
 
 
 def _parity_inputs(ws: Workspace, run: Artifact, tokenizer: Any, cfg: OnnxExport) -> tuple[list[str], list]:
-    from appliance.data import read_canonical, render_prompt
+    from appliance.data import read_instruction_view, render_prompt
     from appliance.train import encode_split
 
     dataset = ws.get("dataset", run.manifest["config"]["dataset"])
@@ -73,10 +73,11 @@ def _parity_inputs(ws: Workspace, run: Artifact, tokenizer: Any, cfg: OnnxExport
         {k: v for k, v in run.manifest["config"].items() if k in TrainSection.model_fields}
     )
     split = "validation" if dataset.file("validation.jsonl").stat().st_size else "train"
-    records = read_canonical(dataset.file(f"{split}.jsonl"))
+    labels = run.manifest["config"].get("labels")
+    records = read_instruction_view(dataset.file(f"{split}.jsonl"), labels)
     prompts = [render_prompt(tokenizer, r, train_cfg.system_prompt) for r in records[: cfg.parity_prompts]]
     examples, _ = encode_split(tokenizer, dataset.file(f"{split}.jsonl"), train_cfg.hparams.seq_len,
-                               train_cfg.system_prompt)  # fmt: skip
+                               train_cfg.system_prompt, labels)  # fmt: skip
     return prompts, examples[: cfg.ppl_records]
 
 

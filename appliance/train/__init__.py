@@ -12,12 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from appliance.data import IGNORE_INDEX, EncodedExample, encode_chat_example, read_canonical
+from appliance.data import IGNORE_INDEX, EncodedExample, encode_chat_example, read_instruction_view
 
 
-def encode_split(tokenizer: Any, path: Path, seq_len: int, system_prompt: str | None) -> tuple[list, dict]:
+def encode_split(
+    tokenizer: Any, path: Path, seq_len: int, system_prompt: str | None, labels: list[str] | None = None
+) -> tuple[list, dict]:
+    """Prompt/response examples of a split in any supervised format (for scoring in evaluate/export)."""
     examples, dropped, truncated = [], 0, 0
-    for rec in read_canonical(path):
+    for rec in read_instruction_view(path, labels):
         ex = encode_chat_example(tokenizer, rec, seq_len, system_prompt)
         if ex is None:
             dropped += 1
