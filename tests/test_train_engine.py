@@ -60,16 +60,23 @@ def progress():
     return StageProgress(ListSink(), "train", None)
 
 
-MATRIX = [
-    ("qlora", "chat", "lm", "instruction"),
-    ("lora", "chat", "lm", "instruction"),
-    ("full", "chat", "lm", "instruction"),
-    ("freeze", "chat", "lm", "instruction"),
-    ("lora", "summarization", "lm", "summarization"),
-    ("lora", "classification", "lm", "classification"),
-    ("qlora", "classification", "sequence", "classification"),
-    ("feature-extraction", "classification", "sequence", "classification"),
+TASK_FORMATS = {"chat": "instruction", "summarization": "summarization", "classification": "classification",
+                "multitask": "mixed"}  # fmt: skip
+MATRIX = [(m, t, "lm", TASK_FORMATS[t]) for m in ("qlora", "lora", "full", "freeze") for t in TASK_FORMATS] + [
+    (m, "classification", "sequence", "classification") for m in ("qlora", "lora", "full", "freeze", "feature-extraction")
 ]
+
+
+def task_examples(tiny_model_dir, cfg: TrainSection, fmt: str, sample_records: list[dict]):
+    """Encoded examples for a format; "mixed" is a multi-task mixture of instruction and classification."""
+    if fmt != "mixed":
+        records = {"instruction": inst_records, "summarization": summ_records}.get(fmt, lambda s: cls_records())(
+            sample_records
+        )
+        return encode(tiny_model_dir, cfg, records, fmt)
+    a, pad, _ = encode(tiny_model_dir, cfg, inst_records(sample_records)[:24], "instruction")
+    b, _, labels = encode(tiny_model_dir, cfg, cls_records(24), "classification")
+    return a + b, pad, labels
 
 
 @pytest.mark.parametrize(("method", "task", "head", "fmt"), MATRIX)
@@ -79,21 +86,22 @@ def test_method_task_trains_only_what_it_should(tiny_model_dir, sample_records, 
     from appliance.train.engine import evaluate_loss, fit
     from appliance.train.run import build_model
 
-    records = {"instruction": inst_records, "summarization": summ_records}.get(fmt, lambda s: cls_records())(
-        sample_records
-    )
-    cfg = cfg_of(method, task, head, max_steps=30)
-    exs, pad, labels = encode(tiny_model_dir, cfg, records, fmt)
+    cfg = cfg_of(method, "classification" if head == "sequence" else "chat", head, max_steps=30)
+    exs, pad, labels = task_examples(tiny_model_dir, cfg, fmt, sample_records)
+    weights = {"instruction": 1.0, "classification": 2.0} if fmt == "mixed" else None
     torch.manual_seed(0)
     model, head_mod, objective = build_model(tiny_model_dir, cfg, "cpu", len(labels) if labels else None)
     kind = "cls" if head == "sequence" else "lm"
-    loss0 = evaluate_loss(objective, exs, kind, pad, cfg.hparams, "cpu")["all"]
+    loss0 = evaluate_loss(objective, exs, kind, pad, cfg.hparams, "cpu")
     # Snapshot after a first forward: bitsandbytes repacks 4-bit weights for its CPU kernels on first use.
     before = {n: p.detach().clone() for n, p in objective.named_parameters()}
     trainable = {n for n, p in objective.named_parameters() if p.requires_grad}
-    fit(objective, exs, cfg.hparams, kind=kind, pad_id=pad, device="cpu", progress=progress())
-    loss1 = evaluate_loss(objective, exs, kind, pad, cfg.hparams, "cpu")["all"]
-    assert loss1 < loss0 * 0.99, (loss0, loss1)
+    fit(objective, exs, cfg.hparams, kind=kind, pad_id=pad, device="cpu", progress=progress(), task_weights=weights)
+    loss1 = evaluate_loss(objective, exs, kind, pad, cfg.hparams, "cpu")
+    assert loss1["all"] < loss0["all"] * 0.99, (loss0, loss1)
+    if fmt == "mixed":  # evaluated per task, and every task improved
+        assert set(loss1) == {"all", "instruction", "classification"}
+        assert all(loss1[t] < loss0[t] for t in ("instruction", "classification")), (loss0, loss1)
     after = dict(objective.named_parameters())
     frozen_changed = [n for n in before if n not in trainable and not torch.equal(before[n], after[n].detach())]
     assert frozen_changed == [], frozen_changed[:3]
