@@ -390,3 +390,34 @@ def test_classification_run_evaluates_on_its_label_prompts(tws):
     rep = evaluate(tws["ws"], run, EvaluateSection(max_records=8, compare_records=4, leakage_generations=0,
                                                    canaries=0, baselines=["zero-shot"], max_new_tokens=4))  # fmt: skip
     assert rep["examples"] > 0 and rep["metrics"]["tuned"]["loss"] > 0
+
+
+def test_an_evaluation_does_not_break_qlora_gradients(tiny_model_dir, sample_records):
+    """bitsandbytes repacks 4-bit weights for an inference-only CPU kernel on the first eval-mode forward
+    (on CPUs with AVX512-BF16); training models must keep gradients through the frozen 4-bit matmuls."""
+    import torch
+
+    from appliance.train.batching import collate_lm
+    from appliance.train.engine import evaluate_loss
+    from appliance.train.run import build_model
+
+    cfg = cfg_of("qlora")
+    exs, pad, _ = encode(tiny_model_dir, cfg, inst_records(sample_records), "instruction")
+    torch.manual_seed(0)
+    _, _, obj = build_model(tiny_model_dir, cfg, "cpu", None)
+    with torch.no_grad():  # non-zero B so that gradients reach A through the whole network
+        for n, p in obj.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.02)
+
+    def grads():
+        obj.train()
+        obj.zero_grad()
+        loss, _n = obj(**collate_lm(exs[:4], pad, "padding-free", 128))
+        loss.backward()
+        return {n: p.grad.clone() for n, p in obj.named_parameters() if p.grad is not None}
+
+    g0 = grads()
+    evaluate_loss(obj, exs[:4], "lm", pad, cfg.hparams, "cpu")
+    g1 = grads()
+    assert all(torch.allclose(g0[k], g1[k], atol=1e-6, rtol=1e-5) for k in g0)

@@ -38,7 +38,9 @@ def weights_dtype(method: str, device: str) -> Any:
     return compute_dtype(device)
 
 
-def load_base(model_dir: Path, method: str, device: str, gradient_checkpointing: bool = False) -> Any:
+def load_base(
+    model_dir: Path, method: str, device: str, gradient_checkpointing: bool = False, for_training: bool = True
+) -> Any:
     """The base causal LM: bitsandbytes NF4 with double quantization for qlora, float otherwise."""
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
@@ -55,11 +57,25 @@ def load_base(model_dir: Path, method: str, device: str, gradient_checkpointing:
     model = AutoModelForCausalLM.from_pretrained(str(model_dir), **kwargs)
     if method != "qlora":
         model.to(device)
+    elif for_training:
+        keep_4bit_weights_differentiable(model)
     model.config.use_cache = False
     if gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()
     return model
+
+
+def keep_4bit_weights_differentiable(model: Any) -> None:
+    """bitsandbytes (0.50, CPUs with AVX512-BF16) repacks a 4-bit weight for an inference-only kernel the first
+    time a Linear4bit runs in eval mode without grad (an evaluation); that kernel has no backward, so every
+    later training step would silently lose the gradient through the frozen 4-bit matmuls. Training models
+    keep the differentiable layout; evaluation-only loads (load_with_adapter) keep the fast kernel."""
+    import bitsandbytes as bnb
+
+    for mod in model.modules():
+        if isinstance(mod, bnb.nn.Linear4bit):
+            mod.support_avx512bf16_for_cpu = False
 
 
 def add_lora(model: Any, cfg: TrainSection) -> Any:
@@ -140,7 +156,7 @@ def load_with_adapter(model_dir: Path, adapter_dir: Path, method: str, device: s
     """Base as it was trained (4-bit for qlora) with the saved adapter, for evaluation."""
     from peft import PeftModel
 
-    base = load_base(model_dir, method, device)
+    base = load_base(model_dir, method, device, for_training=False)
     model = PeftModel.from_pretrained(base, str(adapter_dir))
     model.eval()
     return model
@@ -150,7 +166,7 @@ def load_with_weights(model_dir: Path, weights_file: Path, method: str, device: 
     """Base with the tensors a full or frozen-layer run trained laid over it."""
     from safetensors.torch import load_file
 
-    model = load_base(model_dir, method, device)
+    model = load_base(model_dir, method, device, for_training=False)
     trained = load_file(str(weights_file), device=device)
     missing = set(trained) - {n for n, _ in model.named_parameters()}
     if missing:
