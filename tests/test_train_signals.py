@@ -73,12 +73,14 @@ def test_signal_then_resume_matches_uninterrupted(setup, sig):
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode != 0
-    if sig == signal.SIGTERM:
+    assert not (ws.root / "runs" / run_id).exists(), "an interrupted run is not a finished artifact"
+    if sig == signal.SIGTERM:  # a clean stop: message with the resume command, staging removed
         assert f"--resume {run_id}" in out and "stopped (SIGTERM)" in out, (out, err[-2000:])
-    assert not (ws.root / "runs" / run_id).exists() and not list((ws.root / ".staging").glob(f"{run_id}*"))
+        assert not list((ws.root / ".staging").glob(f"{run_id}*"))
     resumed = subprocess.run(_args(ws, ds, model, run_id), env=ENV, capture_output=True, text=True, timeout=600)
     assert f"done {run_id}" in resumed.stdout, resumed.stderr[-2000:]
     run = ws.get("run", run_id)
+    assert not list((ws.root / ".staging").glob(f"{run_id}*")), "the crashed run's staging is cleared on resume"
     assert run.manifest["summary"]["resumed_from"] >= 6
     whole = train(ws, ds, model, TrainSection.model_validate(CFG))
     a, b = _adapter(whole), _adapter(run)
