@@ -258,6 +258,11 @@ class EvaluateSection(_Strict):
     canary_template: Literal["access_code", "mrn"] = "access_code"
     canary_candidates: int = Field(default=31, ge=3, description="random secrets each canary is ranked against")
     canary_base_control: bool = Field(default=False, description="also measure the canaries on the base model")
+    plant_canaries: int = Field(
+        default=0, ge=0, le=16,
+        description="`appliance run`/demo: plant each canary this many times in the raw JSONL data before "
+        "scrubbing, so exposure measures what training memorised; 0 = measure without planting",
+    )  # fmt: skip
     seed: int = 7
     gates: str | None = Field(
         default=None, description="policy (name or path) whose gates: decide; None = the run's scrub policy"

@@ -65,7 +65,14 @@ def run_pipeline(
         res.model = model.id
         lap("model")
         tokenizer = model.path if cfg.data.clean.max_tokens else None
-        prepared = prepare_dataset(ws, cfg.data, base_dir, sink, tokenizer=tokenizer)
+        data_cfg, planted = cfg.data, None
+        if cfg.evaluate.plant_canaries and cfg.evaluate.canaries:
+            data_cfg, planted = plant_canaries_in_source(ws, cfg, base_dir)
+        try:
+            prepared = prepare_dataset(ws, data_cfg, base_dir, sink, tokenizer=tokenizer)
+        finally:
+            if planted is not None:
+                planted.unlink(missing_ok=True)
         res.dataset_prepared = prepared.id
         lap("prepare")
         scrubbed = scrub_dataset(ws, prepared, cfg.scrub.policy, sink)
@@ -97,6 +104,36 @@ def run_pipeline(
         res.audit_verified = verdict.describe()
         res.audit_records_written = verdict.records - before
     return res
+
+
+def plant_canaries_in_source(ws: Workspace, cfg: PipelineConfig, base_dir: Path) -> tuple[Any, Path]:
+    """A copy of the raw JSONL source with the evaluation's canaries planted (audited with the secrets'
+    fingerprints only), and the data section that reads it."""
+    import json
+
+    from appliance.audit import AuditLog
+    from appliance.data import iter_jsonl
+    from appliance.errors import BadInput
+    from appliance.evaluate.leakage import make_canaries, plant_canaries
+    from appliance.workspace import sha256_file, write_atomic
+
+    ev, data = cfg.evaluate, cfg.data
+    src = (base_dir / data.source).resolve()
+    if src.suffix.lower() not in (".jsonl", ".json") or data.format != "instruction":
+        raise BadInput("evaluate.plant_canaries works on JSONL instruction sources; set it to 0 for this data")
+    canaries = make_canaries(ev.canaries, ev.seed, ev.canary_template)
+    rows = [obj for _, obj in iter_jsonl(src)]
+    fields = {"id": data.fields.id, "prompt": data.fields.prompt, "response": data.fields.response}
+    planted = plant_canaries(rows, canaries, repeats=ev.plant_canaries, seed=ev.seed, fields=fields)
+    out = ws.root / ".staging" / f"canaries-{src.stem}.jsonl"
+    write_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in planted))
+    AuditLog(ws.audit_dir, ws.keys_dir).record(
+        "data.canaries_planted",
+        artifacts={f"source:{src.name}": sha256_file(src)},
+        details={"canaries": len(canaries), "repeats": ev.plant_canaries, "template": ev.canary_template,
+                 "fingerprints": [c.fingerprint for c in canaries]},
+    )  # fmt: skip
+    return data.model_copy(update={"source": str(out)}), out
 
 
 def run_config_file(ws: Workspace, path: Path, sink: EventSink | None = None) -> PipelineResult:

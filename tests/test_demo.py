@@ -40,13 +40,14 @@ def test_demo_trains_evaluates_exports_and_audits(demo):
     events = [r["event"] for r in AuditLog(ws.audit_dir).records()]
     assert events == [
         "model.import",
+        "data.canaries_planted",
         "data.prepare",
         "scrub.dataset",
         "train.complete",
         "evaluate.complete",
         "export.onnx",
     ]
-    assert res.audit_records_written == 6 and "intact" in res.audit_verified
+    assert res.audit_records_written == 7 and "intact" in res.audit_verified
 
 
 def test_demo_ends_with_a_passing_gate_verdict_and_a_model_card(demo):
@@ -62,6 +63,10 @@ def test_demo_ends_with_a_passing_gate_verdict_and_a_model_card(demo):
     assert ev["baselines"]["few_shot_k"] == 2 and not set(ev["baselines"]["few_shot_ids"]) & set(ev["baselines"]["record_ids"])
     leak = ev["leakage"]
     assert leak["canaries"]["count"] == 4 and leak["identifiers"]["generations"] == 8
+    # The four canaries were planted in the raw data (once each) and trained on, not only measured.
+    train_ids = [json.loads(line)["id"] for line in (ws.get("dataset", res.dataset_scrubbed).file("train.jsonl")
+                                                      .read_text().splitlines())]  # fmt: skip
+    assert 1 <= sum(i.startswith("canary-") for i in train_ids) <= 4
     card = res.model_card.read_text("utf-8")
     assert "Release gate verdict: PASS" in card and "## PII leakage and memorization" in card
     assert json.loads(res.model_card.with_suffix(".json").read_text())["gate_verdict"]["passed"] is True
