@@ -133,9 +133,13 @@ def plan(model_dir: Path, cfg: TrainSection, device: str, available: float | Non
                       total / mb, fits, n, trainable, suggestion)  # fmt: skip
 
 
-def check(model_dir: Path, cfg: TrainSection, device: str) -> MemoryPlan:
-    """The plan, or an ApplianceError that says what will not fit and what to change."""
-    p = plan(model_dir, cfg, device)
+def check(model_dir: Path, cfg: TrainSection, device: str) -> MemoryPlan | None:
+    """The plan, or an ApplianceError that says what will not fit and what to change. None when the model's
+    config is not a decoder the planner knows (it then trains unplanned, as before)."""
+    try:
+        p = plan(model_dir, cfg, device)
+    except (KeyError, TypeError, OSError, ValueError):
+        return None
     if not p.fits:
         raise ApplianceError(
             f"training will not fit on {device}: needs about {p.total_mb:,.0f} MiB (weights {p.weights_mb:,.0f}, "

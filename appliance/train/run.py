@@ -191,7 +191,7 @@ def train(
     if not examples:
         raise ApplianceError(f"dataset {dataset.id} has no usable training records (all empty after truncation)")
     val_examples, _ = _encode(tokenizer, sources, "validation", cfg, labels)
-    memory = check_memory(base.path, cfg, device)
+    memory = check_memory(base.path, cfg, device)  # refuses, with what to change, before anything loads
     record = config_record(sources, base, cfg, device)
     if labels:
         record["labels"] = labels
@@ -225,7 +225,7 @@ def train(
         except TrainingInterrupted as e:
             raise TrainingInterrupted(f"run {run_id}: {e}. Resume with `appliance train --config FILE --resume "
                                       f"{run_id}`") from None  # fmt: skip
-        summary.update({"encoding": enc_stats, "memory_plan": memory.as_dict(), "processes": world,
+        summary.update({"encoding": enc_stats, "memory_plan": memory.as_dict() if memory else None, "processes": world,
                         "seconds": round(time.monotonic() - t0, 2)})  # fmt: skip
         b.summary = summary
     shutil.rmtree(ckdir, ignore_errors=True)
@@ -339,12 +339,15 @@ def load_run_model(ws: Workspace, run: Artifact) -> tuple[Any, Any, Artifact, st
     base = ws.get("model", cfg["base_model"])
     device = pick_device()
     method = cfg["method"]
+    if cfg.get("head") == "sequence":
+        raise BadInput(f"run {run.id} trained a classification head ({method}); its accuracy, precision, recall "
+                       "and F1 are in the run summary (`appliance runs list`); it has no language model to load")  # fmt: skip
     if method in PEFT_METHODS:
         model = load_with_adapter(base.path, run.path / "adapter", method, device)
     elif method in ("full", "freeze"):
         model = load_with_weights(base.path, run.path / "weights" / "trained.safetensors", method, device)
     else:
-        raise BadInput(f"run {run.id} trained a classification head ({method}); it has no language model to load")
+        raise BadInput(f"run {run.id} ({method}) has no language model to load")
     tokenizer = AutoTokenizer.from_pretrained(str(base.path))
     return model, tokenizer, base, device
 
@@ -404,6 +407,8 @@ def merged_model(ws: Workspace, run: Artifact) -> Any:
     cfg = run.manifest["config"]
     base = ws.get("model", cfg["base_model"])
     model = AutoModelForCausalLM.from_pretrained(str(base.path), dtype=torch.float32)
+    if cfg.get("head") == "sequence":
+        raise BadInput(f"run {run.id} trained a classification head; ONNX export covers language models")
     if cfg["method"] in PEFT_METHODS:
         model = PeftModel.from_pretrained(model, str(run.path / "adapter")).merge_and_unload()
     elif cfg["method"] in ("full", "freeze"):
