@@ -403,3 +403,21 @@ def run_checks(ws: Any) -> list[Check]:
     return [
         c if c.ok or not c.fix else Check(c.name, c.ok, f"{c.detail} → fix: {c.fix}", c.fix) for c in checks
     ]
+
+
+def gpu_memory() -> list[dict[str, Any]]:
+    """Visible CUDA devices as [{name, total_bytes}] (imports torch; [] without a GPU)."""
+    try:
+        import torch
+
+        if not (torch.version.cuda and torch.cuda.is_available()):
+            return []
+        return [
+            {
+                "name": torch.cuda.get_device_name(i),
+                "total_bytes": torch.cuda.get_device_properties(i).total_memory,
+            }
+            for i in range(torch.cuda.device_count())
+        ]
+    except Exception:
+        return []

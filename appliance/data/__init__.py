@@ -74,6 +74,7 @@ __all__ = [
     "IGNORE_INDEX",
     "SPLITS",
     "EncodedExample",
+    "approve_dataset",
     "augment_dataset",
     "dataset_format",
     "encode_chat_example",
@@ -171,3 +172,12 @@ def augment_dataset(ws: Any, dataset: Any, cfg: Any, sink: Any = None) -> Any:
     from appliance.data.augment import augment_dataset as _augment
 
     return _augment(ws, dataset, cfg, sink)
+
+
+def approve_dataset(
+    ws: Any, dataset: Any, decision: str = "approve", reviewed: int = 0, rules_added: int = 0
+) -> Any:
+    """The operator's audited sign-off of a scrubbed dataset; see `appliance.data.signoff`."""
+    from appliance.data.signoff import approve_dataset as _approve
+
+    return _approve(ws, dataset, decision, reviewed, rules_added)

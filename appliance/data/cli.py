@@ -201,6 +201,27 @@ def data_augment(
     )
 
 
+@data_app.command("approve")
+def data_approve(
+    dataset_id: Annotated[str, typer.Argument(help="a scrubbed dataset id")],
+    reject: Annotated[
+        bool, typer.Option("--reject", help="record a rejection instead of an approval")
+    ] = False,
+    reviewed: Annotated[int, typer.Option(help="records you reviewed", min=0)] = 0,
+    rules_added: Annotated[int, typer.Option(help="allow/deny rules your review added", min=0)] = 0,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Sign off a scrubbed dataset after review (audited as dataset.approve; no free text is recorded)."""
+    from appliance.cli import _writable_workspace
+    from appliance.data import approve_dataset
+
+    ws = _writable_workspace(workspace)
+    decision = "reject" if reject else "approve"
+    rec = approve_dataset(ws, ws.get("dataset", dataset_id), decision, reviewed, rules_added)
+    word = "approved" if decision == "approve" else "rejected"
+    _console().print(f"dataset {dataset_id}: {word} (audit record {rec['seq']})", markup=False)
+
+
 def _show(art: Any, as_json: bool, ws: Any = None) -> None:
     from appliance.data.report import find_report, render_report
 

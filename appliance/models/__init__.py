@@ -143,3 +143,57 @@ def resolve_model(ws: Workspace, spec: str, sink: EventSink | None = None) -> Ar
     if Path(spec).exists():
         return import_model(ws, spec, sink)
     raise BadInput(f"model {spec!r} is neither 'default', a workspace model id, nor an existing path")
+
+
+# ---- memory estimate (rough, for choosing a method on the detected GPU; the training planner is finer)
+_DTYPE_BYTES = {
+    "F64": 8,
+    "F32": 4,
+    "F16": 2,
+    "BF16": 2,
+    "I64": 8,
+    "I32": 4,
+    "I16": 2,
+    "I8": 1,
+    "U8": 1,
+    "BOOL": 1,
+}
+CUDA_CONTEXT_BYTES = 600 * 2**20
+# bytes per parameter: weights (+ gradients and AdamW states where they are trained) and an activation margin
+METHOD_BYTES_PER_PARAM = {
+    "inference fp16": 2.0,
+    "qlora (nf4 base + LoRA)": 0.5625,  # 4-bit weights + block scales; LoRA and optimizer are ~1-2% more
+    "lora (16-bit base)": 2.0,
+    "full (AdamW, mixed precision)": 16.0,
+}
+
+
+def count_parameters(model_dir: Path) -> int:
+    """Parameters in a folder's safetensors files, from their headers (no weights are read)."""
+    import json
+    import struct
+
+    total = 0
+    for f in sorted(Path(model_dir).glob("*.safetensors")):
+        with open(f, "rb") as fh:
+            (n,) = struct.unpack("<Q", fh.read(8))
+            header = json.loads(fh.read(n))
+        for name, meta in header.items():
+            if name == "__metadata__":
+                continue
+            count = 1
+            for d in meta["shape"]:
+                count *= d
+            total += count
+    return total
+
+
+def memory_estimate(model: Artifact, vram_bytes: int | None = None) -> list[dict[str, Any]]:
+    """Rough peak GPU memory per method for `model`, and whether it fits `vram_bytes` (None: unknown)."""
+    params = model.manifest.get("summary", {}).get("parameters") or count_parameters(model.path)
+    rows = []
+    for method, per in METHOD_BYTES_PER_PARAM.items():
+        need = int(params * per * 1.2 + CUDA_CONTEXT_BYTES)  # +20%: activations at a modest batch and length
+        fits = None if vram_bytes is None else need <= int(vram_bytes * 0.9)
+        rows.append({"method": method, "parameters": params, "bytes": need, "fits": fits})
+    return rows
