@@ -1,80 +1,94 @@
-"""ApplianceApp: the home screen with workspace status and the air-gap state.
+"""ApplianceApp: the operator's terminal UI over `appliance` (thin: every action is also a CLI command).
 
-The TUI issue adds a screen per stage; each screen calls the same `appliance` entry points as the CLI.
-Heavy libraries are never imported on this screen, so it paints fast.
+Screens (tui/screens/) are Textual modes, one per stage, switched with 1-8 or the command palette (ctrl+p).
+Only Textual and the workspace module load at start; each stage imports its heavy libraries (torch,
+transformers, presidio) inside the worker that runs it, so the first screen paints fast.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from textual.app import App, ComposeResult
-from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.app import App
+from textual.binding import Binding
 
 from appliance.workspace import Workspace
+from tui.commands import ScreenCommands
+from tui.widgets.nav import SCREENS
 
 
-def workspace_rows(ws: Workspace) -> list[tuple[str, str, str]]:
-    """(what, count, newest id) for the home screen; cheap: reads manifests only."""
-    rows = []
-    for kind, label in (("dataset", "datasets"), ("model", "models"), ("run", "runs"), ("export", "exports")):
-        arts = ws.list(kind)
-        rows.append((label, str(len(arts)), arts[-1].id if arts else "-"))
-    return rows
+def _mode(module: str, cls: str):  # noqa: ANN202  (lazy: a screen's module loads when it is first shown)
+    def make():  # noqa: ANN202
+        import importlib
 
+        return getattr(importlib.import_module(f"tui.screens.{module}"), cls)()
 
-def next_step(ws: Workspace) -> str:
-    if not ws.list("dataset"):
-        return "prepare a dataset: appliance data prepare --config FILE (or run `appliance demo`)"
-    if not [a for a in ws.list("dataset") if a.manifest["summary"].get("stage") == "scrubbed"]:
-        return "scrub the dataset under a policy"
-    if not ws.list("run"):
-        return "train: appliance train --config FILE"
-    if not ws.list("export"):
-        return "evaluate and export the newest run"
-    return "verify the audit log: appliance audit verify"
+    return make
 
 
 class ApplianceApp(App):
     TITLE = "Compliance Appliance"
-    BINDINGS = [("q", "quit", "Quit"), ("r", "refresh", "Refresh"), ("v", "verify", "Verify audit")]
-    CSS = """
-    #status { height: auto; padding: 0 1; }
-    #next { padding: 1 1; color: $accent; }
-    """
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {ScreenCommands}
+    MODES = {
+        "home": _mode("home", "HomeScreen"),
+        "data": _mode("data", "DataScreen"),
+        "scrub": _mode("scrub", "ScrubScreen"),
+        "models": _mode("models", "ModelsScreen"),
+        "train": _mode("train", "TrainScreen"),
+        "evaluate": _mode("evaluate", "EvaluateScreen"),
+        "export": _mode("export", "ExportScreen"),
+        "audit": _mode("audit", "AuditScreen"),
+    }
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False),
+        Binding("q", "quit", "Quit"),
+        *[Binding(key, f"switch_mode('{name}')", label, show=False) for name, key, label in SCREENS],
+    ]
 
-    def __init__(self, workspace: Path | None = None):
+    def __init__(
+        self,
+        workspace: Path | str | None = None,
+        operator: str | None = None,
+        start_dir: Path | str | None = None,
+        probe_hardware: bool = True,
+    ):
+        """`operator`: skip the sign-in dialog (tests, scripted demos); `start_dir`: where file pickers open;
+        `probe_hardware`: detect GPU/CUDA/ORT on the home screen (a worker; off for snapshot tests)."""
         super().__init__()
         self.ws = Workspace.open(workspace)
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with Vertical():
-            yield Static(id="status")
-            yield DataTable(id="artifacts")
-            yield Static(id="next")
-        yield Footer()
+        self.operator = operator
+        self.start_dir = Path(start_dir) if start_dir else Path.cwd()
+        self.probe_hardware = probe_hardware
 
     def on_mount(self) -> None:
-        table = self.query_one("#artifacts", DataTable)
-        table.add_columns("artifacts", "count", "newest")
-        self.action_refresh()
+        self.switch_mode("home")
+        if self.operator:
+            self.set_operator(self.operator)
+        else:
+            from appliance.audit import current_actor
+            from appliance.audit.crypto import PASSPHRASE_ENV
+            from tui.widgets.dialogs import OperatorDialog
 
-    def action_refresh(self) -> None:
-        from appliance.offline import offline_state
+            need_pw = not os.environ.get(PASSPHRASE_ENV)
+            self.push_screen(OperatorDialog(current_actor(), need_pw), self.set_operator)
 
-        state = offline_state()
-        air_gap = "enforced" if state["enforced"] else "not enforced in this process"
-        self.query_one("#status", Static).update(f"workspace: {self.ws.root}\nair-gap: {air_gap}")
-        table = self.query_one("#artifacts", DataTable)
-        table.clear()
-        for row in workspace_rows(self.ws):
-            table.add_row(*row)
-        self.query_one("#next", Static).update(f"next: {next_step(self.ws)}")
+    def set_operator(self, name: str) -> None:
+        """The operator goes into audit records through APPLIANCE_OPERATOR, as with the CLI."""
+        self.operator = name
+        os.environ["APPLIANCE_OPERATOR"] = name
+        self.sub_title = f"operator: {name}"
 
-    def action_verify(self) -> None:
-        from appliance.audit import AuditLog
+    def action_help(self) -> None:
+        from tui.widgets.dialogs import HelpScreen
 
-        res = AuditLog(self.ws.audit_dir).verify()
-        self.notify(res.describe(), severity="information" if res.ok else "error")
+        screen = self.screen
+        text = getattr(screen, "HELP", "") or "No help for this screen."
+        title = getattr(screen, "NAME", "") or screen.__class__.__name__
+        self.push_screen(HelpScreen(title, text))
+
+
+def main(workspace: Path | None = None) -> None:
+    ApplianceApp(workspace).run()

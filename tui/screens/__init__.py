@@ -1,0 +1,1 @@
+"""One screen per stage; each calls the same `appliance` entry points as the CLI."""
