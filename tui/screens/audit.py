@@ -54,7 +54,9 @@ Same as `appliance audit verify | show | export`.
                 yield Button("Verify (v)", id="verify", variant="primary")
                 yield Button("Load events (l)", id="load")
                 yield Button("Export bundle (b)", id="bundle")
-            yield Static("not verified in this session (press v)", id="verdict", classes="verdict")
+            yield Static(
+                "not verified in this session (press v)", id="verdict", classes="verdict", markup=False
+            )
             yield Input(placeholder="filter (event, actor, artifact, detail)", id="filter")
             yield Label("events", classes="section")
             yield DataTable(id="events", cursor_type="row")

@@ -55,11 +55,11 @@ Same as `appliance data ingest FILE` and `appliance data prepare --config FILE`.
             with Horizontal(classes="row"):
                 yield Button("Open file (o)", id="open")
                 yield Button("Prepare (p)", id="prepare", variant="primary", disabled=True)
-            yield Static("no file chosen", id="source", classes="status-line")
+            yield Static("no file chosen", id="source", classes="status-line", markup=False)
             with Horizontal(classes="row"):
                 yield Label("format", classes="form-label")
                 yield Select([], id="format", allow_blank=True, prompt="format")
-            yield Static(id="mapping-title", classes="hint")
+            yield Static(id="mapping-title", classes="hint", markup=False)
             yield VerticalScroll(id="mapping", classes="model-form")
             with Horizontal(classes="row"):
                 yield Label("validation", classes="form-label")
@@ -157,13 +157,13 @@ Same as `appliance data ingest FILE` and `appliance data prepare --config FILE`.
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "format" and self.source is not None and self.survey is not None:
-            if event.value is not Select.BLANK and event.value != self.survey["format"]:
+            if event.value is not Select.NULL and event.value != self.survey["format"]:
                 self.analyse(self.source, str(event.value))
 
     def mapping(self) -> dict[str, str]:
         out = {}
         for sel in self.query("#mapping Select").results(Select):
-            if sel.value not in (NONE, Select.BLANK):
+            if sel.value not in (NONE, Select.NULL):
                 out[str(sel.id).removeprefix("map-")] = str(sel.value)
         return out
 

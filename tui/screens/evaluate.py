@@ -69,7 +69,7 @@ The settings form is generated from the config's `evaluate:` section. Tick two o
                 yield Button("Evaluate (e)", id="evaluate", variant="primary")
                 yield Button("Compare (m)", id="compare")
             yield StageProgressPanel(id="progress")
-            yield Static(id="verdict", classes="verdict")
+            yield Static(id="verdict", classes="verdict", markup=False)
             yield Label("metrics", classes="section")
             yield DataTable(id="metrics", cursor_type="row")
             yield Label("release gates", classes="section")
@@ -109,7 +109,7 @@ The settings form is generated from the config's `evaluate:` section. Tick two o
         self.refresh_data()
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.id == "run" and event.value is not Select.BLANK:
+        if event.select.id == "run" and event.value is not Select.NULL:
             self.show_run(str(event.value))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -171,7 +171,7 @@ The settings form is generated from the config's `evaluate:` section. Tick two o
         from appliance.config import EvaluateSection
 
         run_id = self.query_one("#run", Select).value
-        if run_id is Select.BLANK:
+        if run_id is Select.NULL:
             self.notify("no run to evaluate: train one first (5)", severity="warning")
             return
         try:

@@ -57,7 +57,7 @@ Same as `appliance export onnx RUN` and `appliance infer DIR --prompt TEXT`.
             with Horizontal(classes="row"):
                 yield Label("run", classes="form-label")
                 yield Select([], id="run", prompt="run")
-            yield Static(id="gate", classes="hint")
+            yield Static(id="gate", classes="hint", markup=False)
             yield ModelForm(OnnxExport, id="export-form")
             with Horizontal(classes="row"):
                 yield Label("override reason", classes="form-label")
@@ -71,7 +71,7 @@ Same as `appliance export onnx RUN` and `appliance infer DIR --prompt TEXT`.
                 yield Label("export", classes="form-label")
                 yield Select([], id="export-id", prompt="export")
             yield Input(placeholder="prompt (enter to generate)", id="prompt")
-            yield Static(id="answer", classes="status-line")
+            yield Static(id="answer", classes="status-line", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -95,7 +95,7 @@ Same as `appliance export onnx RUN` and `appliance infer DIR --prompt TEXT`.
         self.refresh_data()
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.id == "run" and event.value is not Select.BLANK:
+        if event.select.id == "run" and event.value is not Select.NULL:
             from appliance.evaluate import load_verdict
 
             verdict = load_verdict(self.ws.get("run", str(event.value)))
@@ -119,7 +119,7 @@ Same as `appliance export onnx RUN` and `appliance infer DIR --prompt TEXT`.
         from appliance.config import OnnxExport
 
         run_id = self.query_one("#run", Select).value
-        if run_id is Select.BLANK:
+        if run_id is Select.NULL:
             self.notify("no run to export", severity="warning")
             return
         try:
@@ -157,7 +157,7 @@ Same as `appliance export onnx RUN` and `appliance infer DIR --prompt TEXT`.
         if event.input.id != "prompt" or not event.value.strip():
             return
         exp_id = self.query_one("#export-id", Select).value
-        if exp_id is Select.BLANK:
+        if exp_id is Select.NULL:
             self.notify("no export yet", severity="warning")
             return
         export_dir = self.ws.get("export", str(exp_id)).path

@@ -62,11 +62,11 @@ enforced. **Next** suggests the next step of the flow.
         yield Header()
         yield NavBar("home")
         with VerticalScroll(classes="body"):
-            yield Static(id="status", classes="status-line")
+            yield Static(id="status", classes="status-line", markup=False)
             yield DataTable(id="artifacts", cursor_type="row")
             yield Label("hardware", classes="section")
             yield DataTable(id="hardware", cursor_type="row")
-            yield Static(id="next", classes="section")
+            yield Static(id="next", classes="section", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

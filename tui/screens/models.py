@@ -58,7 +58,7 @@ Same as `appliance models import PATH` and `appliance models list`.
             yield Label("models", classes="section")
             yield DataTable(id="models", cursor_type="row")
             yield Label("memory estimate", classes="section")
-            yield Static("select a model and press m", id="gpu", classes="hint")
+            yield Static("select a model and press m", id="gpu", classes="hint", markup=False)
             yield DataTable(id="memory-table", cursor_type="row")
         yield Footer()
 

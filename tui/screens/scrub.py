@@ -78,7 +78,7 @@ scrub again for them to take effect. Same as `appliance scrub` and `appliance da
                 yield Button("Scrub (s)", id="scrub", variant="primary")
                 yield Button("Review (v)", id="review")
             yield StageProgressPanel(id="progress")
-            yield Static(id="result", classes="status-line")
+            yield Static(id="result", classes="status-line", markup=False)
             yield Label("scrubbed datasets", classes="section")
             yield DataTable(id="scrubbed", cursor_type="row")
         yield Footer()
@@ -136,7 +136,7 @@ scrub again for them to take effect. Same as `appliance scrub` and `appliance da
     def action_scrub(self) -> None:
         ds_id = self.query_one("#dataset", Select).value
         policy = self.query_one("#policy", Select).value
-        if ds_id is Select.BLANK or policy is Select.BLANK:
+        if ds_id is Select.NULL or policy is Select.NULL:
             self.notify("choose a prepared dataset and a policy", severity="warning")
             return
         dataset = self.ws.get("dataset", str(ds_id))

@@ -67,10 +67,10 @@ Same as `appliance train --config FILE --dataset ID`.
                 yield Button("Start (s)", id="start", variant="primary")
                 yield Button("Memory (k)", id="check")
                 yield Button("Cancel (c)", id="cancel", variant="error")
-            yield Static(id="verdict", classes="hint")
+            yield Static(id="verdict", classes="hint", markup=False)
             yield StageProgressPanel(id="progress")
             yield TrainCharts(id="charts")
-            yield Static(id="result", classes="status-line")
+            yield Static(id="result", classes="status-line", markup=False)
             yield Label("hyperparameter search", classes="section")
             yield Static(
                 "HPO trials appear here when the training engine runs a search (not in the core yet).",
@@ -123,7 +123,7 @@ Same as `appliance train --config FILE --dataset ID`.
         from appliance.config import TrainSection
 
         ds, model = self.query_one("#dataset", Select).value, self.query_one("#model", Select).value
-        if ds is Select.BLANK or model is Select.BLANK:
+        if ds is Select.NULL or model is Select.NULL:
             self.notify("choose a scrubbed dataset and a base model", severity="warning")
             return None
         try:

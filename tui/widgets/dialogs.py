@@ -106,7 +106,7 @@ class DenyRuleDialog(ModalScreen[tuple[str, str] | None]):
     def _submit(self) -> None:
         entity = self.query_one("#deny-entity", Select).value
         regex = self.query_one("#deny-regex", Input).value.strip()
-        if entity is Select.BLANK or not regex:
+        if entity is Select.NULL or not regex:
             self.notify("choose an entity type and type a pattern", severity="warning")
             return
         self.dismiss((str(entity), regex))

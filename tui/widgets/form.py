@@ -112,7 +112,7 @@ class ModelForm(Vertical):
             if kind == "multi":
                 v: Any = list(w.selected)
             elif kind == "literal":
-                v = None if w.value is Select.BLANK else w.value
+                v = None if w.value is Select.NULL else w.value
             elif kind == "bool":
                 v = w.value
             else:

@@ -1,0 +1,41 @@
+"""Helpers for driving the TUI with the Pilot."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+async def until(pilot: Any, cond: Any, timeout: float = 180.0, what: str = "") -> None:
+    """Wait (letting the app run) until `cond()` is true; fail fast on an error dialog."""
+    from tui.widgets.dialogs import ErrorDialog
+
+    t0 = time.monotonic()
+    while True:
+        screen = pilot.app.screen
+        if isinstance(screen, ErrorDialog):
+            raise AssertionError(
+                f"error dialog while waiting for {what}: {screen.title_text}: {screen.message}"
+            )
+        if cond():
+            return
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.1)
+
+
+async def key(pilot: Any, *keys: str) -> None:
+    """Press keys as an operator would after leaving any text field (bindings, not typing)."""
+    for k in keys:
+        pilot.app.screen.set_focus(None)
+        await pilot.press(k)
+        await pilot.pause()
+
+
+def text_of(widget: Any) -> str:
+    r = widget.render()
+    return r.plain if hasattr(r, "plain") else str(r)
+
+
+def table_rows(table: Any) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
