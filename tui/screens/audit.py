@@ -51,13 +51,13 @@ Same as `appliance audit verify | show | export`.
         yield NavBar("audit")
         with VerticalScroll(classes="body"):
             with Horizontal(classes="row"):
-                yield Button("Verify (v)", id="verify", variant="primary")
-                yield Button("Load events (l)", id="load")
-                yield Button("Export bundle (b)", id="bundle")
+                yield Button("Verify (v)", id="verify", variant="primary", compact=True)
+                yield Button("Load events (l)", id="load", compact=True)
+                yield Button("Export bundle (b)", id="bundle", compact=True)
             yield Static(
                 "not verified in this session (press v)", id="verdict", classes="verdict", markup=False
             )
-            yield Input(placeholder="filter (event, actor, artifact, detail)", id="filter")
+            yield Input(placeholder="filter (event, actor, artifact, detail)", compact=True, id="filter")
             yield Label("events", classes="section")
             yield DataTable(id="events", cursor_type="row")
         yield Footer()

@@ -53,19 +53,19 @@ Same as `appliance data ingest FILE` and `appliance data prepare --config FILE`.
         yield NavBar("data")
         with VerticalScroll(classes="body"):
             with Horizontal(classes="row"):
-                yield Button("Open file (o)", id="open")
-                yield Button("Prepare (p)", id="prepare", variant="primary", disabled=True)
+                yield Button("Open file (o)", id="open", compact=True)
+                yield Button("Prepare (p)", id="prepare", variant="primary", disabled=True, compact=True)
             yield Static("no file chosen", id="source", classes="status-line", markup=False)
             with Horizontal(classes="row"):
                 yield Label("format", classes="form-label")
-                yield Select([], id="format", allow_blank=True, prompt="format")
+                yield Select([], compact=True, id="format", allow_blank=True, prompt="format")
             yield Static(id="mapping-title", classes="hint", markup=False)
             yield VerticalScroll(id="mapping", classes="model-form")
             with Horizontal(classes="row"):
                 yield Label("validation", classes="form-label")
-                yield Input("0.1", type="number", id="split-validation")
+                yield Input("0.1", type="number", compact=True, id="split-validation")
                 yield Label("test", classes="form-label")
-                yield Input("0.1", type="number", id="split-test")
+                yield Input("0.1", type="number", compact=True, id="split-test")
             yield StageProgressPanel(id="progress")
             yield Label("datasets", classes="section")
             yield DataTable(id="datasets", cursor_type="row")
@@ -143,7 +143,7 @@ Same as `appliance data ingest FILE` and `appliance data prepare --config FILE`.
             rows.append(
                 Horizontal(
                     Label(canonical, classes="form-label"),
-                    Select(options, value=value, allow_blank=False, id=f"map-{canonical}"),
+                    Select(options, value=value, allow_blank=False, compact=True, id=f"map-{canonical}"),
                     classes="form-row",
                 )
             )

@@ -62,12 +62,12 @@ The settings form is generated from the config's `evaluate:` section. Tick two o
         with VerticalScroll(classes="body"):
             with Horizontal(classes="row"):
                 yield Label("run", classes="form-label")
-                yield Select([], id="run", prompt="run")
+                yield Select([], compact=True, id="run", prompt="run")
             with Collapsible(title="evaluation settings", collapsed=True):
                 yield ModelForm(EvaluateSection, id="eval-form")
             with Horizontal(classes="row"):
-                yield Button("Evaluate (e)", id="evaluate", variant="primary")
-                yield Button("Compare (m)", id="compare")
+                yield Button("Evaluate (e)", id="evaluate", variant="primary", compact=True)
+                yield Button("Compare (m)", id="compare", compact=True)
             yield StageProgressPanel(id="progress")
             yield Static(id="verdict", classes="verdict", markup=False)
             yield Label("metrics", classes="section")

@@ -56,21 +56,23 @@ Same as `appliance export onnx RUN` and `appliance infer DIR --prompt TEXT`.
         with VerticalScroll(classes="body"):
             with Horizontal(classes="row"):
                 yield Label("run", classes="form-label")
-                yield Select([], id="run", prompt="run")
+                yield Select([], compact=True, id="run", prompt="run")
             yield Static(id="gate", classes="hint", markup=False)
             yield ModelForm(OnnxExport, id="export-form")
             with Horizontal(classes="row"):
                 yield Label("override reason", classes="form-label")
-                yield Input(placeholder="only when the gates did not pass (audited)", id="override")
-            yield Button("Export (x)", id="export", variant="primary")
+                yield Input(
+                    placeholder="only when the gates did not pass (audited)", compact=True, id="override"
+                )
+            yield Button("Export (x)", id="export", variant="primary", compact=True)
             yield StageProgressPanel(id="progress")
             yield Label("parity", classes="section")
             yield DataTable(id="parity", cursor_type="row")
             yield Label("infer", classes="section")
             with Horizontal(classes="row"):
                 yield Label("export", classes="form-label")
-                yield Select([], id="export-id", prompt="export")
-            yield Input(placeholder="prompt (enter to generate)", id="prompt")
+                yield Select([], compact=True, id="export-id", prompt="export")
+            yield Input(placeholder="prompt (enter to generate)", compact=True, id="prompt")
             yield Static(id="answer", classes="status-line", markup=False)
         yield Footer()
 

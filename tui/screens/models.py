@@ -51,9 +51,9 @@ Same as `appliance models import PATH` and `appliance models list`.
         yield NavBar("models")
         with VerticalScroll(classes="body"):
             with Horizontal(classes="row"):
-                yield Button("Import (i)", id="import", variant="primary")
-                yield Button("Embedded (e)", id="embedded")
-                yield Button("Memory (m)", id="memory")
+                yield Button("Import (i)", id="import", variant="primary", compact=True)
+                yield Button("Embedded (e)", id="embedded", compact=True)
+                yield Button("Memory (m)", id="memory", compact=True)
             yield StageProgressPanel(id="progress")
             yield Label("models", classes="section")
             yield DataTable(id="models", cursor_type="row")

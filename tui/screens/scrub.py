@@ -70,13 +70,13 @@ scrub again for them to take effect. Same as `appliance scrub` and `appliance da
         with VerticalScroll(classes="body"):
             with Horizontal(classes="row"):
                 yield Label("dataset", classes="form-label")
-                yield Select([], id="dataset", prompt="prepared dataset")
+                yield Select([], compact=True, id="dataset", prompt="prepared dataset")
             with Horizontal(classes="row"):
                 yield Label("policy", classes="form-label")
-                yield Select([], id="policy", prompt="policy")
+                yield Select([], compact=True, id="policy", prompt="policy")
             with Horizontal(classes="row"):
-                yield Button("Scrub (s)", id="scrub", variant="primary")
-                yield Button("Review (v)", id="review")
+                yield Button("Scrub (s)", id="scrub", variant="primary", compact=True)
+                yield Button("Review (v)", id="review", compact=True)
             yield StageProgressPanel(id="progress")
             yield Static(id="result", classes="status-line", markup=False)
             yield Label("scrubbed datasets", classes="section")

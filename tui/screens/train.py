@@ -58,15 +58,15 @@ Same as `appliance train --config FILE --dataset ID`.
         with VerticalScroll(classes="body"):
             with Horizontal(classes="row"):
                 yield Label("dataset", classes="form-label")
-                yield Select([], id="dataset", prompt="scrubbed dataset")
+                yield Select([], compact=True, id="dataset", prompt="scrubbed dataset")
             with Horizontal(classes="row"):
                 yield Label("base model", classes="form-label")
-                yield Select([], id="model", prompt="model")
+                yield Select([], compact=True, id="model", prompt="model")
             yield ModelForm(TrainSection, id="train-form")
             with Horizontal(classes="row"):
-                yield Button("Start (s)", id="start", variant="primary")
-                yield Button("Memory (k)", id="check")
-                yield Button("Cancel (c)", id="cancel", variant="error")
+                yield Button("Start (s)", id="start", variant="primary", compact=True)
+                yield Button("Memory (k)", id="check", compact=True)
+                yield Button("Cancel (c)", id="cancel", variant="error", compact=True)
             yield Static(id="verdict", classes="hint", markup=False)
             yield StageProgressPanel(id="progress")
             yield TrainCharts(id="charts")

@@ -70,7 +70,13 @@ class InputDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static(self.prompt, classes="dialog-text", markup=False)
-            yield Input(self.value, placeholder=self.placeholder, password=self.password, id="dialog-input")
+            yield Input(
+                self.value,
+                placeholder=self.placeholder,
+                password=self.password,
+                compact=True,
+                id="dialog-input",
+            )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)
@@ -97,8 +103,10 @@ class DenyRuleDialog(ModalScreen[tuple[str, str] | None]):
                 classes="dialog-text",
                 markup=False,
             )
-            yield Select([(e, e) for e in self.entities], prompt="entity type", id="deny-entity")
-            yield Input(placeholder=r"regular expression, e.g. ACME-\d{6}", id="deny-regex")
+            yield Select(
+                [(e, e) for e in self.entities], prompt="entity type", compact=True, id="deny-entity"
+            )
+            yield Input(placeholder=r"regular expression, e.g. ACME-\d{6}", compact=True, id="deny-regex")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Add rule", variant="primary", id="add")
                 yield Button("Cancel", id="cancel")
@@ -137,7 +145,7 @@ class FilePickerDialog(ModalScreen[Path | None]):
         with Vertical(classes="dialog-box picker-box"):
             yield Label(self.title_text, classes="dialog-title")
             yield DirectoryTree(self.root, id="picker-tree")
-            yield Input(str(self.root), placeholder="path (enter to choose)", id="picker-path")
+            yield Input(str(self.root), placeholder="path (enter to choose)", compact=True, id="picker-path")
 
     def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
         self.dismiss(Path(event.path))
@@ -169,11 +177,12 @@ class OperatorDialog(ModalScreen[str]):
             yield Static(
                 "Your name or id is written into every audit record of this session.", classes="dialog-text"
             )
-            yield Input(self.default, placeholder="operator id", id="operator")
+            yield Input(self.default, placeholder="operator id", compact=True, id="operator")
             if self.need_passphrase:
                 yield Input(
                     placeholder="workspace passphrase (unlocks the audit keys)",
                     password=True,
+                    compact=True,
                     id="passphrase",
                 )
             yield Button("Start", variant="primary", id="start")

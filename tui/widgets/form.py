@@ -64,11 +64,15 @@ class ModelForm(Vertical):
             lits = _literal_values(tp)
             if lits is not None:
                 self.kinds[dotted] = "literal"
-                widget: Any = Select([(str(v), v) for v in lits], value=default, allow_blank=optional, id=wid)
+                widget: Any = Select(
+                    [(str(v), v) for v in lits], value=default, allow_blank=optional, compact=True, id=wid
+                )
             elif get_origin(tp) is list and _literal_values(get_args(tp)[0]) is not None:
                 self.kinds[dotted] = "multi"
                 opts = _literal_values(get_args(tp)[0]) or []
-                widget = SelectionList(*[(str(v), v, v in (default or [])) for v in opts], id=wid)
+                widget = SelectionList(
+                    *[(str(v), v, v in (default or [])) for v in opts], compact=True, id=wid
+                )
             elif tp is bool:
                 self.kinds[dotted] = "bool"
                 widget = Switch(value=bool(default), id=wid)
@@ -78,6 +82,7 @@ class ModelForm(Vertical):
                     "" if default is None else str(default),
                     type="integer" if tp is int else "number",
                     placeholder="(none)" if optional else "",
+                    compact=True,
                     id=wid,
                 )
             else:  # str, or unions of str/list[str]: text ("a,b" for a list)
@@ -87,7 +92,7 @@ class ModelForm(Vertical):
                     if isinstance(default, list)
                     else ("" if default is None else str(default))
                 )
-                widget = Input(shown, placeholder="(none)" if optional else "", id=wid)
+                widget = Input(shown, placeholder="(none)" if optional else "", compact=True, id=wid)
             widget.tooltip = help_text or None
             with Horizontal(classes="form-row"):
                 yield Label(name, classes="form-label")

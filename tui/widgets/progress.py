@@ -33,7 +33,7 @@ class StageProgressPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("idle", classes="progress-title")
-        yield ProgressBar(total=None, show_eta=False, show_percentage=True)
+        yield ProgressBar(total=100, show_eta=False, show_percentage=True)  # idle: still (no animation)
         yield Label("", classes="progress-detail")
 
     def reset(self, title: str = "starting…") -> None:
