@@ -11,8 +11,16 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import write_jsonl
-from tests.tui_helpers import key, table_rows, text_of, until
+from tests.tui_helpers import keep_operator_env, key, table_rows, text_of, until
+
+
+@pytest.fixture(autouse=True)
+def _restore_operator_env(monkeypatch):
+    keep_operator_env(monkeypatch)
+
 
 N_RECORDS = 40
 

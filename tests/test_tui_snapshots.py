@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.tui_helpers import keep_operator_env
 from tui.widgets.nav import SCREENS
+
+
+@pytest.fixture(autouse=True)
+def _restore_operator_env(monkeypatch):
+    keep_operator_env(monkeypatch)
+
 
 WS = Path("/tmp/appliance-tui-snapshots/ws")
 SIZES = [(80, 24), (120, 40)]

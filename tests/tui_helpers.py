@@ -6,14 +6,16 @@ import time
 from typing import Any
 
 
-async def until(pilot: Any, cond: Any, timeout: float = 180.0, what: str = "") -> None:
+async def until(
+    pilot: Any, cond: Any, timeout: float = 180.0, what: str = "", errors_ok: bool = False
+) -> None:
     """Wait (letting the app run) until `cond()` is true; fail fast on an error dialog."""
     from tui.widgets.dialogs import ErrorDialog
 
     t0 = time.monotonic()
     while True:
         screen = pilot.app.screen
-        if isinstance(screen, ErrorDialog):
+        if isinstance(screen, ErrorDialog) and not errors_ok:
             raise AssertionError(
                 f"error dialog while waiting for {what}: {screen.title_text}: {screen.message}"
             )
@@ -39,3 +41,14 @@ def text_of(widget: Any) -> str:
 
 def table_rows(table: Any) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def keep_operator_env(monkeypatch: Any) -> None:
+    """The TUI sets APPLIANCE_OPERATOR (and the passphrase) in os.environ, as the CLI reads them; restore after."""
+    import os
+
+    for name in ("APPLIANCE_OPERATOR", "APPLIANCE_PASSPHRASE"):
+        if name in os.environ:
+            monkeypatch.setenv(name, os.environ[name])
+        else:
+            monkeypatch.delenv(name, raising=False)

@@ -29,7 +29,7 @@ def _mode(module: str, cls: str):  # noqa: ANN202  (lazy: a screen's module load
 
 class ApplianceApp(App):
     TITLE = "Compliance Appliance"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
     COMMANDS = App.COMMANDS | {ScreenCommands}
     MODES = {
         "home": _mode("home", "HomeScreen"),
