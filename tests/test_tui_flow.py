@@ -155,9 +155,7 @@ def test_operator_flow_end_to_end(tmp_path, tiny_model_dir, sample_records):
             await until(pilot, lambda: run.id in text_of(train.query_one("#result")), what="train result")
             charts = train.query_one("#charts")
             assert charts.steps == [1, 2, 3, 4] and len(charts.lr) == 4
-            assert "rough estimate" in text_of(train.query_one("#verdict")) or "planner" in text_of(
-                train.query_one("#verdict")
-            )
+            assert "memory planner: fits" in text_of(train.query_one("#verdict"))
             assert run.manifest["summary"]["steps"] == 4
 
             lap("train")

@@ -16,6 +16,25 @@ from tui.widgets.nav import NavBar
 from tui.widgets.progress import StageProgressPanel
 
 
+def method_plans(model: Any, device: str) -> list[tuple[str, Any]]:
+    """The training memory planner's estimate for every method the core offers, at default settings."""
+    from typing import get_args
+
+    from pydantic import ValidationError
+
+    from appliance.config import TrainSection
+    from appliance.train.memory import plan
+
+    out = []
+    for method in get_args(TrainSection.model_fields["method"].annotation):
+        try:
+            cfg = TrainSection(method=method)
+        except ValidationError:  # e.g. feature-extraction trains a classification head
+            cfg = TrainSection(method=method, task="classification", head="sequence")
+        out.append((method, plan(model.path, cfg, device)))
+    return out
+
+
 def gib(n: int) -> str:
     return f"{n / 2**30:.2f} GiB"
 
@@ -24,8 +43,8 @@ class ModelsScreen(StageScreen):
     NAME = "Models"
     HELP = """The workspace's base models. Import one from local media: a Hugging Face folder with
 safetensors weights, or a GGUF file (dequantized to safetensors on import). **e** uses the embedded
-SmolLM2-135M-Instruct. Select a model to see a rough peak-memory estimate per training method against the
-detected GPU (the training screen shows the planner's verdict for the exact settings where the core has one).
+SmolLM2-135M-Instruct. Select a model (or press **m**) for the training memory planner's estimate per method
+at default settings on the detected GPU (or the CPU); the Train screen plans your exact settings.
 Same as `appliance models import PATH` and `appliance models list`.
 
 | key | action |
@@ -64,7 +83,7 @@ Same as `appliance models import PATH` and `appliance models list`.
 
     def on_mount(self) -> None:
         self.query_one("#models", DataTable).add_columns("id", "format", "parameters", "source")
-        self.query_one("#memory-table", DataTable).add_columns("method", "peak (rough)", "fits the GPU")
+        self.query_one("#memory-table", DataTable).add_columns("method", "needs", "free", "fits")
         self.refresh_data()
 
     def refresh_data(self) -> None:
@@ -126,29 +145,31 @@ Same as `appliance models import PATH` and `appliance models list`.
             return
         model = self.ws.get("model", str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value))
 
-        def work(sink: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        def work(sink: Any) -> tuple[list[dict[str, Any]], list[tuple[str, Any]]]:
             from appliance.doctor import gpu_memory
-            from appliance.models import memory_estimate
 
             gpus = self.gpus if self.gpus is not None else gpu_memory()
-            vram = gpus[0]["total_bytes"] if gpus else None
-            return gpus, memory_estimate(model, vram)
+            return gpus, method_plans(model, "cuda" if gpus else "cpu")
 
         self.run_stage("memory estimate", work, self._show_memory)
 
-    def _show_memory(self, result: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
-        gpus, rows = result
+    def _show_memory(self, result: tuple[list[dict[str, Any]], list[tuple[str, Any]]]) -> None:
+        gpus, plans = result
         self.gpus = gpus
-        self.query_one("#gpu", Static).update(
+        where = (
             f"GPU: {gpus[0]['name']}, {gib(gpus[0]['total_bytes'])}"
             if gpus
-            else "no CUDA GPU detected (estimates only)"
+            else "no CUDA GPU: planned for the CPU"
+        )
+        self.query_one("#gpu", Static).update(
+            f"{where} (default settings: batch 4 × 512 tokens; the Train screen plans yours)"
         )
         table = self.query_one("#memory-table", DataTable)
         table.clear()
-        for r in rows:
-            fits = "-" if r["fits"] is None else ("yes" if r["fits"] else "NO")
-            table.add_row(r["method"], gib(r["bytes"]), fits)
+        for method, p in plans:
+            table.add_row(
+                method, f"{p.total_mb:,.0f} MiB", f"{p.available_mb:,.0f} MiB", "yes" if p.fits else "NO"
+            )
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "models":

@@ -1,7 +1,8 @@
 """A form generated from a pydantic model (e.g. `appliance.config.TrainSection`).
 
 Literal fields become selects, list-of-Literal fields selection lists, booleans switches, numbers and text
-inputs; nested models become titled groups. New values added to the core's Literals appear by themselves.
+inputs; nested models become titled groups. Optional sections (e.g. `hpo`), mappings and lists of records are
+left out: the screen offers its own editor for those. New values added to the core's Literals appear by themselves.
 `values()` returns a dict for `Model.model_validate`, which does the checking (errors go to the operator).
 """
 
@@ -12,6 +13,7 @@ import typing
 from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select, SelectionList, Switch
@@ -27,6 +29,13 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
 
 def _literal_values(tp: Any) -> list[Any] | None:
     return list(get_args(tp)) if get_origin(tp) is Literal else None
+
+
+def _list_of_models(tp: Any) -> bool:
+    if get_origin(tp) is not list:
+        return False
+    (arg,) = get_args(tp) or (None,)
+    return isinstance(arg, type) and issubclass(arg, BaseModel)
 
 
 class ModelForm(Vertical):
@@ -54,11 +63,16 @@ class ModelForm(Vertical):
             if dotted in self.skip:
                 continue
             tp, optional = _unwrap_optional(hints[name])
-            if isinstance(tp, type) and issubclass(tp, BaseModel):
+            nested = isinstance(tp, type) and issubclass(tp, BaseModel)
+            if (nested and optional) or get_origin(tp) is dict or _list_of_models(tp):
+                continue  # optional sections, mappings and lists of records need their own editor
+            if nested:
                 yield Label(name, classes="form-group")
                 yield from self._fields(tp, dotted + ".")
                 continue
             default = info.get_default(call_default_factory=True)
+            if default is PydanticUndefined:
+                default = None
             wid = self._wid(dotted)
             help_text = info.description or ""
             lits = _literal_values(tp)
