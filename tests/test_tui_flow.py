@@ -267,3 +267,53 @@ def test_operator_flow_end_to_end(tmp_path, tiny_model_dir, sample_records):
         text = blob.decode("utf-8", errors="ignore")
         leaked = [v for v in values if v in text]
         assert not leaked, f"raw PII in {name}: {len(leaked)} values"
+
+
+def test_train_cancel_keeps_a_checkpoint_and_resume_finishes(tmp_path, tiny_model_dir, sample_records):
+    from appliance.config import DataSection
+    from appliance.data import prepare_dataset
+    from appliance.models import import_model
+    from tui.app import ApplianceApp
+    from tui.screens.train import resumable_runs
+
+    app = ApplianceApp(tmp_path / "ws", operator="tui-op", probe_hardware=False)
+    ws = app.ws
+    records = [{"prompt": f"question {i}: what is {i} plus one?", "response": f"{i + 1}"} for i in range(32)]
+    src = write_jsonl(tmp_path / "notes.jsonl", records)
+    prepared = prepare_dataset(
+        ws, DataSection.model_validate({"source": str(src), "split": {"validation": 0.25}}), tmp_path
+    )
+    # the records are synthetic (no PII): a "scrubbed" copy without running the scrubber keeps this test short
+    with ws.new_artifact("dataset", inputs=[prepared.ref()], config={"policy": "hipaa"}) as b:
+        for split in ("train", "validation"):
+            (b.path / f"{split}.jsonl").write_bytes(prepared.file(f"{split}.jsonl").read_bytes())
+        b.summary = {**prepared.manifest["summary"], "stage": "scrubbed"}
+    import_model(ws, tiny_model_dir)
+
+    async def drive() -> None:
+        async with app.run_test(size=(100, 40)) as pilot:
+            await key(pilot, "5")
+            train = app.screen
+            form = train.query_one("#train-form")
+            settings = {
+                "method": "lora",
+                "hparams.max_steps": 12,
+                "hparams.batch_size": 2,
+                "hparams.seq_len": 48,
+            }
+            for k, v in settings.items():
+                form.set_value(k, v)
+            await key(pilot, "s")
+            await until(pilot, lambda: train.query_one("#charts").steps, what="first step")
+            await key(pilot, "c")
+            await until(pilot, lambda: not train.busy and resumable_runs(ws), what="stop")
+            (run_id,) = resumable_runs(ws)
+            assert not ws.list("run")
+            await until(pilot, lambda: train.query_one("#resume-run").value == run_id, what="resume list")
+            await key(pilot, "u")
+            await until(pilot, lambda: ws.list("run"), timeout=240, what="resumed run")
+            assert ws.list("run")[0].id == run_id
+            assert ws.list("run")[0].manifest["summary"]["steps"] == 12
+            await until(pilot, lambda: run_id in text_of(train.query_one("#result")), what="result")
+
+    asyncio.run(drive())

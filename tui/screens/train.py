@@ -266,6 +266,17 @@ Same as `appliance train --config FILE [--resume RUN]`.
             table.add_row(str(r["trial"]), str(r.get("run", "-")) + best, params, r["state"],
                           str(r.get("val_loss", "-")), str(r.get("steps", "-")))  # fmt: skip
 
+    def show_error(self, label: str, exc: BaseException | None) -> None:
+        from appliance.train import TrainingInterrupted
+
+        if isinstance(exc, TrainingInterrupted):  # asked for: a toast, and the run is now resumable
+            self.notify(
+                str(exc).split(". Resume with")[0] + ". Resume it with u.", severity="warning", timeout=10
+            )
+            self.refresh_data()
+            return
+        super().show_error(label, exc)
+
     def action_cancel(self) -> None:
         if self.busy and self.stop is not None:
             self.stop.cancel("cancelled in the TUI")
