@@ -132,3 +132,28 @@ def test_form_follows_the_train_section_literals():
 
     methods = _literal_values(TrainSection.model_fields["method"].annotation)
     assert methods == list(get_args(TrainSection.model_fields["method"].annotation))
+
+
+def test_letter_keys_work_on_arrival_and_after_leaving_a_field(tmp_path):
+    from textual.widgets import Input, Select
+
+    from tui.app import ApplianceApp
+    from tui.widgets.dialogs import FilePickerDialog
+
+    async def drive():
+        app = ApplianceApp(tmp_path / "ws", operator="pytest", start_dir=tmp_path, probe_hardware=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("2")
+            await pilot.pause()
+            assert not isinstance(app.focused, (Input, Select))
+            await pilot.press("o")
+            await pilot.pause()
+            assert isinstance(app.screen, FilePickerDialog)
+            await pilot.press("escape")
+            await pilot.pause()
+            app.screen.query_one("#split-test").focus()
+            await pilot.press("3", "escape", "3")  # typed into the field, then leaves it and switches screen
+            await pilot.pause()
+            assert app.current_mode == "scrub"
+
+    asyncio.run(drive())

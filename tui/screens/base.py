@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -25,11 +26,18 @@ class StageCancelled(Exception):
 class StageScreen(Screen):
     NAME: ClassVar[str] = ""
     HELP: ClassVar[str] = ""
+    # Nothing focused on arrival, so the screen's single-letter keys work at once; tab enters the fields and
+    # escape leaves them again.
+    AUTO_FOCUS = None
+    BINDINGS = [Binding("escape", "leave_field", "Leave field", show=False)]
 
     def __init__(self) -> None:
         super().__init__()
         self._on_done: dict[Worker, tuple[str, Callable[[Any], None] | None]] = {}
         self._cancel = threading.Event()
+
+    def action_leave_field(self) -> None:
+        self.set_focus(None)
 
     @property
     def ws(self) -> Any:
