@@ -30,13 +30,15 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def test_operator_flow_end_to_end(tmp_path, tiny_model_dir, sample_records):
-    from appliance.audit import AuditLog
+    from appliance.audit import AuditLog, crypto
     from appliance.samples.generate import planted_values
     from tui.app import ApplianceApp
     from tui.screens.review import ReviewScreen
-    from tui.widgets.dialogs import ConfirmDialog, DenyRuleDialog, FilePickerDialog
+    from tui.widgets.dialogs import ChoiceDialog, ConfirmDialog, DenyRuleDialog, FilePickerDialog, InputDialog
 
     src = write_jsonl(tmp_path / "notes.jsonl", sample_records[:N_RECORDS])
+    auditor_pub, _ = crypto.auditor_keygen(tmp_path / "auditor", "auditor-passphrase")
+    bundle = tmp_path / "bundle.tar.gz"
     app = ApplianceApp(tmp_path / "ws", operator="tui-op", start_dir=tmp_path, probe_hardware=False)
     ws = app.ws
     seen: dict[str, object] = {}
@@ -112,6 +114,19 @@ def test_operator_flow_end_to_end(tmp_path, tiny_model_dir, sample_records):
             app.screen.query_one("#deny-regex").value = r"ZZ-\d{6}"
             await pilot.click("#add")
             await until(pilot, lambda: review.rules_added == 1, what="deny rule")
+            await key(pilot, "l")
+            assert isinstance(app.screen, ChoiceDialog)
+            choices = app.screen.query_one("#choices")
+            assert (
+                choices.option_count == len(review.flagged) + 1
+            )  # this record's flagged spans + "type a pattern"
+            choices.highlighted = choices.option_count - 1
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, InputDialog)
+            app.screen.query_one("#dialog-input").value = "metformin"
+            await pilot.press("enter")
+            await until(pilot, lambda: review.rules_added == 2, what="allow rule")
             await key(pilot, "A")
             assert isinstance(app.screen, ConfirmDialog)
             await pilot.press("y")
@@ -226,6 +241,22 @@ def test_operator_flow_end_to_end(tmp_path, tiny_model_dir, sample_records):
             rows = table_rows(au.query_one("#events"))
             assert len(rows) == 1 and rows[0][2] == "tui-op"
 
+            # ---- a signed bundle for the auditor
+            await key(pilot, "b")
+            picker = app.screen.query_one("#picker-path")
+            picker.value = str(auditor_pub)
+            picker.focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            app.screen.query_one("#dialog-input").value = str(bundle)
+            await pilot.press("enter")
+            await until(pilot, lambda: bundle.is_file() and not au.busy, what="bundle")
+            await until(
+                pilot,
+                lambda: any("verification PASS" in str(n.message) for n in app._notifications),
+                what="bundle note",
+            )
+
     t0 = time.monotonic()
     try:
         asyncio.run(drive())
@@ -245,7 +276,7 @@ def test_operator_flow_end_to_end(tmp_path, tiny_model_dir, sample_records):
         assert e in events, e
     approve = next(r for r in records if r["event"] == "dataset.approve")
     assert approve["actor"] == "tui-op"
-    assert approve["details"] == {"decision": "approve", "reviewed_records": 3, "rules_added": 1}
+    assert approve["details"] == {"decision": "approve", "reviewed_records": 3, "rules_added": 2}
     assert all(r["actor"] == "tui-op" for r in records if r["event"] != "auth.failed")
     assert (ws.root / "policies" / "hipaa.review.yaml").is_file()
 

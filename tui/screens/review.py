@@ -16,7 +16,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
-from tui.widgets.dialogs import ConfirmDialog, DenyRuleDialog, ErrorDialog, InputDialog
+from tui.widgets.dialogs import ChoiceDialog, ConfirmDialog, DenyRuleDialog, ErrorDialog, InputDialog
 from tui.widgets.review import align, highlight, legend
 
 HELP = """Each record of the scrubbed dataset beside its original. **Left**: the original (on screen only:
@@ -28,7 +28,7 @@ highlighted in both, coloured by entity type (legend below); a record the policy
 | n / → | next record |
 | p / ← | previous record |
 | a | mark this record reviewed and go to the next |
-| l | add an **allow** rule: a flagged span that is not an identifier (its text is stored in the overlay) |
+| l | add an **allow** rule: pick a flagged span of this record that is not an identifier, or type a pattern (stored in the overlay) |
 | d | add a **deny** rule: the SHAPE of an identifier the scrubber missed (a regex, e.g. ACME-\\d{6}) |
 | A | **approve** the dataset (audited sign-off) |
 | R | reject the dataset (audited) |
@@ -62,6 +62,7 @@ class ReviewScreen(Screen):
         self.rules_added = 0
         self.policy = dataset.manifest["config"].get("policy", "hipaa")
         self.policy_ref = self.policy
+        self.flagged: list[tuple[str, str]] = []  # (entity, original text) of the shown record: memory only
 
     @property
     def ws(self) -> Any:
@@ -119,6 +120,7 @@ class ReviewScreen(Screen):
             return
         split, rid, orig, scrub = self.pairs[self.index]
         left, right, types = Text(), Text(), []
+        self.flagged = []
         for f in self.fields:
             o = self._text(orig, f)
             if not o:
@@ -132,6 +134,7 @@ class ReviewScreen(Screen):
                 s = self._text(scrub, f)
                 lspans, rspans = align(o, s)
                 types += [e for _, _, e in rspans]
+                self.flagged += [(e, o[a:b]) for a, b, e in lspans if (e, o[a:b]) not in self.flagged]
                 left.append_text(highlight(o, lspans))
                 right.append_text(highlight(s, rspans))
             left.append("\n\n")
@@ -163,10 +166,30 @@ class ReviewScreen(Screen):
 
     # ---- rules
     def action_allow(self) -> None:
+        """Allow rule from a span flagged in this record (screen only until you choose it), or typed."""
+        choices = [(f"{entity}: {text}", f"{i}") for i, (entity, text) in enumerate(self.flagged)]
+        choices.append(("type a pattern…", "typed"))
+        self.app.push_screen(
+            ChoiceDialog(
+                "Allow rule: which flagged text is NOT an identifier (e.g. a drug or device name)? "
+                "Its text is stored in the workspace policy overlay.",
+                choices,
+            ),
+            self._allow_choice,
+        )
+
+    def _allow_choice(self, choice: str | None) -> None:
+        import re
+
+        if choice is None:
+            return
+        if choice != "typed":
+            self._add_rules(allow=[re.escape(self.flagged[int(choice)][1])])
+            return
         self.app.push_screen(
             InputDialog(
-                "Allow rule: a regular expression (full match, case-insensitive) for flagged text that is NOT "
-                "an identifier, e.g. a drug or device name. It is stored in the workspace policy overlay.",
+                "Allow rule: a regular expression (full match, case-insensitive) for flagged text that is not an "
+                "identifier. It is stored in the workspace policy overlay.",
                 placeholder="e.g. metformin",
             ),
             lambda v: v and self._add_rules(allow=[v]),
