@@ -41,3 +41,49 @@ def test_screen_snapshot(snap_compare, screen, size):
 
 def test_help_snapshot(snap_compare):
     assert snap_compare(_app(), terminal_size=(80, 24), press=["3", "f1"])
+
+
+def test_operator_dialog_snapshot(snap_compare, monkeypatch):
+    from tui.app import ApplianceApp
+
+    shutil.rmtree(WS.parent, ignore_errors=True)
+    monkeypatch.setenv("APPLIANCE_OPERATOR", "operator")
+    monkeypatch.delenv("APPLIANCE_PASSPHRASE", raising=False)
+    assert snap_compare(ApplianceApp(WS, probe_hardware=False), terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_review_snapshot(snap_compare, monkeypatch, size):
+    """The review screen on a hand-made pair of datasets (synthetic text, fixed ids)."""
+    import itertools
+    import json
+
+    import appliance.workspace as workspace
+
+    counter = itertools.count(1)
+    monkeypatch.setattr(
+        workspace, "new_artifact_id", lambda kind: f"{workspace.ID_PREFIX[kind]}-snap-{next(counter)}"
+    )
+    app = _app()
+    original = {
+        "id": "r1",
+        "prompt": "Jane Roe (MRN 12345678) called from 555-010-2222 on March 3, 2024.",
+        "response": "Call Jane back.",
+    }
+    scrubbed = {"id": "r1", "prompt": "<PERSON> (MRN <MEDICAL_RECORD_NUMBER>) called from <PHONE_NUMBER> on <DATE_TIME 2024>.", "response": "Call <PERSON> back."}  # fmt: skip
+    with app.ws.new_artifact("dataset") as b:
+        (b.path / "train.jsonl").write_text(json.dumps(original) + "\n")
+        b.summary = {"stage": "prepared", "format": "instruction", "text_fields": ["prompt", "response"]}
+    prepared = app.ws.get("dataset", b.id)
+    with app.ws.new_artifact("dataset", inputs=[prepared.ref()], config={"policy": "hipaa"}) as b:
+        (b.path / "train.jsonl").write_text(json.dumps(scrubbed) + "\n")
+        b.summary = {"stage": "scrubbed", "format": "instruction"}
+    dataset = app.ws.get("dataset", b.id)
+
+    async def open_review(pilot):  # noqa: ANN001, ANN202
+        from tui.screens.review import ReviewScreen
+
+        await pilot.app.push_screen(ReviewScreen(dataset))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=open_review)
