@@ -35,8 +35,19 @@ def qlora_steps(model_dir: Path, steps: int, batch: int, seq: int) -> dict:
     from appliance.train.engine import fit
     from appliance.train.run import build_model
 
-    cfg = TrainSection.model_validate({"method": "qlora", "hparams": {
-        "lr": 1e-4, "max_steps": steps + 2, "batch_size": batch, "seq_len": seq, "warmup_ratio": 0.0, "save_steps": 0}})
+    cfg = TrainSection.model_validate(
+        {
+            "method": "qlora",
+            "hparams": {
+                "lr": 1e-4,
+                "max_steps": steps + 2,
+                "batch_size": batch,
+                "seq_len": seq,
+                "warmup_ratio": 0.0,
+                "save_steps": 0,
+            },
+        }
+    )
     torch.cuda.reset_peak_memory_stats()
     model, _head, objective = build_model(model_dir, cfg, "cuda", None)
     vocab = objective.model.get_base_model().config.vocab_size

@@ -46,7 +46,7 @@ class Bench(ApplianceApp):
             print(f"PAINTED {time.time()!r} {','.join(heavy)}", flush=True)
             self.exit()
 
-Bench(sys.argv[1], operator="bench", probe_hardware=False).run(headless=True, size=(80, 24))
+Bench(sys.argv[1], operator="bench").run(headless=True, size=(80, 24))  # as launched: hardware probe on
 """
 
 

@@ -157,3 +157,21 @@ def test_letter_keys_work_on_arrival_and_after_leaving_a_field(tmp_path):
             assert app.current_mode == "scrub"
 
     asyncio.run(drive())
+
+
+def test_hardware_probe_fills_the_home_screen_after_first_paint(tmp_path):
+    from tests.tui_helpers import table_rows
+    from tui.app import ApplianceApp
+
+    async def drive():
+        app = ApplianceApp(tmp_path / "ws", operator="pytest")
+        async with app.run_test(size=(120, 40)) as pilot:
+            table = app.screen.query_one("#hardware")
+            assert "detecting" not in str(table_rows(table))  # not started before the first paint
+            await until(pilot, lambda: any(r[0] == "cuda (torch)" for r in table_rows(table)), what="probe")
+            return [r[0] for r in table_rows(table)]
+
+    names = asyncio.run(drive())
+    assert (
+        "gpu driver" in names and "cuda (torch)" in names and len(names) == 5
+    )  # + bnb, onnxruntime, offline

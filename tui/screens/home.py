@@ -74,7 +74,8 @@ enforced. **Next** suggests the next step of the flow.
         self.query_one("#hardware", DataTable).add_columns("check", "status", "detail")
         self.refresh_data()
         if self.app.probe_hardware:  # type: ignore[attr-defined]
-            self.action_probe()
+            # after the first paint: importing torch in a worker still holds the GIL for a while
+            self.call_after_refresh(lambda: self.set_timer(0.3, self.action_probe))
         else:
             self.query_one("#hardware", DataTable).add_row("hardware", "-", "not probed yet: press h")
 
