@@ -345,10 +345,20 @@ def test_train_cancel_keeps_a_checkpoint_and_resume_finishes(tmp_path, tiny_mode
             }
             for k, v in settings.items():
                 form.set_value(k, v)
+            # Cancel exactly at the first step: the chart update runs on the UI thread while the training thread
+            # waits for it (call_from_thread), so the stop request lands before step 2 on any machine speed.
+            charts = train.query_one("#charts")
+            plain_add = charts.add
+
+            def add_then_cancel(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+                plain_add(*args, **kwargs)
+                charts.add = plain_add
+                train.action_cancel()  # what the c key does
+
+            charts.add = add_then_cancel
             await key(pilot, "s")
-            await until(pilot, lambda: train.query_one("#charts").steps, what="first step")
-            await key(pilot, "c")
             await until(pilot, lambda: not train.busy and resumable_runs(ws), what="stop")
+            assert charts.steps == [1]
             (run_id,) = resumable_runs(ws)
             assert not ws.list("run")
             await until(pilot, lambda: train.query_one("#resume-run").value == run_id, what="resume list")
