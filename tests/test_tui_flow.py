@@ -70,13 +70,12 @@ def test_operator_flow_end_to_end(tmp_path, tiny_model_dir, sample_records):
                 "splits"
             ]
             await until(
-                pilot,
-                lambda: (
-                    "quality" in text_of(data.query_one("#report")).lower()
-                    or text_of(data.query_one("#report"))
-                ),
-                what="report",
+                pilot, lambda: f"dataset {prepared.id}" in text_of(data.query_one("#report")), what="report"
             )
+            report = text_of(data.query_one("#report"))
+            assert (
+                f"{N_RECORDS} read" in report and "instruction←" not in report
+            )  # counts and mapping, no data
 
             lap("data")
             # ---- Scrub under hipaa

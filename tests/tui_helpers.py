@@ -35,8 +35,14 @@ async def key(pilot: Any, *keys: str) -> None:
 
 
 def text_of(widget: Any) -> str:
+    """The text a widget shows (its rendered lines when it holds a renderable that is not plain text)."""
     r = widget.render()
-    return r.plain if hasattr(r, "plain") else str(r)
+    if hasattr(r, "plain"):
+        return r.plain
+    from textual.geometry import Region
+
+    lines = widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
+    return "\n".join(line.text for line in lines)
 
 
 def table_rows(table: Any) -> list[list[str]]:
