@@ -31,7 +31,10 @@ def method_plans(model: Any, device: str) -> list[tuple[str, Any]]:
             cfg = TrainSection(method=method)
         except ValidationError:  # e.g. feature-extraction trains a classification head
             cfg = TrainSection(method=method, task="classification", head="sequence")
-        out.append((method, plan(model.path, cfg, device)))
+        try:
+            out.append((method, plan(model.path, cfg, device)))
+        except (KeyError, TypeError, OSError, ValueError):  # a config the planner cannot read
+            continue
     return out
 
 
@@ -166,6 +169,8 @@ Same as `appliance models import PATH` and `appliance models list`.
         )
         table = self.query_one("#memory-table", DataTable)
         table.clear()
+        if not plans:
+            table.add_row("-", "-", "-", "the planner cannot read this model's config")
         for method, p in plans:
             table.add_row(
                 method, f"{p.total_mb:,.0f} MiB", f"{p.available_mb:,.0f} MiB", "yes" if p.fits else "NO"

@@ -35,7 +35,13 @@ def memory_verdict(base: Any, cfg: Any) -> tuple[bool, str]:
     from appliance.train.modeling import pick_device
 
     device = pick_device()
-    p = plan(base.path, cfg, device)
+    try:
+        p = plan(base.path, cfg, device)
+    except (KeyError, TypeError, OSError, ValueError):  # as appliance.train.memory.check: not a known decoder
+        return (
+            True,
+            f"memory planner: this model's config is not one it can read; training on {device} unplanned",
+        )
     head = "fits" if p.fits else "DOES NOT FIT"
     text = (
         f"memory planner: {head} on {device}: about {p.total_mb:,.0f} MiB (weights {p.weights_mb:,.0f}, "
