@@ -87,8 +87,8 @@ def main() -> None:
     import torch
     from transformers import AutoTokenizer
 
-    from appliance.export import merge_adapter
     from appliance.serve import OnnxDecoder
+    from appliance.train import merged_model
     from appliance.workspace import Workspace
 
     torch.set_num_threads(os.cpu_count() or 1)
@@ -102,7 +102,7 @@ def main() -> None:
             add_special_tokens=False)["input_ids"]
         for p in PROMPTS
     ]  # fmt: skip
-    merged = merge_adapter(base.path, run.path / "adapter")
+    merged = merged_model(ws, run)
     hf_bytes = sum(p.numel() * p.element_size() for p in merged.parameters())
     bandwidth = read_bandwidth_gbs()
     hf = hf_decode_tps(merged, tok, prompt_ids, args.tokens)

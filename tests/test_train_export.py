@@ -132,17 +132,24 @@ def test_kv_cache_export_parity_on_tiny_model(tiny_pipeline):
     assert (tiny_pipeline["out"] / "fp32" / "model.onnx").is_file()
 
 
+def test_qlora_merge_is_the_model_that_was_evaluated(tiny_pipeline):
+    """The adapter is merged into the NF4-dequantized base, so the export computes what the gates judged."""
+    merge = tiny_pipeline["export"].manifest["summary"]["merge"]
+    # (the evaluation load uses bitsandbytes' bf16 CPU inference kernel: rounding at the 1e-3 level)
+    assert merge["method"] == "qlora" and merge["max_abs_logit_diff"] < 1e-2 and merge["top1_agreement"] == 1.0
+
+
 def test_onnx_generation_matches_merged_torch(tiny_pipeline):
     import torch
 
-    from appliance.export import merge_adapter
     from appliance.serve import OnnxGenerator
+    from appliance.train import merged_model
 
     gen = OnnxGenerator(tiny_pipeline["out"])
     assert gen.provider == "CPUExecutionProvider" and gen.precision == "fp32"
     prompt = "Summarize: patient on metformin 500 mg."
     onnx_text = gen.generate(prompt, max_new_tokens=12)
-    merged = merge_adapter(tiny_pipeline["model"].path, tiny_pipeline["run"].path / "adapter")
+    merged = merged_model(tiny_pipeline["ws"], tiny_pipeline["run"])
     tok = gen.tokenizer
     ids = torch.tensor([gen.prompt_ids(prompt)])
     with torch.no_grad():

@@ -398,8 +398,25 @@ def _base_tensors(base_dir: Path, names: list[str]) -> dict[str, Any]:
     return out
 
 
+def dequantized_nf4_weights(base_dir: Path) -> dict[str, Any]:
+    """The base's linear weights exactly as the QLoRA run saw them: NF4 (double-quantised) and back to fp32."""
+    import bitsandbytes as bnb
+
+    from appliance.train.modeling import load_base
+
+    q = load_base(base_dir, "qlora", "cpu")
+    out = {f"{name}.weight": bnb.functional.dequantize_4bit(m.weight.data, m.weight.quant_state).float()
+           for name, m in q.named_modules() if isinstance(m, bnb.nn.Linear4bit)}  # fmt: skip
+    del q
+    return out
+
+
 def merged_model(ws: Workspace, run: Artifact) -> Any:
-    """The run's weights as one full-precision causal LM (adapter merged, or trained tensors laid over)."""
+    """The run's weights as one full-precision causal LM (adapter merged, or trained tensors laid over).
+
+    A QLoRA adapter is merged into the NF4-dequantized base, the weights it was trained and evaluated
+    with, so the exported model is the model that passed the gates (merging into the original full-precision
+    weights instead moves the logits by the quantisation error the adapter learned around)."""
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
@@ -407,6 +424,8 @@ def merged_model(ws: Workspace, run: Artifact) -> Any:
     cfg = run.manifest["config"]
     base = ws.get("model", cfg["base_model"])
     model = AutoModelForCausalLM.from_pretrained(str(base.path), dtype=torch.float32)
+    if cfg["method"] == "qlora":
+        model.load_state_dict(dequantized_nf4_weights(base.path), strict=False)
     if cfg.get("head") == "sequence":
         raise BadInput(f"run {run.id} trained a classification head; ONNX export covers language models")
     if cfg["method"] in PEFT_METHODS:
