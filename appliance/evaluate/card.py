@@ -170,7 +170,7 @@ def render_markdown(card: dict[str, Any]) -> str:
             )
         merge = ex.get("merge")
         if merge:
-            lines.append(f"- Merge (full-precision base vs trained 4-bit base): max |Δlogits| "
+            lines.append(f"- Merge (merged fp32 model vs the trained model as evaluated): max |Δlogits| "
                          f"{merge['max_abs_logit_diff']:.3g}, top-1 agreement {merge['top1_agreement']:.3f}")  # fmt: skip
         lines += ["", "| precision | passed | max abs prefill | max abs decode | greedy agreement | perplexity delta |",
                   "|---|---|---|---|---|---|"]  # fmt: skip
