@@ -270,6 +270,29 @@ def test_writers_in_turn_keep_one_chain(tmp_path):
     assert res.ok and res.records == 8, res.describe()
 
 
+MP_WRITER = """
+import sys
+from appliance.audit import AuditLog
+log = AuditLog(sys.argv[1], sys.argv[2], checkpoint_every=16)
+for i in range(60):
+    log.record("mp", details={"i": i}, checkpoint=i % 25 == 24)
+"""
+
+
+def test_processes_appending_at_once_keep_one_chain(tmp_path):
+    audit, keys = tmp_path / "audit", tmp_path / "keys"
+    AuditLog(audit, keys).record("start")
+    procs = [
+        subprocess.Popen([sys.executable, "-c", MP_WRITER, str(audit), str(keys)], env=os.environ.copy())
+        for _ in range(3)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    log = AuditLog(audit, keys)
+    log.checkpoint()
+    res = log.verify()
+    assert res.ok and res.records == 181, res.describe()
+
+
 def test_key_rotation_starts_a_segment_and_keeps_trust(tmp_path):
     log = make_log(tmp_path, 3)
     first = next(iter(log.public_keys()))
