@@ -6,7 +6,6 @@ report.html, manifest.json (sha256 of every other file) and manifest.sig (Ed2551
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import tarfile
@@ -16,6 +15,7 @@ from typing import Any
 
 from appliance.audit import crypto
 from appliance.audit.format import decrypt_body, parse_line
+from appliance.audit.report import render_report
 from appliance.audit.verify import VerifyResult, verify_log
 from appliance.errors import BadInput
 from appliance.workspace import sha256_bytes, sha256_file, utc_now
@@ -74,7 +74,7 @@ def export_bundle(
     lineage = _lineage(ws)
     files["lineage.json"] = _json(lineage)
     period = {"from": since, "to": until}
-    files["report.html"] = render_report(in_period, lineage, res, period).encode("utf-8")
+    files["report.html"] = render_report(in_period, lineage, res, period, history=records).encode("utf-8")
     manifest = {
         "v": 1,
         "created": utc_now(),
@@ -210,65 +210,3 @@ def decrypt_bundle_records(bundle: Path, auditor_key: Path, auditor_passphrase: 
                     {**parsed.header, "details": decrypt_body(keys[parsed.header["segment"]], parsed.header)}
                 )
         return out
-
-
-# ---- the printable report
-def _e(x: Any) -> str:
-    return html.escape(str(x))
-
-
-def render_report(
-    records: list[dict[str, Any]], lineage: list[dict[str, Any]], res: VerifyResult, period: dict[str, Any]
-) -> str:
-    rows = "".join(
-        f"<tr><td>{r['seq']}</td><td>{_e(r['time'])}</td><td>{_e(r['actor'])}</td><td>{_e(r['event'])}</td>"
-        f"<td>{_e(', '.join(f'{k}' for k in r['artifacts']))}</td>"
-        f"<td>{_e(_summarize(r.get('details') or {}))}</td></tr>"
-        for r in records
-    )
-    scrubs = [r for r in records if r["event"].startswith("scrub")]
-    scrub_rows = "".join(
-        f"<tr><td>{_e(next(iter(r['artifacts']), ''))}</td><td>{_e(r['details'].get('policy', ''))}</td>"
-        f"<td>{_e(r['details'].get('records_out', ''))}</td>"
-        f"<td>{_e(r['details'].get('entities_found', ''))}</td>"
-        f"<td>{_e(r['details'].get('entities_by_type', ''))}</td>"
-        f"<td>{_e(r['actor'])} {_e(r['time'])}</td></tr>"
-        for r in scrubs
-    )
-    evals = [r for r in records if r["event"].startswith("evaluate")]
-    eval_rows = "".join(
-        f"<tr><td>{_e(next(iter(r['artifacts']), ''))}</td><td>{_e(_summarize(r['details']))}</td></tr>"
-        for r in evals
-    )
-    exports = [r for r in records if r["event"].startswith("export")]
-    export_rows = "".join(
-        f"<tr><td>{_e(next(iter(r['artifacts']), ''))}</td>"
-        f"<td><code>{_e(json.dumps(r['artifacts']))}</code></td>"
-        f"<td>{_e(_summarize(r['details']))}</td></tr>"
-        for r in exports
-    )
-    verdict = "PASS" if res.ok else "FAIL"
-    color = "#1b7f3b" if res.ok else "#b00020"
-    return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>Audit report</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;margin-bottom:2em}}
-td,th{{border:1px solid #999;padding:4px 8px;font-size:12px;vertical-align:top}}
-.verdict{{color:{color};font-weight:bold}}@media print{{body{{margin:0}}}}</style></head><body>
-<h1>Compliance Appliance audit report</h1>
-<p>Period: {_e(period.get("from") or "start")} to {_e(period.get("to") or "now")}.
-Records in period: {len(records)}.</p>
-<h2>Verification: <span class="verdict">{verdict}</span></h2><p>{_e(res.describe())}</p>
-<h2>Datasets scrubbed</h2><table><tr><th>dataset</th><th>policy</th><th>records</th><th>entities</th>
-<th>by type</th><th>by / when</th></tr>{scrub_rows}</table>
-<h2>Evaluations</h2><table><tr><th>run</th><th>result</th></tr>{eval_rows}</table>
-<h2>Exports</h2><table><tr><th>export</th><th>hashes</th><th>details</th></tr>{export_rows}</table>
-<h2>Lineage</h2><pre>{_e(json.dumps(lineage, indent=2))}</pre>
-<h2>Who did what, when</h2><table><tr><th>seq</th><th>time (UTC)</th><th>actor</th><th>event</th>
-<th>artifacts</th>
-<th>details</th></tr>{rows}</table>
-</body></html>
-"""
-
-
-def _summarize(details: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in details.items() if not isinstance(v, (dict, list)))

@@ -7,6 +7,8 @@ passphrase by scrypt and encrypted with AES-256-GCM; files are written atomicall
 from __future__ import annotations
 
 import base64
+import binascii
+import functools
 import getpass
 import hashlib
 import json
@@ -27,16 +29,38 @@ WRAP_INFO = b"compliance-appliance/audit-key-wrap/v1"
 
 
 def b64e(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
 def b64d(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+# The C encoder that JSONEncoder.encode builds on every call, built once. Without a circular-reference check
+# (a shared markers dict would keep stale entries after a failed encoding): a cyclic value still fails, with
+# RecursionError instead of ValueError. Output is identical.
+_C_ENCODE = (
+    json.encoder.c_make_encoder(
+        None, _ENCODER.default, json.encoder.encode_basestring_ascii, None, ":", ",", True, False, True
+    )
+    if json.encoder.c_make_encoder is not None
+    else None
+)
+
+
+def canonical_text(obj: Any) -> str:
+    """`canonical(obj)` as a str (what json.dumps(sort_keys=True, separators=(",", ":")) writes)."""
+    if isinstance(obj, str):
+        return json.encoder.encode_basestring_ascii(obj)
+    if _C_ENCODE is None:
+        return _ENCODER.encode(obj)
+    return "".join(_C_ENCODE(obj, 0))
+
+
 def canonical(obj: Any) -> bytes:
     """Canonical JSON: sorted keys, no whitespace, ASCII only (non-ASCII as \\uXXXX escapes)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return canonical_text(obj).encode("ascii")
 
 
 def key_id(public_raw: bytes) -> str:
@@ -106,16 +130,21 @@ def _write_secret(path: Path, obj: dict[str, Any]) -> None:
 
 
 # ---- Ed25519 / X25519 helpers
-def signing_public(private_raw: bytes) -> bytes:
+@functools.lru_cache(maxsize=16)
+def _ed25519(private_raw: bytes) -> Any:
+    """The key object of a raw seed, built once (a checkpoint signs every 64 records)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    return Ed25519PrivateKey.from_private_bytes(private_raw).public_key().public_bytes_raw()
+    return Ed25519PrivateKey.from_private_bytes(private_raw)
+
+
+@functools.lru_cache(maxsize=16)
+def signing_public(private_raw: bytes) -> bytes:
+    return _ed25519(private_raw).public_key().public_bytes_raw()
 
 
 def sign(private_raw: bytes, message: bytes) -> bytes:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    return Ed25519PrivateKey.from_private_bytes(private_raw).sign(message)
+    return _ed25519(private_raw).sign(message)
 
 
 def verify_signature(public_raw: bytes, signature: bytes, message: bytes) -> bool:

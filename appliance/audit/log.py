@@ -11,6 +11,7 @@ import hmac
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,12 +23,12 @@ from appliance.audit.format import (
     GENESIS,
     LineError,
     MerkleAccumulator,
+    aead,
     checkpoint_message,
     decrypt_body,
-    encrypt_body,
+    encode_record,
     leaf_hash,
     parse_line,
-    seal_line,
 )
 from appliance.errors import ApplianceError, AuditWriteError
 from appliance.workspace import utc_now
@@ -50,6 +51,19 @@ def _os_user() -> str:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return f"uid:{os.getuid()}"
+
+
+_second: tuple[int, str] = (-1, "")
+
+
+def _utc_now() -> str:
+    """`workspace.utc_now()`'s format (YYYY-MM-DDTHH:MM:SS.ffffffZ), formatting the date once a second."""
+    global _second
+    sec, ns = divmod(time.time_ns(), 1_000_000_000)
+    cached = _second
+    if cached[0] != sec:
+        cached = _second = (sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)))
+    return f"{cached[1]}.{ns // 1000:06d}Z"
 
 
 @dataclass
@@ -104,6 +118,7 @@ class AuditLog:
         self._lock_fd: int | None = None
         self._lock_depth = 0
         self._thread_lock = threading.RLock()
+        self._ciphers: dict[int, Any] = {}  # segment -> AESGCM of its data key
 
     @classmethod
     def for_workspace(cls, ws: Any) -> AuditLog:
@@ -126,22 +141,35 @@ class AuditLog:
         segs = self.segments()
         return segs[-1][0] if segs else 1
 
+    def _acquire_writer(self) -> None:
+        """Serialize writers: threads by a reentrant lock, processes by flock on a file this instance keeps."""
+        self._thread_lock.acquire()
+        try:
+            if self._lock_depth == 0:
+                if self._lock_fd is None:
+                    self.dir.mkdir(parents=True, exist_ok=True)
+                    self._lock_fd = os.open(self.dir / ".writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        self._lock_depth += 1
+
+    def _release_writer(self) -> None:
+        self._lock_depth -= 1
+        try:
+            if self._lock_depth == 0:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
     @contextlib.contextmanager
     def _writer_lock(self) -> Iterator[None]:
-        """Serializes writers across processes (flock on a file kept open by this instance)."""
-        with self._thread_lock:
-            if self._lock_fd is None:
-                self.dir.mkdir(parents=True, exist_ok=True)
-                self._lock_fd = os.open(self.dir / ".writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
-            if self._lock_depth == 0:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-            self._lock_depth += 1
-            try:
-                yield
-            finally:
-                self._lock_depth -= 1
-                if self._lock_depth == 0:
-                    fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        self._acquire_writer()
+        try:
+            yield
+        finally:
+            self._release_writer()
 
     # ---- keys
     def keyring(self, create: bool = True) -> crypto.Keyring:
@@ -207,7 +235,8 @@ class AuditLog:
         With `checkpoint` a signed checkpoint covering this record is written too (stage ends do this).
         """
         try:
-            self.keyring()
+            if self._ring is None:
+                self.keyring()
         except OSError as exc:  # ApplianceError (e.g. a wrong passphrase) passes through as it is
             raise AuditWriteError(f"cannot read the audit keys in {self.keys_dir}: {exc}") from exc
         item = _Pending(
@@ -310,45 +339,80 @@ class AuditLog:
             return _Tail(segment, size if seg == segment else 0, int(parsed.header["seq"]) + 1, parsed.hash)
         return _Tail(segment, size, 0, GENESIS)
 
+    def _locked_tail(self) -> tuple[int, int, _Tail]:
+        """Segment, its fd and the chain tail to append to (writer lock held).
+
+        Fast path: when the open segment still has the size our last append left, no other process has
+        written since, so nothing rotated either (a rotation first appends its record to the old segment).
+        """
+        tail = self._tail
+        if self._fd is not None and tail is not None and tail.segment == self._fd_segment:
+            if os.fstat(self._fd).st_size == tail.size:
+                return tail.segment, self._fd, tail
+        segment = self._fd_segment if self._fd is not None else self.current_segment()
+        if self.segment_path(segment + 1).exists():  # another process rotated the keys
+            segment = self.current_segment()
+        fd = self._open_segment(segment)
+        return segment, fd, self._read_tail(segment, fd)
+
     def _write_batch(self, batch: list[_Pending]) -> None:
-        with self._writer_lock():
-            segment = self._fd_segment if self._fd is not None else self.current_segment()
-            if self.segment_path(segment + 1).exists():  # another process rotated the keys
-                segment = self.current_segment()
-            fd = self._open_segment(segment)
-            tail = self._read_tail(segment, fd)
-            ring = self._ring
-            lines, seq, prev = [], tail.seq, tail.prev
+        self._acquire_writer()
+        try:
+            segment, fd, tail = self._locked_tail()
+            cipher = None
+            if self._ring is not None:
+                cipher = self._ciphers.get(segment)
+                if cipher is None:
+                    cipher = self._ciphers[segment] = aead(self._ring.data[segment])
+            lines, digests, seq, prev = [], [], tail.seq, tail.prev
             for p in batch:
-                header: dict[str, Any] = {
+                now = _utc_now()
+                if p.details is not None and cipher is None:
+                    raise AuditWriteError("internal: an encrypted record needs the keyring")
+                line, digest, nonce, body = encode_record(
+                    seq,
+                    now,
+                    p.actor,
+                    p.event,
+                    p.artifacts,
+                    segment,
+                    prev,
+                    cipher if p.details is not None else None,
+                    p.details,
+                )
+                lines.append(line)
+                digests.append(digest)
+                p.result = {
                     "v": FORMAT_VERSION,
                     "seq": seq,
-                    "time": utc_now(),
+                    "time": now,
                     "actor": p.actor,
                     "event": p.event,
                     "artifacts": p.artifacts,
                     "segment": segment,
                     "prev": prev,
-                    "nonce": None,
-                    "body": None,
+                    "nonce": nonce,
+                    "body": body,
+                    "hash": digest,
                 }
-                if p.details is not None:
-                    if ring is None:
-                        raise AuditWriteError("internal: an encrypted record needs the keyring")
-                    encrypt_body(ring.data[segment], header, p.details)
-                line, digest = seal_line(header)
-                lines.append(line + b"\n")
-                p.result = {**header, "hash": digest}
                 seq, prev = seq + 1, digest
-            payload = b"".join(lines)
+            payload = b"".join(lines) if len(lines) > 1 else lines[0]
             written = os.write(fd, payload)
             if written != len(payload):
                 raise AuditWriteError(f"short write to the audit log ({written} of {len(payload)} bytes)")
             # fdatasync: flushes the appended bytes and the new size (all a reader needs), not the mtime.
             os.fdatasync(fd)
             self._tail = _Tail(segment, tail.size + len(payload), seq, prev)
+            pos = self._pos
+            if pos.segment == segment and pos.offset == tail.size:  # Merkle position: feed it what we wrote
+                for digest in digests:
+                    pos.accumulator.append(leaf_hash(digest))
+                pos.offset, pos.head = tail.size + len(payload), prev
             if self._ring is not None and seq - max(self._last_checkpoint_size, 0) >= self.checkpoint_every:
-                self._checkpoint_locked()
+                # The position is current when it ends where this batch did: nothing to re-read then.
+                self._checkpoint_locked(current=pos.segment == segment and pos.offset == self._tail.size)
+        finally:
+            self._release_writer()
 
     # ---- checkpoints
     def checkpoint(self) -> dict[str, Any]:
@@ -376,9 +440,9 @@ class AuditLog:
             pos.segment = seg
         return pos
 
-    def _checkpoint_locked(self) -> dict[str, Any]:
+    def _checkpoint_locked(self, current: bool = False) -> dict[str, Any]:
         ring = self.keyring()
-        pos = self._advance_position()
+        pos = self._pos if current else self._advance_position()
         cp: dict[str, Any] = {
             "v": FORMAT_VERSION,
             "tree_size": pos.accumulator.size,

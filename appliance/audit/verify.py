@@ -97,8 +97,9 @@ def verify_log(
         lines = data.split(b"\n")
         torn = lines[-1] != b""
         body_lines = lines if torn else lines[:-1]
+        seg_name = path.name
         for n, line in enumerate(body_lines, start=1):
-            where = f"{path.name}:{n}"
+            where = f"{seg_name}:{n}"
             if torn and n == len(body_lines):
                 return bad(
                     "torn",
