@@ -48,7 +48,7 @@ def run_pipeline(
     from appliance.train import train
 
     sink = sink or NullSink()
-    log = AuditLog(ws.audit_dir)
+    log = AuditLog(ws.audit_dir, ws.keys_dir)
     before = len(log.records())
     res = PipelineResult()
     t = time.monotonic()

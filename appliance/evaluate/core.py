@@ -323,7 +323,7 @@ def evaluate(
             ppl_after=_ppl(tuned_loss),
         )
     try:
-        AuditLog(ws.audit_dir).record(
+        AuditLog(ws.audit_dir, ws.keys_dir).record(
             "evaluate.complete",
             artifacts={run.id: run.manifest_sha256, **{f"{run.id}/{p.relative_to(run.path).as_posix()}": sha256_file(p) for p in written}},
             details={

@@ -621,7 +621,7 @@ def scrub_file(
         write_json_atomic(report, dict(result))
     if ws is not None:
         try:
-            AuditLog(ws.audit_dir).record(
+            AuditLog(ws.audit_dir, ws.keys_dir).record(
                 "scrub.file",
                 artifacts={"input": sha256_file(src), "output": sha256_file(dst)},
                 details={"policy": loaded.policy.name, "policy_sha256": loaded.sha256, **stats.as_dict()},
