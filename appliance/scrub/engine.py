@@ -189,7 +189,9 @@ class Scrubber:
                 )
             )
         if "names" in packs and "PERSON" in ents:
-            out.append(rc.ContextNameRecognizer(lang))
+            from appliance.scrub.lexicons import english_words
+
+            out.append(rc.ContextNameRecognizer(lang, english=english_words(policy.nlp.model)))
         builtin = {
             "addresses": (rc.StreetAddressRecognizer, rc.PostalCodeRecognizer),
             "dates": (rc.FullDateRecognizer,),

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 import regex as re
 from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+from spacy.lang.en.stop_words import STOP_WORDS as _SPACY_STOP_WORDS
 
 from appliance.scrub import lexicons as lx
 from appliance.scrub.validators import VALIDATORS, card_ok, iban_ok, luhn_ok, npi_ok, vin_ok
@@ -85,6 +86,7 @@ _TOKEN_RX = re.compile(_NAME_TOKEN)
 _TITLE_RX = re.compile(
     r"(?<![\w.])(?:" + "|".join(re.escape(t) for t in lx.TITLES) + r")\.?(?=\s)", re.IGNORECASE
 )
+_TITLE_WORDS = frozenset(t.casefold() for t in lx.TITLES) - {"don", "doña", "sir", "dame"}  # also given names
 _STRONG_LABELS = [lb for lb in lx.NAME_LABELS if lb not in ("from", "to", "cc", "best", "im")]
 _LABEL_RX = re.compile(
     r"(?<![\w])(?:" + "|".join(_STRONG_LABELS) + r")(?:\s*[:\-,]\s*|\s+)(?=[^\W\d_])", re.IGNORECASE
@@ -100,6 +102,20 @@ _PAIR_RX = re.compile(
     r"(?<![\w'’.-])(" + _NAME_TOKEN + r")(?:\s+[^\W\d_]\.)?\s+(" + _NAME_TOKEN + r")(?![\w'’-])"
 )
 _PAIR_TRIGGER_RX = re.compile(r"(?:\b(?:for|with|see|re|by|and|from|to|of)\s+|[:;]\s*|^\s*)$", re.IGNORECASE)
+# Lower-case name pairs ("with cosimo oduya regarding"): two lower-case words, optional middle initial.
+_LOWER_PAIR_RX = re.compile(
+    r"(?<![\w'’./@#-])(\p{Ll}(?:\p{Ll}|['’\-](?=\p{Ll}))+)(?:\s+\p{Ll}\.?)?\s+(\p{Ll}(?:\p{Ll}|['’\-](?=\p{Ll}))+)"
+    r"(?![\w'’@/]|[.-]\w)"
+)
+_LOWER_TRIGGER_RX = re.compile(
+    r"(?:(?P<w>\b(?:for|with|see|saw|re|by|and|from|to|of|is|am|it's|it’s|its|named|called|applicant|patient|pt|"
+    r"client|customer|member|caller|spouse|wife|husband|son|daughter|mother|father|brother|sister|"
+    r"beneficiary|contact|user|visitor|guest|resident|tenant|borrower|owner|holder|signed|regards|thanks|"
+    r"cheers|dear|hi|hello|hey|mr|mrs|ms|dr)\.?,?\s+|:\s*)|[;,\-–]\s*|^\s*)$",
+    re.IGNORECASE,
+)
+# a speaker label in a transcript: the name, then a colon ("bronwyn oduya: my account is locked")
+_SPEAKER_NEXT_RX = re.compile(r"\s*:\s")
 _VERB_END = re.compile(r"(?:ed|ing|ly|ies|ness|ment|tion|sion)$")
 
 
@@ -141,7 +157,9 @@ def _known_name(tok: str) -> bool:
 class ContextNameRecognizer(EntityRecognizer):
     """PERSON from titles, labels, "Last, First" and a gazetteer; works in ALL CAPS and lower case."""
 
-    def __init__(self, language: str = "en"):
+    def __init__(self, language: str = "en", english: lx.EnglishWords | None = None):
+        # ordinary English words (see lexicons.EnglishWords): without them the lower-case pair rule is off
+        self.english = english if english is not None else lx.EnglishWords(frozenset())
         super().__init__(
             supported_entities=["PERSON"],
             name="ContextNameRecognizer",
@@ -167,6 +185,8 @@ class ContextNameRecognizer(EntityRecognizer):
             low = tok.casefold()
             if low in lx.NAME_STOP or low in lx.NOT_NAMES or low in lx.DRUGS:
                 break
+            if count == 0 and low in _TITLE_WORDS:
+                break  # "Seen by Dr. Okafor": the title rule finds the name after the title
             if not (_name_shaped(tok) or (allow_lower and tok.islower() and not _verbish(tok))):
                 break
             if count and tok.islower() and not first_lower:
@@ -196,6 +216,10 @@ class ContextNameRecognizer(EntityRecognizer):
             while j < len(text) and text[j] in " \t":
                 j += 1
             span = self._run(text, j, allow_lower=True)
+            if span and self.english and text[span[0]].islower():
+                first = _TOKEN_RX.match(text, span[0])
+                if first is None or self._lower_name_evidence(first.group(0)) == 0:
+                    continue  # "moved to 12 Oak Dr. last week"
             if span:
                 out.append(_result(self, "PERSON", *span, 0.85))
         for m in _LABEL_RX.finditer(text):
@@ -232,6 +256,42 @@ class ContextNameRecognizer(EntityRecognizer):
             score = 0.75 if known else (0.55 if both_caps else 0.5)
             out.append(_result(self, "PERSON", m.start(), m.end(), score))
         out.extend(self._gazetteer(text))
+        if self.english:
+            out.extend(self._lower_pairs(text))
+        return out
+
+    def _lower_name_evidence(self, tok: str) -> int:
+        """2: a lower-case word that reads as a name (in the gazetteer, or outside the English word index);
+        1: an ordinary but not a function/clinical word (rare English words include many names: "ambrose");
+        0: never part of a name."""
+        low = tok.casefold()
+        if _not_a_name_word(tok) or low in _NOT_LOWER_NAMES or low in _STOP_LOWER:
+            return 0
+        if (low in lx.GIVEN_NAMES and low not in lx.AMBIGUOUS_GIVEN) or (
+            low in lx.SURNAMES and low not in lx.AMBIGUOUS_SURNAMES
+        ):
+            return 2
+        if len(low) >= 4 and _DRUG_SUFFIX_RX.search(low):
+            return 0
+        if low in self.english:
+            return 1 if len(low) >= 4 and not _verbish(low) else 0
+        return 2 if len(low) >= 3 else 0
+
+    def _lower_pairs(self, text: str) -> list[RecognizerResult]:
+        out = []
+        for m in _LOWER_PAIR_RX.finditer(text, overlapped=True):
+            ea = self._lower_name_evidence(m.group(1))
+            eb = self._lower_name_evidence(m.group(2)) if ea else 0
+            if not ea or not eb or ea + eb < 3:
+                continue
+            prev = text[max(0, m.start() - 14) : m.start()]
+            trig = _LOWER_TRIGGER_RX.search(prev)
+            if ea + eb == 4:
+                context = bool(trig or _SPEAKER_NEXT_RX.match(text, m.end()))
+                score = 0.6 if context else 0.4
+            else:  # one ordinary word: only after a word that introduces a person ("for", "with", "is")
+                score = 0.5 if trig is not None and trig.group("w") else 0.3
+            out.append(_result(self, "PERSON", m.start(), m.end(), score))
         return out
 
     @staticmethod
@@ -296,6 +356,16 @@ class ContextNameRecognizer(EntityRecognizer):
 # Addresses and postal codes
 
 _STREET_TYPE_WORDS = frozenset(lx.STREET_TYPES.split("|"))
+_DRUG_SUFFIX_RX = re.compile(r"(?:" + lx.DRUG_SUFFIXES + r")$")
+# lower-case words outside the English word index that are still not names (chat shorthand, units, codes)
+_NOT_LOWER_NAMES = lx._words(
+    """
+    pls plz thx thanx tho lol omg btw fyi asap idk imo tbh ur u r ya yeah yep nope gonna wanna gotta
+    dont cant wont isnt didnt doesnt im ive youre theyre thats whats hes shes
+    ssn dob mrn npi iban acct tel mob addr appt pt pts yo yrs hrs mins wks mos
+    """
+)
+_STOP_LOWER = frozenset(_SPACY_STOP_WORDS)
 
 _ST = lx.STREET_TYPES
 _STATES = "|".join(sorted(lx.US_STATES))
