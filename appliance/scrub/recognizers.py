@@ -408,7 +408,7 @@ _EU_PREFIX = (
     r"(?:,?\s+(?:n[º°o]\.?\s*)?\d{1,5}[a-z]?\b)?"
 )
 _EU_SUFFIX = (
-    r"\b[^\W\d_][\w'’-]*(?:" + lx.EU_STREET_SUFFIX + r")\.?\s+\d{1,5}\s?[a-z]?\b(?:\s*[/-]\s*\d{1,4})?"
+    r"\b[^\W\d_][\w'’-]*(?:" + lx.EU_STREET_SUFFIX + r")\.?\s+\d{1,5}(?:\s?[a-z])?\b(?:\s*[/-]\s*\d{1,4})?"
 )
 _PO_BOX = r"\b(?:p\.?\s?o\.?\s*box|post\s+office\s+box|postfach|apartado(?:\s+postal)?)\s*#?\s*\d{1,7}\b"
 
@@ -422,8 +422,13 @@ class StreetAddressRecognizer(_RegexRecognizer):
 
     def __init__(self, entities: Iterable[str], language: str = "en"):
         super().__init__(entities, language, context=["address", "addr", "live", "lives", "reside", "street"])
+        ents = set(entities)
         # EU "prefix" forms need their proper-noun part capitalized: case-sensitive rule on top.
-        self._eu = re.compile(_EU_PREFIX, re.IGNORECASE) if "STREET_ADDRESS" in set(entities) else None
+        self._eu = re.compile(_EU_PREFIX, re.IGNORECASE) if "STREET_ADDRESS" in ents else None
+        # a postal code right after a street (with or without a city, without a state): "12 Oak St 60614"
+        self._zip = "STREET_ADDRESS" in ents and "ZIP_CODE" in ents
+        if self._zip:
+            self.supported_entities = sorted(set(self.supported_entities) | {"ZIP_CODE"})
 
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
         out = super().analyze(text, entities, nlp_artifacts)
@@ -435,7 +440,23 @@ class StreetAddressRecognizer(_RegexRecognizer):
                 # "Rue de Rivoli 12" / "12 rue de Rivoli": a number makes it an address; without one it must
                 # read as a proper name ("Via Roma") after an address label, scored low.
                 out.append(_result(self, "STREET_ADDRESS", s, e, 0.7 if has_num else 0.3))
+        if self._zip and "ZIP_CODE" in entities:
+            seen = set()
+            for r in list(out):
+                if r.entity_type != "STREET_ADDRESS" or r.score < 0.5 or r.end in seen:
+                    continue
+                seen.add(r.end)
+                m = _ZIP_AFTER_STREET.match(text, r.end)
+                if m:
+                    out.append(_result(self, "ZIP_CODE", *m.span("v"), 0.8))
         return out
+
+
+# The postal code that follows a street address, optionally after a city of one or two capitalized words.
+_ZIP_AFTER_STREET = re.compile(
+    r"(?:(?:,?[ \t]+|(?<=\s))(?-i:[A-Z][\w'’.-]+)(?:[ \t]+(?-i:[A-Z][\w'’.-]+))?)?(?:,?[ \t]+|(?<=\s))"
+    r"(?P<v>\d{5}(?:-\d{4})?)(?![\w]|[-/.,]\d)"
+)
 
 
 class PostalCodeRecognizer(_RegexRecognizer):
