@@ -276,3 +276,25 @@ def test_case_normalization_keeps_offsets():
         assert len(normalize_case(t)) == len(t)
     assert normalize_case("seen JOHN SMITH today") == "seen John Smith today"
     assert normalize_case("LDL HDL panel") == "LDL HDL panel"
+
+
+def test_chunked_predefined_recognizers_match_whole_text():
+    """E-mail, URL and IP recognizers run on white-space-delimited runs only: same findings as Presidio's."""
+    from presidio_analyzer import predefined_recognizers as pr
+
+    from appliance.scrub.engine import _GATES
+    from appliance.scrub.recognizers import gated
+
+    texts = [
+        "mail jane.roe+x@example.com, or (see https://portal.example.com/p/123?id=4).",
+        "from 10.0.0.12/24 and 2001:db8::1 via 'www.example.org/u/roe' \"http://a.example.net\"",
+        "contact:roe@example.org;ip=192.168.1.1;url=example.co.uk/x done",
+        "no identifiers here, version 2.4.1 and Dr. Roe at 3.5 mg.",
+    ]
+    for ent, name in (("EMAIL_ADDRESS", "EmailRecognizer"), ("URL", "UrlRecognizer"), ("IP_ADDRESS", "IpRecognizer")):
+        plain = getattr(pr, name)()
+        chunked = gated(getattr(pr, name), _GATES[ent], chunked=True)()
+        for t in texts:
+            want = sorted((r.start, r.end, r.score) for r in plain.analyze(t, [ent]))
+            got = sorted((r.start, r.end, r.score) for r in chunked.analyze(t, [ent]))
+            assert got == want, (ent, t)

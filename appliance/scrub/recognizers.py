@@ -711,18 +711,36 @@ class ChecksumPatternRecognizer(PatternRecognizer):
         return None if self._validator(pattern_text) else False
 
 
-def gated(cls: type, gate: str) -> type:
-    """A subclass of a Presidio recognizer that skips texts without `gate` (a cheap necessary condition)."""
+def gated(cls: type, gate: str, chunked: bool = False) -> type:
+    """A subclass of a Presidio recognizer that skips texts without `gate` (a cheap necessary condition).
+
+    `chunked`: the recognizer's matches never contain white space and its patterns look no further than
+    the neighbouring character (e-mail, URL, IP): it then runs only on the white-space-delimited runs that
+    contain `gate`, and the offsets are shifted back. Same findings as on the whole text (a run's edges are
+    white space or the text's ends, which the patterns' boundaries treat alike), a fraction of the cost:
+    Presidio's URL patterns are ~6,000-character alternations tried at every position of the text."""
     rx = re.compile(gate)
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):  # noqa: ANN001, ANN202
         if not rx.search(text):
             return []
-        return cls.analyze(self, text, entities, nlp_artifacts, regex_flags)
+        if not chunked:
+            return cls.analyze(self, text, entities, nlp_artifacts, regex_flags)
+        out = []
+        for run in _RUN.finditer(text):
+            s, e = run.span()
+            if not rx.search(text, s, e):
+                continue
+            for r in cls.analyze(self, text[s:e], entities, nlp_artifacts, regex_flags):
+                r.start += s
+                r.end += s
+                out.append(r)
+        return out
 
     return type(f"Gated{cls.__name__}", (cls,), {"analyze": analyze})
 
 
+_RUN = re.compile(r"\S+")
 _SHAPE_DIGIT = re.compile(r"\d")
 
 
