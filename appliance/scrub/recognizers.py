@@ -116,6 +116,8 @@ _LOWER_TRIGGER_RX = re.compile(
 )
 # a speaker label in a transcript: the name, then a colon ("bronwyn oduya: my account is locked")
 _SPEAKER_NEXT_RX = re.compile(r"\s*:\s")
+_BLANKS_RX = re.compile(r"[ \t]+")
+_SUBJECT_NEXT_RX = re.compile(r"\s+(?!(?:of|and|or|in|on|at|to|for|the)\b)[a-z]{2,}")
 _VERB_END = re.compile(r"(?:ed|ing|ly|ies|ness|ment|tion|sion)$")
 
 
@@ -201,7 +203,7 @@ class ContextNameRecognizer(EntityRecognizer):
             mi = _INITIAL_RX.match(text, nxt)
             if mi:
                 nxt = mi.end()
-            sp = re.match(r"[ \t]+", text[nxt : nxt + 3])
+            sp = _BLANKS_RX.match(text[nxt : nxt + 3])
             if not sp:
                 break
             i = nxt + sp.end()
@@ -238,7 +240,7 @@ class ContextNameRecognizer(EntityRecognizer):
                 continue
             nxt = text[m.end() : m.end() + 20]
             prev = text[max(0, m.start() - 12) : m.start()]
-            subject = bool(re.match(r"\s+(?!(?:of|and|or|in|on|at|to|for|the)\b)[a-z]{2,}", nxt))
+            subject = bool(_SUBJECT_NEXT_RX.match(nxt))
             after_trigger = bool(_PAIR_TRIGGER_RX.search(prev))
             caps = _is_caps(a) and len(a) > 2 and len(b) > 2
             if subject or after_trigger or caps:
@@ -766,7 +768,7 @@ class FilteredSpacyRecognizer(SpacyRecognizer):
                     r.end -= 2
                     span = span[:-2]
                 # trim leading/trailing words that are never part of a name ("Dx Wells" → "Wells")
-                parts = list(re.finditer(r"\S+", span))
+                parts = list(_RUN.finditer(span))
                 while parts and _drop_word(parts[0].group(0)):
                     parts.pop(0)
                 while parts and _drop_word(parts[-1].group(0)):
