@@ -49,6 +49,8 @@ def types_over(scrubber, text, value):
         ("asked to see ermengild ostrava-pike re the rash", "ermengild ostrava-pike"),
         ("zorabel quenneville: my card was declined again", "zorabel quenneville"),
         ("Note from Dr. Roe: ambrose tzikas tolerated the dose.", "ambrose tzikas"),
+        ("Records for vardakis, quillon were sent.", "vardakis, quillon"),
+        ("The form lists Quillon Vardakis as next of kin.", "Quillon Vardakis"),
     ],
 )
 def test_names(hipaa, text, value):
@@ -63,6 +65,7 @@ def test_names(hipaa, text, value):
         "moved to 12 Oak Dr. last week",
         "Seen by Dr. Okafor; plan: increase fluids and rest.",
         "pls chk the acct, thx",
+        "Open the Settings Menu and tap Reset Password; HbA1c and eGFR stable.",
     ],
 )
 def test_lower_case_words_that_are_no_names(hipaa, text):

@@ -243,11 +243,27 @@ class ContextNameRecognizer(EntityRecognizer):
             subject = bool(_SUBJECT_NEXT_RX.match(nxt))
             after_trigger = bool(_PAIR_TRIGGER_RX.search(prev))
             caps = _is_caps(a) and len(a) > 2 and len(b) > 2
-            if subject or after_trigger or caps:
-                out.append(_result(self, "PERSON", m.start(), m.end(), 0.55))
+            # two capitalized words that are not English words (or are gazetteer names): "Quillon Vardakis"
+            unknown = (
+                bool(self.english)
+                and not caps
+                and self._lower_name_evidence(a) == 2
+                and self._lower_name_evidence(b) == 2
+            )
+            if subject or after_trigger or caps or unknown:
+                out.append(_result(self, "PERSON", m.start(), m.end(), 0.6 if unknown else 0.55))
         for m in _LAST_FIRST_RX.finditer(text):
             last, first = m.group(1), m.group(2)
             if not (_name_shaped(last) and _name_shaped(first)):
+                # lower case "vardakis, quillon": both words must read as names
+                if (
+                    self.english
+                    and last.islower()
+                    and first.islower()
+                    and self._lower_name_evidence(last) == 2
+                    and self._lower_name_evidence(first) == 2
+                ):
+                    out.append(_result(self, "PERSON", m.start(), m.end(), 0.55))
                 continue
             if last.casefold() in lx.NOT_NAMES or first.casefold() in lx.NOT_NAMES:
                 continue
