@@ -47,6 +47,33 @@ def test_batch_equals_single(hipaa):
     ]
 
 
+def test_batch_equals_single_all_splits(hipaa):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench.scrub_corpus import generate
+
+    texts = [d["text"] for split in ("tune", "heldout") for d in generate(40, 3, split)]
+    texts += ["", "  ", "ALL CAPS NOTE FOR QUILLON VARDAKIS", "with quillon vardakis re 12 Oak St 60614"]
+    for bs in (1, 7, 256):
+        batch = hipaa.scrub_texts(texts, batch_size=bs)
+        single = [hipaa.scrub_text(t) for t in texts]
+        assert [(r.text, [(f.entity_type, f.start, f.end, f.score) for f in r.findings]) for r in batch] == [
+            (r.text, [(f.entity_type, f.start, f.end, f.score) for f in r.findings]) for r in single
+        ]
+
+
+def test_fast_nlp_artifacts_equal_presidios(hipaa):
+    """The engine reads token facts with one `doc.to_array`; Presidio's NlpArtifacts must come out the same."""
+    eng = hipaa.nlp_engine
+    for t in TEXTS + _corpus(30) + ["", "A:B be -PRON- ... it's"]:
+        doc = eng.nlp["en"](eng._prep(t))
+        fast, ref = eng._doc_to_nlp_artifact(doc, "en"), eng._presidio_artifact(doc, "en")
+        assert fast.lemmas == ref.lemmas and fast.tokens_indices == ref.tokens_indices
+        assert fast.keywords == ref.keywords and fast.scores == ref.scores
+        assert [(e.start, e.end, e.label_) for e in fast.entities] == [(e.start, e.end, e.label_) for e in ref.entities]
+
+
 def test_processes_equal_single_path(hipaa, tmp_path, monkeypatch):
     from appliance.scrub import scrub_jsonl
 

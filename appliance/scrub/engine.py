@@ -48,6 +48,8 @@ _GATES = {
     "US_SSN": r"\d{3}",
     "CREDIT_CARD": r"\d{4}",
 }
+# Predefined recognizers whose matches never span white space: run on the white-space-delimited runs only.
+_CHUNKED = {"EMAIL_ADDRESS", "URL", "IP_ADDRESS"}
 _NER_ENTITIES = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
 # When findings overlap, these name the merged span (their shape is proof of what they are).
 STRONG_TYPES = {"EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "URL", "IP_ADDRESS", "PHONE_NUMBER"}
@@ -79,6 +81,26 @@ def _check_nlp_model(policy: Policy) -> None:
             f"the policy's NLP pipeline {name!r} is not installed; install its wheel from the offline bundle "
             "(see README: packaging/requirements-models.txt) or point nlp.model at a local pipeline folder"
         )
+
+
+def _cached_registry_class() -> type:
+    from presidio_analyzer import RecognizerRegistry
+
+    class CachedRegistry(RecognizerRegistry):
+        """Presidio's registry, remembering which recognizers serve a (language, entities) request: the
+        analyzer asks once per text, and the answer only changes when a recognizer is added or removed."""
+
+        def get_recognizers(self, language, entities=None, all_fields=False, ad_hoc_recognizers=None):  # noqa: ANN001, ANN201
+            if ad_hoc_recognizers:
+                return super().get_recognizers(language, entities, all_fields, ad_hoc_recognizers)
+            cache = self.__dict__.setdefault("_appliance_cache", {})
+            key = (language, tuple(entities) if entities else None, all_fields, tuple(map(id, self.recognizers)))
+            hit = cache.get(key)
+            if hit is None:
+                hit = cache[key] = list(super().get_recognizers(language, entities, all_fields))
+            return list(hit)
+
+    return CachedRegistry
 
 
 @dataclass
@@ -128,7 +150,7 @@ class Scrubber:
 
         enforce_offline(guard_sockets=False)  # tldextract snapshot before presidio's e-mail recognizer runs
         import_presidio()
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer import AnalyzerEngine
         from presidio_anonymizer import AnonymizerEngine
 
         from appliance.scrub.nlp import FastContextEnhancer, PolicyNlpEngine
@@ -147,7 +169,7 @@ class Scrubber:
             policy.nlp.normalize_case,
         )
         self.nlp_engine.load()
-        registry = RecognizerRegistry(supported_languages=[policy.language])
+        registry = _cached_registry_class()(supported_languages=[policy.language])
         for rec in self._recognizers(packs):
             registry.add_recognizer(rec)
         self.analyzer = AnalyzerEngine(
@@ -181,7 +203,8 @@ class Scrubber:
         if "presidio" in packs:
             for ent, cls_name in _PRESIDIO_PREDEFINED.items():
                 if ent in ents:
-                    out.append(rc.gated(getattr(pr, cls_name), _GATES[ent])(supported_language=lang))
+                    cls = rc.gated(getattr(pr, cls_name), _GATES[ent], chunked=ent in _CHUNKED)
+                    out.append(cls(supported_language=lang))
         if "ner" in packs and ents & _NER_ENTITIES:
             out.append(
                 rc.FilteredSpacyRecognizer(
@@ -189,7 +212,9 @@ class Scrubber:
                 )
             )
         if "names" in packs and "PERSON" in ents:
-            out.append(rc.ContextNameRecognizer(lang))
+            from appliance.scrub.lexicons import english_words
+
+            out.append(rc.ContextNameRecognizer(lang, english=english_words(policy.nlp.model)))
         builtin = {
             "addresses": (rc.StreetAddressRecognizer, rc.PostalCodeRecognizer),
             "dates": (rc.FullDateRecognizer,),
@@ -247,7 +272,8 @@ class Scrubber:
         )
 
     def _decide(self, text: str, results: list[Any]) -> TextResult:
-        keep_spans = self.keep.spans(text) if results else []
+        # keep-phrases only matter for vetoable findings: skip their regexes when there are none
+        keep_spans = self.keep.spans(text) if any(r.entity_type in self.vetoable for r in results) else []
         accepted, residual = [], []
         for r in results:
             if self._allow and r.entity_type != "PERSON" and self._allow.fullmatch(text, r.start, r.end):

@@ -353,3 +353,76 @@ NOT_NAMES = _words(
     continue start stop started stopped increase decrease hold resume take taking took given
     """
 )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# English vocabulary: evidence that a lower-case word is an ordinary word rather than a name.
+
+
+class EnglishWords:
+    """Membership test for ordinary English words (with regular inflections), from the word index that
+    ships inside the policy's own spaCy pipeline (its lemmatizer look-up tables: WordNet base forms and
+    irregular forms) plus spaCy's stop words. Nothing is downloaded; a pipeline without those tables gives an
+    empty vocabulary, and the lower-case name rules that need it then stay off (`bool(words)` is False)."""
+
+    def __init__(self, words: frozenset[str]):
+        self.words = words
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
+
+    def __contains__(self, w: str) -> bool:
+        e = self.words
+        if w in e:
+            return True
+        n = len(w)
+        if n > 3 and w.endswith("s"):
+            if w[:-1] in e or (w.endswith("es") and w[:-2] in e) or (w.endswith("ies") and w[:-3] + "y" in e):
+                return True
+        if n > 4 and w.endswith("ed"):
+            if w[:-2] in e or w[:-1] in e or (w[-3] == w[-4] and w[:-3] in e) or (w.endswith("ied") and w[:-3] + "y" in e):
+                return True
+        if n > 5 and w.endswith("ing"):
+            if w[:-3] in e or w[:-3] + "e" in e or (w[-4] == w[-5] and w[:-4] in e):
+                return True
+        if n > 4 and w.endswith("ly") and (w[:-2] in e or (w.endswith("ily") and w[:-3] + "y" in e)):
+            return True
+        if n > 4 and w.endswith(("er", "est")):
+            stem = w[:-2] if w.endswith("er") else w[:-3]
+            if stem in e or stem + "e" in e:
+                return True
+        return False
+
+
+_ENGLISH_CACHE: dict[str, EnglishWords] = {}
+
+
+def english_words(model: str) -> EnglishWords:
+    """The English vocabulary of spaCy pipeline `model` (package name or folder), cached per process."""
+    if model in _ENGLISH_CACHE:
+        return _ENGLISH_CACHE[model]
+    words: set[str] = set()
+    try:
+        from pathlib import Path
+
+        import spacy
+        from spacy.lang.en.stop_words import STOP_WORDS
+        from spacy.lookups import Lookups
+
+        root = Path(model) if Path(model).exists() else spacy.util.get_package_path(model)
+        for lk in sorted(root.glob("**/lemmatizer/lookups")):
+            lookups = Lookups().from_disk(lk)
+            if lookups.has_table("lemma_index"):
+                for v in lookups.get_table("lemma_index").values():
+                    words.update(x.casefold() for x in v if x.isalpha())
+            if lookups.has_table("lemma_exc"):
+                for table in lookups.get_table("lemma_exc").values():
+                    words.update(x.casefold() for x in table if x.isalpha())
+            break
+        if words:
+            words.update(STOP_WORDS)
+    except Exception:  # noqa: BLE001 - no tables: the rules that need them stay off
+        words = set()
+    out = EnglishWords(frozenset(words))
+    _ENGLISH_CACHE[model] = out
+    return out

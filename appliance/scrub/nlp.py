@@ -71,13 +71,16 @@ _CAPS_RUN = re.compile(
 )
 
 
+_CAPS_SPLIT = re.compile(r"([ \t,]+)")
+
+
 def normalize_case(text: str) -> str:
     """Title-case runs of two or more ALL CAPS words (not abbreviations); same length as the input."""
     if not any(c.isupper() for c in text):
         return text
 
     def fix(m: re.Match[str]) -> str:
-        words = re.split(r"([ \t,]+)", m.group(0))
+        words = _CAPS_SPLIT.split(m.group(0))
         out = []
         for w in words:
             if w and not w.isspace() and w.strip(", \t") and w.casefold() not in lx.NOT_NAMES:
@@ -100,6 +103,7 @@ class PolicyNlpEngine(SpacyNlpEngine):
         self.components = list(components)
         self.case_normalization = case_normalization
         self.has_lemmas = "lemmatizer" in components
+        self._lex_cache: dict[int, tuple[str, list[str]]] = {}  # lower-form hash -> (form, keywords)
 
     def load(self) -> None:
         import spacy
@@ -123,11 +127,50 @@ class PolicyNlpEngine(SpacyNlpEngine):
             yield doc.text, self._doc_to_nlp_artifact(doc, language)
 
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
+        """Presidio's artifacts without a Token object per token: lower-case forms, offsets and the keywords
+        (Presidio's `NlpArtifacts.set_keywords`: not a stop word, not punctuation, split at ':') are read from
+        one `doc.to_array` and a per-process cache of lexeme facts. Same artifacts as Presidio builds
+        (tests compare them)."""
+        if self.has_lemmas:
+            art = self._presidio_artifact(doc, language)
+            art.keyword_set = frozenset(art.keywords)  # type: ignore[attr-defined]
+            return art
+        from spacy.attrs import IDX, LOWER
+
+        arr = doc.to_array([LOWER, IDX]).tolist() if len(doc) else []
+        cache = self._lex_cache
+        lemmas, idx, keywords = [], [], []
+        for h, i in arr:
+            fact = cache.get(h)
+            if fact is None:
+                low = doc.vocab.strings[h]
+                lex = doc.vocab[low]
+                kw = [] if (lex.is_stop or lex.is_punct or low in ("-PRON-", "be")) else low.lower().split(":")
+                fact = cache[h] = (low, kw)
+            lemmas.append(fact[0])
+            idx.append(i)
+            keywords.extend(fact[1])
+        entities, scores = self._get_updated_entities(
+            self._get_entities(doc), self._get_scores_for_entities(doc)
+        )
+        art = NlpArtifacts.__new__(NlpArtifacts)
+        art.entities = entities
+        art.tokens = doc
+        art.lemmas = lemmas
+        art.tokens_indices = idx
+        art.keywords = keywords
+        art.nlp_engine = self
+        art.scores = scores if scores else [0.85] * len(entities)
+        art.keyword_set = frozenset(keywords)  # type: ignore[attr-defined]
+        return art
+
+    def _presidio_artifact(self, doc: Any, language: str) -> NlpArtifacts:
+        """The artifacts as Presidio builds them (reference for tests, and the path with a lemmatizer)."""
         lemmas = [t.lemma_ for t in doc] if self.has_lemmas else [t.lower_ for t in doc]
         entities, scores = self._get_updated_entities(
             self._get_entities(doc), self._get_scores_for_entities(doc)
         )
-        art = NlpArtifacts(
+        return NlpArtifacts(
             entities=entities,
             tokens=doc,
             tokens_indices=[t.idx for t in doc],
@@ -136,7 +179,6 @@ class PolicyNlpEngine(SpacyNlpEngine):
             language=language,
             scores=scores,
         )
-        return art
 
 
 class FastContextEnhancer(LemmaContextAwareEnhancer):
@@ -147,7 +189,7 @@ class FastContextEnhancer(LemmaContextAwareEnhancer):
         context = [w.lower() for w in context] if context else []
         if nlp_artifacts is None or not nlp_artifacts.tokens:
             return raw_results
-        keywords = set(nlp_artifacts.keywords)
+        keywords = getattr(nlp_artifacts, "keyword_set", None) or set(nlp_artifacts.keywords)
         lemmas = nlp_artifacts.lemmas
         idx = nlp_artifacts.tokens_indices
         for result in raw_results:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 import regex as re
 from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+from spacy.lang.en.stop_words import STOP_WORDS as _SPACY_STOP_WORDS
 
 from appliance.scrub import lexicons as lx
 from appliance.scrub.validators import VALIDATORS, card_ok, iban_ok, luhn_ok, npi_ok, vin_ok
@@ -85,6 +86,7 @@ _TOKEN_RX = re.compile(_NAME_TOKEN)
 _TITLE_RX = re.compile(
     r"(?<![\w.])(?:" + "|".join(re.escape(t) for t in lx.TITLES) + r")\.?(?=\s)", re.IGNORECASE
 )
+_TITLE_WORDS = frozenset(t.casefold() for t in lx.TITLES) - {"don", "doña", "sir", "dame"}  # also given names
 _STRONG_LABELS = [lb for lb in lx.NAME_LABELS if lb not in ("from", "to", "cc", "best", "im")]
 _LABEL_RX = re.compile(
     r"(?<![\w])(?:" + "|".join(_STRONG_LABELS) + r")(?:\s*[:\-,]\s*|\s+)(?=[^\W\d_])", re.IGNORECASE
@@ -100,6 +102,22 @@ _PAIR_RX = re.compile(
     r"(?<![\w'’.-])(" + _NAME_TOKEN + r")(?:\s+[^\W\d_]\.)?\s+(" + _NAME_TOKEN + r")(?![\w'’-])"
 )
 _PAIR_TRIGGER_RX = re.compile(r"(?:\b(?:for|with|see|re|by|and|from|to|of)\s+|[:;]\s*|^\s*)$", re.IGNORECASE)
+# Lower-case name pairs ("with cosimo oduya regarding"): two lower-case words, optional middle initial.
+_LOWER_PAIR_RX = re.compile(
+    r"(?<![\w'’./@#-])(\p{Ll}(?:\p{Ll}|['’\-](?=\p{Ll}))+)(?:\s+\p{Ll}\.?)?\s+(\p{Ll}(?:\p{Ll}|['’\-](?=\p{Ll}))+)"
+    r"(?![\w'’@/]|[.-]\w)"
+)
+_LOWER_TRIGGER_RX = re.compile(
+    r"(?:(?P<w>\b(?:for|with|see|saw|re|by|and|from|to|of|is|am|it's|it’s|its|named|called|applicant|patient|pt|"
+    r"client|customer|member|caller|spouse|wife|husband|son|daughter|mother|father|brother|sister|"
+    r"beneficiary|contact|user|visitor|guest|resident|tenant|borrower|owner|holder|signed|regards|thanks|"
+    r"cheers|dear|hi|hello|hey|mr|mrs|ms|dr)\.?,?\s+|:\s*)|[;,\-–]\s*|^\s*)$",
+    re.IGNORECASE,
+)
+# a speaker label in a transcript: the name, then a colon ("bronwyn oduya: my account is locked")
+_SPEAKER_NEXT_RX = re.compile(r"\s*:\s")
+_BLANKS_RX = re.compile(r"[ \t]+")
+_SUBJECT_NEXT_RX = re.compile(r"\s+(?!(?:of|and|or|in|on|at|to|for|the)\b)[a-z]{2,}")
 _VERB_END = re.compile(r"(?:ed|ing|ly|ies|ness|ment|tion|sion)$")
 
 
@@ -141,7 +159,9 @@ def _known_name(tok: str) -> bool:
 class ContextNameRecognizer(EntityRecognizer):
     """PERSON from titles, labels, "Last, First" and a gazetteer; works in ALL CAPS and lower case."""
 
-    def __init__(self, language: str = "en"):
+    def __init__(self, language: str = "en", english: lx.EnglishWords | None = None):
+        # ordinary English words (see lexicons.EnglishWords): without them the lower-case pair rule is off
+        self.english = english if english is not None else lx.EnglishWords(frozenset())
         super().__init__(
             supported_entities=["PERSON"],
             name="ContextNameRecognizer",
@@ -167,6 +187,8 @@ class ContextNameRecognizer(EntityRecognizer):
             low = tok.casefold()
             if low in lx.NAME_STOP or low in lx.NOT_NAMES or low in lx.DRUGS:
                 break
+            if count == 0 and low in _TITLE_WORDS:
+                break  # "Seen by Dr. Okafor": the title rule finds the name after the title
             if not (_name_shaped(tok) or (allow_lower and tok.islower() and not _verbish(tok))):
                 break
             if count and tok.islower() and not first_lower:
@@ -181,7 +203,7 @@ class ContextNameRecognizer(EntityRecognizer):
             mi = _INITIAL_RX.match(text, nxt)
             if mi:
                 nxt = mi.end()
-            sp = re.match(r"[ \t]+", text[nxt : nxt + 3])
+            sp = _BLANKS_RX.match(text[nxt : nxt + 3])
             if not sp:
                 break
             i = nxt + sp.end()
@@ -196,6 +218,10 @@ class ContextNameRecognizer(EntityRecognizer):
             while j < len(text) and text[j] in " \t":
                 j += 1
             span = self._run(text, j, allow_lower=True)
+            if span and self.english and text[span[0]].islower():
+                first = _TOKEN_RX.match(text, span[0])
+                if first is None or self._lower_name_evidence(first.group(0)) == 0:
+                    continue  # "moved to 12 Oak Dr. last week"
             if span:
                 out.append(_result(self, "PERSON", *span, 0.85))
         for m in _LABEL_RX.finditer(text):
@@ -214,14 +240,30 @@ class ContextNameRecognizer(EntityRecognizer):
                 continue
             nxt = text[m.end() : m.end() + 20]
             prev = text[max(0, m.start() - 12) : m.start()]
-            subject = bool(re.match(r"\s+(?!(?:of|and|or|in|on|at|to|for|the)\b)[a-z]{2,}", nxt))
+            subject = bool(_SUBJECT_NEXT_RX.match(nxt))
             after_trigger = bool(_PAIR_TRIGGER_RX.search(prev))
             caps = _is_caps(a) and len(a) > 2 and len(b) > 2
-            if subject or after_trigger or caps:
-                out.append(_result(self, "PERSON", m.start(), m.end(), 0.55))
+            # two capitalized words that are not English words (or are gazetteer names): "Quillon Vardakis"
+            unknown = (
+                bool(self.english)
+                and not caps
+                and self._lower_name_evidence(a) == 2
+                and self._lower_name_evidence(b) == 2
+            )
+            if subject or after_trigger or caps or unknown:
+                out.append(_result(self, "PERSON", m.start(), m.end(), 0.6 if unknown else 0.55))
         for m in _LAST_FIRST_RX.finditer(text):
             last, first = m.group(1), m.group(2)
             if not (_name_shaped(last) and _name_shaped(first)):
+                # lower case "vardakis, quillon": both words must read as names
+                if (
+                    self.english
+                    and last.islower()
+                    and first.islower()
+                    and self._lower_name_evidence(last) == 2
+                    and self._lower_name_evidence(first) == 2
+                ):
+                    out.append(_result(self, "PERSON", m.start(), m.end(), 0.55))
                 continue
             if last.casefold() in lx.NOT_NAMES or first.casefold() in lx.NOT_NAMES:
                 continue
@@ -232,6 +274,42 @@ class ContextNameRecognizer(EntityRecognizer):
             score = 0.75 if known else (0.55 if both_caps else 0.5)
             out.append(_result(self, "PERSON", m.start(), m.end(), score))
         out.extend(self._gazetteer(text))
+        if self.english:
+            out.extend(self._lower_pairs(text))
+        return out
+
+    def _lower_name_evidence(self, tok: str) -> int:
+        """2: a lower-case word that reads as a name (in the gazetteer, or outside the English word index);
+        1: an ordinary but not a function/clinical word (rare English words include many names: "ambrose");
+        0: never part of a name."""
+        low = tok.casefold()
+        if _not_a_name_word(tok) or low in _NOT_LOWER_NAMES or low in _STOP_LOWER:
+            return 0
+        if (low in lx.GIVEN_NAMES and low not in lx.AMBIGUOUS_GIVEN) or (
+            low in lx.SURNAMES and low not in lx.AMBIGUOUS_SURNAMES
+        ):
+            return 2
+        if len(low) >= 4 and _DRUG_SUFFIX_RX.search(low):
+            return 0
+        if low in self.english:
+            return 1 if len(low) >= 4 and not _verbish(low) else 0
+        return 2 if len(low) >= 3 else 0
+
+    def _lower_pairs(self, text: str) -> list[RecognizerResult]:
+        out = []
+        for m in _LOWER_PAIR_RX.finditer(text, overlapped=True):
+            ea = self._lower_name_evidence(m.group(1))
+            eb = self._lower_name_evidence(m.group(2)) if ea else 0
+            if not ea or not eb or ea + eb < 3:
+                continue
+            prev = text[max(0, m.start() - 14) : m.start()]
+            trig = _LOWER_TRIGGER_RX.search(prev)
+            if ea + eb == 4:
+                context = bool(trig or _SPEAKER_NEXT_RX.match(text, m.end()))
+                score = 0.6 if context else 0.4
+            else:  # one ordinary word: only after a word that introduces a person ("for", "with", "is")
+                score = 0.5 if trig is not None and trig.group("w") else 0.3
+            out.append(_result(self, "PERSON", m.start(), m.end(), score))
         return out
 
     @staticmethod
@@ -296,6 +374,16 @@ class ContextNameRecognizer(EntityRecognizer):
 # Addresses and postal codes
 
 _STREET_TYPE_WORDS = frozenset(lx.STREET_TYPES.split("|"))
+_DRUG_SUFFIX_RX = re.compile(r"(?:" + lx.DRUG_SUFFIXES + r")$")
+# lower-case words outside the English word index that are still not names (chat shorthand, units, codes)
+_NOT_LOWER_NAMES = lx._words(
+    """
+    pls plz thx thanx tho lol omg btw fyi asap idk imo tbh ur u r ya yeah yep nope gonna wanna gotta
+    dont cant wont isnt didnt doesnt im ive youre theyre thats whats hes shes
+    ssn dob mrn npi iban acct tel mob addr appt pt pts yo yrs hrs mins wks mos
+    """
+)
+_STOP_LOWER = frozenset(_SPACY_STOP_WORDS)
 
 _ST = lx.STREET_TYPES
 _STATES = "|".join(sorted(lx.US_STATES))
@@ -338,7 +426,7 @@ _EU_PREFIX = (
     r"(?:,?\s+(?:n[º°o]\.?\s*)?\d{1,5}[a-z]?\b)?"
 )
 _EU_SUFFIX = (
-    r"\b[^\W\d_][\w'’-]*(?:" + lx.EU_STREET_SUFFIX + r")\.?\s+\d{1,5}\s?[a-z]?\b(?:\s*[/-]\s*\d{1,4})?"
+    r"\b[^\W\d_][\w'’-]*(?:" + lx.EU_STREET_SUFFIX + r")\.?\s+\d{1,5}(?:\s?[a-z])?\b(?:\s*[/-]\s*\d{1,4})?"
 )
 _PO_BOX = r"\b(?:p\.?\s?o\.?\s*box|post\s+office\s+box|postfach|apartado(?:\s+postal)?)\s*#?\s*\d{1,7}\b"
 
@@ -352,8 +440,13 @@ class StreetAddressRecognizer(_RegexRecognizer):
 
     def __init__(self, entities: Iterable[str], language: str = "en"):
         super().__init__(entities, language, context=["address", "addr", "live", "lives", "reside", "street"])
+        ents = set(entities)
         # EU "prefix" forms need their proper-noun part capitalized: case-sensitive rule on top.
-        self._eu = re.compile(_EU_PREFIX, re.IGNORECASE) if "STREET_ADDRESS" in set(entities) else None
+        self._eu = re.compile(_EU_PREFIX, re.IGNORECASE) if "STREET_ADDRESS" in ents else None
+        # a postal code right after a street (with or without a city, without a state): "12 Oak St 60614"
+        self._zip = "STREET_ADDRESS" in ents and "ZIP_CODE" in ents
+        if self._zip:
+            self.supported_entities = sorted(set(self.supported_entities) | {"ZIP_CODE"})
 
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
         out = super().analyze(text, entities, nlp_artifacts)
@@ -365,7 +458,23 @@ class StreetAddressRecognizer(_RegexRecognizer):
                 # "Rue de Rivoli 12" / "12 rue de Rivoli": a number makes it an address; without one it must
                 # read as a proper name ("Via Roma") after an address label, scored low.
                 out.append(_result(self, "STREET_ADDRESS", s, e, 0.7 if has_num else 0.3))
+        if self._zip and "ZIP_CODE" in entities:
+            seen = set()
+            for r in list(out):
+                if r.entity_type != "STREET_ADDRESS" or r.score < 0.5 or r.end in seen:
+                    continue
+                seen.add(r.end)
+                m = _ZIP_AFTER_STREET.match(text, r.end)
+                if m:
+                    out.append(_result(self, "ZIP_CODE", *m.span("v"), 0.8))
         return out
+
+
+# The postal code that follows a street address, optionally after a city of one or two capitalized words.
+_ZIP_AFTER_STREET = re.compile(
+    r"(?:(?:,?[ \t]+|(?<=\s))(?-i:[A-Z][\w'’.-]+)(?:[ \t]+(?-i:[A-Z][\w'’.-]+))?)?(?:,?[ \t]+|(?<=\s))"
+    r"(?P<v>\d{5}(?:-\d{4})?)(?![\w]|[-/.,]\d)"
+)
 
 
 class PostalCodeRecognizer(_RegexRecognizer):
@@ -620,18 +729,36 @@ class ChecksumPatternRecognizer(PatternRecognizer):
         return None if self._validator(pattern_text) else False
 
 
-def gated(cls: type, gate: str) -> type:
-    """A subclass of a Presidio recognizer that skips texts without `gate` (a cheap necessary condition)."""
+def gated(cls: type, gate: str, chunked: bool = False) -> type:
+    """A subclass of a Presidio recognizer that skips texts without `gate` (a cheap necessary condition).
+
+    `chunked`: the recognizer's matches never contain white space and its patterns look no further than
+    the neighbouring character (e-mail, URL, IP): it then runs only on the white-space-delimited runs that
+    contain `gate`, and the offsets are shifted back. Same findings as on the whole text (a run's edges are
+    white space or the text's ends, which the patterns' boundaries treat alike), a fraction of the cost:
+    Presidio's URL patterns are ~6,000-character alternations tried at every position of the text."""
     rx = re.compile(gate)
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):  # noqa: ANN001, ANN202
         if not rx.search(text):
             return []
-        return cls.analyze(self, text, entities, nlp_artifacts, regex_flags)
+        if not chunked:
+            return cls.analyze(self, text, entities, nlp_artifacts, regex_flags)
+        out = []
+        for run in _RUN.finditer(text):
+            s, e = run.span()
+            if not rx.search(text, s, e):
+                continue
+            for r in cls.analyze(self, text[s:e], entities, nlp_artifacts, regex_flags):
+                r.start += s
+                r.end += s
+                out.append(r)
+        return out
 
     return type(f"Gated{cls.__name__}", (cls,), {"analyze": analyze})
 
 
+_RUN = re.compile(r"\S+")
 _SHAPE_DIGIT = re.compile(r"\d")
 
 
@@ -657,7 +784,7 @@ class FilteredSpacyRecognizer(SpacyRecognizer):
                     r.end -= 2
                     span = span[:-2]
                 # trim leading/trailing words that are never part of a name ("Dx Wells" → "Wells")
-                parts = list(re.finditer(r"\S+", span))
+                parts = list(_RUN.finditer(span))
                 while parts and _drop_word(parts[0].group(0)):
                     parts.pop(0)
                 while parts and _drop_word(parts[-1].group(0)):
