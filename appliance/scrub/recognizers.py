@@ -108,7 +108,7 @@ _LOWER_PAIR_RX = re.compile(
     r"(?![\w'’@/]|[.-]\w)"
 )
 _LOWER_TRIGGER_RX = re.compile(
-    r"(?:(?P<w>\b(?:for|with|see|saw|re|by|and|from|to|of|is|am|it's|it’s|its|named|called|applicant|patient|pt|"
+    r"(?:(?P<w>\b(?:for|with|see|saw|re|by|and|from|to|of|is|am|named|called|patient|pt|"
     r"client|customer|member|caller|spouse|wife|husband|son|daughter|mother|father|brother|sister|"
     r"beneficiary|contact|user|visitor|guest|resident|tenant|borrower|owner|holder|signed|regards|thanks|"
     r"cheers|dear|hi|hello|hey|mr|mrs|ms|dr)\.?,?\s+|:\s*)|[;,\-–]\s*|^\s*)$",
