@@ -392,7 +392,7 @@ def export_onnx_cmd(
     run_id: str,
     out: Annotated[Path, typer.Option("--out", "-o", help="folder to write the export bundle to")],
     precision: Annotated[
-        list[str] | None, typer.Option(help="fp32, fp16 (GPU) or int4; repeatable (default: fp32 and int4)")
+        list[str] | None, typer.Option(help="fp32, fp16 (GPU) or int4; repeatable (default: fp32; int4 is opt-in)")
     ] = None,
     override_reason: Annotated[
         str | None,

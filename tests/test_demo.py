@@ -31,10 +31,14 @@ def test_demo_trains_evaluates_exports_and_audits(demo):
     assert res.train["train_loss_after"] < res.train["train_loss_before"]
     ev = res.evaluation["metrics"]
     assert ev["tuned"]["perplexity"] < ev["base"]["perplexity"]
-    fp32, int4 = res.parity["parity"]["fp32"], res.parity["parity"]["int4"]
+    fp32 = res.parity["parity"]["fp32"]
     assert fp32["passed"] and fp32["max_abs_decode"] < 1e-3 and fp32["greedy_agreement"] == 1.0
-    assert int4["passed"] and abs(int4["ppl_delta"]) <= 0.05  # int4 perplexity within 5% of fp32
-    assert (res.export_path / "fp32" / "model.onnx").is_file() and (res.export_path / "int4" / "model.onnx").is_file()
+    assert (res.export_path / "fp32" / "model.onnx").is_file()
+    # The export is the model the gates judged: the adapter is merged into the NF4-dequantized base (0.7
+    # here, from bitsandbytes' bf16 CPU inference kernel in the evaluation load; 22.8 when merged into the
+    # original full-precision weights).
+    merge = res.parity["merge"]
+    assert merge["max_abs_logit_diff"] < 2.0 and merge["top1_agreement"] > 0.95, merge
     from appliance.audit import AuditLog
 
     events = [r["event"] for r in AuditLog(ws.audit_dir).records()]

@@ -162,7 +162,10 @@ def export_onnx(
                         f"greedy agreement {parities[p]['greedy_agreement']:.2f}, perplexity {parities[p]['ppl_delta']:+.2%}"
                         for p in failed
                     )
-                    raise ApplianceError(f"ONNX parity failed ({numbers}); the export was not kept")
+                    passing = [p for p in cfg.precision if p not in failed]
+                    hint = (f"; export only {', '.join(passing)} (--precision / export.onnx.precision)" if passing
+                            else "; check the run and the export log")  # fmt: skip
+                    raise ApplianceError(f"ONNX parity failed ({numbers}); the export was not kept{hint}")
                 summary["release"] = {"gates_passed": release["passed"], "override": release["override"] is not None}
                 (b.path / "model_card.md").write_text(model_card(ws, run, base, summary))
                 b.summary = summary
