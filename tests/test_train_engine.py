@@ -390,6 +390,10 @@ def test_classification_run_evaluates_on_its_label_prompts(tws):
     rep = evaluate(tws["ws"], run, EvaluateSection(max_records=8, compare_records=4, leakage_generations=0,
                                                    canaries=0, baselines=["zero-shot"], max_new_tokens=4))  # fmt: skip
     assert rep["examples"] > 0 and rep["metrics"]["tuned"]["loss"] > 0
+    tuned = rep["baselines"]["systems"]["tuned"]
+    assert 0.0 <= tuned["accuracy"] <= 1.0 and "macro_f1" in tuned
+    cm = rep["classification"]["tuned"]["confusion_matrix"]
+    assert cm["labels"] == ["infection", "injury"] and sum(map(sum, cm["matrix"])) == 4
 
 
 def test_an_evaluation_does_not_break_qlora_gradients(tiny_model_dir, sample_records):

@@ -71,7 +71,7 @@ def evaluate(
         pooled_loss,
         prefix_example_losses,
     )
-    from appliance.evaluate.metrics import generation_metrics
+    from appliance.evaluate.metrics import classification_metrics, generation_metrics
     from appliance.train import base_weights, encode_split, load_run_model
 
     t0 = time.monotonic()
@@ -199,10 +199,19 @@ def evaluate(
             lap("baselines_few_shot")
             systems["tuned"] = {"loss": sample_loss(tuned_parts)}
             preds["tuned"] = [t for t, _ in generate(model, tokenizer, zs_prompts, cfg.max_new_tokens, device, cfg.batch_size)]  # fmt: skip
+            per_system_classes: dict[str, Any] = {}
             for name, s in systems.items():
                 s["perplexity"] = _ppl(s["loss"])
                 s.update(generation_metrics(preds[name], refs))
+                if labels:  # classification: the answer's label (first line, trimmed) against the reference
+                    answers = [p.strip().splitlines()[0].strip().rstrip(".") if p.strip() else "" for p in preds[name]]
+                    cls = classification_metrics(refs, answers, labels)
+                    per_system_classes[name] = cls
+                    s.update({k: cls[k] for k in ("accuracy", "macro_precision", "macro_recall", "macro_f1")})
                 systems[name] = {k: _r(v) for k, v in s.items()}
+            if per_system_classes:
+                report["classification"] = {n: {k: v for k, v in c.items() if k in ("per_class", "confusion_matrix")}
+                                            for n, c in per_system_classes.items()}  # fmt: skip
             lift = {}
             for b in ("base_zero_shot", "base_few_shot"):
                 if b in systems:
