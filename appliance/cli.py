@@ -325,8 +325,8 @@ def train_cmd(
     """Fine-tune the configured base model on a scrubbed dataset (or run the train.hpo search).
 
     Ctrl-C or SIGTERM stops after the current step and saves a checkpoint; `--resume RUN` continues it.
-    Runs unchanged under `accelerate launch -m appliance train ...` (DDP/FSDP/DeepSpeed from the accelerate
-    config): process 0 writes the run and the audit record.
+    Runs unchanged with several GPUs under `accelerate launch --multi_gpu -m appliance train ...` or torchrun
+    (DDP): process 0 writes the run and the audit record.
     """
     from appliance.config import load_pipeline_config
     from appliance.errors import BadInput
@@ -342,7 +342,12 @@ def train_cmd(
         from appliance.train.modeling import pick_device
 
         with _progress() as sink:
-            p = memory_plan(resolve_model(ws, cfg.model.base, sink).path, cfg.train, pick_device())
+            model_dir = resolve_model(ws, cfg.model.base, sink).path
+        try:
+            p = memory_plan(model_dir, cfg.train, pick_device())
+        except (KeyError, TypeError, ValueError) as e:
+            raise BadInput(f"no memory plan for this model: its config.json lacks {e} (the planner knows "
+                           "Llama-style decoders)") from None  # fmt: skip
         _console().print_json(json.dumps(p.as_dict()))
         if not p.fits:
             raise typer.Exit(1)

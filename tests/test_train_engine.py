@@ -300,6 +300,7 @@ def test_resume_refuses_another_config_or_an_unknown_run(tws):
     from appliance.train.run import Source
 
     saved = config_record([Source(ds, "instruction", "instruction", 1.0)], model, cfg_of("lora"), "cpu")
+    saved["processes"] = 1
     (ck / "run.json").write_text(json.dumps(saved))
     with pytest.raises(BadInput, match=r"different configuration \(hparams differ\)"):
         train(ws, ds, model, cfg_of("lora", lr=1e-4), resume="run-other")

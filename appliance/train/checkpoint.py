@@ -60,6 +60,10 @@ class CheckpointStore:
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
         _fsync_dir(self.root)
+        # Folders from a later step than this one are what a resume skipped (corrupt) or abandoned: never keep
+        # them in place of the good ones.
+        for later in [d for d in self._dirs() if d.name > final.name]:
+            shutil.rmtree(later, ignore_errors=True)
         for old in self._dirs()[: -self.keep]:
             shutil.rmtree(old, ignore_errors=True)
         return final

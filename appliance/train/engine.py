@@ -5,12 +5,15 @@ the sum of target-token cross-entropies divided by the number of target tokens i
 run on N processes computes the same gradient as one process with N times the accumulation. The output head
 is applied only at target positions (the answer tokens), never to prompt or pad positions.
 
-Under `accelerate launch` (DDP, FSDP, DeepSpeed from the accelerate config) the same loop runs unchanged:
-each process takes its slots of every global batch and the Accelerator synchronises gradients.
+Under `accelerate launch` or `torchrun` with several processes (DDP) the same loop runs unchanged: each
+process takes its slots of every global batch and the Accelerator synchronises gradients; a stop request on
+any process stops all of them at the same step. FSDP and DeepSpeed are refused with a clear message (their
+sharded parameters and optimizer need a different checkpoint path).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import threading
@@ -107,6 +110,7 @@ class FitResult:
     skipped_checkpoints: list[str] = field(default_factory=list)
     peak_memory_mb: float = 0.0
     micro_split: int = 1
+    restored_best: bool = False  # early stopping put the best evaluated weights back
 
 
 class StopFlag:
@@ -207,17 +211,32 @@ def fit(
     """Train `objective`'s trainable parameters in place. `on_eval(step, val_loss)` returning True prunes."""
     import torch
     from accelerate import Accelerator
+    from accelerate.utils import DistributedType
     from transformers import get_linear_schedule_with_warmup
 
     acc = Accelerator(cpu=device == "cpu")
     world, rank = acc.num_processes, acc.process_index
+    if acc.distributed_type not in (DistributedType.NO, DistributedType.MULTI_GPU, DistributedType.MULTI_CPU):
+        raise ApplianceError(
+            f"accelerate is configured for {acc.distributed_type.value}; the appliance trains with one process or "
+            "DDP (accelerate launch --multi_gpu, or torchrun): choose DDP in `accelerate config`"
+        )
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
     stop = stop if stop is not None else StopFlag()
     micro = hp.batch_size
     global_size = micro * hp.grad_accum * world
     n_epoch_examples = len(epoch_order(train_examples, hp.seed, 0, "none", 1, task_weights))
-    steps_per_epoch = math.ceil(n_epoch_examples / global_size)
+    # With several processes a short last global batch would leave some rank without a micro-batch (its
+    # collectives would then not match), so each epoch keeps whole global batches only.
+    steps_per_epoch = math.ceil(n_epoch_examples / global_size) if world == 1 else n_epoch_examples // global_size
+    if steps_per_epoch == 0:
+        raise ApplianceError(f"{n_epoch_examples} training examples are fewer than one global batch of {global_size} "
+                             f"(batch_size x grad_accum x {world} processes); lower batch_size or grad_accum")  # fmt: skip
     total_steps = hp.max_steps or steps_per_epoch * hp.epochs
     progress.total = total_steps
+    # A search (on_eval) needs intermediate validation losses even when the config asks for none.
+    eval_every = hp.eval_steps or (max(1, total_steps // 4) if on_eval is not None else None)
 
     params = [p for p in objective.parameters() if p.requires_grad]
     if not params:
@@ -285,7 +304,7 @@ def fit(
             best, bad_evals = losses["all"], 0
             if hp.early_stopping_patience:
                 own = dict(objective.named_parameters())
-                best_state = {n: own[n].detach().clone() for n in trainable_names}
+                best_state = {n: own[n].detach().to("cpu", copy=True) for n in trainable_names}
         else:
             bad_evals += 1
         if on_eval is not None and on_eval(res.step, losses["all"]):
@@ -304,7 +323,7 @@ def fit(
         while not finished:
             batches = global_batches(
                 epoch_order(train_examples, hp.seed, epoch, hp.packing, global_size, task_weights), global_size
-            )
+            )[:steps_per_epoch]
             while batch_in_epoch < len(batches) and not finished:
                 gb = batches[batch_in_epoch]
                 counts = sum(train_examples[j].target_tokens for j in gb)
@@ -317,7 +336,7 @@ def fit(
                         for i, piece in enumerate(pieces):
                             exs = [train_examples[j] for j in piece]
                             batch = to_device(batch_tensors(exs, kind, pad_id, hp), acc.device)
-                            ctx = acc.no_sync(model) if i < len(pieces) - 1 else _null()
+                            ctx = acc.no_sync(model) if i < len(pieces) - 1 else contextlib.nullcontext()
                             with ctx:
                                 loss, _n = model(**batch)
                                 acc.backward(loss * world / max(counts, 1))
@@ -358,14 +377,20 @@ def fit(
                 progress.advance(loss=rec["loss"], lr=rec["lr"], tok_s=rec["tokens_per_s"], epoch=rec["epoch"],
                                  memory_mb=rec["memory_mb"])  # fmt: skip
                 finished = res.step >= total_steps
-                if hp.eval_steps and res.step % hp.eval_steps == 0 and not finished and run_eval():
+                if eval_every and res.step % eval_every == 0 and not finished and run_eval():
                     finished = True
                     break
-                if stop:
+                # A stop on any process stops every process at this same step (one small all-reduce per step).
+                stop_now = bool(stop) and not finished
+                if world > 1:
+                    if stop_now:
+                        acc.set_trigger()
+                    stop_now = acc.check_trigger() and not finished
+                if stop_now:
                     checkpoint()
                     raise TrainingInterrupted(
-                        f"training stopped ({stop.reason}) at step {res.step} of {total_steps}; "
-                        "a checkpoint was saved"
+                        f"training stopped ({stop.reason or 'another process was stopped'}) at step {res.step} of "
+                        f"{total_steps}; a checkpoint was saved"
                     )
                 if hp.save_steps and res.step % hp.save_steps == 0 and not finished:
                     checkpoint()
@@ -378,6 +403,7 @@ def fit(
         with torch.no_grad():
             for n, v in best_state.items():
                 own[n].copy_(v)
+        res.restored_best = True
         progress.info("early stopping: kept the weights with the best validation loss", val_loss=best)
     res.epoch = epoch
     res.best_val_loss = None if best == math.inf else best
@@ -387,10 +413,3 @@ def fit(
     model.eval()
     return res
 
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None

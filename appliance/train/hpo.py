@@ -1,7 +1,8 @@
 """Hyperparameter search: every trial is a training run in the workspace, chosen by validation loss.
 
-Optuna drives all three strategies (GridSampler, RandomSampler, TPESampler) over categorical choices from
-`train.hpo.space`; with pruning on, a MedianPruner stops a trial whose validation loss at an evaluation step is
+Optuna drives all three strategies over categorical choices from `train.hpo.space` (grid: every point enqueued
+in order on a RandomSampler study, since Optuna's GridSampler only runs inside `study.optimize`; random;
+TPESampler); with pruning on, a MedianPruner stops a trial whose validation loss at an evaluation step is
 worse than the median of earlier trials at that step. The comparison table is saved as a `study` artifact
 (studies/<id>/trials.json and trials.md) whose inputs are the trial runs, and the search is audited.
 """
@@ -11,12 +12,14 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import shutil
 from typing import Any
 
 from appliance.audit import audit_artifact
 from appliance.config import HpoConfig, TrainSection
 from appliance.errors import ApplianceError, BadInput
 from appliance.events import EventSink, NullSink, info
+from appliance.train.engine import StopFlag, TrainingInterrupted
 from appliance.workspace import Artifact, Workspace
 
 
@@ -45,15 +48,25 @@ def n_trials(h: HpoConfig) -> int:
 
 
 def search(
-    ws: Workspace, dataset: Artifact, base: Artifact, cfg: TrainSection, sink: EventSink | None = None
+    ws: Workspace,
+    dataset: Artifact,
+    base: Artifact,
+    cfg: TrainSection,
+    sink: EventSink | None = None,
+    stop: StopFlag | None = None,
 ) -> tuple[Artifact, Artifact]:
-    """Run the trials; returns (best run, study artifact)."""
+    """Run the trials; returns (best run, study artifact). A stop request (Ctrl-C, SIGTERM, `stop.cancel()`)
+    ends the whole search, not just the current trial."""
     import optuna
+    from accelerate import PartialState
 
-    from appliance.train.run import train
+    from appliance.train.run import checkpoint_root, train
 
     if cfg.hpo is None:
         raise BadInput("train.hpo is not set")
+    if PartialState().num_processes > 1:
+        raise BadInput("run the hyperparameter search in one process (trials are small); launch single runs with DDP")
+    stop = stop if stop is not None else StopFlag()
     sink = sink or NullSink()
     h = cfg.hpo
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -69,19 +82,21 @@ def search(
     for number in range(total):
         trial = study.ask()
         params = {k: trial.suggest_categorical(k, list(v)) for k, v in h.space.items()}
-        tcfg = apply_params(cfg, params)
-        if tcfg.hparams.eval_steps is None:  # pruning and selection need intermediate validation losses
-            steps = tcfg.hparams.max_steps or 8
-            tcfg = apply_params(tcfg, {"hparams.eval_steps": max(1, steps // 4)})
+        tcfg = apply_params(cfg, params)  # without eval_steps, fit evaluates 4 times per trial for pruning
         info(sink, "hpo", f"trial {number + 1}/{total}", **params)
 
         def on_eval(step: int, val_loss: float, trial: Any = trial) -> bool:
             trial.report(val_loss, step)
             return trial.should_prune()
 
+        before = set(checkpoint_root(ws, "").glob("run-*"))
         try:
-            run = train(ws, dataset, base, tcfg, sink, on_eval=on_eval)
+            run = train(ws, dataset, base, tcfg, sink, on_eval=on_eval, stop=stop)
+        except TrainingInterrupted:
+            raise
         except ApplianceError as e:
+            for leftover in set(checkpoint_root(ws, "").glob("run-*")) - before:  # a failed trial is not resumable
+                shutil.rmtree(leftover, ignore_errors=True)
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             rows.append({"trial": number, "params": params, "state": "failed", "error": str(e)[:300]})
             continue

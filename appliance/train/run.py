@@ -187,18 +187,21 @@ def train(
     labels = _label_names(sources) if any(s.fmt == "classification" for s in sources) else None
     if cfg.head == "sequence" and (not labels or len(labels) < 2):
         raise BadInput(f"dataset {dataset.id}: a classification head needs at least two labels in the train split")
+    memory = check_memory(base.path, cfg, device)  # refuses, with what to change, before the model loads
     examples, enc_stats = _encode(tokenizer, sources, "train", cfg, labels)
     if not examples:
         raise ApplianceError(f"dataset {dataset.id} has no usable training records (all empty after truncation)")
     val_examples, _ = _encode(tokenizer, sources, "validation", cfg, labels)
-    memory = check_memory(base.path, cfg, device)  # refuses, with what to change, before anything loads
     record = config_record(sources, base, cfg, device)
+    record["processes"] = world  # the global batch (and so the data position) depends on it
     if labels:
         record["labels"] = labels
 
     run_id = resume or new_artifact_id("run")
     ckdir = checkpoint_root(ws, run_id)
     if resume:
+        if (ws.kind_dir("run") / resume).exists():
+            raise BadInput(f"run {resume} already completed; there is nothing to resume")
         if not (ckdir / "run.json").is_file():
             waiting = sorted(p.name for p in ckdir.parent.glob("run-*") if (p / "run.json").is_file())
             raise BadInput(f"no interrupted run {resume!r} to resume; interrupted runs: {', '.join(waiting) or 'none'}")
@@ -214,7 +217,7 @@ def train(
     inputs = [s.dataset.ref() for s in sources] + [base.ref()]
     t0 = time.monotonic()
     if rank != 0:
-        with _scratch(ws, run_id) as scratch:
+        with _scratch(ws, run_id, rank) as scratch:
             _fit_and_save(scratch, cfg, base, device, labels, examples, val_examples, pad_id, sink, store,
                           resume, stop, weights, on_eval, tokenizer, sources, record)  # fmt: skip
         return None  # type: ignore[return-value]
@@ -228,7 +231,6 @@ def train(
         summary.update({"encoding": enc_stats, "memory_plan": memory.as_dict() if memory else None, "processes": world,
                         "seconds": round(time.monotonic() - t0, 2)})  # fmt: skip
         b.summary = summary
-    shutil.rmtree(ckdir, ignore_errors=True)
     run = ws.get("run", b.id)
     outputs = {n: run.manifest["files"][n]["sha256"] for n in run.manifest["files"]
                if n.startswith(("adapter/", "weights/", "head/")) and n.endswith((".safetensors", ".json"))}  # fmt: skip
@@ -242,17 +244,17 @@ def train(
                **{f"{run.id}/{n}": h for n, h in outputs.items()},
                f"{run.id}/config.json": run.manifest["files"]["config.json"]["sha256"]},  # fmt: skip
     )
+    shutil.rmtree(ckdir, ignore_errors=True)  # only once the run is recorded (a failed record removes the run)
     return run
 
 
 @contextmanager
-def _scratch(ws: Workspace, run_id: str):  # noqa: ANN202
-    path = ws.root / ".staging" / f"{run_id}-rank"
-    path.mkdir(parents=True, exist_ok=True)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+def _scratch(ws: Workspace, run_id: str, rank: int):  # noqa: ANN202
+    """Where a process other than 0 puts the outputs it computes but does not keep."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix=f"{run_id}-rank{rank}-", dir=ws.root / ".staging") as path:
+        yield Path(path)
 
 
 def _fit_and_save(out: Path, cfg: TrainSection, base: Artifact, device: str, labels: list[str] | None,
@@ -306,7 +308,7 @@ def _fit_and_save(out: Path, cfg: TrainSection, base: Artifact, device: str, lab
             "train_loss_before": round(loss_before, 5),
             "train_loss_after": round(loss_after, 5),
             # Early stopping keeps the best weights, so their loss is the run's validation loss.
-            "val_loss": round(result.best_val_loss, 5) if result.stopped_early else last_eval.get("val_loss"),
+            "val_loss": round(result.best_val_loss, 5) if result.restored_best else last_eval.get("val_loss"),
             "best_val_loss": None if result.best_val_loss is None else round(result.best_val_loss, 5),
             "val_loss_by_task": {k[len("val_loss."):]: v for k, v in last_eval.items() if k.startswith("val_loss.")},
             "tokens": result.tokens,
@@ -422,20 +424,17 @@ def merged_model(ws: Workspace, run: Artifact) -> Any:
     from transformers import AutoModelForCausalLM
 
     cfg = run.manifest["config"]
+    if cfg.get("head") == "sequence":
+        raise BadInput(f"run {run.id} trained a classification head; ONNX export covers language models")
     base = ws.get("model", cfg["base_model"])
     model = AutoModelForCausalLM.from_pretrained(str(base.path), dtype=torch.float32)
     if cfg["method"] == "qlora":
         model.load_state_dict(dequantized_nf4_weights(base.path), strict=False)
-    if cfg.get("head") == "sequence":
-        raise BadInput(f"run {run.id} trained a classification head; ONNX export covers language models")
     if cfg["method"] in PEFT_METHODS:
         model = PeftModel.from_pretrained(model, str(run.path / "adapter")).merge_and_unload()
-    elif cfg["method"] in ("full", "freeze"):
+    else:  # full, freeze
         from safetensors.torch import load_file
 
         model.load_state_dict(load_file(str(run.path / "weights" / "trained.safetensors")), strict=False)
-    else:
-        raise BadInput(f"run {run.id} ({cfg['method']}) trained a classification head; ONNX export covers "
-                       "language models (qlora, lora, full, freeze)")  # fmt: skip
     model.config.use_cache = True
     return model.eval()
