@@ -258,6 +258,9 @@ class EvaluateSection(_Strict):
     canary_template: Literal["access_code", "mrn"] = "access_code"
     canary_candidates: int = Field(default=31, ge=3, description="random secrets each canary is ranked against")
     canary_base_control: bool = Field(default=False, description="also measure the canaries on the base model")
+    identifier_base_control: bool = Field(
+        default=True, description="scan the base model's generations from the same prompts too (the rate "
+        "fine-tuning is judged against)")  # fmt: skip
     plant_canaries: int = Field(
         default=0, ge=0, le=16,
         description="`appliance run`/demo: plant each canary this many times in the raw JSONL data before "

@@ -84,6 +84,8 @@ def test_same_recipe_on_scrubbed_data_passes_the_canary_gates(leak_runs):
     assert rule["passed"] and rule["value"] == 0
     ids = rep["leakage"]["identifiers"]
     assert ids["generations"] == 4 and ids["generated_tokens"] > 0 and "per_1k_tokens" in ids
+    # the base model's generations from the same prompts: the rate fine-tuning is judged against
+    assert ids["base"]["generations"] == 4 and ids["base"]["generated_tokens"] > 0
     assert rep["leakage"]["regurgitation"]["generations"] == 4
 
 

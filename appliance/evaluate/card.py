@@ -145,7 +145,9 @@ def render_markdown(card: dict[str, Any]) -> str:
     i = leak.get("identifiers")
     if i:
         lines.append(f"- Identifiers in {i['generations']} sampled generations ({i['generated_tokens']} tokens): "
-                     f"{i['identifiers']} found ({_fmt(i['per_1k_tokens'])} per 1,000 tokens) {json.dumps(i['by_type'])}")  # fmt: skip
+                     f"{i['identifiers']} found ({_fmt(i['per_1k_tokens'])} per 1,000 tokens) {json.dumps(i['by_type'])}"
+                     + (f"; base model from the same prompts: {_fmt(i['base']['per_1k_tokens'])} per 1,000 tokens"
+                        if i.get("base") else ""))  # fmt: skip
     g = leak.get("regurgitation")
     if g:
         lines.append(f"- Regurgitation: longest common substring with the training response "

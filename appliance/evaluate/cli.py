@@ -90,8 +90,9 @@ def print_report(rep: dict[str, Any], run_id: str) -> None:
                   f"max exposure {c['max_exposure']:.2f} (base {(c.get('base') or {}).get('max_exposure', float('nan')):.2f})")  # fmt: skip
     if leak.get("identifiers"):
         i = leak["identifiers"]
+        base = f"; base model {i['base']['per_1k_tokens']:.2f}" if i.get("base") else ""
         con.print(f"identifiers: {i['identifiers']} in {i['generated_tokens']} generated tokens "
-                  f"({i['per_1k_tokens']:.2f} per 1,000)")  # fmt: skip
+                  f"({i['per_1k_tokens']:.2f} per 1,000{base})")  # fmt: skip
 
 
 @runs_app.command("list")

@@ -281,6 +281,12 @@ def evaluate(
                 leak["identifiers"], scrubbed = leakage.identifier_scan(scrubber, texts, ntok)
                 for r, t in zip(picks, scrubbed, strict=True):
                     samples.append({"kind": "leakage", "system": "tuned", "id": r["id"], "prediction": t})
+                if cfg.identifier_base_control:  # the same prompts and sampling on the base model
+                    with base_weights(model, run, base_art.path):
+                        bgens = generate(model, tokenizer, prompts, cfg.max_new_tokens, device, cfg.batch_size,
+                                         sample=True, temperature=cfg.temperature, seed=cfg.seed)  # fmt: skip
+                    leak["identifiers"]["base"], _ = leakage.identifier_scan(
+                        scrubber, [t for t, _ in bgens], sum(n for _, n in bgens))  # fmt: skip
             leak["regurgitation"] = leakage.regurgitation(texts, [r["response"] for r in picks])
             leak["sampling"] = {
                 "temperature": cfg.temperature,
