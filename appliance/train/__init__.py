@@ -78,10 +78,6 @@ def mean_loss(model: Any, examples: list[EncodedExample], pad_id: int, batch_siz
     return pooled_loss(example_losses(model, examples, pad_id, batch_size, device))
 
 
-def trainable_state(model: Any) -> dict[str, Any]:
-    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
-
-
 from appliance.train.engine import StopFlag, TrainingInterrupted  # noqa: E402
 from appliance.train.run import base_weights, load_run_model, merged_model, train  # noqa: E402
 
@@ -97,5 +93,4 @@ __all__ = [
     "merged_model",
     "pooled_loss",
     "train",
-    "trainable_state",
 ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from appliance.workspace import _fsync_dir, sha256_file, write_json_atomic
+from appliance.workspace import fsync_dir, sha256_file, write_json_atomic
 
 STATE = "state.json"
 
@@ -59,7 +59,7 @@ class CheckpointStore:
         write_json_atomic(tmp / STATE, {**state, "step": step, "files": files})
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         # Folders from a later step than this one are what a resume skipped (corrupt) or abandoned: never keep
         # them in place of the good ones.
         for later in [d for d in self._dirs() if d.name > final.name]:

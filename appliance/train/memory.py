@@ -45,31 +45,27 @@ def _model_config(model_dir: Path) -> dict[str, Any]:
     return json.loads((model_dir / "config.json").read_text("utf-8"))
 
 
-def count_parameters(cfg: dict[str, Any]) -> int:
-    """Parameters of a Llama-style decoder from its config (embeddings, blocks, head)."""
+def block_linear_shapes(cfg: dict[str, Any]) -> list[tuple[int, int]]:
+    """(in, out) of the seven linear layers of one Llama-style block: q, k, v, o, gate, up, down."""
     h = cfg["hidden_size"]
-    n_layers = cfg["num_hidden_layers"]
     inter = cfg.get("intermediate_size", 4 * h)
     heads = cfg.get("num_attention_heads", 1)
     kv = cfg.get("num_key_value_heads", heads)
     head_dim = cfg.get("head_dim") or h // heads
-    vocab = cfg["vocab_size"]
-    attn = h * heads * head_dim * 2 + h * kv * head_dim * 2
-    mlp = 3 * h * inter
-    per_layer = attn + mlp + 2 * h
+    return [(h, heads * head_dim), (h, kv * head_dim), (h, kv * head_dim), (heads * head_dim, h),
+            (h, inter), (h, inter), (inter, h)]  # fmt: skip
+
+
+def count_parameters(cfg: dict[str, Any]) -> int:
+    """Parameters of a Llama-style decoder from its config (embeddings, blocks, head)."""
+    h, vocab = cfg["hidden_size"], cfg["vocab_size"]
+    per_layer = sum(a * b for a, b in block_linear_shapes(cfg)) + 2 * h  # + two norms
     head = 0 if cfg.get("tie_word_embeddings", False) else vocab * h
-    return vocab * h + n_layers * per_layer + h + head
+    return vocab * h + cfg["num_hidden_layers"] * per_layer + h + head
 
 
 def lora_parameters(cfg: dict[str, Any], r: int) -> int:
-    h = cfg["hidden_size"]
-    inter = cfg.get("intermediate_size", 4 * h)
-    heads = cfg.get("num_attention_heads", 1)
-    kv = cfg.get("num_key_value_heads", heads)
-    head_dim = cfg.get("head_dim") or h // heads
-    shapes = [(h, heads * head_dim), (h, kv * head_dim), (h, kv * head_dim), (heads * head_dim, h),
-              (h, inter), (h, inter), (inter, h)]  # fmt: skip
-    return cfg["num_hidden_layers"] * sum(r * (a + b) for a, b in shapes)
+    return cfg["num_hidden_layers"] * sum(r * (a + b) for a, b in block_linear_shapes(cfg))
 
 
 def available_mb(device: str) -> float:
