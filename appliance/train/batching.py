@@ -139,14 +139,21 @@ def pack_rows(batch: list[TrainExample], capacity: int) -> list[list[TrainExampl
     return [members for _, members in rows]
 
 
-def collate_lm(batch: list[TrainExample], pad_id: int, packing: str, seq_len: int) -> dict[str, Any]:
-    """input_ids, attention_mask (2-D, or 4-D block-diagonal when packed), position_ids, target."""
+def collate_lm(
+    batch: list[TrainExample], pad_id: int, packing: str, seq_len: int, pad_multiple: int = 1
+) -> dict[str, Any]:
+    """input_ids, attention_mask (2-D, or 4-D block-diagonal when packed), position_ids, target.
+
+    `pad_multiple`: the row width is rounded up to a multiple of it (masked, no loss). On a GPU this keeps the
+    number of distinct shapes small: kernels that plan per shape (cuDNN attention) then plan once per width.
+    """
     import torch
 
     rows = pack_rows(batch, max(seq_len, *(len(e.input_ids) for e in batch))) if packing == "padding-free" else [
         [e] for e in batch
     ]  # fmt: skip
     width = max(sum(len(e.input_ids) for e in row) for row in rows)
+    width = -(-width // pad_multiple) * pad_multiple
     n = len(rows)
     ids = torch.full((n, width), pad_id, dtype=torch.long)
     target = torch.full((n, width), IGNORE_INDEX, dtype=torch.long)

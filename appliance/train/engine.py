@@ -18,7 +18,7 @@ import math
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,10 +159,38 @@ def to_device(batch: dict[str, Any], device: Any) -> dict[str, Any]:
     return {k: v.to(device) for k, v in batch.items()}
 
 
-def batch_tensors(examples: list[TrainExample], kind: str, pad_id: int, hp: HParams) -> dict[str, Any]:
+GPU_PAD_MULTIPLE = 64  # row widths on a GPU: few distinct shapes (per-shape kernel plans), little padding
+
+
+def torch_device_type(device: Any) -> str:
+    return str(device).split(":")[0]
+
+
+def batch_tensors(examples: list[TrainExample], kind: str, pad_id: int, hp: HParams, device: Any = "cpu") -> dict:
     if kind == "cls":
         return collate_cls(examples, pad_id)
-    return collate_lm(examples, pad_id, hp.packing, hp.seq_len)
+    multiple = GPU_PAD_MULTIPLE if torch_device_type(device) == "cuda" else 1
+    return collate_lm(examples, pad_id, hp.packing, hp.seq_len, multiple)
+
+
+@contextlib.contextmanager
+def autocast(device: Any, hp: HParams) -> Iterator[None]:
+    """How forward passes run on a GPU (a no-op on CPU). bf16 autocast where supported (hp.precision auto): the
+    LoRA, attention and head math otherwise stayed in fp32 (H200 profile), and activations take 23% less memory.
+    cuDNN attention is left out: it builds an execution plan for each new shape, and packed rows change shape
+    every step (on an H200, QLoRA of a 2.3B model, 4 x 1024 tokens: 5,388 tokens/s with it, 7,212 without)."""
+    import torch
+
+    if torch_device_type(device) != "cuda":
+        yield
+        return
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]))
+        if hp.precision == "auto" and torch.cuda.is_bf16_supported():
+            stack.enter_context(torch.autocast("cuda", dtype=torch.bfloat16))
+        yield
 
 
 def evaluate_loss(
@@ -174,13 +202,14 @@ def evaluate_loss(
     sums: dict[str, list[float]] = {}
     was_training = objective.training
     objective.eval()
-    with torch.no_grad():
+    with torch.no_grad(), autocast(device, hp):
         by_task: dict[str, list[TrainExample]] = {}
         for e in examples:
             by_task.setdefault(e.task, []).append(e)
         for task, exs in by_task.items():
             for i in range(0, len(exs), hp.batch_size):
-                loss, n = objective(**to_device(batch_tensors(exs[i : i + hp.batch_size], kind, pad_id, hp), device))
+                batch = batch_tensors(exs[i : i + hp.batch_size], kind, pad_id, hp, device)
+                loss, n = objective(**to_device(batch, device))
                 s = sums.setdefault(task, [0.0, 0.0])
                 s[0] += float(loss)
                 s[1] += float(n)
@@ -241,12 +270,13 @@ def fit(
     params = [p for p in objective.parameters() if p.requires_grad]
     if not params:
         raise ApplianceError("nothing to train: every parameter is frozen (check method and trainable_layers)")
-    if paged_optimizer:  # QLoRA on CUDA: optimizer state pages to host memory under pressure
+    on_gpu = torch_device_type(device) == "cuda"
+    if paged_optimizer and on_gpu:  # optimizer state pages to host memory under GPU memory pressure
         import bitsandbytes as bnb
 
         opt = bnb.optim.PagedAdamW32bit(params, lr=hp.lr, weight_decay=hp.weight_decay)
-    else:
-        opt = torch.optim.AdamW(params, lr=hp.lr, weight_decay=hp.weight_decay)
+    else:  # fused on a GPU: one launch for all tensors (bnb's paged step launched one per tensor)
+        opt = torch.optim.AdamW(params, lr=hp.lr, weight_decay=hp.weight_decay, fused=on_gpu or None)
     sched = get_linear_schedule_with_warmup(opt, int(total_steps * hp.warmup_ratio), total_steps)
     names = {id(p): n for n, p in objective.named_parameters()}
     trainable_names = [names[id(p)] for p in params]
@@ -335,10 +365,11 @@ def fit(
                                   for k in range(0, len(s), math.ceil(len(s) / split))]  # fmt: skip
                         for i, piece in enumerate(pieces):
                             exs = [train_examples[j] for j in piece]
-                            batch = to_device(batch_tensors(exs, kind, pad_id, hp), acc.device)
+                            batch = to_device(batch_tensors(exs, kind, pad_id, hp, acc.device), acc.device)
                             ctx = acc.no_sync(model) if i < len(pieces) - 1 else contextlib.nullcontext()
                             with ctx:
-                                loss, _n = model(**batch)
+                                with autocast(device, hp):
+                                    loss, _n = model(**batch)
                                 acc.backward(loss * world / max(counts, 1))
                             loss_sum += float(loss.detach())
                             step_tokens += real_tokens(exs)

@@ -1,10 +1,19 @@
 """Memory planner: estimate peak training memory before loading anything, and refuse what will not fit.
 
-The estimate is deliberately simple and a little pessimistic (it is a guard, not a profiler):
-weights (NF4 ~0.56 byte/param incl. double-quantised constants; 16-bit or fp32 otherwise) + trainable
-parameters with their gradients and AdamW moments (16 bytes each in fp32) + activations kept for the
-backward pass (~18 hidden-size values per token per layer in the compute dtype, one layer's worth with
-gradient checkpointing) + the output-head logits of the answer tokens in fp32 (x2 for their gradient).
+A guard, not a profiler, calibrated against measured peaks (bench/gpu_profile.py on an H200, torch 2.11,
+bitsandbytes 0.50, QLoRA r 16 on all linear layers; see docs/training-bench.md):
+  weights      NF4 ~0.56 byte/param incl. double-quantised constants, embeddings/head in the compute dtype
+               (16-bit, or fp32 for full/frozen-layer training and on CPU);
+  trainable    parameters + gradients + AdamW moments, 16 bytes each (fp32);
+  activations  kept for the backward pass, per token per layer ~116 bytes per hidden unit with bf16 autocast
+               (150 in fp32): the block's inputs, attention, MLP (intermediate ~2.7 x hidden), LoRA inputs and
+               dropout masks; plus ~1 byte per head per query-key pair of each packed row (seq_len^2);
+               with gradient checkpointing each layer keeps ~4 bytes per hidden unit + 4 KiB per token, plus
+               one layer being recomputed;
+  logits       fp32 output-head logits of the answer tokens (every token, in the worst case);
+  workspace    512 MiB on a GPU (cuBLAS workspaces, allocator rounding).
+Tokens per micro-batch are the worst case: batch_size x seq_len, or the `batch_size` longest encoded examples
+when the data is known (train() plans after encoding).
 """
 
 from __future__ import annotations
@@ -19,7 +28,10 @@ from appliance.config import TrainSection
 from appliance.errors import ApplianceError
 
 NF4_BYTES_PER_PARAM = 0.5625
-ACTIVATION_VALUES_PER_TOKEN_LAYER = 18
+ACTIVATION_BYTES_PER_HIDDEN = {"bf16": 116, "fp32": 150}  # per token per layer, no checkpointing
+CHECKPOINT_BYTES_PER_HIDDEN, CHECKPOINT_BYTES_PER_TOKEN_LAYER = 4, 4096
+ATTENTION_BYTES_PER_PAIR = 1  # per head, per query-key pair of a packed row, per layer
+GPU_WORKSPACE_MB = 512
 HEADROOM = 0.9  # plan against 90% of what is free
 
 
@@ -83,16 +95,21 @@ def available_mb(device: str) -> float:
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def plan(model_dir: Path, cfg: TrainSection, device: str, available: float | None = None) -> MemoryPlan:
+def plan(
+    model_dir: Path, cfg: TrainSection, device: str, available: float | None = None, tokens: int | None = None
+) -> MemoryPlan:
+    """`tokens`: real tokens of the largest micro-batch when the data is known (else batch_size x seq_len)."""
     mc = _model_config(model_dir)
     hp = cfg.hparams
     n = count_parameters(mc)
     h, n_layers, vocab = mc["hidden_size"], mc["num_hidden_layers"], mc["vocab_size"]
-    act_bytes = 2 if device == "cuda" else 4
+    gpu = device == "cuda"
+    bf16 = gpu and hp.precision == "auto"
+    embed = vocab * h * (1 if mc.get("tie_word_embeddings", False) else 2)
     if cfg.method == "qlora":
-        weights = n * NF4_BYTES_PER_PARAM + vocab * h * 4  # embeddings/head stay unquantised
+        weights = (n - embed) * NF4_BYTES_PER_PARAM + embed * (2 if gpu else 4)
     else:
-        weights = n * (4 if cfg.method in ("full", "freeze") or device == "cpu" else 2)
+        weights = n * (4 if cfg.method in ("full", "freeze") or not gpu else 2)
     if cfg.method in ("qlora", "lora"):
         trainable = lora_parameters(mc, cfg.lora.r)
     elif cfg.method == "full":
@@ -101,16 +118,21 @@ def plan(model_dir: Path, cfg: TrainSection, device: str, available: float | Non
         trainable = int((n - vocab * h) * min(cfg.trainable_layers, n_layers) / n_layers) + vocab * h
     else:
         trainable = h * 16
-    tokens = hp.batch_size * hp.seq_len
-    layers_kept = 1 if hp.gradient_checkpointing else n_layers
-    activations = tokens * h * ACTIVATION_VALUES_PER_TOKEN_LAYER * act_bytes * layers_kept
-    if hp.gradient_checkpointing:
-        activations += tokens * h * act_bytes * n_layers  # the checkpointed layer inputs
+    tokens = tokens if tokens is not None else hp.batch_size * hp.seq_len
+    per_layer = ACTIVATION_BYTES_PER_HIDDEN["bf16" if bf16 else "fp32"] * h
+    # Packed rows of seq_len tokens; attention keeps ~1 byte per head per (query, key) pair of a row per layer.
+    rows = -(-tokens // hp.seq_len)
+    attention = rows * mc.get("num_attention_heads", 1) * hp.seq_len**2 * ATTENTION_BYTES_PER_PAIR
     if cfg.method == "feature-extraction":
-        activations = tokens * h * act_bytes * 2  # no backward through the body
-    logits = 0 if cfg.head == "sequence" else tokens * vocab * 4 * 2
-    total = weights + trainable * 16 + activations + logits
+        activations = tokens * h * 4 * 2  # no backward through the body
+    elif hp.gradient_checkpointing:
+        kept = CHECKPOINT_BYTES_PER_HIDDEN * h + CHECKPOINT_BYTES_PER_TOKEN_LAYER
+        activations = tokens * (n_layers * kept + per_layer) + attention
+    else:
+        activations = tokens * n_layers * per_layer + n_layers * attention
+    logits = 0 if cfg.head == "sequence" else tokens * vocab * 4
     mb = 2**20
+    total = weights + trainable * 16 + activations + logits + (GPU_WORKSPACE_MB * mb if gpu else 0)
     avail = available_mb(device) if available is None else available
     fits = total / mb <= avail * HEADROOM
     suggestion = ""
@@ -129,11 +151,11 @@ def plan(model_dir: Path, cfg: TrainSection, device: str, available: float | Non
                       total / mb, fits, n, trainable, suggestion)  # fmt: skip
 
 
-def check(model_dir: Path, cfg: TrainSection, device: str) -> MemoryPlan | None:
+def check(model_dir: Path, cfg: TrainSection, device: str, tokens: int | None = None) -> MemoryPlan | None:
     """The plan, or an ApplianceError that says what will not fit and what to change. None when the model's
     config is not a decoder the planner knows (it then trains unplanned, as before)."""
     try:
-        p = plan(model_dir, cfg, device)
+        p = plan(model_dir, cfg, device, tokens=tokens)
     except (KeyError, TypeError, OSError, ValueError):
         return None
     if not p.fits:

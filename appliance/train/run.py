@@ -108,6 +108,13 @@ def _compare_resume(saved: dict[str, Any], current: dict[str, Any], run_id: str)
         )
 
 
+def worst_micro_batch_tokens(examples: list[TrainExample], hp: Any) -> int:
+    """Tokens of the largest micro-batch these examples can form: the batch_size longest examples (packed), or
+    batch_size copies of the longest (padded)."""
+    lengths = sorted(len(e.input_ids) for e in examples)[-hp.batch_size :]
+    return sum(lengths) if hp.packing == "padding-free" else len(lengths) * lengths[-1]
+
+
 def build_model(base_dir: Path, cfg: TrainSection, device: str, n_labels: int | None) -> tuple[Any, Any, Any]:
     """(model, head or None, objective) for the method, trainable parameters marked."""
     from appliance.train.modeling import load_base, make_head, set_trainable
@@ -187,10 +194,11 @@ def train(
     labels = _label_names(sources) if any(s.fmt == "classification" for s in sources) else None
     if cfg.head == "sequence" and (not labels or len(labels) < 2):
         raise BadInput(f"dataset {dataset.id}: a classification head needs at least two labels in the train split")
-    memory = check_memory(base.path, cfg, device)  # refuses, with what to change, before the model loads
     examples, enc_stats = _encode(tokenizer, sources, "train", cfg, labels)
     if not examples:
         raise ApplianceError(f"dataset {dataset.id} has no usable training records (all empty after truncation)")
+    # Refuses, with what to change, before the model loads; planned for this data's largest micro-batch.
+    memory = check_memory(base.path, cfg, device, worst_micro_batch_tokens(examples, hp))
     val_examples, _ = _encode(tokenizer, sources, "validation", cfg, labels)
     record = config_record(sources, base, cfg, device)
     record["processes"] = world  # the global batch (and so the data position) depends on it
@@ -273,10 +281,12 @@ def _fit_and_save(out: Path, cfg: TrainSection, base: Artifact, device: str, lab
         n_total = sum(p.numel() for p in objective.parameters())
         probe = examples[:PROBE_SIZE]
         loss_before = evaluate_loss(objective, probe, kind, pad_id, hp, device)["all"]
+        if hp.optimizer == "paged-adamw" and device != "cuda":
+            prog.warn("hparams.optimizer paged-adamw needs a CUDA GPU; training with AdamW")
         result = fit(objective, examples, hp, kind=kind, pad_id=pad_id, device=device, progress=prog,
                      val_examples=val_examples, store=store, resume=bool(resume), stop=stop,
                      task_weights=weights, on_eval=on_eval,
-                     paged_optimizer=cfg.method == "qlora" and device == "cuda")  # fmt: skip
+                     paged_optimizer=hp.optimizer == "paged-adamw")  # fmt: skip
         loss_after = evaluate_loss(objective, probe, kind, pad_id, hp, device)["all"]
         with open(out / "metrics.jsonl", "w", encoding="utf-8") as mf:
             for rec in result.history:
