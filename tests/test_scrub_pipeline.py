@@ -74,6 +74,11 @@ def test_fast_nlp_artifacts_equal_presidios(hipaa):
         assert [(e.start, e.end, e.label_) for e in fast.entities] == [(e.start, e.end, e.label_) for e in ref.entities]
 
 
+def test_url_leaves_the_sentence_punctuation(hipaa):
+    r = hipaa.scrub_text("session http://www.example.org/u/roe; reporter at https://portal.example.com/p?id=4.")
+    assert r.text == "session <URL>; reporter at <URL>.", r.text
+
+
 def test_ner_on_numpy_blas_finds_what_blis_finds(hipaa):
     """The engine's NER multiplies through numpy's BLAS (one thread) instead of thinc's default blis (3.7x
     slower here); the entities must be the ones the default pipeline finds."""

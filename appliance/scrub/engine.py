@@ -278,6 +278,9 @@ class Scrubber:
         for r in results:
             if self._allow and r.entity_type != "PERSON" and self._allow.fullmatch(text, r.start, r.end):
                 continue
+            if r.entity_type == "URL":  # Presidio's URL patterns take a sentence's ";" or "." along
+                while r.end - r.start > 1 and text[r.end - 1] in _URL_TRAILING:
+                    r.end -= 1
             if r.entity_type in self.vetoable and keep_spans:
                 if self.keep.vetoed(r.start, r.end, keep_spans):
                     continue
@@ -331,6 +334,7 @@ class Scrubber:
 
 
 _TRIMMABLE = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
+_URL_TRAILING = ".,;:!?"
 
 
 def _trim(start: int, end: int, keep: list[tuple[int, int]]) -> tuple[int, int]:
