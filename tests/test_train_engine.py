@@ -280,6 +280,11 @@ def test_interrupt_then_resume_equals_uninterrupted_run(tws, monkeypatch):
     steps = sorted(p.name for p in ck.glob("step-*"))
     assert steps[-1] == f"step-{stop_at:07d}"
     assert not (ws.root / "runs" / run_id).exists(), "an interrupted run is not a finished artifact"
+    # A run recorded before hparams.precision/optimizer existed must still resume (as it was trained).
+    started = json.loads((ck / "run.json").read_text())
+    for k in ("precision", "optimizer"):
+        del started["hparams"][k]
+    (ck / "run.json").write_text(json.dumps(started))
     # Damage the newest checkpoint: resume must fall back to the one before it and say so.
     bad = ck / steps[-1] / "trainable.safetensors"
     bad.write_bytes(bad.read_bytes()[:-7] + b"garbage")
@@ -384,9 +389,12 @@ def test_memory_plan_is_calibrated_and_uses_the_data(tmp_path):
     assert 8.4 <= plan(big, ckpt, "cuda", available=1e9, tokens=10240).total_mb / 1024 <= 8.4 * 1.3
 
     short = [TrainExample(str(i), [5] * n, [5] * n) for i, n in enumerate([100, 300, 250, 90, 120, 310])]
-    assert worst_micro_batch_tokens(short, cfg.hparams) == 310 + 300 + 250 + 120
+    assert worst_micro_batch_tokens(short, cfg) == 310 + 300 + 250 + 120
     padded = TrainSection.model_validate({"method": "qlora", "hparams": {"batch_size": 4, "packing": "none"}})
-    assert worst_micro_batch_tokens(short, padded.hparams) == 4 * 310
+    assert worst_micro_batch_tokens(short, padded) == 4 * 310
+    head = TrainSection.model_validate({"method": "lora", "task": "classification", "head": "sequence",
+                                        "hparams": {"batch_size": 4}})  # fmt: skip
+    assert worst_micro_batch_tokens(short, head) == 4 * 310  # a sequence head always pads
     room = (measured.total_mb + worst.total_mb) / 2 / 0.9  # free memory between the two plans
     with pytest.raises(ApplianceError, match="will not fit"):
         check_with(check, big, cfg, room, None)

@@ -276,11 +276,11 @@ class Scrubber:
         keep_spans = self.keep.spans(text) if any(r.entity_type in self.vetoable for r in results) else []
         accepted, residual = [], []
         for r in results:
-            if self._allow and r.entity_type != "PERSON" and self._allow.fullmatch(text, r.start, r.end):
-                continue
             if r.entity_type == "URL":  # Presidio's URL patterns take a sentence's ";" or "." along
                 while r.end - r.start > 1 and text[r.end - 1] in _URL_TRAILING:
                     r.end -= 1
+            if self._allow and r.entity_type != "PERSON" and self._allow.fullmatch(text, r.start, r.end):
+                continue
             if r.entity_type in self.vetoable and keep_spans:
                 if self.keep.vetoed(r.start, r.end, keep_spans):
                     continue

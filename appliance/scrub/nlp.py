@@ -15,8 +15,12 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import logging
+import os
 import re
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from presidio_analyzer import RecognizerResult
@@ -98,11 +102,24 @@ def normalize_case(text: str) -> str:
     return new if len(new) == len(text) else text
 
 
-def one_blas_thread() -> Any:
+_BLAS_LIMIT = threading.Lock()  # the limit is process-wide: threads (the TUI's workers) take turns under it
+
+
+def _new_lock_in_child() -> None:  # a worker forked while another thread held the lock must not inherit it held
+    global _BLAS_LIMIT
+    _BLAS_LIMIT = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
     """numpy's BLAS limited to one thread for the NER's matrix products (the scope of the `with`)."""
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=1, user_api="blas")
+    with _BLAS_LIMIT, threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 class PolicyNlpEngine(SpacyNlpEngine):
@@ -141,11 +158,14 @@ class PolicyNlpEngine(SpacyNlpEngine):
         return self._doc_to_nlp_artifact(doc, language)
 
     def process_batch(self, texts, language, batch_size=1, n_process=1, as_tuples=False):  # noqa: ANN001, ANN201
-        prepped = [self._prep(str(t)) for t in texts]
-        with one_blas_thread():
-            docs = list(self.nlp[language].pipe(prepped, batch_size=batch_size, n_process=n_process))
-        for doc in docs:
-            yield doc.text, self._doc_to_nlp_artifact(doc, language)
+        texts = list(texts)
+        step = max(batch_size, 64)  # a chunk's docs are held at once, so long lists stream in chunks
+        for i in range(0, len(texts), step):
+            prepped = [self._prep(str(t)) for t in texts[i : i + step]]
+            with one_blas_thread():
+                docs = list(self.nlp[language].pipe(prepped, batch_size=batch_size, n_process=n_process))
+            for doc in docs:
+                yield doc.text, self._doc_to_nlp_artifact(doc, language)
 
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
         """Presidio's artifacts without a Token object per token: lower-case forms, offsets and the keywords

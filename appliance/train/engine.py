@@ -173,23 +173,39 @@ def batch_tensors(examples: list[TrainExample], kind: str, pad_id: int, hp: HPar
     return collate_lm(examples, pad_id, hp.packing, hp.seq_len, multiple)
 
 
-@contextlib.contextmanager
-def autocast(device: Any, hp: HParams) -> Iterator[None]:
-    """How forward passes run on a GPU (a no-op on CPU). bf16 autocast where supported (hp.precision auto): the
-    LoRA, attention and head math otherwise stayed in fp32 (H200 profile), and activations take 23% less memory.
-    cuDNN attention is left out: it builds an execution plan for each new shape, and packed rows change shape
-    every step (on an H200, QLoRA of a 2.3B model, 4 x 1024 tokens: 5,388 tokens/s with it, 7,212 without)."""
+def bf16_autocast(device: Any, hp: HParams) -> bool:
+    """hp.precision auto on a CUDA GPU with native bf16 (Ampere or newer; not emulated)."""
     import torch
 
+    return (hp.precision == "auto" and torch_device_type(device) == "cuda"
+            and torch.cuda.is_bf16_supported(including_emulation=False))  # fmt: skip
+
+
+@contextlib.contextmanager
+def autocast(device: Any, hp: HParams) -> Iterator[None]:
+    """bf16 autocast for forward passes where `bf16_autocast` (a no-op elsewhere): without it the LoRA, attention
+    and head math stayed in fp32 (H200 profile), and activations take 23% less memory with it."""
+    if not bf16_autocast(device, hp):
+        yield
+        return
+    import torch
+
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        yield
+
+
+@contextlib.contextmanager
+def gpu_attention(device: Any) -> Iterator[None]:
+    """On a GPU, scaled-dot-product attention without cuDNN's kernel (a no-op elsewhere). cuDNN builds an
+    execution plan for each new shape, and packed rows change shape every step (H200, QLoRA of a 2.3B model,
+    4 x 1024 tokens: 5,388 tokens/s with it, 7,212 without). Held for the whole step, backward included, so
+    that checkpointed layers recompute with the kernel their forward used."""
     if torch_device_type(device) != "cuda":
         yield
         return
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]))
-        if hp.precision == "auto" and torch.cuda.is_bf16_supported():
-            stack.enter_context(torch.autocast("cuda", dtype=torch.bfloat16))
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]):
         yield
 
 
@@ -202,7 +218,7 @@ def evaluate_loss(
     sums: dict[str, list[float]] = {}
     was_training = objective.training
     objective.eval()
-    with torch.no_grad(), autocast(device, hp):
+    with torch.no_grad(), gpu_attention(device), autocast(device, hp):
         by_task: dict[str, list[TrainExample]] = {}
         for e in examples:
             by_task.setdefault(e.task, []).append(e)
@@ -367,7 +383,7 @@ def fit(
                             exs = [train_examples[j] for j in piece]
                             batch = to_device(batch_tensors(exs, kind, pad_id, hp, acc.device), acc.device)
                             ctx = acc.no_sync(model) if i < len(pieces) - 1 else contextlib.nullcontext()
-                            with ctx:
+                            with ctx, gpu_attention(device):
                                 with autocast(device, hp):
                                     loss, _n = model(**batch)
                                 acc.backward(loss * world / max(counts, 1))

@@ -7,11 +7,14 @@ bitsandbytes 0.50, QLoRA r 16 on all linear layers; see docs/training-bench.md):
   trainable    parameters + gradients + AdamW moments, 16 bytes each (fp32);
   activations  kept for the backward pass, per token per layer ~116 bytes per hidden unit with bf16 autocast
                (150 in fp32): the block's inputs, attention, MLP (intermediate ~2.7 x hidden), LoRA inputs and
-               dropout masks; plus ~1 byte per head per query-key pair of each packed row (seq_len^2);
+               dropout masks; plus ~1 byte per head per query-key pair of each packed row (width^2, the width
+               at most seq_len);
                with gradient checkpointing each layer keeps ~4 bytes per hidden unit + 4 KiB per token, plus
                one layer being recomputed;
   logits       fp32 output-head logits of the answer tokens (every token, in the worst case);
   workspace    512 MiB on a GPU (cuBLAS workspaces, allocator rounding).
+The CPU constant (fp32) comes from the GPU's fp32 runs; on CPU a plan for the data's tokens came to the
+measured peak RSS of bench/train.py less the Python/torch runtime (~2.4 + ~1.2 GB vs 3.7 GB, SmolLM2 4 x 512).
 Tokens per micro-batch are the worst case: batch_size x seq_len, or the `batch_size` longest encoded examples
 when the data is known (train() plans after encoding).
 """
@@ -95,6 +98,13 @@ def available_mb(device: str) -> float:
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _native_bf16() -> bool:
+    """Whether training on this host's GPU runs under bf16 autocast; True when planning for a GPU elsewhere."""
+    import torch
+
+    return not torch.cuda.is_available() or torch.cuda.is_bf16_supported(including_emulation=False)
+
+
 def plan(
     model_dir: Path, cfg: TrainSection, device: str, available: float | None = None, tokens: int | None = None
 ) -> MemoryPlan:
@@ -104,7 +114,7 @@ def plan(
     n = count_parameters(mc)
     h, n_layers, vocab = mc["hidden_size"], mc["num_hidden_layers"], mc["vocab_size"]
     gpu = device == "cuda"
-    bf16 = gpu and hp.precision == "auto"
+    bf16 = gpu and hp.precision == "auto" and _native_bf16()
     embed = vocab * h * (1 if mc.get("tie_word_embeddings", False) else 2)
     if cfg.method == "qlora":
         weights = (n - embed) * NF4_BYTES_PER_PARAM + embed * (2 if gpu else 4)
@@ -120,9 +130,10 @@ def plan(
         trainable = h * 16
     tokens = tokens if tokens is not None else hp.batch_size * hp.seq_len
     per_layer = ACTIVATION_BYTES_PER_HIDDEN["bf16" if bf16 else "fp32"] * h
-    # Packed rows of seq_len tokens; attention keeps ~1 byte per head per (query, key) pair of a row per layer.
-    rows = -(-tokens // hp.seq_len)
-    attention = rows * mc.get("num_attention_heads", 1) * hp.seq_len**2 * ATTENTION_BYTES_PER_PAIR
+    # Packed rows up to seq_len wide; attention keeps ~1 byte per head per (query, key) pair of a row per layer.
+    width = max(min(hp.seq_len, tokens), 1)
+    rows = -(-tokens // width)
+    attention = rows * mc.get("num_attention_heads", 1) * width**2 * ATTENTION_BYTES_PER_PAIR
     if cfg.method == "feature-extraction":
         activations = tokens * h * 4 * 2  # no backward through the body
     elif hp.gradient_checkpointing:

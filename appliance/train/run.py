@@ -99,6 +99,19 @@ def config_record(sources: list[Source], base: Artifact, cfg: TrainSection, devi
             "device": device, **cfg.model_dump(exclude={"hpo"})}  # fmt: skip
 
 
+def resume_defaults(saved: dict[str, Any]) -> dict[str, Any]:
+    """hparams that a run recorded before they existed was trained with, so that its resume continues the same
+    way (its checkpoint holds that optimizer's state): no autocast, and bitsandbytes' paged AdamW for QLoRA
+    on a GPU."""
+    hp = saved.get("hparams", {})
+    old: dict[str, Any] = {}
+    if "precision" not in hp:
+        old["precision"] = "fp32"
+    if "optimizer" not in hp:
+        old["optimizer"] = "paged-adamw" if saved.get("method") == "qlora" and saved.get("device") == "cuda" else "adamw"
+    return old
+
+
 def _compare_resume(saved: dict[str, Any], current: dict[str, Any], run_id: str) -> None:
     diff = sorted(k for k in set(saved) | set(current) if k != "device" and saved.get(k) != current.get(k))
     if diff:
@@ -108,11 +121,13 @@ def _compare_resume(saved: dict[str, Any], current: dict[str, Any], run_id: str)
         )
 
 
-def worst_micro_batch_tokens(examples: list[TrainExample], hp: Any) -> int:
-    """Tokens of the largest micro-batch these examples can form: the batch_size longest examples (packed), or
-    batch_size copies of the longest (padded)."""
+def worst_micro_batch_tokens(examples: list[TrainExample], cfg: TrainSection) -> int:
+    """Token slots of the largest micro-batch these examples can form: the batch_size longest examples
+    (packed), or batch_size copies of the longest (padded; a sequence head always pads)."""
+    hp = cfg.hparams
     lengths = sorted(len(e.input_ids) for e in examples)[-hp.batch_size :]
-    return sum(lengths) if hp.packing == "padding-free" else len(lengths) * lengths[-1]
+    packed = hp.packing == "padding-free" and cfg.head != "sequence"
+    return sum(lengths) if packed else len(lengths) * lengths[-1]
 
 
 def build_model(base_dir: Path, cfg: TrainSection, device: str, n_labels: int | None) -> tuple[Any, Any, Any]:
@@ -182,6 +197,11 @@ def train(
     from appliance.train.modeling import pick_device
 
     sink = sink or NullSink()
+    saved = checkpoint_root(ws, resume) / "run.json" if resume else None
+    if saved is not None and saved.is_file():
+        old = resume_defaults(json.loads(saved.read_text("utf-8")))
+        if old:  # a run started before these hparams existed continues as it was trained
+            cfg = cfg.model_copy(update={"hparams": cfg.hparams.model_copy(update=old)})
     hp = cfg.hparams
     sources = _sources(ws, dataset, cfg)
     device = pick_device()
@@ -198,7 +218,7 @@ def train(
     if not examples:
         raise ApplianceError(f"dataset {dataset.id} has no usable training records (all empty after truncation)")
     # Refuses, with what to change, before the model loads; planned for this data's largest micro-batch.
-    memory = check_memory(base.path, cfg, device, worst_micro_batch_tokens(examples, hp))
+    memory = check_memory(base.path, cfg, device, worst_micro_batch_tokens(examples, cfg))
     val_examples, _ = _encode(tokenizer, sources, "validation", cfg, labels)
     record = config_record(sources, base, cfg, device)
     record["processes"] = world  # the global batch (and so the data position) depends on it
@@ -213,7 +233,9 @@ def train(
         if not (ckdir / "run.json").is_file():
             waiting = sorted(p.name for p in ckdir.parent.glob("run-*") if (p / "run.json").is_file())
             raise BadInput(f"no interrupted run {resume!r} to resume; interrupted runs: {', '.join(waiting) or 'none'}")
-        _compare_resume(json.loads((ckdir / "run.json").read_text("utf-8")), record, resume)
+        started = json.loads((ckdir / "run.json").read_text("utf-8"))
+        started.setdefault("hparams", {}).update(resume_defaults(started))
+        _compare_resume(started, record, resume)
     elif rank == 0:
         ckdir.mkdir(parents=True, exist_ok=True)
         write_json_atomic(ckdir / "run.json", record)
