@@ -2,8 +2,9 @@
 
 A guard, not a profiler, calibrated against measured peaks (bench/gpu_profile.py on an H200, torch 2.11,
 bitsandbytes 0.50, QLoRA r 16 on all linear layers; see docs/training-bench.md):
-  weights      NF4 ~0.56 byte/param incl. double-quantised constants, embeddings/head in the compute dtype
-               (16-bit, or fp32 for full/frozen-layer training and on CPU);
+  weights      NF4 ~0.56 byte/param incl. double-quantised constants, embeddings/head in fp32 (peft's
+               k-bit preparation casts them; measured); 16-bit for LoRA on a GPU, fp32 for full/frozen-layer
+               training and on CPU;
   trainable    parameters + gradients + AdamW moments, 16 bytes each (fp32);
   activations  kept for the backward pass, per token per layer ~116 bytes per hidden unit with bf16 autocast
                (150 in fp32): the block's inputs, attention, MLP (intermediate ~2.7 x hidden), LoRA inputs and
@@ -117,7 +118,7 @@ def plan(
     bf16 = gpu and hp.precision == "auto" and _native_bf16()
     embed = vocab * h * (1 if mc.get("tie_word_embeddings", False) else 2)
     if cfg.method == "qlora":
-        weights = (n - embed) * NF4_BYTES_PER_PARAM + embed * (2 if gpu else 4)
+        weights = (n - embed) * NF4_BYTES_PER_PARAM + embed * 4  # peft's k-bit preparation casts them to fp32
     else:
         weights = n * (4 if cfg.method in ("full", "freeze") or not gpu else 2)
     if cfg.method in ("qlora", "lora"):
