@@ -179,6 +179,22 @@ def test_torn_tail_blocks_appends_until_repaired(tmp_path):
     assert [r["event"] for r in fresh.records()][2:] == ["test.event", "audit.repair"]  # torn one cut
 
 
+def test_torn_checkpoint_line_is_dropped_before_the_next_checkpoint(tmp_path):
+    """Power lost while a checkpoint line was written: verify still passes, and the next checkpoint is not glued
+    to the torn fragment (which would read as an altered checkpoint)."""
+    log = make_log(tmp_path, 3)
+    good = log.checkpoints_path.read_bytes()
+    log.checkpoints_path.write_bytes(good + good.splitlines()[-1][:40])  # a torn, unterminated line
+    fresh = AuditLog(log.dir, log.keys_dir)
+    assert fresh.verify().ok
+    fresh.record("after.crash")
+    lines = fresh.checkpoints_path.read_bytes().splitlines()
+    assert fresh.checkpoints_path.read_bytes().startswith(good) and len(lines) > len(good.splitlines())
+    assert all(json.loads(x)["sig"] for x in lines)
+    res = fresh.verify()
+    assert res.ok, res.describe()
+
+
 def test_tampering_is_not_repaired(tmp_path):
     log = make_log(tmp_path)
     lines = seg_lines(log)

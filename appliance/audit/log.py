@@ -452,12 +452,35 @@ class AuditLog:
             "key_id": ring.signing_key_id,
         }
         cp["sig"] = crypto.b64e(crypto.sign(ring.signing_key, checkpoint_message(cp)))
+        self._drop_torn_checkpoint()
         with open(self.checkpoints_path, "ab") as f:
             f.write(crypto.canonical(cp) + b"\n")
             f.flush()
             os.fsync(f.fileno())
         self._last_checkpoint_size = cp["tree_size"]
         return cp
+
+    def _drop_torn_checkpoint(self) -> None:
+        """A crash during a checkpoint write leaves an unterminated last line, which verify skips; appending
+        after it would glue it to the next checkpoint and make that line invalid. It was never a complete
+        signed checkpoint (the records it would have covered are covered by the new one), so it is cut."""
+        try:
+            f = open(self.checkpoints_path, "rb+")
+        except FileNotFoundError:
+            return
+        with f:
+            size = f.seek(0, os.SEEK_END)
+            if size == 0:
+                return
+            f.seek(size - 1)
+            if f.read(1) == b"\n":
+                return
+            start = max(0, size - 65536)
+            f.seek(start)
+            tail = f.read()
+            f.truncate(start + tail.rfind(b"\n") + 1 if b"\n" in tail else 0)
+            f.flush()
+            os.fsync(f.fileno())
 
     # ---- key rotation
     def rotate_keys(self) -> str:
