@@ -129,7 +129,9 @@ def plant_canaries_in_source(ws: Workspace, cfg: PipelineConfig, base_dir: Path)
     write_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in planted))
     AuditLog(ws.audit_dir, ws.keys_dir).record(
         "data.canaries_planted",
-        artifacts={f"source:{src.name}": sha256_file(src)},
+        # the copy is deleted after preparation; its hash is the prepared dataset's input, so lineage reads
+        # original -> planted copy (here) -> dataset (data.prepare)
+        artifacts={f"source:{src.name}": sha256_file(src), f"planted:{out.name}": sha256_file(out)},
         details={"canaries": len(canaries), "repeats": ev.plant_canaries, "template": ev.canary_template,
                  "fingerprints": [c.fingerprint for c in canaries]},
     )  # fmt: skip
