@@ -298,6 +298,7 @@ def test_chunked_predefined_recognizers_match_whole_text():
         "from 10.0.0.12/24 and 2001:db8::1 via 'www.example.org/u/roe' \"http://a.example.net\"",
         "contact:roe@example.org;ip=192.168.1.1;url=example.co.uk/x done",
         "no identifiers here, version 2.4.1 and Dr. Roe at 3.5 mg.",
+        "loopback ::1, unspecified :: and mapped ::ffff:10.0.0.7 (codes J45.909, E11.9)",
     ]
     for ent, name in (("EMAIL_ADDRESS", "EmailRecognizer"), ("URL", "UrlRecognizer"), ("IP_ADDRESS", "IpRecognizer")):
         plain = getattr(pr, name)()
@@ -306,3 +307,39 @@ def test_chunked_predefined_recognizers_match_whole_text():
             want = sorted((r.start, r.end, r.score) for r in plain.analyze(t, [ent]))
             got = sorted((r.start, r.end, r.score) for r in chunked.analyze(t, [ent]))
             assert got == want, (ent, t)
+
+
+GATE_TEXTS = [
+    "Lives at Hauptstr.. 5, 10115 Berlin; before that Hauptstraße 12 and KIRCHWEG 3a.",
+    "Moved from Lindenallee 7 / Rosenring 14-2 during the spring, bring the form.",
+    "Seen on 3/14 and on Sept. 4th, 2021; DOB: 19850314; follow-up 4 MÄRZ 2023, march 2020.",
+    "Tuesday, 14th of March 2023 / le 14 février 2023 / ſeptember 5 / 5 de mayo de 2021",
+    "Parkinsons' disease, Wolff-Parkinson-White syndrome, non-Hodgkin's lymphoma, history of Alzheimer's.",
+    "atorvastatin  40 mg, ATORVASTATIN 40MG, metformin 500 mg bid, lisinopril 10.5 mg, person 20 mg",
+    "HbA1c 7.2%, LDL 173 mg/dL, eGFR 58 mL/min/1.73 m2, BP 128/82, K 4.1 mmol/L",
+    "Ibuprofen 200 MG, atorva\u017ftatin 40 mg (long s), \u212aetoconazole 200 mg (Kelvin sign)",
+]
+
+
+def test_gates_never_change_findings(hipaa):
+    """The cheap gates in front of costly patterns are necessary conditions: running every pattern on every
+    text gives the same findings and the same keep-phrases."""
+    from appliance.scrub.recognizers import _RegexRecognizer
+    from bench.scrub_corpus import generate
+
+    texts = GATE_TEXTS + [d["text"] for d in generate(300, 4, "final")]
+    regex_recs = [r for r in hipaa.analyzer.registry.recognizers if isinstance(r, _RegexRecognizer)]
+    assert any(len(rule) == 6 for r in regex_recs for rule in r._rules), "no gated rule left to test"
+    for rec in regex_recs:
+        ungated = object.__new__(type(rec))
+        ungated.__dict__.update(rec.__dict__)
+        ungated._rules = [rule[:5] for rule in rec._rules]
+        ents = rec.supported_entities
+        for t in texts:
+            got = sorted((r.entity_type, r.start, r.end, r.score) for r in rec.analyze(t, ents))
+            want = sorted((r.entity_type, r.start, r.end, r.score) for r in ungated.analyze(t, ents))
+            assert got == want, (rec.name, t)
+    keep = hipaa.keep
+    for t in texts:
+        want = [m.span() for rx, _, _ in keep._rules for m in rx.finditer(t) if m.end() > m.start()]
+        assert keep.spans(t) == want, t

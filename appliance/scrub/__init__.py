@@ -11,6 +11,7 @@ memory only (`ScrubStats.review_sample`) for the operator's screen.
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import multiprocessing
 import os
@@ -46,6 +47,7 @@ MAX_CHUNK_CHARS = 100_000  # longer texts are scrubbed in pieces split at paragr
 MAX_LINE_BYTES = 64 * 1024 * 1024
 REVIEW_LIMIT = 25
 AUTO_PROCESSES_MIN_RECORDS = 400
+JOB_TEXTS = 64  # texts per job sent to a worker process
 
 
 @dataclass
@@ -265,7 +267,14 @@ class _Runner:
         if processes > 1 and "fork" in multiprocessing.get_all_start_methods():
             global _WORKER
             _WORKER = scrubber  # inherited by the forked workers: the model is loaded once
-            self.pool = multiprocessing.get_context("fork").Pool(processes)
+            # Python's advice for fork without exec: what exists now (model, lexicons, patterns) is frozen
+            # out of the workers' collections, which then neither traverse it nor copy its pages. The parent
+            # unfreezes at once, so a long-lived caller (the TUI) still collects its garbage.
+            gc.freeze()
+            try:
+                self.pool = multiprocessing.get_context("fork").Pool(processes)
+            finally:
+                gc.unfreeze()
         else:
             self.processes = 1
 
@@ -274,15 +283,21 @@ class _Runner:
             for meta, texts in batches:
                 yield meta, (_scrub_pieces(self.scrubber, texts) if texts else [])
             return
-        pending: list[tuple[Any, Any]] = []
+        # A batch goes to the workers in jobs of at most JOB_TEXTS texts, so that the workers finish together
+        # (the last job of a run is small) and results come back in order.
+        pending: list[tuple[Any, list[Any]]] = []
         window = self.processes * 3
         for meta, texts in batches:
-            pending.append((meta, self.pool.apply_async(_pool_job, (texts,)) if texts else None))
-            while len(pending) >= window:
-                m, job = pending.pop(0)
-                yield m, (job.get() if job is not None else [])
-        for m, job in pending:
-            yield m, (job.get() if job is not None else [])
+            jobs = [
+                self.pool.apply_async(_pool_job, (texts[i : i + JOB_TEXTS],))
+                for i in range(0, len(texts), JOB_TEXTS)
+            ]
+            pending.append((meta, jobs))
+            while sum(len(j) for _, j in pending) >= window * 2:
+                m, js = pending.pop(0)
+                yield m, [r for job in js for r in job.get()]
+        for m, js in pending:
+            yield m, [r for job in js for r in job.get()]
 
     def close(self) -> None:
         if self.pool is not None:

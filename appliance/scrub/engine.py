@@ -43,7 +43,7 @@ _PRESIDIO_PREDEFINED = {
 _GATES = {
     "EMAIL_ADDRESS": r"@",
     "URL": r"://|www\.|[A-Za-z0-9-]\.[A-Za-z]{2,}",
-    "IP_ADDRESS": r"\d\.\d|[0-9A-Fa-f]:[0-9A-Fa-f]*:",
+    "IP_ADDRESS": r"\d\.\d{1,3}\.\d|::|[0-9A-Fa-f]:[0-9A-Fa-f]*:",  # IPv4 has 3 dots; IPv6 "h:h:", "h::" or "::"
     "IBAN_CODE": r"[A-Za-z]{2}\d{2}",
     "US_SSN": r"\d{3}",
     "CREDIT_CARD": r"\d{4}",
@@ -103,6 +103,41 @@ def _cached_registry_class() -> type:
     return CachedRegistry
 
 
+def _grouped_analyzer_class() -> type:
+    from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerResult
+
+    key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+    base_enhance = EntityRecognizer.enhance_using_context
+
+    class GroupedAnalyzer(AnalyzerEngine):
+        """Presidio's analyzer whose context step sorts the results by recognizer once instead of filtering
+        the whole list twice per recognizer, and skips the per-recognizer hook where the recognizer keeps
+        Presidio's no-op. Same results in the same order (Presidio's step is O(recognizers x results))."""
+
+        def _enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):  # noqa: ANN001, ANN202
+            by_id: dict[str, list[Any]] = {}
+            for r in raw_results:
+                by_id.setdefault(r.recognition_metadata[key], []).append(r)
+            results: list[Any] = []
+            for recognizer in recognizers:
+                own = by_id.get(recognizer.id, [])
+                if type(recognizer).enhance_using_context is not base_enhance:
+                    others = [r for r in raw_results if r.recognition_metadata[key] != recognizer.id]
+                    own = recognizer.enhance_using_context(
+                        text=text,
+                        raw_recognizer_results=own,
+                        other_raw_recognizer_results=others,
+                        nlp_artifacts=nlp_artifacts,
+                        context=context,
+                    )
+                results.extend(own)
+            return self.context_aware_enhancer.enhance_using_context(
+                text=text, raw_results=results, nlp_artifacts=nlp_artifacts, recognizers=recognizers, context=context
+            )
+
+    return GroupedAnalyzer
+
+
 @dataclass
 class Finding:
     """One replaced (or residual) span. `start`/`end` index the original text; no value is stored."""
@@ -150,7 +185,6 @@ class Scrubber:
 
         enforce_offline(guard_sockets=False)  # tldextract snapshot before presidio's e-mail recognizer runs
         import_presidio()
-        from presidio_analyzer import AnalyzerEngine
         from presidio_anonymizer import AnonymizerEngine
 
         from appliance.scrub.nlp import FastContextEnhancer, PolicyNlpEngine
@@ -172,7 +206,7 @@ class Scrubber:
         registry = _cached_registry_class()(supported_languages=[policy.language])
         for rec in self._recognizers(packs):
             registry.add_recognizer(rec)
-        self.analyzer = AnalyzerEngine(
+        self.analyzer = _grouped_analyzer_class()(
             registry=registry,
             nlp_engine=self.nlp_engine,
             supported_languages=[policy.language],

@@ -230,9 +230,10 @@ class FastContextEnhancer(LemmaContextAwareEnhancer):
         context = [w.lower() for w in context] if context else []
         if nlp_artifacts is None or not nlp_artifacts.tokens:
             return raw_results
-        keywords = getattr(nlp_artifacts, "keyword_set", None) or set(nlp_artifacts.keywords)
-        lemmas = nlp_artifacts.lemmas
         idx = nlp_artifacts.tokens_indices
+        kw_pos: list[int] | None = None
+        kw_low: list[str] = []
+        windows: dict[int, tuple[list[str], str]] = {}  # token index -> (window words, the same joined)
         for result in raw_results:
             meta = result.recognition_metadata or {}
             recognizer = recognizers_dict.get(meta.get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY))
@@ -240,11 +241,24 @@ class FastContextEnhancer(LemmaContextAwareEnhancer):
                 continue
             if meta.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY):
                 continue
+            if kw_pos is None:  # the tokens that are keywords, in order (once per text)
+                keywords = getattr(nlp_artifacts, "keyword_set", None) or set(nlp_artifacts.keywords)
+                kw_pos = []
+                for j, lemma in enumerate(nlp_artifacts.lemmas):
+                    low = lemma.lower()
+                    if low in keywords:
+                        kw_pos.append(j)
+                        kw_low.append(low)
             i = max(0, bisect.bisect_right(idx, result.start) - 1)
-            words = self._window(i, lemmas, keywords) + context
-            word = self._find_supportive_word_in_context(
-                words, recognizer.context, self.context_matching_mode
-            )
+            win = windows.get(i)
+            if win is None:
+                # Presidio's window: up to prefix+1 keywords at or before the token, suffix+1 at or after it
+                a = bisect.bisect_right(kw_pos, i)
+                b = bisect.bisect_left(kw_pos, i)
+                words = list(set(kw_low[max(0, a - self.context_prefix_count - 1) : a])
+                             | set(kw_low[b : b + self.context_suffix_count + 1])) + context
+                win = windows[i] = (words, "\x00".join(words))
+            word = self._supportive_word(win[0], win[1], recognizer.context)
             if word:
                 result.score = min(
                     max(
@@ -257,14 +271,17 @@ class FastContextEnhancer(LemmaContextAwareEnhancer):
                     result.analysis_explanation.set_improved_score(result.score)
         return raw_results
 
-    def _window(self, index: int, lemmas: list[str], keywords: set[str]) -> list[str]:
-        out: list[str] = []
-        for step, n in ((-1, self.context_prefix_count), (1, self.context_suffix_count)):
-            i, remaining = index, n + 1
-            while 0 <= i < len(lemmas) and remaining > 0:
-                low = lemmas[i].lower()
-                if low in keywords:
-                    out.append(low)
-                    remaining -= 1
-                i += step
-        return list(set(out))
+    def _supportive_word(self, words: list[str], joined: str, wanted: list[str]) -> str:
+        """Presidio's `_find_supportive_word_in_context`; in its (default) substring mode one search of the
+        window's (lower-case) words joined by a separator no context word contains, not a loop over them."""
+        if self.context_matching_mode != "substring":
+            return self._find_supportive_word_in_context(words, wanted, self.context_matching_mode)
+        for c in wanted:
+            low = c.lower()
+            if "\x00" in low:
+                hit = any(low in w for w in words)
+            else:
+                hit = low in joined and bool(low or words)
+            if hit:
+                return c
+        return ""

@@ -8,6 +8,8 @@ an SSN with its dashes) are never vetoed.
 
 from __future__ import annotations
 
+from typing import Any
+
 import regex as re
 
 from appliance.scrub import lexicons as lx
@@ -24,18 +26,55 @@ _LAB_UNIT = (
     r"x\s?10\^?\d+/l|k/ul|/µl|/ul|/mm3|bpm|mmhg|kg|lbs?|cm|mm|°[cf]|ml/min(?:/1\.73\s?m2)?|s|sec|seconds)"
 )
 
+# Patterns that cost most are paired with a gate: a cheap necessary condition (a word from a lexicon among the
+# text's words, or a regex every match contains). Without it the pattern cannot match, so it is skipped.
+_EPONYM_GATE = ("words", frozenset(e.casefold().split("-")[0] for e in lx.EPONYMS))  # matched words start with one
+_DRUG_GATE = ("words", frozenset(d.casefold() for d in lx.DRUGS))
+_DOSE_SITE = re.compile(rf"\d+(?:[.,]\d+)?\s*{_DOSE_UNIT}\b", re.IGNORECASE)
+_SUFFIXES = tuple(lx.DRUG_SUFFIXES.split("|"))
+
+
+def _suffix_dose_gate(text: str) -> bool:
+    """Necessary for the suffix-drug pattern: a dose ("20 mg") after a space and a word ending in a drug
+    suffix. Non-ASCII texts always pass (case-insensitive matching folds some letters unlike `lower`)."""
+    if not text.isascii():
+        return True
+    for m in _DOSE_SITE.finditer(text):
+        j = m.start()
+        while j > 0 and text[j - 1].isspace():
+            j -= 1
+        if j < m.start() and text[max(0, j - 16) : j].lower().endswith(_SUFFIXES):
+            return True
+    return False
+
+
+_DOSE_GATE = ("call", _suffix_dose_gate)
+_LAB_GATE = ("regex", rf"\d(?:[.,]\d+)?\s*{_LAB_UNIT}(?![\w/])")
+
 CLINICAL = [
     # eponymous diseases, signs, scores, procedures: "Parkinson's disease", "Glasgow Coma Scale 14"
-    rf"\b(?:non-)?(?:{_EPONYM})(?:['’]s|s['’]|['’])?(?:[\s-]+(?:coma|modified|revised|lower|upper|simplified))?"
-    rf"[\s-]+(?:{lx.EPONYM_HEADS})\b(?:\s*(?:of|was|is|=|:)?\s*\d+(?:[.,]\d+)?(?:\s*[+/]\s*\d+)*)?",
+    (
+        rf"\b(?:non-)?(?:{_EPONYM})(?:['’]s|s['’]|['’])?(?:[\s-]+(?:coma|modified|revised|lower|upper|simplified))?"
+        rf"[\s-]+(?:{lx.EPONYM_HEADS})\b(?:\s*(?:of|was|is|=|:)?\s*\d+(?:[.,]\d+)?(?:\s*[+/]\s*\d+)*)?",
+        _EPONYM_GATE,
+    ),
     # possessive eponym on its own ("history of Alzheimer's"), not after a title ("Dr. Wilson's office")
-    rf"(?<!\b(?:{_TITLES})\.?\s+)\b(?:{_EPONYM})['’]s\b(?!\s+(?:office|clinic|practice|team|wife|husband|son|daughter|mother|father|house|home|car|phone|email))",  # noqa: E501
+    (
+        rf"(?<!\b(?:{_TITLES})\.?\s+)\b(?:{_EPONYM})['’]s\b(?!\s+(?:office|clinic|practice|team|wife|husband|son|daughter|mother|father|house|home|car|phone|email))",  # noqa: E501
+        _EPONYM_GATE,
+    ),
     # drug + dose, lexicon drug alone, suffix-shaped drug + dose
-    rf"\b(?:{_DRUG})\b(?:\s+(?:er|xr|sr|cr|la|hcl|sodium|potassium))?(?:\s+\d+(?:[.,]\d+)?\s*{_DOSE_UNIT}\b)?",
-    rf"\b[a-z]{{3,}}(?:{lx.DRUG_SUFFIXES})\b\s+\d+(?:[.,]\d+)?\s*{_DOSE_UNIT}\b",
+    (
+        rf"\b(?:{_DRUG})\b(?:\s+(?:er|xr|sr|cr|la|hcl|sodium|potassium))?(?:\s+\d+(?:[.,]\d+)?\s*{_DOSE_UNIT}\b)?",
+        _DRUG_GATE,
+    ),
+    (rf"\b[a-z]{{3,}}(?:{lx.DRUG_SUFFIXES})\b\s+\d+(?:[.,]\d+)?\s*{_DOSE_UNIT}\b", _DOSE_GATE),
     rf"\b[A-Z][a-z]{{3,}}\s+\d+(?:[.,]\d+)?\s*{_DOSE_UNIT}\b(?:\s+(?:daily|bid|tid|qid|qhs|prn|once|twice))?",
     # lab values and vitals: "HbA1c 7.2%", "LDL 173 mg/dL", "BP 128/82", "eGFR 58 mL/min/1.73 m2"
-    rf"\b[A-Za-z][A-Za-z0-9-]{{0,12}}\s*(?::|=|of|was|is|at)?\s*\d+(?:[.,]\d+)?\s*{_LAB_UNIT}(?![\w/])",
+    (
+        rf"\b[A-Za-z][A-Za-z0-9-]{{0,12}}\s*(?::|=|of|was|is|at)?\s*\d+(?:[.,]\d+)?\s*{_LAB_UNIT}(?![\w/])",
+        _LAB_GATE,
+    ),
     r"\b(?:bp|blood\s+pressure)\s*(?::|of|was|is)?\s*\d{2,3}\s*/\s*\d{2,3}(?:\s*mmhg)?",
     r"\b(?:phq-?9|gad-?7|mmse|moca|nihss|gcs|apgar|ecog|asa|nyha|cha2ds2-vasc|has-bled|curb-65|bmi|pain)"
     r"(?:\s+score)?\s*(?:of|was|is|=|:)?\s*\d+(?:\.\d+)?(?:\s*/\s*\d+)?",
@@ -85,13 +124,37 @@ VETOABLE = frozenset(
 )
 
 
+_WORDS = re.compile(r"\w+")
+
+
 class KeepPhrases:
     def __init__(self, packs: list[str], extra: list[str]):
         pats = [p for name in packs for p in PACKS[name]] + list(extra)
-        self._rxs = [re.compile(p, re.IGNORECASE) for p in pats]
+        self._rules: list[tuple[re.Pattern, str | None, Any]] = []
+        for p in pats:
+            rx, gate = (p, None) if isinstance(p, str) else p
+            kind, cond = gate if gate else (None, None)
+            if kind == "regex":
+                cond = re.compile(cond, re.IGNORECASE)
+            self._rules.append((re.compile(rx, re.IGNORECASE), kind, cond))
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        return [m.span() for rx in self._rxs for m in rx.finditer(text) if m.end() > m.start()]
+        words: set[str] | None = None
+        out = []
+        for rx, kind, cond in self._rules:
+            if kind == "words":
+                if words is None:
+                    words = set(_WORDS.findall(text.casefold()))
+                    # "Parkinsons' disease": the eponym's word with an "s" attached
+                    words.update([w[:-1] for w in words if w.endswith("s")])
+                if cond.isdisjoint(words):
+                    continue
+            elif kind == "regex" and not cond.search(text):
+                continue
+            elif kind == "call" and not cond(text):
+                continue
+            out.extend(m.span() for m in rx.finditer(text) if m.end() > m.start())
+        return out
 
     @staticmethod
     def vetoed(start: int, end: int, spans: list[tuple[int, int]]) -> bool:

@@ -21,6 +21,8 @@ ones. Each returns spans with a score; the policy's thresholds decide.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
+from typing import Any
 
 import regex as re
 from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
@@ -44,15 +46,42 @@ def _result(rec: EntityRecognizer, entity: str, start: int, end: int, score: flo
     )
 
 
-class _RegexRecognizer(EntityRecognizer):
-    """Base: a list of (entity, compiled regex, score, group, validator) rules."""
+_WORD_RUN = re.compile(r"\w+")
+_last_words: list[Any] = [None, None]
 
-    RULES: list[tuple[str, str, float, int | str, Callable[[str], bool] | None]] = []
+
+def ascii_lower_words(text: str) -> set[str] | None:
+    """The distinct words (\\w runs) of an ASCII text in lower case; None for other texts, where a gate cannot
+    rule a match out (the patterns' case-insensitive matching folds some non-ASCII letters unlike `lower`).
+    Remembered for the last text: the recognizers of one analysis share it."""
+    if text is _last_words[0]:
+        return _last_words[1]
+    words = set(_WORD_RUN.findall(text.lower())) if text.isascii() else None
+    _last_words[0], _last_words[1] = text, words
+    return words
+
+
+def words_gate(forms: Iterable[str]) -> Callable[[str], bool]:
+    """Gate: the text has one of `forms` as a whole word (or is not ASCII)."""
+    wanted = frozenset(f.lower() for f in forms)
+
+    def gate(text: str) -> bool:
+        words = ascii_lower_words(text)
+        return words is None or not wanted.isdisjoint(words)
+
+    return gate
+
+
+class _RegexRecognizer(EntityRecognizer):
+    """Base: a list of (entity, compiled regex, score, group, validator[, gate]) rules. A gate is a cheap
+    necessary condition of a match (`gate(text)` False: the rule cannot match, its regex is not run)."""
+
+    RULES: list[tuple[Any, ...]] = []
     FLAGS = re.IGNORECASE
 
     def __init__(self, entities: Iterable[str], language: str = "en", context: list[str] | None = None):
         rules = [r for r in self.RULES if r[0] in set(entities)]
-        self._rules = [(e, re.compile(rx, self.FLAGS), s, g, v) for e, rx, s, g, v in rules]
+        self._rules = [(e, re.compile(rx, self.FLAGS), s, g, v, *gate) for e, rx, s, g, v, *gate in rules]
         super().__init__(
             supported_entities=sorted({r[0] for r in rules}) or ["NONE"],
             name=self.__class__.__name__,
@@ -65,8 +94,8 @@ class _RegexRecognizer(EntityRecognizer):
 
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
         out = []
-        for entity, rx, score, group, validate in self._rules:
-            if entity not in entities:
+        for entity, rx, score, group, validate, *gate in self._rules:
+            if entity not in entities or (gate and not gate[0](text)):
                 continue
             for m in rx.finditer(text):
                 start, end = m.span(group)
@@ -429,12 +458,33 @@ _EU_SUFFIX = (
     r"\b[^\W\d_][\w'’-]*(?:" + lx.EU_STREET_SUFFIX + r")\.?\s+\d{1,5}(?:\s?[a-z])?\b(?:\s*[/-]\s*\d{1,4})?"
 )
 _PO_BOX = r"\b(?:p\.?\s?o\.?\s*box|post\s+office\s+box|postfach|apartado(?:\s+postal)?)\s*#?\s*\d{1,7}\b"
+_EU_SUFFIX_ENDS = tuple(x.replace("\\.", "") for x in lx.EU_STREET_SUFFIX.split("|"))
+_SPACE_DIGIT = re.compile(r"\s\d")
+
+
+def _eu_suffix_gate(text: str) -> bool:
+    """Necessary for `_EU_SUFFIX`: a word ending in a street suffix, then an optional ".", space and a digit."""
+    if not text.isascii():
+        return True
+    low = text.lower()
+    for m in _SPACE_DIGIT.finditer(low):
+        k = m.start()
+        while k > 0 and low[k - 1].isspace():
+            k -= 1
+        for _ in range(3):  # "str." and the pattern's optional "." after the suffix
+            if low.endswith(_EU_SUFFIX_ENDS, 0, k):
+                return True
+            if k == 0 or low[k - 1] != ".":
+                break
+            k -= 1
+    return False
+
 
 
 class StreetAddressRecognizer(_RegexRecognizer):
     RULES = [
         ("STREET_ADDRESS", _US_STREET, 0.75, 0, None),
-        ("STREET_ADDRESS", _EU_SUFFIX, 0.7, 0, None),
+        ("STREET_ADDRESS", _EU_SUFFIX, 0.7, 0, None, _eu_suffix_gate),
         ("STREET_ADDRESS", _PO_BOX, 0.8, 0, None),
     ]
 
@@ -516,6 +566,23 @@ _MON = r"(?:0?[1-9]|1[0-2])"
 _YEAR = r"(?:19|20)\d{2}"
 _WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
 _ORD = r"(?:st|nd|rd|th)?"
+_MONTH_WORD = re.compile(rf"(?:{_MONTHS})", re.IGNORECASE)
+
+
+@lru_cache(maxsize=65536)
+def _is_month_word(word: str) -> bool:
+    return _MONTH_WORD.fullmatch(word) is not None
+
+
+def _month_gate(text: str) -> bool:
+    """Necessary for the month-name rules: a word that is a month name or abbreviation (or a non-ASCII text)."""
+    words = ascii_lower_words(text)
+    return words is None or any(_is_month_word(w) for w in words)
+
+
+def _slash_gate(text: str) -> bool:
+    return "/" in text
+
 
 
 class FullDateRecognizer(_RegexRecognizer):
@@ -531,7 +598,7 @@ class FullDateRecognizer(_RegexRecognizer):
         # 2023-03-14, 2023/03/14
         ("DATE_TIME", rf"\b{_YEAR}([/.-]){_MON}\1{_DAY}\b", 0.85, 0, None),
         # March 14, 2023 / Mar. 14th / Tuesday, March 14 2023
-        ("DATE_TIME", rf"\b{_WEEKDAY}(?:{_MONTHS})\.?\s+{_DAY}{_ORD}\b(?:,?\s+{_YEAR}\b)?", 0.8, 0, None),
+        ("DATE_TIME", rf"\b{_WEEKDAY}(?:{_MONTHS})\.?\s+{_DAY}{_ORD}\b(?:,?\s+{_YEAR}\b)?", 0.8, 0, None, _month_gate),
         # 14 March 2023 / 14th of March / le 14 mars 2023
         (
             "DATE_TIME",
@@ -539,9 +606,10 @@ class FullDateRecognizer(_RegexRecognizer):
             0.8,
             0,
             None,
+            _month_gate,
         ),  # noqa: E501
         # March 2023 (month and year)
-        ("DATE_TIME", rf"\b(?:{_MONTHS})\.?,?\s+{_YEAR}\b", 0.6, 0, None),
+        ("DATE_TIME", rf"\b(?:{_MONTHS})\.?,?\s+{_YEAR}\b", 0.6, 0, None, _month_gate),
         # 3/14 (month/day without year) after a date word
         (
             "DATE_TIME",
@@ -549,6 +617,7 @@ class FullDateRecognizer(_RegexRecognizer):
             0.7,
             "v",
             None,
+            _slash_gate,
         ),  # noqa: E501
         # 20230314 after a date label
         (
@@ -557,6 +626,7 @@ class FullDateRecognizer(_RegexRecognizer):
             0.8,
             "v",
             None,
+            words_gate(["dob", "date", "born"]),
         ),  # noqa: E501
     ]
 
