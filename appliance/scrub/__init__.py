@@ -47,7 +47,7 @@ MAX_CHUNK_CHARS = 100_000  # longer texts are scrubbed in pieces split at paragr
 MAX_LINE_BYTES = 64 * 1024 * 1024
 REVIEW_LIMIT = 25
 AUTO_PROCESSES_MIN_RECORDS = 400
-JOB_TEXTS = 64  # texts per job sent to a worker process
+JOB_TEXTS = 256  # texts per job sent to a worker process (64 was no faster and cost more system time)
 
 
 @dataclass
