@@ -47,7 +47,6 @@ MAX_CHUNK_CHARS = 100_000  # longer texts are scrubbed in pieces split at paragr
 MAX_LINE_BYTES = 64 * 1024 * 1024
 REVIEW_LIMIT = 25
 AUTO_PROCESSES_MIN_RECORDS = 400
-JOB_TEXTS = 256  # texts per job sent to a worker process (64 was no faster and cost more system time)
 
 
 @dataclass
@@ -283,21 +282,15 @@ class _Runner:
             for meta, texts in batches:
                 yield meta, (_scrub_pieces(self.scrubber, texts) if texts else [])
             return
-        # A batch goes to the workers in jobs of at most JOB_TEXTS texts, so that the workers finish together
-        # (the last job of a run is small) and results come back in order.
-        pending: list[tuple[Any, list[Any]]] = []
+        pending: list[tuple[Any, Any]] = []
         window = self.processes * 3
         for meta, texts in batches:
-            jobs = [
-                self.pool.apply_async(_pool_job, (texts[i : i + JOB_TEXTS],))
-                for i in range(0, len(texts), JOB_TEXTS)
-            ]
-            pending.append((meta, jobs))
-            while sum(len(j) for _, j in pending) >= window * 2:
-                m, js = pending.pop(0)
-                yield m, [r for job in js for r in job.get()]
-        for m, js in pending:
-            yield m, [r for job in js for r in job.get()]
+            pending.append((meta, self.pool.apply_async(_pool_job, (texts,)) if texts else None))
+            while len(pending) >= window:
+                m, job = pending.pop(0)
+                yield m, (job.get() if job is not None else [])
+        for m, job in pending:
+            yield m, (job.get() if job is not None else [])
 
     def close(self) -> None:
         if self.pool is not None:

@@ -47,17 +47,19 @@ def _result(rec: EntityRecognizer, entity: str, start: int, end: int, score: flo
 
 
 _WORD_RUN = re.compile(r"\w+")
-_last_words: list[Any] = [None, None]
+_last_words: list[tuple[str | None, set[str] | None]] = [(None, None)]
 
 
 def ascii_lower_words(text: str) -> set[str] | None:
     """The distinct words (\\w runs) of an ASCII text in lower case; None for other texts, where a gate cannot
     rule a match out (the patterns' case-insensitive matching folds some non-ASCII letters unlike `lower`).
-    Remembered for the last text: the recognizers of one analysis share it."""
-    if text is _last_words[0]:
-        return _last_words[1]
+    Remembered for the last text, as one (text, words) pair replaced whole (threads may scrub at once):
+    the recognizers of one analysis share it."""
+    last = _last_words[0]
+    if last[0] is text:
+        return last[1]
     words = set(_WORD_RUN.findall(text.lower())) if text.isascii() else None
-    _last_words[0], _last_words[1] = text, words
+    _last_words[0] = (text, words)
     return words
 
 
