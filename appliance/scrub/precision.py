@@ -13,6 +13,7 @@ from typing import Any
 import regex as re
 
 from appliance.scrub import lexicons as lx
+from appliance.scrub.recognizers import ascii_lower_words
 
 _TITLES = "|".join(re.escape(t) for t in lx.TITLES)
 _EPONYM = "|".join(sorted((re.escape(e) for e in lx.EPONYMS), key=len, reverse=True))
@@ -28,8 +29,9 @@ _LAB_UNIT = (
 
 # Patterns that cost most are paired with a gate: a cheap necessary condition (a word from a lexicon among the
 # text's words, or a regex every match contains). Without it the pattern cannot match, so it is skipped.
-_EPONYM_GATE = ("words", frozenset(e.casefold().split("-")[0] for e in lx.EPONYMS))  # matched words start with one
-_DRUG_GATE = ("words", frozenset(d.casefold() for d in lx.DRUGS))
+_EPONYM_FIRST = {e.lower().split("-")[0] for e in lx.EPONYMS}
+_EPONYM_GATE = ("words", frozenset(_EPONYM_FIRST | {w + "s" for w in _EPONYM_FIRST}))  # "Parkinsons' disease"
+_DRUG_GATE = ("words", frozenset(d.lower() for d in lx.DRUGS))
 _DOSE_SITE = re.compile(rf"\d+(?:[.,]\d+)?\s*{_DOSE_UNIT}\b", re.IGNORECASE)
 _SUFFIXES = tuple(lx.DRUG_SUFFIXES.split("|"))
 
@@ -124,9 +126,6 @@ VETOABLE = frozenset(
 )
 
 
-_WORDS = re.compile(r"\w+")
-
-
 class KeepPhrases:
     def __init__(self, packs: list[str], extra: list[str]):
         pats = [p for name in packs for p in PACKS[name]] + list(extra)
@@ -139,15 +138,11 @@ class KeepPhrases:
             self._rules.append((re.compile(rx, re.IGNORECASE), kind, cond))
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        words: set[str] | None = None
         out = []
         for rx, kind, cond in self._rules:
             if kind == "words":
-                if words is None:
-                    words = set(_WORDS.findall(text.casefold()))
-                    # "Parkinsons' disease": the eponym's word with an "s" attached
-                    words.update([w[:-1] for w in words if w.endswith("s")])
-                if cond.isdisjoint(words):
+                words = ascii_lower_words(text)  # None: not ASCII, the gate cannot rule a match out
+                if words is not None and cond.isdisjoint(words):
                     continue
             elif kind == "regex" and not cond.search(text):
                 continue
