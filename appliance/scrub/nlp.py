@@ -122,6 +122,23 @@ def one_blas_thread() -> Iterator[None]:
         yield
 
 
+# spaCy builds the language's default tokenizer (its ~1,300 special cases and affix patterns) and then
+# replaces all of it with the pipeline's saved tokenizer (`Tokenizer.from_bytes` resets every setting before
+# loading). An empty tokenizer in the first step gives the same tokenizer at half the loading cost.
+_DEFERRED_TOKENIZER = {"nlp": {"tokenizer": {"@tokenizers": "appliance.deferred_tokenizer.v1"}}}
+
+
+def _register_deferred_tokenizer() -> None:
+    import spacy
+    from spacy.tokenizer import Tokenizer
+
+    if "appliance.deferred_tokenizer.v1" not in spacy.registry.tokenizers.get_all():
+
+        @spacy.registry.tokenizers("appliance.deferred_tokenizer.v1")
+        def deferred_tokenizer():  # noqa: ANN202
+            return lambda nlp: Tokenizer(nlp.vocab)
+
+
 class PolicyNlpEngine(SpacyNlpEngine):
     def __init__(self, model: str, language: str, components: list[str], case_normalization: bool = True):
         super().__init__(
@@ -137,13 +154,16 @@ class PolicyNlpEngine(SpacyNlpEngine):
         import spacy
         from thinc.api import NumpyOps, get_current_ops, set_current_ops
 
+        _register_deferred_tokenizer()
         self.nlp = {}
         before = get_current_ops()
         set_current_ops(NumpyOps(use_blis=False))  # models keep the ops they were built with
         try:
             for m in self.models:
                 exclude = [c for c in KNOWN_COMPONENTS if c not in self.components]
-                nlp = spacy.load(m["model_name"], exclude=exclude)
+                nlp = spacy.load(m["model_name"], exclude=exclude, config=_DEFERRED_TOKENIZER)
+                if nlp.tokenizer.prefix_search is None and not nlp.tokenizer.rules:  # nothing on disk
+                    nlp = spacy.load(m["model_name"], exclude=exclude)
                 nlp.max_length = 2_000_000
                 self.nlp[m["lang_code"]] = nlp
         finally:
@@ -164,8 +184,10 @@ class PolicyNlpEngine(SpacyNlpEngine):
             prepped = [self._prep(str(t)) for t in texts[i : i + step]]
             with one_blas_thread():
                 docs = list(self.nlp[language].pipe(prepped, batch_size=batch_size, n_process=n_process))
-            for doc in docs:
-                yield doc.text, self._doc_to_nlp_artifact(doc, language)
+            # the prepared string, not `doc.text`: spaCy's tokenizer is lossless, so they are equal, and
+            # `doc.text` rebuilds the string token by token (a Python object per token)
+            for text, doc in zip(prepped, docs, strict=True):
+                yield text, self._doc_to_nlp_artifact(doc, language)
 
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
         """Presidio's artifacts without a Token object per token: lower-case forms, offsets and the keywords
@@ -191,8 +213,9 @@ class PolicyNlpEngine(SpacyNlpEngine):
             lemmas.append(fact[0])
             idx.append(i)
             keywords.extend(fact[1])
+        ents = self._get_entities(doc)  # `doc.ents` builds its spans anew on each call: once is enough
         entities, scores = self._get_updated_entities(
-            self._get_entities(doc), self._get_scores_for_entities(doc)
+            ents, [self.ner_model_configuration.default_score] * len(ents)
         )
         art = NlpArtifacts.__new__(NlpArtifacts)
         art.entities = entities
