@@ -8,12 +8,13 @@ an SSN with its dashes) are never vetoed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import regex as re
 
 from appliance.scrub import lexicons as lx
-from appliance.scrub.recognizers import ascii_lower_words
+from appliance.scrub.recognizers import ascii_lower_words, ascii_word_runs
 
 _TITLES = "|".join(re.escape(t) for t in lx.TITLES)
 _EPONYM = "|".join(sorted((re.escape(e) for e in lx.EPONYMS), key=len, reverse=True))
@@ -30,27 +31,32 @@ _LAB_UNIT = (
 # Patterns that cost most are paired with a gate: a cheap necessary condition (a word from a lexicon among the
 # text's words, or a regex every match contains). Without it the pattern cannot match, so it is skipped.
 _EPONYM_FIRST = {e.lower().split("-")[0] for e in lx.EPONYMS}
-_EPONYM_GATE = ("words", frozenset(_EPONYM_FIRST | {w + "s" for w in _EPONYM_FIRST}))  # "Parkinsons' disease"
-_DRUG_GATE = ("words", frozenset(d.lower() for d in lx.DRUGS))
-_DOSE_SITE = re.compile(rf"\d+(?:[.,]\d+)?\s*{_DOSE_UNIT}\b", re.IGNORECASE)
+# "Parkinsons' disease"; "non-Hodgkin lymphoma" starts at "non"
+_EPONYM_STARTS = frozenset(_EPONYM_FIRST | {w + "s" for w in _EPONYM_FIRST} | {"non"})
+_DRUG_WORDS = frozenset(d.lower() for d in lx.DRUGS)
 _SUFFIXES = tuple(lx.DRUG_SUFFIXES.split("|"))
 
 
-def _suffix_dose_gate(text: str) -> bool:
-    """Necessary for the suffix-drug pattern: a dose ("20 mg") after a space and a word ending in a drug
-    suffix. Non-ASCII texts always pass (case-insensitive matching folds some letters unlike `lower`)."""
-    if not text.isascii():
-        return True
-    for m in _DOSE_SITE.finditer(text):
-        j = m.start()
-        while j > 0 and text[j - 1].isspace():
-            j -= 1
-        if j < m.start() and text[max(0, j - 16) : j].lower().endswith(_SUFFIXES):
-            return True
-    return False
+def _starting_words(words: frozenset[str]) -> Callable[[str], list[int] | None]:
+    """Where a match can start: at a word (\\w run) that is one of `words` (for patterns that begin with one of
+    them at a word boundary, e.g. `\\b(?:aspirin|...)\\b`). None for a non-ASCII text: scan it all."""
+
+    def starts(text: str) -> list[int] | None:
+        runs = ascii_word_runs(text)
+        return None if runs is None else [i for i, w in runs if w in words]
+
+    return starts
 
 
-_DOSE_GATE = ("call", _suffix_dose_gate)
+def _suffix_word_starts(text: str) -> list[int] | None:
+    """Where the suffix-drug pattern can start: at a word ending in a drug suffix (`\\b[a-z]{3,}(?:suffix)\\b`)."""
+    runs = ascii_word_runs(text)
+    return None if runs is None else [i for i, w in runs if w.endswith(_SUFFIXES)]
+
+
+_EPONYM_GATE = ("starts", _starting_words(_EPONYM_STARTS))
+_DRUG_GATE = ("starts", _starting_words(_DRUG_WORDS))
+_DOSE_GATE = ("starts", _suffix_word_starts)
 _LAB_GATE = ("regex", rf"\d(?:[.,]\d+)?\s*{_LAB_UNIT}(?![\w/])")
 
 CLINICAL = [
@@ -140,7 +146,12 @@ class KeepPhrases:
     def spans(self, text: str) -> list[tuple[int, int]]:
         out = []
         for rx, kind, cond in self._rules:
-            if kind == "words":
+            if kind == "starts":
+                starts = cond(text)
+                if starts is not None:
+                    out.extend(_matches_at(rx, text, starts))
+                    continue
+            elif kind == "words":
                 words = ascii_lower_words(text)  # None: not ASCII, the gate cannot rule a match out
                 if words is not None and cond.isdisjoint(words):
                     continue
@@ -154,3 +165,19 @@ class KeepPhrases:
     @staticmethod
     def vetoed(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
         return any(s <= start and end <= e for s, e in spans)
+
+
+def _matches_at(rx: Any, text: str, starts: list[int]) -> list[tuple[int, int]]:
+    """`rx.finditer(text)`'s non-empty spans, given every position where a match can start (in order): the first
+    candidate at or after the previous match's end where `rx` matches is where `finditer` would find the next
+    match, and `match` there gives the same match (look-behinds and `\\b` still see the text before it)."""
+    out = []
+    end = 0
+    for i in starts:
+        if i < end:
+            continue
+        m = rx.match(text, i)
+        if m is not None and m.end() > m.start():
+            out.append(m.span())
+            end = m.end()
+    return out

@@ -63,6 +63,20 @@ def ascii_lower_words(text: str) -> set[str] | None:
     return words
 
 
+_last_runs: list[tuple[str | None, list[tuple[int, str]] | None]] = [(None, None)]
+
+
+def ascii_word_runs(text: str) -> list[tuple[int, str]] | None:
+    """(start, lower-case form) of each word (\\w run) of an ASCII text; None for other texts. Remembered for
+    the last text like `ascii_lower_words`."""
+    last = _last_runs[0]
+    if last[0] is text:
+        return last[1]
+    runs = [(m.start(), m.group()) for m in _WORD_RUN.finditer(text.lower())] if text.isascii() else None
+    _last_runs[0] = (text, runs)
+    return runs
+
+
 def words_gate(forms: Iterable[str]) -> Callable[[str], bool]:
     """Gate: the text has one of `forms` as a whole word (or is not ASCII)."""
     wanted = frozenset(f.lower() for f in forms)
