@@ -308,8 +308,8 @@ class _Runner:
 def _keep_freed_memory() -> None:
     """In a worker (short-lived): keep freed memory for reuse instead of returning it to the system. The NER's
     layers allocate arrays of tens of megabytes per batch; by default glibc maps each afresh and unmaps it
-    on release, so every batch pays page faults and the kernel's zeroing of those pages (a tenth of the
-    workers' time went to the kernel). Not done in the caller's process, whose memory should shrink again."""
+    on release, so every batch pays page faults and the kernel's zeroing of those pages (up to a tenth of
+    the workers' time went to the kernel). Not done in the caller's process, whose memory should shrink again."""
     import ctypes
     import ctypes.util
 

@@ -19,6 +19,7 @@ Single and batch paths run the same code on the same NLP output: `scrub_texts(te
 from __future__ import annotations
 
 import atexit
+import functools
 import gc
 import logging
 import re
@@ -73,17 +74,13 @@ def import_presidio() -> None:
                 del sys.modules[m]
 
 
-_EXIT_HOOK: list[bool] = []
-
-
+@functools.cache
 def _skip_collection_at_exit() -> None:
     """Once a scrubber exists, the interpreter's last cyclic collection at exit walks spaCy's and Presidio's
     object graphs (~0.25 s of a CLI run here). At exit nothing is left to reclaim that the operating system
     does not reclaim anyway, so everything is frozen out of that pass (`gc.freeze`); objects are still
     released by reference counting, and files are closed by the code that opened them (atomic writes)."""
-    if not _EXIT_HOOK:
-        atexit.register(gc.freeze)
-        _EXIT_HOOK.append(True)
+    atexit.register(gc.freeze)  # once per process (cached)
 
 
 def _check_nlp_model(policy: Policy) -> None:

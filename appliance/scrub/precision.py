@@ -14,7 +14,7 @@ from typing import Any
 import regex as re
 
 from appliance.scrub import lexicons as lx
-from appliance.scrub.recognizers import ascii_lower_words, ascii_word_runs
+from appliance.scrub.recognizers import ascii_word_runs
 
 _TITLES = "|".join(re.escape(t) for t in lx.TITLES)
 _EPONYM = "|".join(sorted((re.escape(e) for e in lx.EPONYMS), key=len, reverse=True))
@@ -28,8 +28,10 @@ _LAB_UNIT = (
     r"x\s?10\^?\d+/l|k/ul|/µl|/ul|/mm3|bpm|mmhg|kg|lbs?|cm|mm|°[cf]|ml/min(?:/1\.73\s?m2)?|s|sec|seconds)"
 )
 
-# Patterns that cost most are paired with a gate: a cheap necessary condition (a word from a lexicon among the
-# text's words, or a regex every match contains). Without it the pattern cannot match, so it is skipped.
+# Patterns that cost most are paired with a gate. ("regex", R): a cheap necessary condition, a regex every match
+# contains; without it the pattern cannot match, so it is skipped. ("starts", F): F(text) lists every
+# position where a match can begin (a word from a lexicon); the pattern is tried there only (`_matches_at`)
+# instead of at every position of the text.
 _EPONYM_FIRST = {e.lower().split("-")[0] for e in lx.EPONYMS}
 # "Parkinsons' disease"; "non-Hodgkin lymphoma" starts at "non"
 _EPONYM_STARTS = frozenset(_EPONYM_FIRST | {w + "s" for w in _EPONYM_FIRST} | {"non"})
@@ -147,17 +149,11 @@ class KeepPhrases:
         out = []
         for rx, kind, cond in self._rules:
             if kind == "starts":
-                starts = cond(text)
+                starts = cond(text)  # None: not ASCII, where a match can start is unknown
                 if starts is not None:
                     out.extend(_matches_at(rx, text, starts))
                     continue
-            elif kind == "words":
-                words = ascii_lower_words(text)  # None: not ASCII, the gate cannot rule a match out
-                if words is not None and cond.isdisjoint(words):
-                    continue
             elif kind == "regex" and not cond.search(text):
-                continue
-            elif kind == "call" and not cond(text):
                 continue
             out.extend(m.span() for m in rx.finditer(text) if m.end() > m.start())
         return out
