@@ -321,6 +321,28 @@ GATE_TEXTS = [
 ]
 
 
+def test_url_recognizer_without_default_flags_finds_the_same(hipaa):
+    """The URL recognizer runs with regex flags 0 (its patterns say "(?i)" themselves and use no ".", "^", "$"),
+    so it reuses the patterns Presidio compiled at import; Presidio's default flags must find the same."""
+    from bench.scrub_corpus import generate
+
+    ours = next(r for r in hipaa.analyzer.registry.recognizers if r.supported_entities == ["URL"])
+    assert ours.global_regex_flags == 0 and all(p.regex.startswith("(?i)") for p in ours.patterns)
+    default = type(ours)(supported_language="en")
+    assert default.global_regex_flags != 0
+    texts = [
+        "see HTTP://WWW.EXAMPLE.COM/Path?Q=1 and Www.Example.Org.\nNext line: 'portal.example.com/p'",
+        "MAIL JANE.DOE@EXAMPLE.COM or \"https://intranet.example.org/help\"\n\nfoo.BAR.co.uk/x\ty.io",
+    ] + [d["text"] for d in generate(200, 4, "final")]
+    key = lambda res: sorted((r.start, r.end, r.score) for r in res)  # noqa: E731
+    found = 0
+    for t in texts:
+        got, want = key(ours.analyze(t, ["URL"])), key(default.analyze(t, ["URL"]))
+        assert got == want, t
+        found += len(got)
+    assert found > 50
+
+
 def test_gates_never_change_findings(hipaa):
     """The cheap gates in front of costly patterns are necessary conditions: running every pattern on every
     text gives the same findings and the same keep-phrases."""
