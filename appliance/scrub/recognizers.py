@@ -47,34 +47,35 @@ def _result(rec: EntityRecognizer, entity: str, start: int, end: int, score: flo
 
 
 _WORD_RUN = re.compile(r"\w+")
-_last_words: list[tuple[str | None, set[str] | None]] = [(None, None)]
+_Words = tuple[str | None, list[tuple[int, str]] | None, set[str] | None]
+_last_words: list[_Words] = [(None, None, None)]
+
+
+def _ascii_words(text: str) -> _Words:
+    """(text, its word runs, its distinct words) for an ASCII text, (text, None, None) for others. Remembered
+    for the last text, as one tuple replaced whole (threads may scrub at once): the recognizers and
+    keep-phrases of one analysis share it."""
+    last = _last_words[0]
+    if last[0] is text:
+        return last
+    if text.isascii():
+        runs = [(m.start(), m.group()) for m in _WORD_RUN.finditer(text.lower())]
+        last = (text, runs, {w for _, w in runs})
+    else:
+        last = (text, None, None)
+    _last_words[0] = last
+    return last
 
 
 def ascii_lower_words(text: str) -> set[str] | None:
     """The distinct words (\\w runs) of an ASCII text in lower case; None for other texts, where a gate cannot
-    rule a match out (the patterns' case-insensitive matching folds some non-ASCII letters unlike `lower`).
-    Remembered for the last text, as one (text, words) pair replaced whole (threads may scrub at once):
-    the recognizers of one analysis share it."""
-    last = _last_words[0]
-    if last[0] is text:
-        return last[1]
-    words = set(_WORD_RUN.findall(text.lower())) if text.isascii() else None
-    _last_words[0] = (text, words)
-    return words
-
-
-_last_runs: list[tuple[str | None, list[tuple[int, str]] | None]] = [(None, None)]
+    rule a match out (the patterns' case-insensitive matching folds some non-ASCII letters unlike `lower`)."""
+    return _ascii_words(text)[2]
 
 
 def ascii_word_runs(text: str) -> list[tuple[int, str]] | None:
-    """(start, lower-case form) of each word (\\w run) of an ASCII text; None for other texts. Remembered for
-    the last text like `ascii_lower_words`."""
-    last = _last_runs[0]
-    if last[0] is text:
-        return last[1]
-    runs = [(m.start(), m.group()) for m in _WORD_RUN.finditer(text.lower())] if text.isascii() else None
-    _last_runs[0] = (text, runs)
-    return runs
+    """(start, lower-case form) of each word (\\w run) of an ASCII text; None for other texts."""
+    return _ascii_words(text)[1]
 
 
 def words_gate(forms: Iterable[str]) -> Callable[[str], bool]:
