@@ -110,6 +110,34 @@ def test_ner_on_numpy_blas_finds_what_blis_finds(hipaa):
     assert got == want and sum(map(len, got)) > 100
 
 
+def test_maxout_prediction_is_thincs_bit_for_bit(hipaa):
+    """The NER's Maxout layers predict with numpy's maximum instead of thinc's `ops.maxout` (which also builds the
+    arg-max only training needs): the token vectors must be thinc's, bit for bit, and training keeps thinc's."""
+    import numpy as np
+    from thinc.layers.maxout import forward
+
+    from appliance.scrub.nlp import _maxout_predict, one_blas_thread
+
+    nlp = hipaa.nlp_engine.nlp["en"]
+    tok2vec = nlp.get_pipe("ner").model.get_ref("tok2vec")
+    layers = [n for n in tok2vec.walk() if n.name == "maxout"]
+    assert layers and all(n._func is _maxout_predict for n in layers)
+    docs = [nlp.tokenizer(hipaa.nlp_engine._prep(t)) for t in TEXTS + _corpus(80)]
+    with one_blas_thread():
+        fast = tok2vec.predict(docs)
+        for n in layers:
+            n._func = forward
+        try:
+            ref = tok2vec.predict(docs)
+        finally:
+            for n in layers:
+                n._func = _maxout_predict
+        X = np.random.default_rng(0).standard_normal((7, layers[0].get_dim("nI")), dtype="float32")
+        Y, backprop = layers[0](X, is_train=True)
+    assert len(fast) == len(ref) and all(a.tobytes() == b.tobytes() for a, b in zip(fast, ref, strict=True))
+    assert backprop(np.ones_like(Y)).shape == X.shape  # thinc's own forward when training
+
+
 def test_recognizers_run_in_registration_order(hipaa):
     """Presidio's registry answers with a set, ordered by object address, so differently in each run; a finding
     two recognizers tie on (same span, type and score) was then credited to either one. Ours keeps the order

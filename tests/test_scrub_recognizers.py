@@ -318,6 +318,9 @@ GATE_TEXTS = [
     "atorvastatin  40 mg, ATORVASTATIN 40MG, metformin 500 mg bid, lisinopril 10.5 mg, person 20 mg",
     "HbA1c 7.2%, LDL 173 mg/dL, eGFR 58 mL/min/1.73 m2, BP 128/82, K 4.1 mmol/L",
     "Ibuprofen 200 MG, atorva\u017ftatin 40 mg (long s), \u212aetoconazole 200 mg (Kelvin sign)",
+    # non-ASCII texts: their ASCII words are judged by form, the others are always tried
+    "Ménière’s disease and Parkinson’s disease; atorvastatin 40 mg, metformin 500 mg, €12 co-pay — Sjögren's",
+    "SJÖGREN’S SYNDROME; LISINOPRIL 10 MG; seen 4 März 2023 by Dr. Müller; DOB: 19850314; non-Hodgkin’s",
 ]
 
 

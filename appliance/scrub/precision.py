@@ -14,7 +14,7 @@ from typing import Any
 import regex as re
 
 from appliance.scrub import lexicons as lx
-from appliance.scrub.recognizers import ascii_word_runs
+from appliance.scrub.recognizers import word_index
 
 _TITLES = "|".join(re.escape(t) for t in lx.TITLES)
 _EPONYM = "|".join(sorted((re.escape(e) for e in lx.EPONYMS), key=len, reverse=True))
@@ -29,9 +29,10 @@ _LAB_UNIT = (
 )
 
 # Patterns that cost most are paired with a gate. ("regex", R): a cheap necessary condition, a regex every match
-# contains; without it the pattern cannot match, so it is skipped. ("starts", F): F(text) lists every
-# position where a match can begin (a word from a lexicon); the pattern is tried there only (`_matches_at`)
-# instead of at every position of the text.
+# contains; without it the pattern cannot match, so it is skipped. ("starts", F): a match can only begin at a
+# word (\w run) whose lower-case form F accepts (e.g. a word of a lexicon); the pattern is tried at those
+# words only (`_matches_at`) instead of at every position of the text. A word with a non-ASCII character is
+# always tried (see `WordIndex.foreign`).
 _EPONYM_FIRST = {e.lower().split("-")[0] for e in lx.EPONYMS}
 # "Parkinsons' disease"; "non-Hodgkin lymphoma" starts at "non"
 _EPONYM_STARTS = frozenset(_EPONYM_FIRST | {w + "s" for w in _EPONYM_FIRST} | {"non"})
@@ -39,26 +40,14 @@ _DRUG_WORDS = frozenset(d.lower() for d in lx.DRUGS)
 _SUFFIXES = tuple(lx.DRUG_SUFFIXES.split("|"))
 
 
-def _starting_words(words: frozenset[str]) -> Callable[[str], list[int] | None]:
-    """Where a match can start: at a word (\\w run) that is one of `words` (for patterns that begin with one of
-    them at a word boundary, e.g. `\\b(?:aspirin|...)\\b`). None for a non-ASCII text: scan it all."""
-
-    def starts(text: str) -> list[int] | None:
-        runs = ascii_word_runs(text)
-        return None if runs is None else [i for i, w in runs if w in words]
-
-    return starts
+def _ends_in_drug_suffix(word: str) -> bool:
+    """Where the suffix-drug pattern can start (`\\b[a-z]{3,}(?:suffix)\\b`)."""
+    return word.endswith(_SUFFIXES)
 
 
-def _suffix_word_starts(text: str) -> list[int] | None:
-    """Where the suffix-drug pattern can start: at a word ending in a drug suffix (`\\b[a-z]{3,}(?:suffix)\\b`)."""
-    runs = ascii_word_runs(text)
-    return None if runs is None else [i for i, w in runs if w.endswith(_SUFFIXES)]
-
-
-_EPONYM_GATE = ("starts", _starting_words(_EPONYM_STARTS))
-_DRUG_GATE = ("starts", _starting_words(_DRUG_WORDS))
-_DOSE_GATE = ("starts", _suffix_word_starts)
+_EPONYM_GATE = ("starts", _EPONYM_STARTS.__contains__)
+_DRUG_GATE = ("starts", _DRUG_WORDS.__contains__)
+_DOSE_GATE = ("starts", _ends_in_drug_suffix)
 _LAB_GATE = ("regex", rf"\d(?:[.,]\d+)?\s*{_LAB_UNIT}(?![\w/])")
 
 CLINICAL = [
@@ -138,25 +127,45 @@ class KeepPhrases:
     def __init__(self, packs: list[str], extra: list[str]):
         pats = [p for name in packs for p in PACKS[name]] + list(extra)
         self._rules: list[tuple[re.Pattern, str | None, Any]] = []
+        self._starters: list[Callable[[str], bool]] = []  # the "starts" rules' word tests, in rule order
         for p in pats:
             rx, gate = (p, None) if isinstance(p, str) else p
             kind, cond = gate if gate else (None, None)
             if kind == "regex":
                 cond = re.compile(cond, re.IGNORECASE)
+            elif kind == "starts":
+                self._starters.append(cond)
+                cond = len(self._starters) - 1
             self._rules.append((re.compile(rx, re.IGNORECASE), kind, cond))
+        self._word_starts: dict[str, tuple[int, ...]] = {}  # word form -> the "starts" rules it may begin
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         out = []
+        starts = self._start_lists(text) if self._starters else []
         for rx, kind, cond in self._rules:
             if kind == "starts":
-                starts = cond(text)  # None: not ASCII, where a match can start is unknown
-                if starts is not None:
-                    out.extend(_matches_at(rx, text, starts))
-                    continue
-            elif kind == "regex" and not cond.search(text):
+                out.extend(_matches_at(rx, text, starts[cond]))
+                continue
+            if kind == "regex" and not cond.search(text):
                 continue
             out.extend(m.span() for m in rx.finditer(text) if m.end() > m.start())
         return out
+
+    def _start_lists(self, text: str) -> list[list[int]]:
+        """For each "starts" rule, the positions (in order) of the words where one of its matches can begin.
+        Each distinct word form is judged once per process (bounded cache)."""
+        lists: list[list[int]] = [[] for _ in self._starters]
+        cache = self._word_starts
+        if len(cache) > 200_000:
+            cache.clear()
+        for i, w in word_index(text).runs:
+            rules = cache.get(w)
+            if rules is None:
+                every = not w.isascii()
+                rules = cache[w] = tuple(k for k, test in enumerate(self._starters) if every or test(w))
+            for k in rules:
+                lists[k].append(i)
+        return lists
 
     @staticmethod
     def vetoed(start: int, end: int, spans: list[tuple[int, int]]) -> bool:

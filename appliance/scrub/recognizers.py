@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import regex as re
 from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
@@ -47,39 +47,54 @@ def _result(rec: EntityRecognizer, entity: str, start: int, end: int, score: flo
 
 
 _WORD_RUN = re.compile(r"\w+")
-_Words = tuple[str | None, list[tuple[int, str]] | None, set[str] | None]
-_last_words: list[_Words] = [(None, None, None)]
 
 
-def _ascii_words(text: str) -> _Words:
-    """(text, its word runs, its distinct words) for an ASCII text, (text, None, None) for others. Remembered
-    for the last text, as one tuple replaced whole (threads may scrub at once): the recognizers and
-    keep-phrases of one analysis share it."""
+class WordIndex(NamedTuple):
+    """The words (\\w runs) of one text, for gates. `runs`: (start, form) of each word, the form in lower case
+    for an ASCII word and as written for any other. `words`: the distinct forms of its ASCII words.
+    `foreign`: some word has a non-ASCII character. The patterns' case-insensitive matching folds some of those
+    unlike `lower` ("ſ" matches "s", "K" the Kelvin sign "k"), so such a word is never ruled out by its form."""
+
+    text: str | None
+    runs: list[tuple[int, str]]
+    words: set[str]
+    foreign: bool
+
+
+_last_words: list[WordIndex] = [WordIndex(None, [], set(), False)]
+
+
+def word_index(text: str) -> WordIndex:
+    """The text's `WordIndex`, remembered for the last text, as one tuple replaced whole (threads may scrub at
+    once): the recognizers and keep-phrases of one analysis share it."""
     last = _last_words[0]
-    if last[0] is text:
+    if last.text is text:
         return last
     if text.isascii():
         runs = [(m.start(), m.group()) for m in _WORD_RUN.finditer(text.lower())]
-        last = (text, runs, {w for _, w in runs})
-    else:
-        last = (text, None, None)
+        last = WordIndex(text, runs, {w for _, w in runs}, False)
+    else:  # word by word: `lower` may change a non-ASCII text's length, and with it the offsets
+        runs = [(m.start(), _ascii_lower(m.group())) for m in _WORD_RUN.finditer(text)]
+        words = {w for _, w in runs if w.isascii()}
+        last = WordIndex(text, runs, words, len(words) < len({w for _, w in runs}))
     _last_words[0] = last
     return last
 
 
+def _ascii_lower(word: str) -> str:
+    """An ASCII word in lower case; any other word as it is (never turned into an ASCII form)."""
+    return word.lower() if word.isascii() else word
+
+
 def ascii_lower_words(text: str) -> set[str] | None:
-    """The distinct words (\\w runs) of an ASCII text in lower case; None for other texts, where a gate cannot
-    rule a match out (the patterns' case-insensitive matching folds some non-ASCII letters unlike `lower`)."""
-    return _ascii_words(text)[2]
-
-
-def ascii_word_runs(text: str) -> list[tuple[int, str]] | None:
-    """(start, lower-case form) of each word (\\w run) of an ASCII text; None for other texts."""
-    return _ascii_words(text)[1]
+    """The distinct words (\\w runs) of a text in lower case; None when one of them has a non-ASCII character,
+    where a gate cannot rule a match out (see `WordIndex`)."""
+    index = word_index(text)
+    return None if index.foreign else index.words
 
 
 def words_gate(forms: Iterable[str]) -> Callable[[str], bool]:
-    """Gate: the text has one of `forms` as a whole word (or is not ASCII)."""
+    """Gate: the text has one of `forms` as a whole word (or a word with a non-ASCII character)."""
     wanted = frozenset(f.lower() for f in forms)
 
     def gate(text: str) -> bool:
