@@ -151,13 +151,28 @@ def test_recognizers_run_in_registration_order(hipaa):
 def test_processes_equal_single_path(hipaa, tmp_path, monkeypatch):
     from appliance.scrub import scrub_jsonl
 
-    monkeypatch.setattr(hipaa.policy.nlp, "batch_size", 16)  # several batches, so both workers get some
+    monkeypatch.setattr(hipaa.policy.nlp, "batch_size", 64)  # several jobs (38, 32, 32, 32, 16), both workers get some
 
     src = write_jsonl(tmp_path / "in.jsonl", [{"id": i, "text": t} for i, t in enumerate(_corpus(150))])
     one = scrub_jsonl(hipaa, src, tmp_path / "one.jsonl", ["text"], processes=1)
     two = scrub_jsonl(hipaa, src, tmp_path / "two.jsonl", ["text"], processes=2)
     assert (tmp_path / "one.jsonl").read_text() == (tmp_path / "two.jsonl").read_text()
     assert one.entities == two.entities and two.processes == 2
+
+
+def test_last_jobs_are_shared_out_between_workers():
+    """On several workers the last jobs get smaller, so the workers finish together instead of one running a
+    last full batch alone; on one worker, or with no known total, every job is a full batch."""
+    from itertools import islice
+
+    from appliance.scrub import MIN_JOB_RECORDS, _batched, _job_sizes
+
+    jobs = [len(b) for b in _batched(range(2000), _job_sizes(256, 2000, 2))]
+    assert sum(jobs) == 2000 and jobs[0] == 256 and max(jobs) == 256
+    assert jobs == sorted(jobs, reverse=True) and jobs[-1] <= MIN_JOB_RECORDS and len(jobs) > 2000 // 256 + 1
+    assert [len(b) for b in _batched(range(600), _job_sizes(256, 600, 1))] == [256, 256, 88]
+    assert set(islice(_job_sizes(256, None, 2), 50)) == {256}
+    assert set(islice(_job_sizes(16, 2000, 2), 500)) == {16}  # never above the policy's batch size
 
 
 def test_pseudonyms_are_consistent_within_a_workspace(tmp_path, ws):

@@ -46,6 +46,7 @@ BATCH_SIZE = 64
 MAX_CHUNK_CHARS = 100_000  # longer texts are scrubbed in pieces split at paragraph/sentence/space boundaries
 MAX_LINE_BYTES = 64 * 1024 * 1024
 REVIEW_LIMIT = 25
+MIN_JOB_RECORDS = 32  # the smallest job a worker gets at the end of a run
 AUTO_PROCESSES_MIN_RECORDS = 400
 
 
@@ -125,15 +126,32 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield lineno, rec
 
 
-def _batched(it: Iterable[Any], n: int) -> Iterator[list[Any]]:
+def _batched(it: Iterable[Any], sizes: Iterator[int]) -> Iterator[list[Any]]:
     batch: list[Any] = []
+    n = next(sizes)
     for x in it:
         batch.append(x)
-        if len(batch) == n:
+        if len(batch) >= n:
             yield batch
             batch = []
+            n = next(sizes)
     if batch:
         yield batch
+
+
+def _job_sizes(batch_size: int, total: int | None, workers: int) -> Iterator[int]:
+    """Records per job: the policy's batch size, then, towards the end of a known total on several workers,
+    smaller jobs (a share of what is left), so the workers finish together: with full batches to the end, one
+    worker idled for up to a batch's time (~1 s) while the other ran the last one. A smaller NER batch costs
+    little per document (64 to 256 documents per batch are within a few per cent)."""
+    remaining = total
+    while True:
+        if remaining is None or workers <= 1:
+            yield batch_size
+            continue
+        size = min(batch_size, max(MIN_JOB_RECORDS, -(-remaining // (2 * workers))))
+        remaining = max(0, remaining - size)
+        yield size
 
 
 def count_lines(path: Path) -> int:
@@ -346,12 +364,14 @@ def scrub_records(
     *,
     processes: int | None = 1,
     review_limit: int = REVIEW_LIMIT,
+    total: int | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Scrub `fields` of each record; other fields pass through untouched; dropped records are left out."""
+    """Scrub `fields` of each record; other fields pass through untouched; dropped records are left out.
+    `total`: how many records to expect (if known), so the last jobs can be shared out evenly."""
     bs = scrubber.policy.nlp.batch_size or BATCH_SIZE
 
     def batches() -> Iterator[tuple[Any, list[str]]]:
-        for batch in _batched(records, bs):
+        for batch in _batched(records, _job_sizes(bs, total, runner.processes)):
             texts: list[str] = []
             where: list[tuple[int, str, Any, Any]] = []
             out = []
@@ -444,7 +464,8 @@ def scrub_jsonl(
     try:
         with open(tmp, "w", encoding="utf-8") as out, StageProgress(sink, stage, total, src.name) as prog:
             before = stats.records_in
-            for rec in scrub_records(scrubber, _read_jsonl(src), fields, stats, src, processes=nproc):
+            records = _read_jsonl(src)
+            for rec in scrub_records(scrubber, records, fields, stats, src, processes=nproc, total=total):
                 out.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 done = stats.records_in - before
                 if done > prog.step:
@@ -501,7 +522,7 @@ def scrub_csv(
             ):
                 writer = csv.DictWriter(fout, fieldnames=header)
                 writer.writeheader()
-                for rec in scrub_records(scrubber, rows(), columns, stats, src, processes=nproc):
+                for rec in scrub_records(scrubber, rows(), columns, stats, src, processes=nproc, total=total):
                     writer.writerow(rec)
                     prog.advance(entities=sum(stats.entities.values()))
                 fout.flush()
