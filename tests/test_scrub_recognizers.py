@@ -299,6 +299,8 @@ def test_chunked_predefined_recognizers_match_whole_text():
         "contact:roe@example.org;ip=192.168.1.1;url=example.co.uk/x done",
         "no identifiers here, version 2.4.1 and Dr. Roe at 3.5 mg.",
         "loopback ::1, unspecified :: and mapped ::ffff:10.0.0.7 (codes J45.909, E11.9)",
+        # runs at the text's edges, several gate hits in one run, tabs, new lines and no-break spaces
+        "https://a.example.com/q?x=1\tthen roe@example.org/x@y.org\nwww.example.org\u00a0z@w.org::1",
     ]
     for ent, name in (("EMAIL_ADDRESS", "EmailRecognizer"), ("URL", "UrlRecognizer"), ("IP_ADDRESS", "IpRecognizer")):
         plain = getattr(pr, name)()

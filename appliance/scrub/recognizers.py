@@ -847,11 +847,15 @@ def gated(cls: type, gate: str, chunked: bool = False) -> type:
         if not chunked:
             return cls.analyze(self, text, entities, nlp_artifacts, regex_flags)
         out = []
-        for run in _RUN.finditer(text):
-            s, e = run.span()
-            if not rx.search(text, s, e):
-                continue
-            for r in cls.analyze(self, text[s:e], entities, nlp_artifacts, regex_flags):
+        end = 0
+        for hit in rx.finditer(text):  # a gate match never holds white space: it lies inside one run
+            if hit.start() < end:
+                continue  # in the run just analyzed
+            before = _LAST_SPACE.search(text, 0, hit.start())
+            s = before.end() if before else 0
+            after = _SPACE.search(text, hit.end())
+            end = after.start() if after else len(text)
+            for r in cls.analyze(self, text[s:end], entities, nlp_artifacts, regex_flags):
                 r.start += s
                 r.end += s
                 out.append(r)
@@ -861,6 +865,8 @@ def gated(cls: type, gate: str, chunked: bool = False) -> type:
 
 
 _RUN = re.compile(r"\S+")
+_SPACE = re.compile(r"\s")
+_LAST_SPACE = re.compile(r"(?r)\s")  # searched backwards: the last white space before a position
 _SHAPE_DIGIT = re.compile(r"\d")
 
 
