@@ -372,6 +372,28 @@ def test_gates_never_change_findings(hipaa):
         assert keep.spans(t) == want, t
 
 
+def test_name_pair_lookaheads_change_no_finding(hipaa, monkeypatch):
+    """The capitalized-pair rule's look-aheads (each word starts with an upper-case letter) only skip pairs the
+    recognizer rejects anyway: without them it finds the same names."""
+    import regex
+
+    from appliance.scrub import recognizers as rc
+    from bench.scrub_corpus import generate
+
+    names = next(r for r in hipaa.analyzer.registry.recognizers if r.name == "ContextNameRecognizer")
+    texts = GATE_TEXTS + [d["text"] for d in generate(300, 4, "final")] + [
+        "with John A. smith and john A. Smith; ÉMILE ZOLA met Émile Zola, ǅemal Bijedić and O'Neil McDonald-Ray.",
+        "Quillon Vardakis; QUILLON vardakis; Dr. A. B. Okafor; Seen by Maria K. Okafor-Ndiaye at 3 pm.",
+    ]
+    key = lambda res: sorted((r.start, r.end, r.score) for r in res)  # noqa: E731
+    got = [key(names.analyze(t, ["PERSON"])) for t in texts]
+    token = rc._NAME_TOKEN
+    every_pair = r"(?<![\w'’.-])(" + token + r")(?:\s+[^\W\d_]\.)?\s+(" + token + r")(?![\w'’-])"
+    assert rc._PAIR_RX.pattern != every_pair
+    monkeypatch.setattr(rc, "_PAIR_RX", regex.compile(every_pair))
+    assert [key(names.analyze(t, ["PERSON"])) for t in texts] == got and sum(map(len, got)) > 300
+
+
 def test_analyzer_and_context_step_equal_presidios(hipaa):
     """`GroupedAnalyzer` + `FastContextEnhancer` are Presidio's analyzer and lemma context enhancer made
     cheaper: on the same recognizers and NLP artifacts they must give Presidio's results and scores."""

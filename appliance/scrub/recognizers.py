@@ -159,8 +159,13 @@ _LAST_FIRST_RX = re.compile(
 _INITIAL_RX = re.compile(r"\s+[^\W\d_]\.(?=\s)")
 
 
+# Both words must be name-shaped, which starts with an upper-case letter: the look-aheads let the (overlapped)
+# search give up at once on every other word instead of pairing it for Python to reject. Where the second word
+# fails, the only other match is the middle initial as second word, and one letter is never name-shaped.
 _PAIR_RX = re.compile(
-    r"(?<![\w'’.-])(" + _NAME_TOKEN + r")(?:\s+[^\W\d_]\.)?\s+(" + _NAME_TOKEN + r")(?![\w'’-])"
+    r"(?<![\w'’.-])(?=\p{Uppercase})(" + _NAME_TOKEN + r")(?:\s+[^\W\d_]\.)?\s+(?=\p{Uppercase})("
+    + _NAME_TOKEN
+    + r")(?![\w'’-])"
 )
 _PAIR_TRIGGER_RX = re.compile(r"(?:\b(?:for|with|see|re|by|and|from|to|of)\s+|[:;]\s*|^\s*)$", re.IGNORECASE)
 # Lower-case name pairs ("with cosimo oduya regarding"): two lower-case words, optional middle initial.
