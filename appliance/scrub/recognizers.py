@@ -347,7 +347,16 @@ class ContextNameRecognizer(EntityRecognizer):
     def _lower_name_evidence(self, tok: str) -> int:
         """2: a lower-case word that reads as a name (in the gazetteer, or outside the English word index);
         1: an ordinary but not a function/clinical word (rare English words include many names: "ambrose");
-        0: never part of a name."""
+        0: never part of a name. Remembered per word (a function of its case-folded form only)."""
+        cache = self.__dict__.setdefault("_evidence", {})
+        hit = cache.get(tok)
+        if hit is None:
+            if len(cache) > 200_000:
+                cache.clear()
+            hit = cache[tok] = self._judge_lower_name(tok)
+        return hit
+
+    def _judge_lower_name(self, tok: str) -> int:
         low = tok.casefold()
         if _not_a_name_word(tok) or low in _NOT_LOWER_NAMES or low in _STOP_LOWER:
             return 0
