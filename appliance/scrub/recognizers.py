@@ -527,6 +527,19 @@ def _eu_suffix_gate(text: str) -> bool:
 
 
 
+# The first letters of each ASCII street prefix ("av" of "av\.?", "c" of "c/"): a prefix-form address starts with
+# one of them as a whole word (or with a word that has a non-ASCII character, as "allée" and "straße" do).
+_EU_PREFIX_WORDS = frozenset(
+    re.match(r"[a-z]+", p).group() for p in lx.EU_STREET_PREFIX.split("|") if p.isascii()
+)
+
+
+def _eu_prefix_gate(text: str) -> bool:
+    """Necessary for `_EU_PREFIX`: one of its street prefixes as a word of the text."""
+    words = ascii_lower_words(text)
+    return words is None or not _EU_PREFIX_WORDS.isdisjoint(words)
+
+
 class StreetAddressRecognizer(_RegexRecognizer):
     RULES = [
         ("STREET_ADDRESS", _US_STREET, 0.75, 0, None),
@@ -546,7 +559,7 @@ class StreetAddressRecognizer(_RegexRecognizer):
 
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
         out = super().analyze(text, entities, nlp_artifacts)
-        if self._eu is not None and "STREET_ADDRESS" in entities:
+        if self._eu is not None and "STREET_ADDRESS" in entities and _eu_prefix_gate(text):
             for m in self._eu.finditer(text):
                 s, e = m.span()
                 frag = text[s:e]
