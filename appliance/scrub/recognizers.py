@@ -228,6 +228,7 @@ class ContextNameRecognizer(EntityRecognizer):
     def __init__(self, language: str = "en", english: lx.EnglishWords | None = None):
         # ordinary English words (see lexicons.EnglishWords): without them the lower-case pair rule is off
         self.english = english if english is not None else lx.EnglishWords(frozenset())
+        self._evidence: dict[str, int] = {}  # word -> `_lower_name_evidence` (bounded)
         super().__init__(
             supported_entities=["PERSON"],
             name="ContextNameRecognizer",
@@ -348,7 +349,7 @@ class ContextNameRecognizer(EntityRecognizer):
         """2: a lower-case word that reads as a name (in the gazetteer, or outside the English word index);
         1: an ordinary but not a function/clinical word (rare English words include many names: "ambrose");
         0: never part of a name. Remembered per word (a function of its case-folded form only)."""
-        cache = self.__dict__.setdefault("_evidence", {})
+        cache = self._evidence
         hit = cache.get(tok)
         if hit is None:
             if len(cache) > 200_000:
