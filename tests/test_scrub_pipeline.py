@@ -1,5 +1,6 @@
 """Files, records, pseudonyms, reports: consistency, batch == single, no raw values on disk or in logs."""
 
+import itertools
 import json
 import logging
 import os
@@ -136,6 +137,43 @@ def test_maxout_prediction_is_thincs_bit_for_bit(hipaa):
         Y, backprop = layers[0](X, is_train=True)
     assert len(fast) == len(ref) and all(a.tobytes() == b.tobytes() for a, b in zip(fast, ref, strict=True))
     assert backprop(np.ones_like(Y)).shape == X.shape  # thinc's own forward when training
+
+
+def test_token_embedding_cache_is_the_blocks_own_output_bit_for_bit(hipaa):
+    """The NER's token embedding block is computed once per distinct row of feature ids and then looked up:
+    every document's token vectors must be the block's own, bit for bit, whatever the batches (single short
+    documents, repeats, a cache that fills up and starts afresh), and training keeps the block's forward."""
+    from appliance.scrub.nlp import TokenEmbeddingCache, one_blas_thread
+
+    nlp = hipaa.nlp_engine.nlp["en"]
+    tok2vec = nlp.get_pipe("ner").model.get_ref("tok2vec")
+    blocks = [n for n in tok2vec.walk() if isinstance(n._func, TokenEmbeddingCache)]
+    assert len(blocks) == 1
+    block = blocks[0]
+    # "Mcdonald"/"McDonald" differ in their shape only; the short documents at the end bring 1-4 new rows each
+    texts = ["Mcdonald met McDonald."] + TEXTS + _corpus(80) + ["", "a", "Hi", "Zoë Ørsted, ſ K", "MRN 1", "x " * 500]
+    docs = [nlp.tokenizer(hipaa.nlp_engine._prep(t)) for t in texts]
+    cache = block._func
+    try:
+        with one_blas_thread():
+            block._func = cache.original
+            ref = block.predict(docs)
+            trained, backprop = block(docs[:3], is_train=True)
+            for max_rows in (100_000, 600):
+                block._func = fresh = TokenEmbeddingCache(block, max_rows=max_rows)
+                got, sizes = [], itertools.cycle([1, 2, 3, 64, 5])
+                while len(got) < len(docs) - 6:
+                    got += block.predict(docs[len(got) : min(len(got) + next(sizes), len(docs) - 6)])
+                got += [block.predict([d])[0] for d in docs[len(got) :]]
+                assert len(got) == len(ref)
+                assert all(a.tobytes() == b.tobytes() for a, b in zip(got, ref, strict=True)), max_rows
+                again = [block.predict([d])[0] for d in docs]  # from the cache (or part of it, when it filled up)
+                assert all(a.tobytes() == b.tobytes() for a, b in zip(again, ref, strict=True)), max_rows
+                assert fresh.used == len(fresh.slots) > 0
+    finally:
+        block._func = cache
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(trained, ref[:3], strict=True))
+    assert backprop([t * 0 for t in trained]) == []  # the block's own backprop (feature ids get no gradient)
 
 
 def test_recognizers_run_in_registration_order(hipaa):

@@ -9,7 +9,9 @@
   documents 9.4 s -> 6.6 s, identical entities), and one thread per process keeps worker processes from
   oversubscribing the cores (two workers with two BLAS threads each took twice as long). Its Maxout layers
   take the max over their pieces with numpy (`_maxout_predict`): the same numbers as thinc, at a third of the
-  cost of thinc's loop.
+  cost of thinc's loop. Its first block (hash embeddings of a token's NORM, PREFIX, SUFFIX and SHAPE, mixed by
+  a Maxout) is computed once per distinct row of those four ids (`TokenEmbeddingCache`): a document batch has
+  ~8 % distinct rows, and the block was a quarter of the NER's time.
 - `FastContextEnhancer` is Presidio's `LemmaContextAwareEnhancer` with the token look-up done by bisection
   and without deep-copying every result: same decisions, a fraction of the cost.
 """
@@ -165,6 +167,94 @@ def _no_backprop(dY: Any) -> Any:
     raise RuntimeError("the scrubber's NER pipeline is for prediction only")
 
 
+# What the NER's token embedding block is built of. Each of these computes a token's row from that token's row
+# alone (no window over neighbours), so the block's output for a token is a function of its feature ids.
+_ROW_WISE_LEAVES = {"extract_features", "list2ragged", "ints-getitem", "hashembed", "maxout", "layernorm", "dropout",
+                    "ragged2list"}
+_MIN_GEMM_ROWS = 32  # OpenBLAS computes products of up to 4 rows with another kernel (other last bits)
+
+
+class TokenEmbeddingCache:
+    """The forward of the NER's token embedding block (`extract_features >> list2ragged >> with_array(hash
+    embeddings) >> with_array(maxout >> layernorm >> dropout) >> ragged2list`) when predicting: each distinct
+    row of feature ids is embedded once and kept, up to `max_rows` rows (then the cache starts afresh).
+
+    New rows go through the block's own layers in one matrix product of at least `_MIN_GEMM_ROWS` rows, as
+    they did inside the batch's product, so the output is the block's own, bit for bit (a test checks it).
+    The block's time per 2,000 documents: ~0.6 s -> ~0.1 s. Used under `one_blas_thread`'s lock only, like
+    the rest of the pipeline, so threads never share it at once. Training calls the block's own forward."""
+
+    def __init__(self, block: Any, max_rows: int = 100_000):
+        self.original = block._func
+        self.features, _, self.embed, self.mix, _ = block.layers
+        self.max_rows = max_rows
+        self.slots: dict[bytes, int] = {}  # a row of feature ids (its bytes) -> its row in `rows`
+        self.rows: Any = None
+        self.used = 0
+
+    @staticmethod
+    def fits(block: Any) -> bool:
+        names = [n.name for n in block.layers]
+        leaves = {n.name for n in block.walk() if not n.layers}
+        return (
+            len(names) == 5
+            and names[:2] == ["extract_features", "list2ragged"]
+            and names[4] == "ragged2list"
+            and leaves <= _ROW_WISE_LEAVES
+            and "hashembed" in leaves
+            and "numpy" in type(block.ops).__name__.lower()
+        )
+
+    def __call__(self, block: Any, docs: Any, is_train: bool) -> tuple[Any, Any]:
+        import numpy as np
+
+        if is_train:
+            return self.original(block, docs, is_train)
+        feats = self.features.predict(docs)
+        lengths = np.asarray([len(f) for f in feats], dtype="int32")
+        if not lengths.sum():
+            return [block.ops.alloc2f(0, self.mix.get_dim("nO")) for _ in feats], _no_backprop
+        ids = np.ascontiguousarray(np.concatenate(feats), dtype="uint64")
+        keys = ids.view(np.dtype((np.void, ids.shape[1] * ids.itemsize))).ravel()
+        distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        distinct = distinct.tolist()  # bytes
+        if self.used + len(distinct) > self.max_rows:
+            self.slots.clear()
+            self.used = 0
+        where = [self.slots.get(k, -1) for k in distinct]
+        new = [i for i, slot in enumerate(where) if slot < 0]
+        if new:
+            pick = first[new]
+            if len(pick) < _MIN_GEMM_ROWS:
+                pick = np.resize(pick, _MIN_GEMM_ROWS)
+            out = self.mix.predict(self.embed.predict(ids[pick]))[: len(new)]
+            if self.rows is None or self.used + len(new) > len(self.rows):
+                need = self.used + len(new)  # more than max_rows only for a batch with more distinct rows
+                grown = np.empty((max(need, min(self.max_rows, max(4096, 2 * need))), out.shape[1]), out.dtype)
+                if self.rows is not None:
+                    grown[: self.used] = self.rows[: self.used]
+                self.rows = grown
+            self.rows[self.used : self.used + len(new)] = out
+            for j, i in enumerate(new):
+                where[i] = self.slots[distinct[i]] = self.used + j
+            self.used += len(new)
+        X = self.rows[np.asarray(where, dtype="int64")[inverse.ravel()]]
+        return block.ops.unflatten(X, lengths), _no_backprop
+
+
+def _cache_token_embeddings(nlp: Any) -> None:
+    """Give the token embedding block of each component's model a `TokenEmbeddingCache`, where it is built
+    as `TokenEmbeddingCache` expects (other pipelines keep their own forward)."""
+    for _, component in nlp.pipeline:
+        model = getattr(component, "model", None)
+        if model is None or not hasattr(model, "walk"):
+            continue
+        for node in model.walk():
+            if node.name.startswith("extract_features>>") and not isinstance(node._func, TokenEmbeddingCache):
+                if TokenEmbeddingCache.fits(node):
+                    node._func = TokenEmbeddingCache(node)
+
+
 def _predict_maxout_with_numpy(nlp: Any) -> None:
     """Give every thinc Maxout layer of the loaded pipeline `_maxout_predict` (the scrubber never trains it)."""
     from thinc.layers.maxout import forward
@@ -205,6 +295,7 @@ class PolicyNlpEngine(SpacyNlpEngine):
                     nlp = spacy.load(m["model_name"], exclude=exclude)
                 nlp.max_length = 2_000_000
                 _predict_maxout_with_numpy(nlp)
+                _cache_token_embeddings(nlp)
                 self.nlp[m["lang_code"]] = nlp
         finally:
             set_current_ops(before)
