@@ -176,6 +176,35 @@ def test_token_embedding_cache_is_the_blocks_own_output_bit_for_bit(hipaa):
     assert backprop([t * 0 for t in trained]) == []  # the block's own backprop (feature ids get no gradient)
 
 
+def test_building_a_scrubber_runs_no_collector_pass_and_restores_the_collector():
+    """Building a scrubber allocates ~100,000 long-lived objects; the cyclic collector is paused meanwhile
+    (srsly's msgpack reader calls `gc.enable()` itself, so `gc.disable()` would not hold) and left as it was."""
+    import gc
+
+    from appliance.scrub import Scrubber
+
+    passes: list[int] = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    policy = load_policy("hipaa")
+    before = gc.get_threshold(), gc.isenabled()
+    gc.callbacks.append(count)
+    try:
+        scrubber = Scrubber(policy)
+    finally:
+        gc.callbacks.remove(count)
+    assert scrubber.scrub_text("Patient Maria Okafor, MRN 48213907.").findings
+    assert passes == []
+    assert (gc.get_threshold(), gc.isenabled()) == before
+    garbage = [[]]
+    garbage[0].append(garbage)  # a cycle made after the build is still collected
+    del garbage
+    assert gc.collect() >= 1
+
+
 def test_recognizers_run_in_registration_order(hipaa):
     """Presidio's registry answers with a set, ordered by object address, so differently in each run; a finding
     two recognizers tie on (same span, type and score) was then credited to either one. Ours keeps the order
