@@ -202,6 +202,34 @@ def test_building_a_scrubber_runs_no_collector_pass_and_restores_the_collector()
     assert (gc.get_threshold(), gc.isenabled(), gc.get_freeze_count()) == before
 
 
+def test_overlapping_scrubber_builds_leave_the_collector_as_it_was():
+    """Threads (the TUI's workers) may build scrubbers at once: the collector stays paused until the last build
+    ends and then gets its own thresholds back, not the paused ones the second build saw when it started. A
+    child forked during a build (another thread's pool) gets the collector back as well."""
+    import gc
+
+    from appliance.scrub.engine import _collector_paused
+
+    before = gc.get_threshold()
+    first, second = _collector_paused(), _collector_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[0] == 0  # the second build still runs
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no build runs here
+        os.write(write, json.dumps(gc.get_threshold()).encode())
+        os._exit(0)
+    os.close(write)
+    in_child = json.loads(os.read(read, 100))
+    os.close(read)
+    os.waitpid(pid, 0)
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+    assert tuple(in_child) == before
+
+
 def test_recognizers_run_in_registration_order(hipaa):
     """Presidio's registry answers with a set, ordered by object address, so differently in each run; a finding
     two recognizers tie on (same span, type and score) was then credited to either one. Ours keeps the order

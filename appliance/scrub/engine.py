@@ -23,8 +23,10 @@ import contextlib
 import functools
 import gc
 import logging
+import os
 import re
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,24 +83,49 @@ def import_presidio() -> None:
                 del sys.modules[m]
 
 
+_PAUSE_LOCK = threading.Lock()
+_paused_builds = 0  # scrubbers being built now (threads may build at once); under _PAUSE_LOCK
+_saved_thresholds: tuple[int, ...] = ()  # the collector's thresholds before the first of them
+
+
+def _resume_collector_in_child() -> None:
+    """A child forked while another thread was building a scrubber has neither that thread nor its build:
+    a fresh lock, and the collector as it was before the build."""
+    global _PAUSE_LOCK, _paused_builds
+    _PAUSE_LOCK = threading.Lock()
+    if _paused_builds:
+        gc.set_threshold(*_saved_thresholds)
+    _paused_builds = 0
+
+
+os.register_at_fork(after_in_child=_resume_collector_in_child)
+
+
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     """The cyclic garbage collector paused while a scrubber is built. Importing spaCy and Presidio and loading
     the pipeline allocate ~100,000 objects that stay alive, and the collector ran ~380 times over them
-    meanwhile, twice over the whole heap: ~0.14 s of a ~1.7 s start-up, on the one core start-up runs on.
+    meanwhile, twice over the whole heap: ~0.14 s of a ~1.1-1.7 s start-up, on the one core start-up runs on.
     Paused with a zero threshold, not `gc.disable()`: srsly's msgpack reader (the pipeline's vocabulary)
-    calls `gc.enable()` when it is done. Afterwards the objects join the oldest generation directly
-    (`freeze` + `unfreeze` moves every tracked object there without a pass); resumed with all of them young,
-    the collector would have passed over them all again. Nothing escapes collection: cycles made meanwhile
-    are collected by the next full pass."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(0)
+    calls `gc.enable()` when it is done. When the last build running ends, the objects join the oldest
+    generation directly (`freeze` + `unfreeze` moves every tracked object there without a pass; resumed with
+    all of them young, the collector would have passed over them all again) and the thresholds come back.
+    Nothing escapes collection: cycles made meanwhile are collected by the next full pass."""
+    global _paused_builds, _saved_thresholds
+    with _PAUSE_LOCK:
+        if _paused_builds == 0:
+            _saved_thresholds = gc.get_threshold()
+            gc.set_threshold(0)
+        _paused_builds += 1
     try:
         yield
     finally:
-        gc.freeze()
-        gc.unfreeze()
-        gc.set_threshold(*thresholds)
+        with _PAUSE_LOCK:
+            _paused_builds -= 1
+            if _paused_builds == 0:
+                gc.freeze()
+                gc.unfreeze()
+                gc.set_threshold(*_saved_thresholds)
 
 
 @functools.cache
