@@ -252,30 +252,30 @@ class TokenEmbeddingCache:
         return block.ops.unflatten(X, lengths), _no_backprop
 
 
+def _model_nodes(nlp: Any) -> Iterator[Any]:
+    """Every thinc node of the loaded pipeline's component models."""
+    for _, component in nlp.pipeline:
+        model = getattr(component, "model", None)
+        if model is not None and hasattr(model, "walk"):
+            yield from model.walk()
+
+
 def _cache_token_embeddings(nlp: Any) -> None:
     """Give the token embedding block of each component's model a `TokenEmbeddingCache`, where it is built
     as `TokenEmbeddingCache` expects (other pipelines keep their own forward)."""
-    for _, component in nlp.pipeline:
-        model = getattr(component, "model", None)
-        if model is None or not hasattr(model, "walk"):
-            continue
-        for node in model.walk():
-            if node.name.startswith("extract_features>>") and not isinstance(node._func, TokenEmbeddingCache):
-                if TokenEmbeddingCache.fits(node):
-                    node._func = TokenEmbeddingCache(node)
+    for node in _model_nodes(nlp):
+        if node.name.startswith("extract_features>>") and not isinstance(node._func, TokenEmbeddingCache):
+            if TokenEmbeddingCache.fits(node):
+                node._func = TokenEmbeddingCache(node)
 
 
 def _predict_maxout_with_numpy(nlp: Any) -> None:
     """Give every thinc Maxout layer of the loaded pipeline `_maxout_predict` (the scrubber never trains it)."""
     from thinc.layers.maxout import forward
 
-    for _, component in nlp.pipeline:
-        model = getattr(component, "model", None)
-        if model is None or not hasattr(model, "walk"):
-            continue
-        for node in model.walk():
-            if node.name == "maxout" and node._func is forward:
-                node._func = _maxout_predict
+    for node in _model_nodes(nlp):
+        if node.name == "maxout" and node._func is forward:
+            node._func = _maxout_predict
 
 
 class PolicyNlpEngine(SpacyNlpEngine):
