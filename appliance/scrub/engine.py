@@ -27,6 +27,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,14 @@ _INLINE_FLAGS = {"URL"}
 _NER_ENTITIES = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
 # When findings overlap, these name the merged span (their shape is proof of what they are).
 STRONG_TYPES = {"EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "URL", "IP_ADDRESS", "PHONE_NUMBER"}
+
+# Drop reason of a text whose scan may be incomplete. Presidio gives each pattern REGEX_TIMEOUT_SECONDS (an
+# environment variable, 60 by default) and past it skips that pattern for that text, reporting it only as a
+# log warning (which the CLI silences): the text would go out with the pattern's identifiers in it. The `regex`
+# module counts that time as CPU time (checked), so a text whose analysis used less CPU time than the limit
+# cannot have hit it; one that used more (within a margin) is dropped instead: fail closed.
+SCAN_TIME_LIMIT = "scan_time_limit"
+_TIME_LIMIT_MARGIN = 0.9
 
 
 def import_presidio() -> None:
@@ -287,6 +296,7 @@ class Scrubber:
             context_aware_enhancer=FastContextEnhancer(),
         )
         self.anonymizer = AnonymizerEngine()
+        self.time_limit = _scan_time_limit()
         self.floor = min([policy.record_rules.residual_floor] + [policy.threshold(e) for e in self.entities])
         # Applied in _decide rather than by Presidio, which would apply it to every type: a place-name
         # allow-list must never un-scrub a person called Virginia.
@@ -431,9 +441,22 @@ class Scrubber:
         results = [AnonResult(f.entity_type, f.start, f.end, f.score) for f in findings]
         return self.anonymizer.anonymize(text=text, analyzer_results=results, operators=self._operators).text
 
+    def _scrub_analyzed(self, text: str, artifacts: Any) -> TextResult:
+        cpu = time.process_time()
+        results = self._analyze(text, artifacts)
+        if self.time_limit is not None and time.process_time() - cpu >= self.time_limit:
+            log.warning(
+                "a text's analysis used %.1f s of CPU time, about Presidio's time limit per pattern: a pattern may "
+                "have been skipped, so its record is dropped (reason %s)",
+                time.process_time() - cpu,
+                SCAN_TIME_LIMIT,
+            )
+            return TextResult(text, [], [], 1.0, SCAN_TIME_LIMIT)
+        return self._decide(text, results)
+
     def scrub_text(self, text: str) -> TextResult:
         artifacts = self.nlp_engine.process_text(text, self.policy.language)
-        return self._decide(text, self._analyze(text, artifacts))
+        return self._scrub_analyzed(text, artifacts)
 
     def scrub_texts(self, texts: list[str], batch_size: int | None = None) -> list[TextResult]:
         """Batch path: spaCy processes the texts with `pipe`; same results as `scrub_text` one by one."""
@@ -441,9 +464,21 @@ class Scrubber:
         out = []
         arts = self.nlp_engine.process_batch(texts, self.policy.language, batch_size=bs)
         for text, (_, artifacts) in zip(texts, arts, strict=True):
-            out.append(self._decide(text, self._analyze(text, artifacts)))
+            out.append(self._scrub_analyzed(text, artifacts))
         return out
 
+
+
+def _scan_time_limit() -> float | None:
+    """CPU seconds of analysis from which a text's scan may be incomplete (see SCAN_TIME_LIMIT); None when
+    Presidio's patterns run without a limit (a negative REGEX_TIMEOUT_SECONDS). With 0, every pattern times
+    out at once, and every text is dropped."""
+    from presidio_analyzer import pattern_recognizer
+    from presidio_analyzer.predefined_recognizers import IbanRecognizer
+
+    modules = (pattern_recognizer, sys.modules[IbanRecognizer.__module__])  # each reads the variable itself
+    limits = [m.REGEX_TIMEOUT_SECONDS for m in modules if m.REGEX_TIMEOUT_SECONDS >= 0]
+    return _TIME_LIMIT_MARGIN * min(limits) if limits else None
 
 _TRIMMABLE = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
 _URL_TRAILING = ".,;:!?"
