@@ -422,7 +422,10 @@ def test_a_scan_past_presidios_pattern_time_limit_drops_the_record(tmp_path, mon
 
 
 def test_scan_time_limit_follows_presidios_setting(monkeypatch):
+    import sys
+
     from presidio_analyzer import pattern_recognizer
+    from presidio_analyzer.predefined_recognizers import IbanRecognizer
 
     from appliance.scrub.engine import _scan_time_limit
 
@@ -431,6 +434,12 @@ def test_scan_time_limit_follows_presidios_setting(monkeypatch):
     assert _scan_time_limit() == pytest.approx(4.5)
     monkeypatch.setattr(pattern_recognizer, "REGEX_TIMEOUT_SECONDS", 0)  # every pattern times out at once
     assert _scan_time_limit() == 0
+    iban = sys.modules[IbanRecognizer.__module__]  # reads the variable itself
+    monkeypatch.setattr(pattern_recognizer, "REGEX_TIMEOUT_SECONDS", -1)  # negative: no limit in the regex module
+    monkeypatch.setattr(iban, "REGEX_TIMEOUT_SECONDS", 7)
+    assert _scan_time_limit() == pytest.approx(6.3)
+    monkeypatch.setattr(iban, "REGEX_TIMEOUT_SECONDS", -1)
+    assert _scan_time_limit() is None
 
 
 def test_structured_json_fields(hipaa, tmp_path):
