@@ -164,6 +164,56 @@ def test_wrong_passphrase_is_refused_and_audited(tmp_path, monkeypatch):
     assert headers[-1]["event"] == "auth.failed" and headers[-1]["body"] is None
 
 
+class _Terminal:
+    """stdin as a terminal, and the passphrases an operator types at each prompt."""
+
+    def __init__(self, monkeypatch, answers):
+        self.answers, self.prompts = list(answers), []
+        monkeypatch.delenv(crypto.PASSPHRASE_ENV, raising=False)
+        monkeypatch.setattr(crypto, "_typed", {})
+        monkeypatch.setattr(sys, "stdin", type("Tty", (), {"isatty": staticmethod(lambda: True)})())
+        monkeypatch.setattr(crypto.getpass, "getpass", self.ask)
+
+    def ask(self, prompt):
+        self.prompts.append(prompt)
+        return self.answers.pop(0)
+
+
+def test_a_typed_passphrase_is_asked_once_per_process(tmp_path, monkeypatch):
+    """A command opens the keys to fail early, then again to write its record (the CLI's scrub): a second
+    prompt appeared in the middle of its progress display, where the command then waited."""
+    log = make_log(tmp_path, 1)
+    tty = _Terminal(monkeypatch, ["test-passphrase"])
+    AuditLog(log.dir, log.keys_dir).keyring()
+    AuditLog(log.dir, log.keys_dir).record("scrub.file", details={"records": 3})
+    assert tty.prompts == ["Workspace passphrase: "]
+    assert AuditLog(log.dir, log.keys_dir).keys_available() and log.verify().ok
+
+
+def test_a_wrong_typed_passphrase_is_asked_again(tmp_path, monkeypatch):
+    log = make_log(tmp_path, 1)
+    tty = _Terminal(monkeypatch, ["guess", "test-passphrase"])
+    with pytest.raises(crypto.WrongPassphrase):
+        AuditLog(log.dir, log.keys_dir).keyring()
+    AuditLog(log.dir, log.keys_dir).record("x")
+    assert len(tty.prompts) == 2 and log.records()[-1]["event"] == "x"
+
+
+def test_the_keyring_key_is_derived_once_per_process(tmp_path, monkeypatch):
+    log = make_log(tmp_path, 1)
+    calls = []
+    real = crypto.hashlib.scrypt
+    monkeypatch.setattr(crypto.hashlib, "scrypt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    crypto._unseal_key.cache_clear()
+    for _ in range(3):
+        AuditLog(log.dir, log.keys_dir).keyring()
+    assert len(calls) == 1
+    monkeypatch.setenv(crypto.PASSPHRASE_ENV, "guess")  # another passphrase derives its own key, and fails
+    with pytest.raises(crypto.WrongPassphrase):
+        AuditLog(log.dir, log.keys_dir).keyring()
+    assert len(calls) == 2
+
+
 def test_torn_tail_blocks_appends_until_repaired(tmp_path):
     log = make_log(tmp_path, 3)
     log.record("in.flight", details={"x": 1}, checkpoint=False)  # a crash tears only an unsigned write

@@ -23,7 +23,7 @@ class AuditLog(_AuditLogBase):
         import sys
 
         return crypto.keyring_exists(self.keys_dir) and bool(
-            os.environ.get(crypto.PASSPHRASE_ENV) or (sys.stdin is not None and sys.stdin.isatty())
+            crypto.passphrase_known() or (sys.stdin is not None and sys.stdin.isatty())
         )
 
     def verify(self, use_keys: bool = True, pins: list[str] | None = None) -> VerifyResult:

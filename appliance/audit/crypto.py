@@ -73,6 +73,13 @@ def _scrypt(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _unseal_key(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    """The key that opens one sealed file (its own salt), derived once per process: a command opens the
+    keyring more than once (to fail early, then to write its audit record), ~0.14 s of scrypt each time."""
+    return _scrypt(passphrase, salt, n, r, p)
+
+
 def seal(payload: bytes, passphrase: str, aad: bytes) -> dict[str, Any]:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -95,7 +102,7 @@ def unseal(sealed: dict[str, Any], passphrase: str, aad: bytes) -> bytes:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     kdf = sealed["kdf"]
-    kek = _scrypt(passphrase, b64d(kdf["salt"]), kdf["n"], kdf["r"], kdf["p"])
+    kek = _unseal_key(passphrase, b64d(kdf["salt"]), kdf["n"], kdf["r"], kdf["p"])
     try:
         return AESGCM(kek).decrypt(b64d(sealed["nonce"]), b64d(sealed["ciphertext"]), aad)
     except InvalidTag:
@@ -104,10 +111,16 @@ def unseal(sealed: dict[str, Any], passphrase: str, aad: bytes) -> bytes:
         ) from None
 
 
+# A passphrase typed at the terminal, kept for the rest of the process (per variable it stands in for): a
+# command opens the keys more than once, and a second prompt appeared in the middle of its progress display
+# (where the command then waited). The TUI keeps its dialog's passphrase in the environment likewise.
+_typed: dict[str, str] = {}
+
+
 def read_passphrase(
     env: str = PASSPHRASE_ENV, prompt: str = "Workspace passphrase: ", confirm: bool = False
 ) -> str:
-    value = os.environ.get(env)
+    value = os.environ.get(env) or _typed.get(env)
     if value:
         return value
     if sys.stdin is not None and sys.stdin.isatty():
@@ -116,10 +129,21 @@ def read_passphrase(
             raise BadInput("the passphrases do not match")
         if not first:
             raise BadInput("an empty passphrase is not allowed")
+        _typed[env] = first
         return first
     raise ApplianceError(
         f"the workspace keys need a passphrase: set {env} (non-interactive) or run in a terminal"
     )
+
+
+def passphrase_known(env: str = PASSPHRASE_ENV) -> bool:
+    """True when `read_passphrase(env)` answers without asking."""
+    return bool(os.environ.get(env) or _typed.get(env))
+
+
+def forget_typed_passphrase(env: str = PASSPHRASE_ENV) -> None:
+    """After a wrong passphrase: the next `read_passphrase` asks again."""
+    _typed.pop(env, None)
 
 
 def _write_secret(path: Path, obj: dict[str, Any]) -> None:

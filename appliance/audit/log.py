@@ -180,6 +180,7 @@ class AuditLog:
             try:
                 self._ring = crypto.load_keyring(self.keys_dir, passphrase)
             except crypto.WrongPassphrase:
+                crypto.forget_typed_passphrase()
                 self._record_header_only("auth.failed", {"what": "audit keyring"})
                 raise
         elif create:
