@@ -252,6 +252,51 @@ def test_processes_equal_single_path(hipaa, tmp_path, monkeypatch):
     assert one.entities == two.entities and two.processes == 2
 
 
+_DYING_WORKER = """
+import os, signal, sys
+from pathlib import Path
+from appliance.offline import enforce_offline
+enforce_offline()
+import appliance.scrub as sc
+from appliance.errors import ApplianceError
+from appliance.policy import load_policy
+
+real = sc._pool_job
+def dying(texts):  # as the kernel's out-of-memory killer would end it
+    if any("oom" in t for t in texts):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(texts)
+sc._pool_job = dying  # the forked workers inherit it
+src, dst = Path(sys.argv[1]), Path(sys.argv[2])
+try:
+    sc.scrub_jsonl(sc.Scrubber(load_policy("hipaa")), src, dst, ["text"], processes=2)
+except ApplianceError as e:
+    print(e, file=sys.stderr)
+    raise SystemExit(3)
+"""
+
+
+def test_a_worker_that_dies_stops_the_scrub_with_a_clear_error(tmp_path):
+    """A worker killed mid-run (out of memory, a crash in a native library): the scrub stops with an error
+    that says what to do and leaves no output. With multiprocessing.Pool it waited forever for the lost batch.
+    Run in a child process so that a hang fails the test instead of the suite."""
+    import subprocess
+    import sys
+
+    recs = [{"id": i, "text": f"note {i}: seen by Maria Okafor"} for i in range(40)] + [{"id": 40, "text": "oom"}]
+    src = write_jsonl(tmp_path / "in.jsonl", recs)
+    out = subprocess.run(
+        [sys.executable, "-c", _DYING_WORKER, str(src), str(tmp_path / "o.jsonl")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert out.returncode == 3, out.stderr[-2000:]
+    assert "worker process stopped unexpectedly" in out.stderr and "APPLIANCE_SCRUB_PROCESSES=1" in out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # no output, no partial file
+
+
 def test_last_jobs_are_shared_out_between_workers():
     """On several workers the last jobs get smaller, so the workers finish together instead of one running a
     last full batch alone; on one worker, or with no known total, every job is a full batch."""

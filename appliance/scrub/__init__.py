@@ -15,6 +15,7 @@ import gc
 import json
 import multiprocessing
 import os
+import signal
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from appliance.errors import BadInput
+from appliance.errors import ApplianceError, BadInput
 from appliance.events import EventSink, NullSink, StageProgress
 from appliance.scrub.engine import Finding, Scrubber, TextResult
 from appliance.scrub.operators import pseudonym_key
@@ -280,18 +281,27 @@ class _Runner:
     def __init__(self, scrubber: Scrubber, processes: int):
         self.scrubber = scrubber
         self.processes = processes
-        self.pool = None
+        self.pool: Any = None
         if processes > 1 and "fork" in multiprocessing.get_all_start_methods():
+            from concurrent.futures import ProcessPoolExecutor
+
             global _WORKER
             _WORKER = scrubber  # inherited by the forked workers: the model is loaded once
             # Python's advice for fork without exec: what exists now (model, lexicons, patterns) is frozen
-            # out of the workers' collections, which then neither traverse it nor copy its pages. The parent
-            # unfreezes at once, so a long-lived caller (the TUI) still collects its garbage.
+            # out of the workers' collections, which then neither traverse it nor copy its pages. The
+            # executor forks its workers at the first submit; the parent unfreezes when the run ends, so a
+            # long-lived caller (the TUI) still collects its garbage.
             gc.freeze()
+            # An executor rather than multiprocessing.Pool: when a worker dies (the kernel's out-of-memory
+            # killer, a crash in a native library), Pool starts another and the lost batch's result never
+            # comes, so the scrub waited forever; the executor fails every pending batch instead.
             try:
-                self.pool = multiprocessing.get_context("fork").Pool(processes, initializer=_keep_freed_memory)
-            finally:
+                self.pool = ProcessPoolExecutor(
+                    processes, mp_context=multiprocessing.get_context("fork"), initializer=_init_worker
+                )
+            except BaseException:
                 gc.unfreeze()
+                raise
         else:
             self.processes = 1
 
@@ -303,24 +313,50 @@ class _Runner:
         pending: list[tuple[Any, Any]] = []
         window = self.processes * 3
         for meta, texts in batches:
-            pending.append((meta, self.pool.apply_async(_pool_job, (texts,)) if texts else None))
+            pending.append((meta, self.pool.submit(_pool_job, texts) if texts else None))
             while len(pending) >= window:
                 m, job = pending.pop(0)
-                yield m, (job.get() if job is not None else [])
+                yield m, _job_result(job)
         for m, job in pending:
-            yield m, (job.get() if job is not None else [])
+            yield m, _job_result(job)
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.close()
-            self.pool.join()
+            self.pool.shutdown(wait=True)
             self.pool = None
+            gc.unfreeze()
 
     def terminate(self) -> None:
+        """After an error or an interrupt (Ctrl-C, a cancelled TUI stage): stop the workers now. Shut down
+        alone, they would first finish the batches they hold and the queued ones (~2 s at exit)."""
         if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+            workers = list((getattr(self.pool, "_processes", None) or {}).values())  # no public handle (3.11)
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for p in workers:
+                p.terminate()
             self.pool = None
+            gc.unfreeze()
+
+
+def _job_result(job: Any) -> list[TextResult]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    if job is None:
+        return []
+    try:
+        return job.result()
+    except BrokenProcessPool:
+        raise ApplianceError(
+            "a scrub worker process stopped unexpectedly (often the system running out of memory and killing "
+            "it); nothing was written. Free memory, or run with fewer processes (APPLIANCE_SCRUB_PROCESSES=1), "
+            "and scrub again"
+        ) from None
+
+
+def _init_worker() -> None:
+    """A forked worker: Ctrl-C is the parent's to handle (it stops the pool), and freed memory is kept."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _keep_freed_memory()
 
 
 def _keep_freed_memory() -> None:
