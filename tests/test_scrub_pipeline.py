@@ -535,6 +535,31 @@ def test_non_utf8_is_a_clear_error(hipaa, tmp_path):
     assert not (tmp_path / "o.jsonl").exists()
 
 
+def test_ner_batches_are_bounded_in_characters(hipaa, monkeypatch):
+    """The NER's arrays grow with a batch's characters (~135 MB per 100,000): a 64 MiB record's 256 pieces
+    at once needed ~35 GB. A batch holds at most MAX_BATCH_CHARS characters (a longer text alone); results are
+    those of one text at a time."""
+    from appliance.scrub import nlp as N
+
+    texts = ["a" * 40] * 7 + ["b" * 300, "c", "d" * 30]
+    chunks = list(N.text_chunks(texts, 256, 100))
+    assert [len(c) for c in chunks] == [2, 2, 2, 1, 1, 2] and sum(chunks, []) == texts
+    assert [len(c) for c in N.text_chunks(["x"] * 5, 2, 1000)] == [2, 2, 1]
+
+    nlp = hipaa.nlp_engine.nlp["en"]
+    real_pipe, seen = nlp.pipe, []
+    monkeypatch.setattr(nlp, "pipe", lambda docs, **k: seen.append([len(d) for d in docs]) or real_pipe(docs, **k))
+    monkeypatch.setattr(N, "MAX_BATCH_CHARS", 600)
+    corpus = TEXTS + _corpus(30) + ["Patient Maria Okafor, MRN 48213907. " * 30]
+    batch = hipaa.scrub_texts(corpus)
+    assert len(seen) > 3 and all(sum(c) <= 600 or len(c) == 1 for c in seen)
+    assert sum(seen, []) == [len(t) for t in corpus]
+    single = [hipaa.scrub_text(t) for t in corpus]
+    assert [(r.text, [(f.entity_type, f.start, f.end, f.score) for f in r.findings]) for r in batch] == [
+        (r.text, [(f.entity_type, f.start, f.end, f.score) for f in r.findings]) for r in single
+    ]
+
+
 def test_huge_record_is_scrubbed_in_pieces(hipaa, tmp_path):
     from appliance.scrub import MAX_CHUNK_CHARS, scrub_jsonl
 

@@ -139,6 +139,29 @@ def one_blas_thread() -> Iterator[None]:
 # spaCy builds the language's default tokenizer (its ~1,300 special cases and affix patterns) and then
 # replaces all of it with the pipeline's saved tokenizer (`Tokenizer.from_bytes` resets every setting before
 # loading). An empty tokenizer in the first step gives the same tokenizer at half the loading cost.
+# Characters the NER takes in one batch. Its arrays grow with the batch's tokens (~135 MB per 100,000
+# characters): 256 long texts at once (a 64 MiB record's 100,000-character pieces) needed ~35 GB. More than a
+# few long texts per batch keeps spaCy's parser efficient: it steps through a batch's documents together, one
+# token of each per step, so a long document alone costs ~8x its share. A batch of 256 ordinary documents
+# (~90,000 characters) is not split.
+MAX_BATCH_CHARS = 500_000
+
+
+def text_chunks(texts: list[str], max_docs: int, max_chars: int) -> Iterator[list[str]]:
+    """Consecutive runs of `texts`, each of at most `max_docs` texts and `max_chars` characters (a longer text
+    alone), in order."""
+    chunk: list[str] = []
+    chars = 0
+    for t in texts:
+        if chunk and (len(chunk) >= max_docs or chars + len(t) > max_chars):
+            yield chunk
+            chunk, chars = [], 0
+        chunk.append(t)
+        chars += len(t)
+    if chunk:
+        yield chunk
+
+
 _DEFERRED_TOKENIZER = {"nlp": {"tokenizer": {"@tokenizers": "appliance.deferred_tokenizer.v1"}}}
 
 
@@ -319,10 +342,10 @@ class PolicyNlpEngine(SpacyNlpEngine):
         return self._doc_to_nlp_artifact(doc, language)
 
     def process_batch(self, texts, language, batch_size=1, n_process=1, as_tuples=False):  # noqa: ANN001, ANN201
-        texts = list(texts)
-        step = max(batch_size, 64)  # a chunk's docs are held at once, so long lists stream in chunks
-        for i in range(0, len(texts), step):
-            prepped = [self._prep(str(t)) for t in texts[i : i + step]]
+        texts = [str(t) for t in texts]
+        # a chunk's docs are held at once, so long lists stream in chunks, bounded in documents and characters
+        for chunk in text_chunks(texts, max(batch_size, 64), MAX_BATCH_CHARS):
+            prepped = [self._prep(t) for t in chunk]
             with one_blas_thread():
                 docs = list(self.nlp[language].pipe(prepped, batch_size=batch_size, n_process=n_process))
             # the prepared string, not `doc.text`: spaCy's tokenizer is lossless, so they are equal, and
