@@ -444,11 +444,12 @@ class Scrubber:
     def _scrub_analyzed(self, text: str, artifacts: Any) -> TextResult:
         cpu = time.process_time()
         results = self._analyze(text, artifacts)
-        if self.time_limit is not None and time.process_time() - cpu >= self.time_limit:
+        used = time.process_time() - cpu
+        if self.time_limit is not None and used >= self.time_limit:
             log.warning(
                 "a text's analysis used %.1f s of CPU time, about Presidio's time limit per pattern: a pattern may "
                 "have been skipped, so its record is dropped (reason %s)",
-                time.process_time() - cpu,
+                used,
                 SCAN_TIME_LIMIT,
             )
             return TextResult(text, [], [], 1.0, SCAN_TIME_LIMIT)
@@ -468,7 +469,6 @@ class Scrubber:
         return out
 
 
-
 def _scan_time_limit() -> float | None:
     """CPU seconds of analysis from which a text's scan may be incomplete (see SCAN_TIME_LIMIT); None when
     Presidio's patterns run without a limit (a negative REGEX_TIMEOUT_SECONDS). With 0, every pattern times
@@ -479,6 +479,7 @@ def _scan_time_limit() -> float | None:
     modules = (pattern_recognizer, sys.modules[IbanRecognizer.__module__])  # each reads the variable itself
     limits = [m.REGEX_TIMEOUT_SECONDS for m in modules if m.REGEX_TIMEOUT_SECONDS >= 0]
     return _TIME_LIMIT_MARGIN * min(limits) if limits else None
+
 
 _TRIMMABLE = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
 _URL_TRAILING = ".,;:!?"

@@ -136,9 +136,6 @@ def one_blas_thread() -> Iterator[None]:
             yield
 
 
-# spaCy builds the language's default tokenizer (its ~1,300 special cases and affix patterns) and then
-# replaces all of it with the pipeline's saved tokenizer (`Tokenizer.from_bytes` resets every setting before
-# loading). An empty tokenizer in the first step gives the same tokenizer at half the loading cost.
 # Characters the NER takes in one batch. Its arrays grow with the batch's tokens (~135 MB per 100,000
 # characters): 256 long texts at once (a 64 MiB record's 100,000-character pieces) needed ~35 GB. More than a
 # few long texts per batch keeps spaCy's parser efficient: it steps through a batch's documents together, one
@@ -162,6 +159,9 @@ def text_chunks(texts: list[str], max_docs: int, max_chars: int) -> Iterator[lis
         yield chunk
 
 
+# spaCy builds the language's default tokenizer (its ~1,300 special cases and affix patterns) and then
+# replaces all of it with the pipeline's saved tokenizer (`Tokenizer.from_bytes` resets every setting before
+# loading). An empty tokenizer in the first step gives the same tokenizer at half the loading cost.
 _DEFERRED_TOKENIZER = {"nlp": {"tokenizer": {"@tokenizers": "appliance.deferred_tokenizer.v1"}}}
 
 
