@@ -302,14 +302,88 @@ def test_last_jobs_are_shared_out_between_workers():
     last full batch alone; on one worker, or with no known total, every job is a full batch."""
     from itertools import islice
 
-    from appliance.scrub import MIN_JOB_RECORDS, _batched, _job_sizes
+    from appliance.scrub import MIN_JOB_RECORDS, _record_batches
 
-    jobs = [len(b) for b in _batched(range(2000), _job_sizes(256, 2000, 2))]
+    def sizes(n, batch_size, total, workers):
+        return [len(b) for b in _record_batches(range(n), lambda x: 1, batch_size, total, workers)]
+
+    jobs = sizes(2000, 256, 2000, 2)
     assert sum(jobs) == 2000 and jobs[0] == 256 and max(jobs) == 256
     assert jobs == sorted(jobs, reverse=True) and jobs[-1] <= MIN_JOB_RECORDS and len(jobs) > 2000 // 256 + 1
-    assert [len(b) for b in _batched(range(600), _job_sizes(256, 600, 1))] == [256, 256, 88]
-    assert set(islice(_job_sizes(256, None, 2), 50)) == {256}
-    assert set(islice(_job_sizes(16, 2000, 2), 500)) == {16}  # never above the policy's batch size
+    assert sizes(600, 256, 600, 1) == [256, 256, 88]
+    assert set(islice(map(len, _record_batches(iter(int, 1), lambda x: 1, 256, None, 2)), 50)) == {256}
+    assert set(sizes(2000, 16, 2000, 2)) == {16}  # never above the policy's batch size
+
+
+def test_long_documents_are_shared_out_between_workers(hipaa, monkeypatch):
+    """Jobs are bounded in characters too: sized by records alone, 32 long documents made one job that one
+    worker ran while the other idled. A record longer than a job's characters is split into pieces that
+    several jobs (and workers) share; its results are joined back in order."""
+    import appliance.scrub as sc
+
+    monkeypatch.setattr(sc, "MAX_JOB_CHARS", 500_000)
+    lengths = [300_000] * 5 + [10] * 3 + [900_000]
+    batches = list(sc._record_batches(lengths, lambda n: n, 256, len(lengths), 2))
+    assert batches == [[300_000], [300_000], [300_000], [300_000], [300_000, 10, 10, 10], [900_000]]
+
+    monkeypatch.setattr(sc, "MAX_CHUNK_CHARS", 400)
+    monkeypatch.setattr(sc, "MAX_JOB_CHARS", 1000)
+    sentence = "Routine follow-up visit, no complaints. "
+    texts = [sentence * 40 + "Patient Maria Okafor, MRN 48213907. " + sentence * 20, "Seen by Dr. Anil Kapoor."]
+    split = sc._Pieces(texts)
+    jobs = split.jobs()
+    assert len(jobs) > 2 and all(sum(map(len, j)) <= 1000 for j in jobs) and sum(jobs, []) == split.pieces
+    joined = split.join([r for job in jobs for r in hipaa.scrub_texts(job)])
+    assert [r.text for r in joined] == ["".join(hipaa.scrub_text(p).text for p in sc._split_long(t)) for t in texts]
+    assert "Okafor" not in joined[0].text and "48213907" not in joined[0].text and "Kapoor" not in joined[1].text
+    start = joined[0].findings[0].start
+    assert texts[0][start : joined[0].findings[0].end] == "Maria Okafor"
+
+    runner = sc._Runner(hipaa, 2)  # the same through the workers, several jobs in flight
+    try:
+        meta, results = next(runner.map(iter([("m", texts)])))
+    finally:
+        runner.close()
+    assert meta == "m" and [(r.text, [(f.start, f.end) for f in r.findings]) for r in results] == [
+        (r.text, [(f.start, f.end) for f in r.findings]) for r in joined
+    ]
+
+
+def test_auto_processes_follow_the_inputs_size_in_records_or_bytes(hipaa, monkeypatch):
+    """`processes: auto` forks workers for a large input, large in records or in bytes: a dozen documents of
+    250,000 characters ran on one process (a 12-record input looked small) while the other core idled."""
+    import appliance.scrub as sc
+
+    monkeypatch.delenv("APPLIANCE_SCRUB_PROCESSES", raising=False)
+    monkeypatch.setattr(sc.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert hipaa.policy.nlp.processes == "auto"
+    assert sc._process_count(hipaa, 12, None, 10_000) == 1  # small: forking costs more than it saves
+    assert sc._process_count(hipaa, 12, None, 3_000_000) == 3
+    assert sc._process_count(hipaa, 2000, None, 700_000) == 3
+    assert sc._process_count(hipaa, 12, 1, 3_000_000) == 1
+
+
+def test_progress_counts_records_scrubbed_not_records_read(tmp_path, monkeypatch):
+    """With jobs in flight, records are read ahead of their results: the progress counts records written or
+    dropped (so its ETA is that of the work done), and it ends at the total when the last record is dropped."""
+    import appliance.scrub as sc
+    from appliance.events import CallbackSink
+
+    monkeypatch.setattr(sc, "PROGRESS_INTERVAL", 0.0)
+    track = "Swipe %B4111111111111111^ROSSI/SOFIA^2709101000000000000? captured"
+    recs = [{"id": i, "text": t} for i, t in enumerate(_corpus(300) * 2)] + [{"id": "last", "text": track}]
+    src = write_jsonl(tmp_path / "in.jsonl", recs)
+    stats, seen = sc.ScrubStats(), []
+
+    def on(e):
+        if e.kind == "progress":
+            seen.append((e.step, stats.records_out + stats.records_dropped, stats.records_in))
+
+    pci = sc.Scrubber(load_policy("pci"))
+    sc.scrub_jsonl(pci, src, tmp_path / "o.jsonl", ["text"], CallbackSink(on), stats, processes=2)
+    assert len(seen) > 3 and all(step <= done for step, done, _ in seen)
+    assert any(read > step for step, _, read in seen)  # records were read ahead of the results
+    assert seen[-1][0] == len(recs) and stats.records_dropped == 1
 
 
 def test_pseudonyms_are_consistent_within_a_workspace(tmp_path, ws):

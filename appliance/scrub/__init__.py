@@ -17,11 +17,11 @@ import multiprocessing
 import os
 import signal
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from appliance.errors import ApplianceError, BadInput
 from appliance.events import EventSink, NullSink, StageProgress
@@ -48,7 +48,15 @@ MAX_CHUNK_CHARS = 100_000  # longer texts are scrubbed in pieces split at paragr
 MAX_LINE_BYTES = 64 * 1024 * 1024
 REVIEW_LIMIT = 25
 MIN_JOB_RECORDS = 32  # the smallest job a worker gets at the end of a run
+# Characters of text per job, so that long documents are shared out between the workers. Above ~250,000 the
+# NER's largest arrays pass the 64 MiB up to which a worker keeps freed memory (`_keep_freed_memory`), and
+# each job paid page faults again (a 1.5-million-character record: 24 s at 500,000, 14-17 s at 200,000).
+MAX_JOB_CHARS = 200_000
 AUTO_PROCESSES_MIN_RECORDS = 400
+AUTO_PROCESSES_MIN_BYTES = 160_000  # about as much text as 400 records of a few hundred characters
+PROGRESS_INTERVAL = 0.1  # seconds between progress events
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -127,32 +135,40 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield lineno, rec
 
 
-def _batched(it: Iterable[Any], sizes: Iterator[int]) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    n = next(sizes)
-    for x in it:
+def _job_size(batch_size: int, remaining: int | None, workers: int) -> int:
+    """Records in the next job: the policy's batch size, then, towards the end of a known total on several
+    workers, smaller jobs (a share of what is left), so the workers finish together: with full batches to the
+    end, one worker idled for up to a batch's time (~1 s) while the other ran the last one. A smaller NER batch
+    costs little per document (64 to 256 documents per batch are within a few per cent)."""
+    if remaining is None or workers <= 1:
+        return batch_size
+    return min(batch_size, max(MIN_JOB_RECORDS, -(-remaining // (2 * workers))))
+
+
+def _record_batches(
+    items: Iterable[T], chars: Callable[[T], int], batch_size: int, total: int | None, workers: int
+) -> Iterator[list[T]]:
+    """`items` in batches of `_job_size` records and at most MAX_JOB_CHARS characters of text (a longer record
+    alone: its pieces become several jobs, see `_Pieces`). Sized by records only, 32 long documents made one
+    job: one worker ran it while the other idled, and the progress did not move in the meantime."""
+    remaining = total
+    batch: list[T] = []
+    size = 0
+    n = _job_size(batch_size, remaining, workers)
+    for x in items:
+        c = chars(x)
+        if batch and size + c > MAX_JOB_CHARS:
+            yield batch
+            remaining = None if remaining is None else max(0, remaining - len(batch))
+            batch, size, n = [], 0, _job_size(batch_size, remaining, workers)
         batch.append(x)
+        size += c
         if len(batch) >= n:
             yield batch
-            batch = []
-            n = next(sizes)
+            remaining = None if remaining is None else max(0, remaining - len(batch))
+            batch, size, n = [], 0, _job_size(batch_size, remaining, workers)
     if batch:
         yield batch
-
-
-def _job_sizes(batch_size: int, total: int | None, workers: int) -> Iterator[int]:
-    """Records per job: the policy's batch size, then, towards the end of a known total on several workers,
-    smaller jobs (a share of what is left), so the workers finish together: with full batches to the end, one
-    worker idled for up to a batch's time (~1 s) while the other ran the last one. A smaller NER batch costs
-    little per document (64 to 256 documents per batch are within a few per cent)."""
-    remaining = total
-    while True:
-        if remaining is None or workers <= 1:
-            yield batch_size
-            continue
-        size = min(batch_size, max(MIN_JOB_RECORDS, -(-remaining // (2 * workers))))
-        remaining = max(0, remaining - size)
-        yield size
 
 
 def count_lines(path: Path) -> int:
@@ -200,7 +216,8 @@ def _slots(rec: dict[str, Any], path: str) -> tuple[list[tuple[Any, Any]], str]:
     return out, "ok"
 
 
-def _split_long(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
+def _split_long(text: str) -> list[str]:
+    limit = MAX_CHUNK_CHARS
     if len(text) <= limit:
         return [text]
     pieces, i = [], 0
@@ -224,38 +241,54 @@ def _split_long(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
 _WORKER: Scrubber | None = None
 
 
-def _scrub_pieces(scrubber: Scrubber, texts: list[str]) -> list[TextResult]:
-    """Scrub texts, splitting very long ones into pieces and joining the results."""
-    flat: list[str] = []
-    owners: list[int] = []
-    for i, t in enumerate(texts):
-        for piece in _split_long(t):
-            flat.append(piece)
-            owners.append(i)
-    if len(flat) == len(texts):
-        return scrubber.scrub_texts(flat)
-    results = scrubber.scrub_texts(flat)
-    merged: list[TextResult] = []
-    for i in range(len(texts)):
-        parts = [(flat[k], results[k]) for k in range(len(flat)) if owners[k] == i]
-        off, findings, residual, risk, drop = 0, [], [], 0.0, None
-        for src, r in parts:
-            findings += [
-                Finding(f.entity_type, f.start + off, f.end + off, f.score, f.operator, f.recognizer)
-                for f in r.findings
-            ]
-            residual += [
-                Finding(f.entity_type, f.start + off, f.end + off, f.score, f.operator, f.recognizer)
-                for f in r.residual
-            ]
-            risk = max(risk, r.residual_risk)
-            drop = drop or r.drop_reason
-            off += len(src)
-        merged.append(TextResult("".join(r.text for _, r in parts), findings, residual, risk, drop))
-    return merged
+class _Pieces:
+    """A job's texts as the pieces that are scrubbed (a text longer than MAX_CHUNK_CHARS is split), grouped
+    into jobs of at most MAX_JOB_CHARS characters, and the pieces' results joined back into one per text."""
+
+    def __init__(self, texts: list[str]):
+        self.texts = texts
+        self.pieces: list[str] = []
+        self.owners: list[int] = []  # the text each piece belongs to
+        for i, t in enumerate(texts):
+            for piece in _split_long(t):
+                self.pieces.append(piece)
+                self.owners.append(i)
+
+    def jobs(self) -> list[list[str]]:
+        from appliance.scrub.nlp import text_chunks  # imports Presidio: not at this module's import
+
+        return list(text_chunks(self.pieces, max(1, len(self.pieces)), MAX_JOB_CHARS))
+
+    def join(self, results: list[TextResult]) -> list[TextResult]:
+        if len(self.pieces) == len(self.texts):
+            return results
+        parts: list[list[tuple[str, TextResult]]] = [[] for _ in self.texts]
+        for piece, owner, r in zip(self.pieces, self.owners, results, strict=True):
+            parts[owner].append((piece, r))
+        return [_joined(p) for p in parts]
 
 
-def _process_count(scrubber: Scrubber, total: int | None, processes: int | None) -> int:
+def _joined(parts: list[tuple[str, TextResult]]) -> TextResult:
+    off, findings, residual, risk, drop = 0, [], [], 0.0, None
+    for src, r in parts:
+        findings += [
+            Finding(f.entity_type, f.start + off, f.end + off, f.score, f.operator, f.recognizer) for f in r.findings
+        ]
+        residual += [
+            Finding(f.entity_type, f.start + off, f.end + off, f.score, f.operator, f.recognizer) for f in r.residual
+        ]
+        risk = max(risk, r.residual_risk)
+        drop = drop or r.drop_reason
+        off += len(src)
+    return TextResult("".join(r.text for _, r in parts), findings, residual, risk, drop)
+
+
+def _process_count(
+    scrubber: Scrubber, total: int | None, processes: int | None, size_bytes: int | None = None
+) -> int:
+    """Worker processes for a run of `total` records (`size_bytes` of input, if known): with `auto`, several
+    when the input is large in records or in bytes (a dozen long documents are as much work as thousands of
+    short ones), one for a small input, where forking and warming up workers cost more than they save."""
     if processes is None:
         env = os.environ.get("APPLIANCE_SCRUB_PROCESSES")
         if env:
@@ -268,7 +301,11 @@ def _process_count(scrubber: Scrubber, total: int | None, processes: int | None)
                 cores = (
                     len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
                 )
-                big = total is None or total >= AUTO_PROCESSES_MIN_RECORDS
+                big = (
+                    total is None
+                    or total >= AUTO_PROCESSES_MIN_RECORDS
+                    or (size_bytes or 0) >= AUTO_PROCESSES_MIN_BYTES
+                )
                 processes = min(cores, 4) if big else 1
             else:
                 processes = int(p)
@@ -308,17 +345,34 @@ class _Runner:
     def map(self, batches: Iterator[tuple[Any, list[str]]]) -> Iterator[tuple[Any, list[TextResult]]]:
         if self.pool is None:
             for meta, texts in batches:
-                yield meta, (_scrub_pieces(self.scrubber, texts) if texts else [])
+                split = _Pieces(texts)
+                yield meta, (split.join(self.scrubber.scrub_texts(split.pieces)) if texts else [])
             return
-        pending: list[tuple[Any, Any]] = []
-        window = self.processes * 3
+        window = self.processes * 3  # jobs in flight
+        in_flight: deque[Any] = deque()  # submitted jobs, oldest first
+        ready: deque[tuple[Any, _Pieces, list[Any]]] = deque()  # batches not yet yielded, in order
+        unyielded = 0  # their jobs
         for meta, texts in batches:
-            pending.append((meta, self.pool.submit(_pool_job, texts) if texts else None))
-            while len(pending) >= window:
-                m, job = pending.pop(0)
-                yield m, _job_result(job)
-        for m, job in pending:
-            yield m, _job_result(job)
+            split = _Pieces(texts)
+            jobs = []
+            for job in split.jobs() if texts else []:
+                while len(in_flight) >= window:  # a long text's jobs wait here, not all in memory at once
+                    _job_result(in_flight.popleft())
+                jobs.append(self.pool.submit(_pool_job, job))
+                in_flight.append(jobs[-1])
+            ready.append((meta, split, jobs))
+            unyielded += len(jobs)
+            while ready and unyielded >= window:
+                batch = ready.popleft()
+                unyielded -= len(batch[2])
+                yield self._collect(batch)
+        while ready:
+            yield self._collect(ready.popleft())
+
+    @staticmethod
+    def _collect(batch: tuple[Any, _Pieces, list[Any]]) -> tuple[Any, list[TextResult]]:
+        meta, split, jobs = batch
+        return meta, (split.join([r for job in jobs for r in _job_result(job)]) if jobs else [])
 
     def close(self) -> None:
         if self.pool is not None:
@@ -379,7 +433,7 @@ def _keep_freed_memory() -> None:
 
 def _pool_job(texts: list[str]) -> list[TextResult]:
     assert _WORKER is not None
-    return _scrub_pieces(_WORKER, texts)
+    return _WORKER.scrub_texts(texts)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -406,25 +460,31 @@ def scrub_records(
     `total`: how many records to expect (if known), so the last jobs can be shared out evenly."""
     bs = scrubber.policy.nlp.batch_size or BATCH_SIZE
 
+    def prepared() -> Iterator[tuple[int, dict[str, Any], list[tuple[str, Any, Any, str]]]]:
+        """Each record (a copy) with its text leaves: (field, container, key, text)."""
+        for lineno, rec in records:
+            stats.records_in += 1
+            rec = json.loads(json.dumps(rec))  # deep copy; the caller's record stays as it was
+            leaves = []
+            for f in fields:
+                slots, status = _slots(rec, f)
+                if status == "missing":
+                    stats.fields_missing += 1
+                elif status == "skipped":
+                    stats.fields_skipped += 1
+                for container, key in slots:
+                    v = container[key]
+                    leaves.append((f, container, key, v if isinstance(v, str) else str(v)))
+            yield lineno, rec, leaves
+
     def batches() -> Iterator[tuple[Any, list[str]]]:
-        for batch in _batched(records, _job_sizes(bs, total, runner.processes)):
-            texts: list[str] = []
-            where: list[tuple[int, str, Any, Any]] = []
-            out = []
-            for i, (lineno, rec) in enumerate(batch):
-                stats.records_in += 1
-                rec = json.loads(json.dumps(rec))  # deep copy; the caller's record stays as it was
-                out.append((lineno, rec))
-                for f in fields:
-                    slots, status = _slots(rec, f)
-                    if status == "missing":
-                        stats.fields_missing += 1
-                    elif status == "skipped":
-                        stats.fields_skipped += 1
-                    for container, key in slots:
-                        v = container[key]
-                        texts.append(v if isinstance(v, str) else str(v))
-                        where.append((i, f, container, key))
+        def chars(p: tuple[int, dict[str, Any], list[tuple[str, Any, Any, str]]]) -> int:
+            return sum(len(leaf[3]) for leaf in p[2])
+
+        for batch in _record_batches(prepared(), chars, bs, total, runner.processes):
+            texts = [leaf[3] for _, _, leaves in batch for leaf in leaves]
+            where = [(i, f, container, key) for i, (_, _, leaves) in enumerate(batch) for f, container, key, _ in leaves]
+            out = [(lineno, rec) for lineno, rec, _ in batch]
             yield (out, where, texts), texts
 
     runner = _Runner(scrubber, _process_count(scrubber, None, processes) if processes != 1 else 1)
@@ -479,6 +539,24 @@ def scrub_records(
             runner.terminate()
 
 
+class _Completed:
+    """Progress in records scrubbed (written or dropped; records read run ahead by the jobs in flight), at most
+    one event per PROGRESS_INTERVAL seconds: results come a batch at a time, and a `--json` consumer does not
+    need a line per record."""
+
+    def __init__(self, stats: ScrubStats, prog: StageProgress):
+        self.stats, self.prog = stats, prog
+        self.before = stats.records_out + stats.records_dropped
+        self.last = 0.0
+
+    def update(self, final: bool = False) -> None:
+        done = self.stats.records_out + self.stats.records_dropped - self.before
+        now = time.monotonic()
+        if done > self.prog.step and (final or now - self.last >= PROGRESS_INTERVAL):
+            self.last = now
+            self.prog.advance(done - self.prog.step, entities=sum(self.stats.entities.values()))
+
+
 def scrub_jsonl(
     scrubber: Scrubber,
     src: Path,
@@ -494,18 +572,17 @@ def scrub_jsonl(
     sink = sink or NullSink()
     stats = stats if stats is not None else ScrubStats()
     total = count_lines(src)
-    nproc = _process_count(scrubber, total, processes)
+    nproc = _process_count(scrubber, total, processes, src.stat().st_size)
     t0 = time.monotonic()
     tmp = dst.with_name(f".{dst.name}.partial")
     try:
         with open(tmp, "w", encoding="utf-8") as out, StageProgress(sink, stage, total, src.name) as prog:
-            before = stats.records_in
+            done = _Completed(stats, prog)
             records = _read_jsonl(src)
             for rec in scrub_records(scrubber, records, fields, stats, src, processes=nproc, total=total):
                 out.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                done = stats.records_in - before
-                if done > prog.step:
-                    prog.advance(done - prog.step, entities=sum(stats.entities.values()))
+                done.update()
+            done.update(final=True)
             out.flush()
             os.fsync(out.fileno())
         tmp.replace(dst)
@@ -551,16 +628,18 @@ def scrub_csv(
                     yield reader.line_num, row
 
             total = count_lines(src) - 1
-            nproc = _process_count(scrubber, total, processes)
+            nproc = _process_count(scrubber, total, processes, src.stat().st_size)
             with (
                 open(tmp, "w", encoding="utf-8", newline="") as fout,
                 StageProgress(sink, stage, total, src.name) as prog,
             ):
                 writer = csv.DictWriter(fout, fieldnames=header)
                 writer.writeheader()
+                done = _Completed(stats, prog)
                 for rec in scrub_records(scrubber, rows(), columns, stats, src, processes=nproc, total=total):
                     writer.writerow(rec)
-                    prog.advance(entities=sum(stats.entities.values()))
+                    done.update()
+                done.update(final=True)
                 fout.flush()
                 os.fsync(fout.fileno())
         tmp.replace(dst)
