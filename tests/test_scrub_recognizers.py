@@ -429,3 +429,44 @@ def test_analyzer_and_context_step_equal_presidios(hipaa):
         assert ours == sorted((r.entity_type, r.start, r.end, round(r.score, 6)) for r in ref), t
         boosted += sum(1 for r in ref if r.analysis_explanation.supportive_context_word)
     assert boosted > 50  # the context step did raise scores in these texts
+
+
+def test_keep_phrase_index_answers_as_the_span_by_span_checks(hipaa):
+    """`_decide` asks of each finding whether a keep-phrase holds it, and trims it at the keep-phrases it runs
+    into; the index (bisect, not every span per finding) answers as the span-by-span checks did, on random
+    spans (nested, equal, touching) and on a long text's real ones, with the same output."""
+    import random
+
+    from appliance.scrub.engine import Finding, _trim, _uncovered
+    from appliance.scrub.precision import SpanIndex
+
+    rng = random.Random(4)
+    for _ in range(300):
+        spans = []
+        for _ in range(rng.randrange(0, 12)):
+            s = rng.randrange(0, 60)
+            spans.append((s, s + rng.choice([1, 2, 3, 5, 8, 30])))
+        index = SpanIndex(spans)
+        assert bool(index) == bool(spans)
+        for _ in range(20):
+            a = rng.randrange(0, 70)
+            b = a + rng.randrange(1, 20)
+            assert index.covers(a, b) == any(s <= a and b <= e for s, e in spans)
+            assert _trim(a, b, index.overlapping(a, b)) == _trim(a, b, spans)
+        merged = sorted({(rng.randrange(0, 10) * 7, 0) for _ in range(rng.randrange(0, 6))})
+        merged = [Finding("PERSON", s, s + rng.randrange(1, 7), 0.9) for s, _ in merged]  # sorted, apart
+        residual = [Finding("DATE_TIME", s, s + rng.randrange(0, 6), 0.3) for s in rng.sample(range(70), 8)]
+        assert _uncovered(residual, merged) == [
+            r for r in residual if not any(a.start <= r.start and r.end <= a.end for a in merged)
+        ]
+
+    text = " ".join(
+        f"Patient Maria Okafor on metformin 500 mg, HbA1c 7.{i % 10}%, seen by Dr. Wilson re Parkinson's disease."
+        for i in range(200)
+    )
+    spans = hipaa.keep.spans(text)
+    index = hipaa.keep.index(text)
+    assert len(spans) > 500
+    for f in hipaa.scrub_text(text).findings:
+        assert index.covers(f.start, f.end) == any(s <= f.start and f.end <= e for s, e in spans)
+        assert _trim(f.start, f.end, index.overlapping(f.start, f.end)) == _trim(f.start, f.end, spans)

@@ -19,6 +19,7 @@ Single and batch paths run the same code on the same NLP output: `scrub_texts(te
 from __future__ import annotations
 
 import atexit
+import bisect
 import contextlib
 import functools
 import gc
@@ -395,7 +396,7 @@ class Scrubber:
 
     def _decide(self, text: str, results: list[Any]) -> TextResult:
         # keep-phrases only matter for vetoable findings: skip their regexes when there are none
-        keep_spans = self.keep.spans(text) if any(r.entity_type in self.vetoable for r in results) else []
+        keep = self.keep.index(text) if any(r.entity_type in self.vetoable for r in results) else None
         accepted, residual = [], []
         for r in results:
             if r.entity_type == "URL":  # Presidio's URL patterns take a sentence's ";" or "." along
@@ -403,11 +404,11 @@ class Scrubber:
                     r.end -= 1
             if self._allow and r.entity_type != "PERSON" and self._allow.fullmatch(text, r.start, r.end):
                 continue
-            if r.entity_type in self.vetoable and keep_spans:
-                if self.keep.vetoed(r.start, r.end, keep_spans):
+            if r.entity_type in self.vetoable and keep:
+                if keep.covers(r.start, r.end):
                     continue
                 if r.entity_type in _TRIMMABLE:
-                    r.start, r.end = _trim(r.start, r.end, keep_spans)
+                    r.start, r.end = _trim(r.start, r.end, keep.overlapping(r.start, r.end))
                     if r.end <= r.start:
                         continue
             meta = r.recognition_metadata or {}
@@ -418,7 +419,7 @@ class Scrubber:
         merged = _join_names(text, _merge(accepted))
         for f in merged:
             f.operator = self.operator_name(f.entity_type)
-        residual = [r for r in residual if not any(a.start <= r.start and r.end <= a.end for a in merged)]
+        residual = _uncovered(residual, merged)
         risk = 1.0
         for r in residual:
             risk *= 1.0 - r.score
@@ -486,13 +487,28 @@ _URL_TRAILING = ".,;:!?"
 
 
 def _trim(start: int, end: int, keep: list[tuple[int, int]]) -> tuple[int, int]:
-    """Cut a contextual finding back where it runs into a keep-phrase ("re Cushing's syndrome")."""
+    """Cut a contextual finding back where it runs into a keep-phrase ("re Cushing's syndrome"). `keep`: the
+    spans that overlap the finding (no other can touch it as it shrinks), in the rules' order."""
     for s, e in keep:
         if s <= start < e < end:
             start = e
         elif start < s < end <= e:
             end = s
     return start, end
+
+
+def _uncovered(residual: list[Finding], merged: list[Finding]) -> list[Finding]:
+    """The residual findings that no accepted finding holds. `merged` is sorted and its findings do not overlap,
+    so only the last one starting at or before a residual finding can hold it."""
+    if not residual or not merged:
+        return residual
+    starts = [a.start for a in merged]
+    out = []
+    for r in residual:
+        i = bisect.bisect_right(starts, r.start) - 1
+        if i < 0 or r.end > merged[i].end:
+            out.append(r)
+    return out
 
 
 _NAME_GAP = re.compile(r"(?:\s+|\s*,\s*|\s+[^\W\d_]\.?\s+)")

@@ -8,6 +8,7 @@ an SSN with its dashes) are never vetoed.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import Any
 
@@ -151,6 +152,9 @@ class KeepPhrases:
             out.extend(m.span() for m in rx.finditer(text) if m.end() > m.start())
         return out
 
+    def index(self, text: str) -> SpanIndex:
+        return SpanIndex(self.spans(text))
+
     def _start_lists(self, text: str) -> list[list[int]]:
         """For each "starts" rule, the positions (in order) of the words where one of its matches can begin.
         Each distinct word form is judged once per process (bounded cache)."""
@@ -167,9 +171,40 @@ class KeepPhrases:
                 lists[k].append(i)
         return lists
 
-    @staticmethod
-    def vetoed(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
-        return any(s <= start and end <= e for s, e in spans)
+
+
+class SpanIndex:
+    """A text's keep-phrase spans, indexed for the two questions asked of each finding. A long text has
+    thousands of both (a 100,000-character piece: ~1,500 spans, ~3,800 findings), and asking every span
+    took 1 s of the piece's ~3 s."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        self.spans = spans  # in the order the rules found them (`overlapping` keeps it)
+        order = sorted(range(len(spans)), key=lambda k: spans[k][0])
+        self._order = order
+        self._starts = [spans[k][0] for k in order]
+        self._reach: list[int] = []  # the furthest end among the spans up to each position in start order
+        reach = -1
+        for k in order:
+            reach = max(reach, spans[k][1])
+            self._reach.append(reach)
+        self._longest = max((e - s for s, e in spans), default=0)
+
+    def __bool__(self) -> bool:
+        return bool(self.spans)
+
+    def covers(self, start: int, end: int) -> bool:
+        """Whether one span holds all of [start, end): `any(s <= start and end <= e for s, e in spans)`."""
+        i = bisect_right(self._starts, start)
+        return i > 0 and self._reach[i - 1] >= end
+
+    def overlapping(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The spans that overlap [start, end), in their original order. (A span ending after `start` starts
+        after `start - longest`.)"""
+        lo = bisect_left(self._starts, start - self._longest + 1)
+        hi = bisect_left(self._starts, end)
+        spans = self.spans
+        return [spans[k] for k in sorted(k for k in self._order[lo:hi] if spans[k][1] > start)]
 
 
 def _matches_at(rx: Any, text: str, starts: list[int]) -> list[tuple[int, int]]:
