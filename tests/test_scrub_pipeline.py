@@ -297,6 +297,32 @@ def test_a_worker_that_dies_stops_the_scrub_with_a_clear_error(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # no output, no partial file
 
 
+def test_a_job_sent_after_a_worker_died_gets_the_same_clear_error(hipaa):
+    """Once the executor knows a worker died, sending a job fails at once: with the same message as a job
+    whose worker died, not a bare BrokenProcessPool."""
+    import signal
+    import time
+    from concurrent.futures.process import BrokenProcessPool
+
+    import appliance.scrub as sc
+
+    runner = sc._Runner(hipaa, 2)
+    try:
+        assert sc._job_result(sc._submit(runner.pool, ["Seen by Dr. Anil Kapoor."]))[0].findings
+        for proc in list(runner.pool._processes.values()):
+            os.kill(proc.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        with pytest.raises(ApplianceError, match="worker process stopped unexpectedly.*PROCESSES=1"):
+            while time.monotonic() < deadline:
+                job = sc._submit(runner.pool, ["x"])
+                try:
+                    job.result()
+                except BrokenProcessPool:  # the executor has not marked itself broken yet
+                    time.sleep(0.05)
+    finally:
+        runner.terminate()
+
+
 def test_last_jobs_are_shared_out_between_workers():
     """On several workers the last jobs get smaller, so the workers finish together instead of one running a
     last full batch alone; on one worker, or with no known total, every job is a full batch."""
@@ -644,3 +670,27 @@ def test_huge_record_is_scrubbed_in_pieces(hipaa, tmp_path):
     row = json.loads((tmp_path / "o.jsonl").read_text())
     assert "Okafor" not in row["text"] and "48213907" not in row["text"] and stats.texts_chunked == 1
     assert row["text"].startswith("Routine follow-up")
+
+
+def test_batches_without_texts_do_not_pile_up_in_the_workers_queue(hipaa):
+    """Records without the scrubbed field make batches with no job: they still count against the jobs in
+    flight, so the output streams (and memory stays bounded) when most records have no such field."""
+    import appliance.scrub as sc
+
+    pulled = []
+
+    def batches():
+        yield "first", ["Seen by Dr. Anil Kapoor."]
+        for i in range(200):
+            pulled.append(i)
+            yield i, []
+
+    runner = sc._Runner(hipaa, 2)
+    try:
+        out = runner.map(batches())
+        meta, results = next(out)
+        assert meta == "first" and "Kapoor" not in results[0].text
+        assert len(pulled) <= 2 * 3  # the window: 3 jobs per worker
+        assert [m for m, r in out] == list(range(200))
+    finally:
+        runner.close()

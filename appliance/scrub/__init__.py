@@ -358,13 +358,13 @@ class _Runner:
             for job in split.jobs() if texts else []:
                 while len(in_flight) >= window:  # a long text's jobs wait here, not all in memory at once
                     _job_result(in_flight.popleft())
-                jobs.append(self.pool.submit(_pool_job, job))
+                jobs.append(_submit(self.pool, job))
                 in_flight.append(jobs[-1])
             ready.append((meta, split, jobs))
-            unyielded += len(jobs)
+            unyielded += max(1, len(jobs))  # a batch without texts holds a slot too, or they would pile up
             while ready and unyielded >= window:
                 batch = ready.popleft()
-                unyielded -= len(batch[2])
+                unyielded -= max(1, len(batch[2]))
                 yield self._collect(batch)
         while ready:
             yield self._collect(ready.popleft())
@@ -395,16 +395,27 @@ class _Runner:
 def _job_result(job: Any) -> list[TextResult]:
     from concurrent.futures.process import BrokenProcessPool
 
-    if job is None:
-        return []
     try:
         return job.result()
     except BrokenProcessPool:
-        raise ApplianceError(
-            "a scrub worker process stopped unexpectedly (often the system running out of memory and killing "
-            "it); nothing was written. Free memory, or run with fewer processes (APPLIANCE_SCRUB_PROCESSES=1), "
-            "and scrub again"
-        ) from None
+        raise _worker_died() from None
+
+
+def _submit(pool: Any, texts: list[str]) -> Any:
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return pool.submit(_pool_job, texts)
+    except BrokenProcessPool:  # a worker died before this job went out
+        raise _worker_died() from None
+
+
+def _worker_died() -> ApplianceError:
+    return ApplianceError(
+        "a scrub worker process stopped unexpectedly (often the system running out of memory and killing "
+        "it); nothing was written. Free memory, or run with fewer processes (APPLIANCE_SCRUB_PROCESSES=1), "
+        "and scrub again"
+    )
 
 
 def _init_worker() -> None:
