@@ -242,7 +242,7 @@ _WORKER: Scrubber | None = None
 
 
 class _Pieces:
-    """A job's texts as the pieces that are scrubbed (a text longer than MAX_CHUNK_CHARS is split), grouped
+    """A batch's texts as the pieces that are scrubbed (a text longer than MAX_CHUNK_CHARS is split), grouped
     into jobs of at most MAX_JOB_CHARS characters, and the pieces' results joined back into one per text."""
 
     def __init__(self, texts: list[str]):

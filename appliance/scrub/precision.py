@@ -172,11 +172,10 @@ class KeepPhrases:
         return lists
 
 
-
 class SpanIndex:
     """A text's keep-phrase spans, indexed for the two questions asked of each finding. A long text has
-    thousands of both (a 100,000-character piece: ~1,500 spans, ~3,800 findings), and asking every span
-    took 1 s of the piece's ~3 s."""
+    thousands of both (a 100,000-character piece: ~1,500 spans, ~3,800 findings): asking every span per
+    finding took its decisions 0.59 s, the index 0.15 s."""
 
     def __init__(self, spans: list[tuple[int, int]]):
         self.spans = spans  # in the order the rules found them (`overlapping` keeps it)
