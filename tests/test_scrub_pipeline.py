@@ -309,7 +309,7 @@ def test_a_job_sent_after_a_worker_died_gets_the_same_clear_error(hipaa):
     runner = sc._Runner(hipaa, 2)
     try:
         assert sc._job_result(sc._submit(runner.pool, ["Seen by Dr. Anil Kapoor."]))[0].findings
-        for proc in list(runner.pool._processes.values()):
+        for proc in list(runner.pool._processes.values()):  # the executor's workers (no public handle)
             os.kill(proc.pid, signal.SIGKILL)
         deadline = time.monotonic() + 60
         with pytest.raises(ApplianceError, match="worker process stopped unexpectedly.*PROCESSES=1"):

@@ -453,8 +453,8 @@ def test_keep_phrase_index_answers_as_the_span_by_span_checks(hipaa):
             b = a + rng.randrange(1, 20)
             assert index.covers(a, b) == any(s <= a and b <= e for s, e in spans)
             assert _trim(a, b, index.overlapping(a, b)) == _trim(a, b, spans)
-        merged = sorted({(rng.randrange(0, 10) * 7, 0) for _ in range(rng.randrange(0, 6))})
-        merged = [Finding("PERSON", s, s + rng.randrange(1, 7), 0.9) for s, _ in merged]  # sorted, apart
+        starts = sorted({rng.randrange(0, 10) * 7 for _ in range(rng.randrange(0, 6))})
+        merged = [Finding("PERSON", s, s + rng.randrange(1, 7), 0.9) for s in starts]  # sorted, apart
         residual = [Finding("DATE_TIME", s, s + rng.randrange(0, 6), 0.3) for s in rng.sample(range(70), 8)]
         assert _uncovered(residual, merged) == [
             r for r in residual if not any(a.start <= r.start and r.end <= a.end for a in merged)
