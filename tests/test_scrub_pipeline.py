@@ -1,5 +1,6 @@
 """Files, records, pseudonyms, reports: consistency, batch == single, no raw values on disk or in logs."""
 
+import csv
 import itertools
 import json
 import logging
@@ -623,6 +624,70 @@ def test_csv_columns(hipaa, tmp_path):
     assert lines[2] == "2,nothing here,3" and res["records_out"] == 2
     with pytest.raises(BadInput, match="no column 'text'"):
         scrub_file(src, out, "hipaa", ["text"], None)
+
+
+def test_csv_cells_with_line_breaks_a_byte_order_mark_and_long_notes(hipaa, tmp_path):
+    """Spreadsheet exports: quoted cells hold line breaks (so lines are not records: the progress total counts
+    records), a UTF-8 byte-order mark precedes the header (kept on the output), and a clinical note can pass the
+    csv module's 128 KiB cell limit."""
+    from appliance.events import ListSink
+    from appliance.scrub import scrub_csv
+
+    long_note = "Stable overnight. " * 8_000 + "Seen by Dr. Nakamura."
+    src = tmp_path / "in.csv"
+    src.write_bytes(
+        b"\xef\xbb\xbfnote,id\r\n"
+        + b'"Maria Okafor called.\n\nShe asked about\nher results.",1\r\n'
+        + b"\r\n"  # a blank row is no record
+        + f'"{long_note}",2\r\n'.encode()
+        + b"plain,3\r\n"
+    )
+    out, sink = tmp_path / "out.csv", ListSink()
+    stats = scrub_csv(hipaa, src, out, ["note"], sink)
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfnote,id\r\n")
+    with open(out, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["id"] for r in rows] == ["1", "2", "3"] and stats.records_out == 3
+    assert rows[0]["note"] == "<PERSON> called.\n\nShe asked about\nher results."
+    assert len(rows[1]["note"]) > 131_072 and "Nakamura" not in rows[1]["note"]
+    assert rows[1]["note"].startswith("Stable overnight. Stable")
+    totals = {e.total for e in sink.events if e.kind in ("start", "progress", "end")}
+    assert totals == {3} and sink.events[-1].step == 3
+
+
+@pytest.mark.parametrize(
+    "content, error",
+    [
+        (b'id,note\n1,"fine"\n2,"an open quote runs on\n3,and swallows this record\n', r"in.csv:3: malformed CSV"),
+        (b'id,note\n1,"quoted"then more\n', r"in.csv:2: malformed CSV"),
+        (b"id,note\n1,ok\n2,caf\xe9 au lait\n", r"in.csv:3: not valid UTF-8"),
+        (b"id,note,note\n1,first,second\n", r"in.csv:1: columns 2 and 3 of the header row have the same name"),
+        (b"id,note\n1,ok,extra\n", r"in.csv:2: more cells than header columns"),
+    ],
+    ids=["open-quote", "text-after-quote", "not-utf8", "same-column-twice", "extra-cell"],
+)
+def test_malformed_csv_is_a_clear_error_that_keeps_the_previous_output(hipaa, tmp_path, content, error):
+    """A CSV that the csv module would read by guessing (a quote left open swallows every record after it;
+    two columns of one name become one) stops with its line and what to fix, and the output of an earlier
+    run stays as it was."""
+    from appliance.scrub import scrub_csv
+
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_bytes(content)
+    out.write_text("earlier output\n")
+    with pytest.raises(BadInput, match=error):
+        scrub_csv(hipaa, src, out, ["note"])
+    assert out.read_text() == "earlier output\n" and not (tmp_path / ".out.csv.partial").exists()
+
+
+def test_jsonl_with_a_byte_order_mark_is_read(hipaa, tmp_path):
+    from appliance.scrub import scrub_jsonl
+
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'\xef\xbb\xbf{"id": 1, "text": "Maria Okafor called."}\n{"id": 2, "text": "ok"}\n')
+    stats = scrub_jsonl(hipaa, src, tmp_path / "o.jsonl", ["text"])
+    rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == [1, 2] and rows[0]["text"] == "<PERSON> called." and stats.records_out == 2
 
 
 def test_non_utf8_is_a_clear_error(hipaa, tmp_path):

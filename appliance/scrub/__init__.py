@@ -117,6 +117,8 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise BadInput(f"input file not found: {path}") from None
     with f:
         for lineno, raw in enumerate(f, start=1):
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]  # a UTF-8 byte-order mark, as some editors and exports write
             if not raw.strip():
                 continue
             if len(raw) > MAX_LINE_BYTES:
@@ -615,53 +617,99 @@ def scrub_csv(
     *,
     processes: int | None = None,
 ) -> ScrubStats:
-    """Scrub chosen columns of a CSV file (header row required); other columns pass through untouched."""
+    """Scrub chosen columns of a CSV file (header row required); other columns pass through untouched. A UTF-8
+    byte-order mark (as spreadsheet programs write) is kept on the output."""
     sink = sink or NullSink()
     stats = stats if stats is not None else ScrubStats()
     t0 = time.monotonic()
     tmp = dst.with_name(f".{dst.name}.partial")
     try:
-        with open(src, encoding="utf-8", newline="") as fin:
-            reader = csv.DictReader(fin)
-            header = reader.fieldnames or []
-            unknown = [c for c in columns if c not in header]
-            if unknown:
-                # header cells are not echoed: in a headerless file they are the first record's values
-                raise BadInput(
-                    f"{src}: no column {unknown[0]!r} in the header row ({len(header)} columns); "
-                    "check --field and that the file has a header row"
-                )
+        with open(src, "rb") as probe:
+            bom = probe.read(3) == b"\xef\xbb\xbf"
+        # a first pass counts the records (cells may hold line breaks, so lines are not records) and finds
+        # malformed quoting or bad bytes before any work is done
+        total = max(0, sum(1 for _ in _csv_records(src)) - 1)
+        records = _csv_records(src)
+        header = next(records, (1, []))[1]
+        unknown = [c for c in columns if c not in header]
+        if unknown:
+            # header cells are not echoed: in a headerless file they are the first record's values
+            raise BadInput(
+                f"{src}: no column {unknown[0]!r} in the header row ({len(header)} columns); "
+                "check --field and that the file has a header row"
+            )
+        twice = [i for i, c in enumerate(header) if c in header[:i]]
+        if twice:
+            # each record becomes a dict by column name: the first of two same-named columns would be lost
+            raise BadInput(
+                f"{src}:1: columns {header.index(header[twice[0]]) + 1} and {twice[0] + 1} of the header row have "
+                "the same name; rename one of them"
+            )
 
-            def rows() -> Iterator[tuple[int, dict[str, Any]]]:
-                for row in reader:
-                    if None in row:
-                        raise BadInput(f"{src}:{reader.line_num}: more cells than header columns")
-                    yield reader.line_num, row
+        def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+            for line, cells in records:
+                if len(cells) > len(header):
+                    raise BadInput(f"{src}:{line}: more cells than header columns")
+                yield line, dict(zip(header, cells + [None] * (len(header) - len(cells)), strict=True))
 
-            total = count_lines(src) - 1
-            nproc = _process_count(scrubber, total, processes, src.stat().st_size)
-            with (
-                open(tmp, "w", encoding="utf-8", newline="") as fout,
-                StageProgress(sink, stage, total, src.name) as prog,
-            ):
-                writer = csv.DictWriter(fout, fieldnames=header)
-                writer.writeheader()
-                done = _Completed(stats, prog)
-                for rec in scrub_records(scrubber, rows(), columns, stats, src, processes=nproc, total=total):
-                    writer.writerow(rec)
-                    done.update()
-                done.update(final=True)
-                fout.flush()
-                os.fsync(fout.fileno())
+        nproc = _process_count(scrubber, total, processes, src.stat().st_size)
+        with (
+            open(tmp, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fout,
+            StageProgress(sink, stage, total, src.name) as prog,
+        ):
+            writer = csv.DictWriter(fout, fieldnames=header)
+            writer.writeheader()
+            done = _Completed(stats, prog)
+            for rec in scrub_records(scrubber, rows(), columns, stats, src, processes=nproc, total=total):
+                writer.writerow(rec)
+                done.update()
+            done.update(final=True)
+            fout.flush()
+            os.fsync(fout.fileno())
         tmp.replace(dst)
-    except UnicodeDecodeError:
-        tmp.unlink(missing_ok=True)
-        raise BadInput(f"{src}: not valid UTF-8; re-export the file as UTF-8") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     stats.seconds += time.monotonic() - t0
     return stats
+
+
+def _csv_records(src: Path) -> Iterator[tuple[int, list[str]]]:
+    """(first line, cells) of each row of a CSV file: the header row first, then every non-blank row (as
+    `csv.DictReader` skips blank ones). Strict parsing: a quote left open would otherwise run to the end of the
+    file and silently swallow the records after it. A cell may hold up to MAX_LINE_BYTES, as a JSONL record may.
+    Read as bytes and decoded line by line, so that bad bytes are reported on their own line."""
+    if csv.field_size_limit() < MAX_LINE_BYTES:
+        csv.field_size_limit(MAX_LINE_BYTES)  # the module's default, 128 KiB, is one long clinical note
+
+    def lines(f: Any) -> Iterator[str]:
+        for n, raw in enumerate(f, start=1):
+            if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadInput(f"{src}:{n}: not valid UTF-8; re-export the file as UTF-8") from None
+
+    with open(src, "rb") as f:
+        reader = csv.reader(lines(f), strict=True)
+        start, first = 1, True
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                what = (
+                    f"a cell is over the {MAX_LINE_BYTES // (1024 * 1024)} MiB limit; split it into smaller records"
+                    if "field larger" in str(exc)
+                    else f"malformed CSV ({exc}); check the quoting of the record that starts on this line"
+                )
+                raise BadInput(f"{src}:{start}: {what}") from None
+            if cells or first:
+                yield start, cells
+            first = False
+            start = reader.line_num + 1
 
 
 CANONICAL_TEXT_FIELDS = ["prompt", "response", "system"]
