@@ -360,7 +360,7 @@ def test_long_documents_are_shared_out_between_workers(hipaa, monkeypatch):
     split = sc._Pieces(texts)
     jobs = split.jobs()
     assert len(jobs) > 2 and all(sum(map(len, j)) <= 1000 for j in jobs) and sum(jobs, []) == split.pieces
-    joined = split.join([r for job in jobs for r in hipaa.scrub_texts(job)])
+    joined = split.join([r for job in jobs for r in hipaa.scrub_texts(job)], hipaa)
     assert [r.text for r in joined] == ["".join(hipaa.scrub_text(p).text for p in sc._split_long(t)) for t in texts]
     assert "Okafor" not in joined[0].text and "48213907" not in joined[0].text and "Kapoor" not in joined[1].text
     start = joined[0].findings[0].start
@@ -374,6 +374,43 @@ def test_long_documents_are_shared_out_between_workers(hipaa, monkeypatch):
     assert meta == "m" and [(r.text, [(f.start, f.end) for f in r.findings]) for r in results] == [
         (r.text, [(f.start, f.end) for f in r.findings]) for r in joined
     ]
+
+
+def test_an_identifier_cut_in_two_by_a_piece_boundary_is_still_found(hipaa, monkeypatch):
+    """A long text is scrubbed in pieces, cut at white space where there is no paragraph or sentence end. A cut
+    inside "555 594 3078" left "555 594" and "3078" to two pieces, neither found a phone number, and the digits
+    went out in clear; a name cut in two became two names. The seam around each cut finds them whole."""
+    import appliance.scrub as sc
+
+    monkeypatch.setattr(sc, "MAX_CHUNK_CHARS", 400)
+    pii = "patient Maria Okafor phone 555 594 3078 today"
+    for inside in ("Maria Okafor", "555 594 3078"):
+        k = pii.index(inside) + inside.index(" ") + 1  # the cut falls after the first space inside it
+        before = "ok " * ((400 - k) // 3) + " " * ((400 - k) % 3)
+        text = before + pii + " ok" * 40
+        assert sc._split_long(text)[0] == before + pii[:k]
+        (_, (result,)), = sc._Runner(hipaa, 1).map(iter([("m", [text])]))
+        assert result.text == before + "patient <PERSON> phone <PHONE_NUMBER> today" + " ok" * 40
+        spans = sorted(text[f.start : f.end] for f in result.findings)
+        assert spans == ["555 594 3078", "Maria Okafor"]
+
+
+def test_the_residual_risk_bound_applies_to_a_whole_split_text(monkeypatch):
+    """A policy drops a record whose residual findings (each under its threshold) add up to a risk over
+    `max_residual_risk`. A long text's pieces were judged one by one: split in two, the same findings passed."""
+    import appliance.scrub as sc
+
+    gdpr = sc.Scrubber(load_policy("gdpr"), key=b"k" * 32)
+    bound = gdpr.policy.record_rules.max_residual_risk
+    sentence = "Transfer request - beneficiary delphine fairweather, IBAN GB21 SBXL 8107 0970 0961 68. "
+    half = sentence * 4 + "The account holder confirmed the request by phone. " * 5
+    whole = gdpr.scrub_text(half + "\n\n" + half)
+    alone = gdpr.scrub_text(half)
+    assert alone.residual_risk < bound < whole.residual_risk and whole.drop_reason == "residual_risk"
+    monkeypatch.setattr(sc, "MAX_CHUNK_CHARS", len(half) + 100)
+    assert len(sc._split_long(half + "\n\n" + half)) == 2
+    (_, (result,)), = sc._Runner(gdpr, 1).map(iter([("m", [half + "\n\n" + half])]))
+    assert result.drop_reason == "residual_risk" and result.residual_risk == whole.residual_risk
 
 
 def test_auto_processes_follow_the_inputs_size_in_records_or_bytes(hipaa, monkeypatch):

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import signal
 import time
+from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -245,44 +246,111 @@ _WORKER: Scrubber | None = None
 
 class _Pieces:
     """A batch's texts as the pieces that are scrubbed (a text longer than MAX_CHUNK_CHARS is split), grouped
-    into jobs of at most MAX_JOB_CHARS characters, and the pieces' results joined back into one per text."""
+    into jobs of at most MAX_JOB_CHARS characters, and the pieces' results joined back into one per text.
+
+    A cut can fall inside an identifier ("555 594 | 3078": neither piece finds the phone number, whose digits
+    went out in clear) or between a title and its name. So each cut also gets a seam: the text around it
+    (`_seam_chars()` on each side), scrubbed as one more piece. A seam finding that crosses its cut replaces
+    the pieces' fragments of it, and the pieces on both sides are anonymized again as one text."""
 
     def __init__(self, texts: list[str]):
         self.texts = texts
         self.pieces: list[str] = []
         self.owners: list[int] = []  # the text each piece belongs to
+        self.seams: list[tuple[int, int] | None] = []  # per piece: None, or a seam's (cut, start) in its text
         for i, t in enumerate(texts):
-            for piece in _split_long(t):
+            parts = _split_long(t)
+            for piece in parts:
                 self.pieces.append(piece)
                 self.owners.append(i)
+                self.seams.append(None)
+            cut, side = 0, _seam_chars()
+            for piece in parts[:-1]:
+                cut += len(piece)
+                start = max(0, cut - side)
+                self.pieces.append(t[start : cut + side])
+                self.owners.append(i)
+                self.seams.append((cut, start))
 
     def jobs(self) -> list[list[str]]:
         from appliance.scrub.nlp import text_chunks  # imports Presidio: not at this module's import
 
         return list(text_chunks(self.pieces, max(1, len(self.pieces)), MAX_JOB_CHARS))
 
-    def join(self, results: list[TextResult]) -> list[TextResult]:
+    def join(self, results: list[TextResult], scrubber: Scrubber) -> list[TextResult]:
         if len(self.pieces) == len(self.texts):
             return results
         parts: list[list[tuple[str, TextResult]]] = [[] for _ in self.texts]
-        for piece, owner, r in zip(self.pieces, self.owners, results, strict=True):
-            parts[owner].append((piece, r))
-        return [_joined(p) for p in parts]
+        crossing: list[list[Finding]] = [[] for _ in self.texts]
+        for piece, owner, seam, r in zip(self.pieces, self.owners, self.seams, results, strict=True):
+            if seam is None:
+                parts[owner].append((piece, r))
+                continue
+            cut, start = seam
+            crossing[owner] += [
+                Finding(f.entity_type, f.start + start, f.end + start, f.score, f.operator, f.recognizer)
+                for f in r.findings
+                if f.start + start < cut < f.end + start
+            ]
+        return [_joined(p, c, scrubber) for p, c in zip(parts, crossing, strict=True)]
 
 
-def _joined(parts: list[tuple[str, TextResult]]) -> TextResult:
-    off, findings, residual, risk, drop = 0, [], [], 0.0, None
+def _seam_chars() -> int:
+    """Characters on each side of a cut that its seam holds: far more than any identifier and its context."""
+    return min(1_000, MAX_CHUNK_CHARS // 4)
+
+
+def _joined(parts: list[tuple[str, TextResult]], crossing: list[Finding], scrubber: Scrubber) -> TextResult:
+    """One text's result from its pieces' (in order) and the seam findings that cross a cut. The residual risk
+    and the record rules are those of the whole text: each piece alone may be under the policy's bound."""
+    findings: list[Finding] = []
+    residual: list[Finding] = []
+    drop = None
+    texts, cuts, off = [], [], 0
     for src, r in parts:
-        findings += [
-            Finding(f.entity_type, f.start + off, f.end + off, f.score, f.operator, f.recognizer) for f in r.findings
-        ]
-        residual += [
-            Finding(f.entity_type, f.start + off, f.end + off, f.score, f.operator, f.recognizer) for f in r.residual
-        ]
-        risk = max(risk, r.residual_risk)
+        findings += [_shifted(f, off) for f in r.findings]
+        residual += [_shifted(f, off) for f in r.residual]
         drop = drop or r.drop_reason
+        texts.append(r.text)
         off += len(src)
-    return TextResult("".join(r.text for _, r in parts), findings, residual, risk, drop)
+        cuts.append(off)
+    if crossing:
+        kept: list[Finding] = []
+        for f in sorted(crossing, key=lambda f: (f.start, -f.end)):  # seams may find one identifier twice
+            if not kept or f.start >= kept[-1].end:
+                kept.append(f)
+        crossing = kept
+        inside = [f for f in findings + residual if any(c.start < f.end and f.start < c.end for c in crossing)]
+        findings = sorted([f for f in findings if f not in inside] + crossing, key=lambda f: f.start)
+        residual = [f for f in residual if f not in inside]
+        hit = sorted({f.entity_type for f in crossing if f.entity_type in scrubber.drop_entities})
+        if hit and drop is None:
+            drop = f"entity:{hit[0]}"
+        # the pieces that a crossing finding joins (and any chained to them) are anonymized again as one text
+        starts = [f.start for f in findings]
+        texts, lo, first = [], 0, 0
+        for i, end in enumerate(cuts):
+            if i + 1 < len(cuts) and any(c.start < end < c.end for c in crossing):
+                continue  # this piece runs on into the next one
+            if first == i:
+                texts.append(parts[i][1].text)  # no finding crosses its edges: as it was scrubbed
+            else:
+                own = findings[bisect_left(starts, lo) : bisect_left(starts, end)]
+                source = "".join(src for src, _ in parts[first : i + 1])
+                texts.append(scrubber.anonymize(source, [_shifted(f, -lo) for f in own]))
+            lo, first = end, i + 1
+    keep = 1.0
+    for f in residual:
+        keep *= 1.0 - f.score
+    risk = round(1.0 - keep, 6)
+    rules = scrubber.policy.record_rules
+    if drop is None and rules.max_residual_risk is not None and risk > rules.max_residual_risk:
+        drop = "residual_risk"
+    return TextResult("".join(texts), findings, residual, risk, drop)
+
+
+def _shifted(f: Finding, by: int) -> Finding:
+    return Finding(f.entity_type, f.start + by, f.end + by, f.score, f.operator, f.recognizer)
 
 
 def _process_count(
@@ -348,7 +416,7 @@ class _Runner:
         if self.pool is None:
             for meta, texts in batches:
                 split = _Pieces(texts)
-                yield meta, (split.join(self.scrubber.scrub_texts(split.pieces)) if texts else [])
+                yield meta, (split.join(self.scrubber.scrub_texts(split.pieces), self.scrubber) if texts else [])
             return
         window = self.processes * 3  # jobs in flight
         in_flight: deque[Any] = deque()  # submitted jobs, oldest first
@@ -371,10 +439,9 @@ class _Runner:
         while ready:
             yield self._collect(ready.popleft())
 
-    @staticmethod
-    def _collect(batch: tuple[Any, _Pieces, list[Any]]) -> tuple[Any, list[TextResult]]:
+    def _collect(self, batch: tuple[Any, _Pieces, list[Any]]) -> tuple[Any, list[TextResult]]:
         meta, split, jobs = batch
-        return meta, (split.join([r for job in jobs for r in _job_result(job)]) if jobs else [])
+        return meta, (split.join([r for job in jobs for r in _job_result(job)], self.scrubber) if jobs else [])
 
     def close(self) -> None:
         if self.pool is not None:

@@ -431,10 +431,11 @@ class Scrubber:
         rules = self.policy.record_rules
         if drop is None and rules.max_residual_risk is not None and risk > rules.max_residual_risk:
             drop = "residual_risk"
-        new_text = text if drop else self._anonymize(text, merged)
+        new_text = text if drop else self.anonymize(text, merged)
         return TextResult(new_text, merged, residual, risk, drop)
 
-    def _anonymize(self, text: str, findings: list[Finding]) -> str:
+    def anonymize(self, text: str, findings: list[Finding]) -> str:
+        """`text` with each of `findings` (spans of it, not overlapping) replaced by its entity's operator."""
         if not findings:
             return text
         from presidio_anonymizer.entities import RecognizerResult as AnonResult
