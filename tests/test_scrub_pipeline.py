@@ -508,6 +508,49 @@ def test_surrogates_are_deterministic_and_well_formed():
     assert surrogate("IP_ADDRESS", "10.0.0.1", d).startswith("192.0.2.")
 
 
+def test_a_run_that_fails_keeps_the_previous_output_and_report(tmp_path, ws, monkeypatch):
+    """Output and report are put in place only after the audit entry is written. The output used to replace the
+    previous one first and was deleted when the audit failed: neither the old nor the new output was left."""
+    from appliance.audit import AuditLog
+    from appliance.errors import ApplianceError
+    from appliance.scrub import scrub_file
+
+    src, out, report = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "report.json"
+    write_jsonl(src, [{"id": 1, "text": TEXTS[0]}])
+    scrub_file(src, out, "hipaa", None, report, ws=ws)
+    before = out.read_bytes(), report.read_bytes()
+    write_jsonl(src, [{"id": 1, "text": TEXTS[0]}, {"id": 2, "text": TEXTS[1]}])
+
+    def unavailable(self, *args, **kwargs):
+        raise ApplianceError("the audit log is unavailable")
+
+    monkeypatch.setattr(AuditLog, "record", unavailable)
+    with pytest.raises(ApplianceError, match="audit log is unavailable"):
+        scrub_file(src, out, "hipaa", None, report, ws=ws)
+    assert (out.read_bytes(), report.read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["in.jsonl", "out.jsonl", "report.json"]
+    with pytest.raises(BadInput, match="cannot write the report under"):
+        scrub_file(src, out, "hipaa", None, src / "report.json", ws=ws)  # its folder would be a file
+    assert (out.read_bytes(), report.read_bytes()) == before
+
+
+def test_a_field_that_no_record_has_is_an_error_not_a_pass_through(tmp_path, hipaa):
+    """`--field txt` (a typo) or a path no record has let every record through unscrubbed, with exit 0 and a report
+    of 0 entities. A field named twice was scrubbed twice and its findings counted twice."""
+    from appliance.scrub import scrub_file
+
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_jsonl(src, [{"id": 1, "text": TEXTS[0], "messages": [{"content": TEXTS[1]}]}, {"id": 2}])
+    for wrong in (["txt"], ["text", "messages.content"]):
+        with pytest.raises(BadInput, match=rf"none of its 2 records has a value in the field '{wrong[-1]}'"):
+            scrub_file(src, out, "hipaa", wrong, None)
+        assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["in.jsonl"]
+    once = scrub_file(src, out, "hipaa", ["text"], None)
+    twice = scrub_file(src, out, "hipaa", ["text", "text"], None)
+    assert twice["fields"] == ["text"] and twice["entities_by_type"] == once["entities_by_type"]
+    assert once["fields_missing"] == 1  # a field that only some records have is counted, as before
+
+
 def test_report_and_logs_hold_no_raw_values(tmp_path, ws, caplog):
     from appliance.scrub import scrub_file
 

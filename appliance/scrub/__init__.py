@@ -69,6 +69,7 @@ class ScrubStats:
     fields_missing: int = 0
     fields_skipped: int = 0  # present but not text (true/false); left untouched
     texts_chunked: int = 0
+    fields_found: Counter = field(default_factory=Counter)  # field -> records that have it (text or not)
     entities: Counter = field(default_factory=Counter)
     operators: Counter = field(default_factory=Counter)  # "ENTITY:operator" -> count
     dropped_reasons: Counter = field(default_factory=Counter)
@@ -550,8 +551,10 @@ def scrub_records(
                 slots, status = _slots(rec, f)
                 if status == "missing":
                     stats.fields_missing += 1
-                elif status == "skipped":
-                    stats.fields_skipped += 1
+                else:
+                    stats.fields_found[f] += 1
+                    if status == "skipped":
+                        stats.fields_skipped += 1
                 for container, key in slots:
                     v = container[key]
                     leaves.append((f, container, key, v if isinstance(v, str) else str(v)))
@@ -885,38 +888,58 @@ def scrub_file(
     loaded = load_policy(policy_name)
     if not src.is_file():
         raise BadInput(f"input file not found: {src}")
-    fields = fields or loaded.policy.fields
+    fields = list(dict.fromkeys(fields or loaded.policy.fields))  # a field named twice is scrubbed once
     dst.parent.mkdir(parents=True, exist_ok=True)
-    scrubber = _scrubber_for(loaded, ws)
-    if src.suffix.lower() == ".csv":
-        stats = scrub_csv(scrubber, src, dst, fields, sink, processes=processes)
-    else:
-        stats = scrub_jsonl(scrubber, src, dst, fields, sink, processes=processes)
-    result = ScrubResult(
-        {
-            "policy": {
-                "name": loaded.policy.name,
-                "version": loaded.policy.version,
-                "sha256": loaded.sha256,
-                "mode": loaded.policy.mode,
-            },
-            "fields": fields,
-            **stats.as_dict(),
-        }
-    )
-    result.review_sample = stats.review_sample
     if report is not None:
-        write_json_atomic(report, dict(result))
-    if ws is not None:
         try:
+            report.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BadInput(f"cannot write the report under {report.parent}: {exc.strerror}; choose another --report") from None
+    scrubber = _scrubber_for(loaded, ws)
+    # Output and report are staged beside their targets and put in place only once the audit entry is written:
+    # a run that fails at any step leaves the previous output and report as they were.
+    staged = dst.with_name(f".{dst.name}.scrubbed")
+    staged_report = report.with_name(f".{report.name}.staged") if report is not None else None
+    try:
+        if src.suffix.lower() == ".csv":
+            stats = scrub_csv(scrubber, src, staged, fields, sink, processes=processes)
+        else:
+            stats = scrub_jsonl(scrubber, src, staged, fields, sink, processes=processes)
+        result = ScrubResult(
+            {
+                "policy": {
+                    "name": loaded.policy.name,
+                    "version": loaded.policy.version,
+                    "sha256": loaded.sha256,
+                    "mode": loaded.policy.mode,
+                },
+                "fields": fields,
+                **stats.as_dict(),
+            }
+        )
+        result.review_sample = stats.review_sample
+        absent = [f for f in fields if not stats.fields_found[f]]
+        if absent and stats.records_in:
+            # a mistyped --field would pass every record through unscrubbed, with a report of 0 entities
+            raise BadInput(
+                f"{src}: none of its {stats.records_in} records has a value in the field {absent[0]!r}, so it was not "
+                "scrubbed and nothing was written; check --field (patient.name reaches into an object; name a "
+                "list itself, e.g. messages, to scrub every string in it)"
+            )
+        if staged_report is not None:
+            write_json_atomic(staged_report, dict(result))
+        if ws is not None:  # fail-closed: nothing unaudited is put in place
             AuditLog(ws.audit_dir, ws.keys_dir).record(
                 "scrub.file",
-                artifacts={"input": sha256_file(src), "output": sha256_file(dst)},
+                artifacts={"input": sha256_file(src), "output": sha256_file(staged)},
                 details={"policy": loaded.policy.name, "policy_sha256": loaded.sha256, **stats.as_dict()},
             )
-        except Exception:  # fail-closed: nothing unaudited stays behind
-            dst.unlink(missing_ok=True)
-            if report is not None:
-                report.unlink(missing_ok=True)
-            raise
+        staged.replace(dst)
+        if staged_report is not None:
+            staged_report.replace(report)  # type: ignore[arg-type]
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        if staged_report is not None:
+            staged_report.unlink(missing_ok=True)
+        raise
     return result
