@@ -760,6 +760,30 @@ def test_malformed_csv_is_a_clear_error_that_keeps_the_previous_output(hipaa, tm
     assert out.read_text() == "earlier output\n" and not (tmp_path / ".out.csv.partial").exists()
 
 
+@pytest.mark.parametrize(
+    "line, error",
+    [
+        (rb'{"id": 1, "text": "hi \ud83d Maria Okafor"}', r"in.jsonl:2: a \\u escape holds half of a character"),
+        (rb'{"id": 1, "text": "hi", "note": "\udc00"}', r"in.jsonl:2: a \\u escape holds half of a character"),
+        (b'{"id": 1, "text": "hi", "amount": 1e400}', r"in.jsonl:2: a number is beyond the range of a 64-bit float"),
+    ],
+    ids=["lone-surrogate-in-text", "lone-surrogate-elsewhere", "float-overflow"],
+)
+def test_json_values_that_cannot_be_written_back_are_clear_errors(hipaa, tmp_path, line, error):
+    """A lone surrogate escape stopped the run inside spaCy (or at the write) with 'internal error
+    (UnicodeEncodeError)'; 1e400 came back as Infinity, which is not JSON. A pair of escapes is one character."""
+    from appliance.scrub import scrub_jsonl
+
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"id": 0, "text": "ok \\ud83d\\ude00"}\n' + line + b"\n")
+    with pytest.raises(BadInput, match=error):
+        scrub_jsonl(hipaa, src, tmp_path / "o.jsonl", ["text"])
+    assert not (tmp_path / "o.jsonl").exists()
+    src.write_bytes(b'{"id": 0, "text": "ok \\ud83d\\ude00"}\n')
+    scrub_jsonl(hipaa, src, tmp_path / "o.jsonl", ["text"])
+    assert json.loads((tmp_path / "o.jsonl").read_text("utf-8"))["text"] == "ok \U0001f600"
+
+
 def test_jsonl_with_a_byte_order_mark_is_read(hipaa, tmp_path):
     from appliance.scrub import scrub_jsonl
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import csv
 import gc
 import json
+import math
 import multiprocessing
 import os
+import re
 import signal
 import time
 from bisect import bisect_left
@@ -112,6 +114,17 @@ class ScrubStats:
 # reading
 
 
+# `\ud800`-`\udfff` escapes: a pair makes one character, one alone is an error only UTF-8 encoding reveals
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise OverflowError(text)
+    return value
+
+
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         f = open(path, "rb")
@@ -129,11 +142,24 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     f"{MAX_LINE_BYTES // (1024 * 1024)} MiB limit; split it into smaller records"
                 )
             try:
-                rec = json.loads(raw.decode("utf-8"))
+                rec = json.loads(raw.decode("utf-8"), parse_float=_finite_float)
             except UnicodeDecodeError:
                 raise BadInput(f"{path}:{lineno}: not valid UTF-8; re-export the file as UTF-8") from None
             except json.JSONDecodeError as exc:
                 raise BadInput(f"{path}:{lineno}: malformed JSON ({exc.msg} at column {exc.colno})") from None
+            except OverflowError:
+                raise BadInput(
+                    f"{path}:{lineno}: a number is beyond the range of a 64-bit float and would be written back as "
+                    "Infinity, which is not JSON; write it as a string"
+                ) from None
+            if _SURROGATE_ESCAPE.search(raw):
+                try:
+                    json.dumps(rec, ensure_ascii=False).encode("utf-8")
+                except UnicodeEncodeError:
+                    raise BadInput(
+                        f"{path}:{lineno}: a \\u escape holds half of a character (a lone UTF-16 surrogate), "
+                        "which no text can contain; fix the exporter, or remove that escape"
+                    ) from None
             if not isinstance(rec, dict):
                 raise BadInput(f"{path}:{lineno}: expected a JSON object per line, got {type(rec).__name__}")
             yield lineno, rec
