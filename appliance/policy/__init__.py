@@ -143,7 +143,7 @@ class RecordRules(_Strict):
     # highest field risk exceeds `max_residual_risk` is dropped. None disables the rule.
     max_residual_risk: float | None = Field(default=None, ge=0.0, le=1.0)
     residual_floor: float = Field(default=0.15, ge=0.0, le=1.0)
-    # Drop a record whose scrubbed fields are longer than this (characters); None = no limit.
+    # Drop (without scrubbing) a record with a text longer than this (characters) in a scrubbed field; None = no limit.
     max_field_chars: int | None = Field(default=None, ge=1)
 
 

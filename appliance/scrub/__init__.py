@@ -567,8 +567,11 @@ def scrub_records(
     `total`: how many records to expect (if known), so the last jobs can be shared out evenly."""
     bs = scrubber.policy.nlp.batch_size or BATCH_SIZE
 
+    longest = scrubber.policy.record_rules.max_field_chars
+
     def prepared() -> Iterator[tuple[int, dict[str, Any], list[tuple[str, Any, Any, str]]]]:
-        """Each record (a copy) with its text leaves: (field, container, key, text)."""
+        """Each record (a copy) with its text leaves: (field, container, key, text). A record that the policy's
+        `max_field_chars` drops has no leaves (nothing to scrub) and is in `too_long`."""
         for lineno, rec in records:
             stats.records_in += 1
             rec = json.loads(json.dumps(rec))  # deep copy; the caller's record stays as it was
@@ -584,6 +587,9 @@ def scrub_records(
                 for container, key in slots:
                     v = container[key]
                     leaves.append((f, container, key, v if isinstance(v, str) else str(v)))
+            if longest is not None and any(len(leaf[3]) > longest for leaf in leaves):
+                too_long.add(id(rec))  # held by its batch until it is counted, so the id stays its own
+                leaves = []
             yield lineno, rec, leaves
 
     def batches() -> Iterator[tuple[Any, list[str]]]:
@@ -596,6 +602,7 @@ def scrub_records(
             out = [(lineno, rec) for lineno, rec, _ in batch]
             yield (out, where, texts), texts
 
+    too_long: set[int] = set()
     runner = _Runner(scrubber, _process_count(scrubber, None, processes) if processes != 1 else 1)
     stats.processes = runner.processes
     ok = False
@@ -633,6 +640,9 @@ def scrub_records(
                 elif res.findings:  # a number that holds an identifier becomes its scrubbed text
                     container[key] = res.text
             for i, (lineno, rec) in enumerate(out):
+                if id(rec) in too_long:
+                    too_long.discard(id(rec))
+                    dropped[i] = "max_field_chars"
                 if i in dropped:
                     stats.records_dropped += 1
                     stats.dropped_reasons[dropped[i]] += 1
