@@ -402,6 +402,8 @@ class Scrubber:
             if r.entity_type == "URL":  # Presidio's URL patterns take a sentence's ";" or "." along
                 while r.end - r.start > 1 and text[r.end - 1] in _URL_TRAILING:
                     r.end -= 1
+            elif r.entity_type == "PERSON" and r.end - r.start > 2 and text[r.end - 2 : r.end] in _POSSESSIVE:
+                r.end -= 2  # "Maria Okafor's file": the name alone, or it gets another pseudonym and loses the 's
             if self._allow and r.entity_type != "PERSON" and self._allow.fullmatch(text, r.start, r.end):
                 continue
             if r.entity_type in self.vetoable and keep:
@@ -485,6 +487,7 @@ def _scan_time_limit() -> float | None:
 
 _TRIMMABLE = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
 _URL_TRAILING = ".,;:!?"
+_POSSESSIVE = ("'s", "’s", "'S", "’S")
 
 
 def _trim(start: int, end: int, keep: list[tuple[int, int]]) -> tuple[int, int]:
