@@ -450,6 +450,14 @@ def test_progress_counts_records_scrubbed_not_records_read(tmp_path, monkeypatch
     assert seen[-1][0] == len(recs) and stats.records_dropped == 1
 
 
+def test_windows_line_breaks_do_not_pull_the_next_line_into_a_name(hipaa):
+    """Multi-line cells from spreadsheets end lines with "\\r\\n": the NER ran "Maria Okafor" on into the next
+    line's first word, which was lost from the text; with "\\n" it did not."""
+    text = "line one\r\ncall Maria Okafor\r\nend"
+    assert hipaa.scrub_text(text).text == "line one\r\ncall <PERSON>\r\nend"
+    assert hipaa.scrub_texts([text, text.replace("\r\n", "\n")])[0].text == hipaa.scrub_text(text).text
+
+
 def test_a_possessive_name_gets_the_names_pseudonym_and_keeps_its_s():
     """"Maria Okafor's file" was found as "Maria Okafor's": under gdpr that is another value, so another fake
     name than "Maria Okafor" elsewhere, and the possessive was lost from the text."""

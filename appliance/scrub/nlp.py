@@ -334,6 +334,10 @@ class PolicyNlpEngine(SpacyNlpEngine):
             set_current_ops(before)
 
     def _prep(self, text: str) -> str:
+        """The text the NER reads: same length, so its offsets are the text's. A Windows line break ("\\r\\n")
+        is read as " \\n": the NER ran a name on across it ("Maria Okafor\\r\\nend"), never across "\\n"."""
+        if "\r\n" in text:
+            text = text.replace("\r\n", " \n")
         return normalize_case(text) if self.case_normalization else text
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
