@@ -829,6 +829,25 @@ def test_json_values_that_cannot_be_written_back_are_clear_errors(hipaa, tmp_pat
     assert json.loads((tmp_path / "o.jsonl").read_text("utf-8"))["text"] == "ok \U0001f600"
 
 
+def test_a_line_over_the_limit_is_an_error_before_it_is_read_whole(hipaa, tmp_path, monkeypatch):
+    """A record line over MAX_LINE_BYTES is an error naming its line, in JSONL and CSV; the reader (and the
+    line count for the progress total) takes lines in bounded pieces, so a file of one huge line is never held
+    in memory whole."""
+    import appliance.scrub as sc
+
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\n   \n" + b'{"id": 1, "text": "' + b"a" * 3_000_000 + b'"}\n\n{"id": 2}')
+    assert sc.count_lines(src) == 2  # blank lines are not counted; the last line has no line break
+    monkeypatch.setattr(sc, "MAX_LINE_BYTES", 1_000_000)
+    with pytest.raises(BadInput, match=r"in.jsonl:3: record is over the"):
+        sc.scrub_jsonl(hipaa, src, tmp_path / "o.jsonl", ["text"])
+    csv_src = tmp_path / "in.csv"
+    csv_src.write_bytes(b"id,text\n1,ok\n2," + b"a" * 1_000_001 + b"\n")
+    with pytest.raises(BadInput, match=r"in.csv:3: line is over"):
+        sc.scrub_csv(hipaa, csv_src, tmp_path / "o.csv", ["text"])
+    assert not (tmp_path / "o.jsonl").exists() and not (tmp_path / "o.csv").exists()
+
+
 def test_jsonl_with_a_byte_order_mark_is_read(hipaa, tmp_path):
     from appliance.scrub import scrub_jsonl
 

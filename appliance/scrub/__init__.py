@@ -131,16 +131,17 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     except FileNotFoundError:
         raise BadInput(f"input file not found: {path}") from None
     with f:
-        for lineno, raw in enumerate(f, start=1):
+        # lines are read up to the limit: a longer one is never held whole (a file of one 30 GB line)
+        for lineno, raw in enumerate(iter(lambda: f.readline(MAX_LINE_BYTES + 1), b""), start=1):
             if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]  # a UTF-8 byte-order mark, as some editors and exports write
-            if not raw.strip():
-                continue
             if len(raw) > MAX_LINE_BYTES:
                 raise BadInput(
-                    f"{path}:{lineno}: record is {len(raw) // (1024 * 1024)} MiB, over the "
-                    f"{MAX_LINE_BYTES // (1024 * 1024)} MiB limit; split it into smaller records"
+                    f"{path}:{lineno}: record is over the {MAX_LINE_BYTES // (1024 * 1024)} MiB limit; "
+                    "split it into smaller records"
                 )
+            if not raw.strip():
+                continue
             try:
                 rec = json.loads(raw.decode("utf-8"), parse_float=_finite_float)
             except UnicodeDecodeError:
@@ -202,8 +203,15 @@ def _record_batches(
 
 
 def count_lines(path: Path) -> int:
+    """Non-blank lines, read in pieces of at most 1 MiB: a huge line is never held whole."""
+    n, blank = 0, True
     with open(path, "rb") as f:
-        return sum(1 for line in f if line.strip())
+        for piece in iter(lambda: f.readline(1 << 20), b""):
+            blank = blank and not piece.strip()
+            if piece.endswith(b"\n"):
+                n += not blank
+                blank = True
+    return n + (not blank)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -789,9 +797,11 @@ def _csv_records(src: Path) -> Iterator[tuple[int, list[str]]]:
         csv.field_size_limit(MAX_LINE_BYTES)  # the module's default, 128 KiB, is one long clinical note
 
     def lines(f: Any) -> Iterator[str]:
-        for n, raw in enumerate(f, start=1):
+        for n, raw in enumerate(iter(lambda: f.readline(MAX_LINE_BYTES + 1), b""), start=1):
             if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
+            if len(raw) > MAX_LINE_BYTES:
+                raise BadInput(f"{src}:{n}: line is over the {MAX_LINE_BYTES // (1024 * 1024)} MiB limit; split the record")
             try:
                 yield raw.decode("utf-8")
             except UnicodeDecodeError:
