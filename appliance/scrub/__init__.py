@@ -30,6 +30,7 @@ from appliance.errors import ApplianceError, BadInput
 from appliance.events import EventSink, NullSink, StageProgress
 from appliance.scrub.engine import Finding, Scrubber, TextResult
 from appliance.scrub.operators import pseudonym_key
+from appliance.workspace import fsync_dir
 
 __all__ = [
     "BATCH_SIZE",
@@ -713,6 +714,7 @@ def scrub_jsonl(
             out.flush()
             os.fsync(out.fileno())
         tmp.replace(dst)
+        fsync_dir(dst.parent)  # the rename itself survives a power cut
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -781,6 +783,7 @@ def scrub_csv(
             fout.flush()
             os.fsync(fout.fileno())
         tmp.replace(dst)
+        fsync_dir(dst.parent)  # the rename itself survives a power cut
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -983,6 +986,8 @@ def scrub_file(
         staged.replace(dst)
         if staged_report is not None:
             staged_report.replace(report)  # type: ignore[arg-type]
+            fsync_dir(report.parent)  # type: ignore[union-attr]
+        fsync_dir(dst.parent)
     except BaseException:
         staged.unlink(missing_ok=True)
         if staged_report is not None:
