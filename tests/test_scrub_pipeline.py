@@ -570,6 +570,9 @@ def test_a_field_that_no_record_has_is_an_error_not_a_pass_through(tmp_path, hip
     twice = scrub_file(src, out, "hipaa", ["text", "text"], None)
     assert twice["fields"] == ["text"] and twice["entities_by_type"] == once["entities_by_type"]
     assert once["fields_missing"] == 1  # a field that only some records have is counted, as before
+    from appliance.scrub import scrub_jsonl
+
+    assert scrub_jsonl(hipaa, src, out, ["text", "text"]).fields_scrubbed == 1  # the library's entry too
 
 
 def test_report_and_logs_hold_no_raw_values(tmp_path, ws, caplog):

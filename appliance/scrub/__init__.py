@@ -574,6 +574,7 @@ def scrub_records(
 ) -> Iterator[dict[str, Any]]:
     """Scrub `fields` of each record; other fields pass through untouched; dropped records are left out.
     `total`: how many records to expect (if known), so the last jobs can be shared out evenly."""
+    fields = list(dict.fromkeys(fields))  # a field named twice is scrubbed (and counted) once
     bs = scrubber.policy.nlp.batch_size or BATCH_SIZE
 
     longest = scrubber.policy.record_rules.max_field_chars
