@@ -116,6 +116,14 @@ def test_street_addresses(hipaa, value):
     assert "STREET_ADDRESS" in types_over(hipaa, text, value)
 
 
+def test_a_street_address_ends_at_its_line(hipaa):
+    """The European "avenue ..." form took up to three more words after \\s+, so a line break too: "59, avenue Gare"
+    at a paragraph's end ran on into the next paragraph's first word, which was lost from the text."""
+    text = "i moved to 59, avenue Gare\n\nchat: hello again\nVia Roma 15\nRome"
+    assert {v for t, v in found(hipaa, text)[0] if t == "STREET_ADDRESS"} == {"59, avenue Gare", "Via Roma 15"}
+    assert "\n\nchat: hello again\n" in hipaa.scrub_text(text).text
+
+
 def test_zip_after_state_is_masked_to_zip3(hipaa):
     out = hipaa.scrub_text("Lives in Springfield, IL 62704 with family.").text
     assert "62704" not in out and "627**" in out

@@ -498,8 +498,8 @@ _US_STREET = (
 _EU_PREFIX = (
     r"\b(?:\d{1,5}(?:\s*(?:bis|ter))?,?\s+)?(?:" + lx.EU_STREET_PREFIX + r")\s+"
     r"(?:(?:de|del|de\s+la|de\s+las|de\s+los|des|du|da|do|dos|das|di|della|delle|dei|degli|van|von|der)\s+|d['’]|l['’])?"
-    r"(?:" + _WORD + r")(?:\s+(?:[A-ZÀ-Ý][\w'’.-]*|de|del|di|la|le|van|der)){0,3}"
-    r"(?:,?\s+(?:n[º°o]\.?\s*)?\d{1,5}[a-z]?\b)?"
+    r"(?:" + _WORD + r")(?:[ \t]+(?:[A-ZÀ-Ý][\w'’.-]*|de|del|di|la|le|van|der)){0,3}"  # never past the line's end
+    r"(?:,?[ \t]+(?:n[º°o]\.?\s*)?\d{1,5}[a-z]?\b)?"
 )
 _EU_SUFFIX = (
     r"\b[^\W\d_][\w'’-]*(?:" + lx.EU_STREET_SUFFIX + r")\.?\s+\d{1,5}(?:\s?[a-z])?\b(?:\s*[/-]\s*\d{1,4})?"
