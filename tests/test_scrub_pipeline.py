@@ -750,6 +750,7 @@ def test_csv_columns(hipaa, tmp_path):
     lines = out.read_text().splitlines()
     assert lines[0] == "id,note,amount" and "Nakamura" not in lines[1] and lines[1].endswith(",12.50")
     assert lines[2] == "2,nothing here,3" and res["records_out"] == 2
+    assert b"\r" not in out.read_bytes()  # the input's line ending ("\\n"), not the csv module's "\\r\\n"
     with pytest.raises(BadInput, match="no column 'text'"):
         scrub_file(src, out, "hipaa", ["text"], None)
 

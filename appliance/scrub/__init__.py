@@ -735,14 +735,17 @@ def scrub_csv(
     processes: int | None = None,
 ) -> ScrubStats:
     """Scrub chosen columns of a CSV file (header row required); other columns pass through untouched. A UTF-8
-    byte-order mark (as spreadsheet programs write) is kept on the output."""
+    byte-order mark (as spreadsheet programs write) is kept on the output, and the header row's line ending
+    ("\\n" or "\\r\\n") is the output's."""
     sink = sink or NullSink()
     stats = stats if stats is not None else ScrubStats()
     t0 = time.monotonic()
     tmp = dst.with_name(f".{dst.name}.partial")
     try:
         with open(src, "rb") as probe:
-            bom = probe.read(3) == b"\xef\xbb\xbf"
+            head = probe.readline(MAX_LINE_BYTES + 1)
+        bom = head.startswith(b"\xef\xbb\xbf")
+        ending = "\n" if head.endswith(b"\n") and not head.endswith(b"\r\n") else "\r\n"  # as the input's
         # a first pass counts the records (cells may hold line breaks, so lines are not records) and finds
         # malformed quoting or bad bytes before any work is done
         total = max(0, sum(1 for _ in _csv_records(src)) - 1)
@@ -774,7 +777,7 @@ def scrub_csv(
             open(tmp, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fout,
             StageProgress(sink, stage, total, src.name) as prog,
         ):
-            writer = csv.DictWriter(fout, fieldnames=header)
+            writer = csv.DictWriter(fout, fieldnames=header, lineterminator=ending)
             writer.writeheader()
             done = _Completed(stats, prog)
             for rec in scrub_records(scrubber, rows(), columns, stats, src, processes=nproc, total=total):
