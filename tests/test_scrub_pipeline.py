@@ -393,6 +393,24 @@ def test_an_identifier_cut_in_two_by_a_piece_boundary_is_still_found(hipaa, monk
         assert result.text == before + "patient <PERSON> phone <PHONE_NUMBER> today" + " ok" * 40
         spans = sorted(text[f.start : f.end] for f in result.findings)
         assert spans == ["555 594 3078", "Maria Okafor"]
+    # a cut after a sentence's ". " can fall between a title and its name: the piece after it misses the name
+    before = "ok " * 110 + "seen by Dr. "
+    text = before + "Smith who ordered tests" + " ok" * 40
+    assert sc._split_long(text)[0] == before
+    (_, (result,)), = sc._Runner(hipaa, 1).map(iter([("m", [text])]))
+    assert result.text == before + "<PERSON> who ordered tests" + " ok" * 40
+
+
+def test_a_seam_whose_scan_ran_out_of_time_drops_the_record(hipaa):
+    """A text whose scan may have skipped a pattern is dropped (fail closed); a seam's scan counts as much as
+    a piece's, since it is the only one that sees an identifier across its cut."""
+    import appliance.scrub as sc
+    from appliance.scrub.engine import SCAN_TIME_LIMIT, TextResult
+
+    pieces = [("first piece ", TextResult("first piece ", [])), ("second piece", TextResult("second piece", []))]
+    seam = (12, 0, TextResult("first piece second piece", [], [], 1.0, SCAN_TIME_LIMIT))
+    assert sc._joined(pieces, [seam], hipaa).drop_reason == SCAN_TIME_LIMIT
+    assert sc._joined(pieces, [(12, 0, TextResult("first piece second piece", []))], hipaa).drop_reason is None
 
 
 def test_the_residual_risk_bound_applies_to_a_whole_split_text(monkeypatch):
@@ -784,16 +802,31 @@ def test_csv_cells_with_line_breaks_a_byte_order_mark_and_long_notes(hipaa, tmp_
     assert totals == {3} and sink.events[-1].step == 3
 
 
+def test_csv_columns_of_one_name_and_bare_carriage_returns_pass_through(hipaa, tmp_path):
+    """Two header columns of one name (trailing empty ones, as spreadsheets export) each keep their values: as
+    dicts by name, the first column took the second's values. A file whose lines end in a bare "\\r" (some
+    exports) is read as the csv module reads it, and written back with the same line ending."""
+    from appliance.scrub import scrub_csv
+
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_bytes(b"id,name,name,note,,\r\n1,Alice,Bob,Maria Okafor called,x,\r\n2,,Carol,ok,,y\r\n")
+    scrub_csv(hipaa, src, out, ["note"])
+    assert out.read_bytes() == b"id,name,name,note,,\r\n1,Alice,Bob,<PERSON> called,x,\r\n2,,Carol,ok,,y\r\n"
+    src.write_bytes(b"id,note\r1,Maria Okafor called\r2,\"two\rlines\"\r")
+    stats = scrub_csv(hipaa, src, out, ["note"])
+    assert out.read_bytes() == b"id,note\r1,<PERSON> called\r2,\"two\rlines\"\r" and stats.records_out == 2
+
+
 @pytest.mark.parametrize(
     "content, error",
     [
         (b'id,note\n1,"fine"\n2,"an open quote runs on\n3,and swallows this record\n', r"in.csv:3: malformed CSV"),
         (b'id,note\n1,"quoted"then more\n', r"in.csv:2: malformed CSV"),
         (b"id,note\n1,ok\n2,caf\xe9 au lait\n", r"in.csv:3: not valid UTF-8"),
-        (b"id,note,note\n1,first,second\n", r"in.csv:1: columns 2 and 3 of the header row have the same name"),
+        (b"id,note,note\n1,first,second\n", r"in.csv:1: columns 2 and 3 of the header row have the name chosen"),
         (b"id,note\n1,ok,extra\n", r"in.csv:2: more cells than header columns"),
     ],
-    ids=["open-quote", "text-after-quote", "not-utf8", "same-column-twice", "extra-cell"],
+    ids=["open-quote", "text-after-quote", "not-utf8", "chosen-column-twice", "extra-cell"],
 )
 def test_malformed_csv_is_a_clear_error_that_keeps_the_previous_output(hipaa, tmp_path, content, error):
     """A CSV that the csv module would read by guessing (a quote left open swallows every record after it;
@@ -848,6 +881,13 @@ def test_a_line_over_the_limit_is_an_error_before_it_is_read_whole(hipaa, tmp_pa
     csv_src = tmp_path / "in.csv"
     csv_src.write_bytes(b"id,text\n1,ok\n2," + b"a" * 1_000_001 + b"\n")
     with pytest.raises(BadInput, match=r"in.csv:3: line is over"):
+        sc.scrub_csv(hipaa, csv_src, tmp_path / "o.csv", ["text"])
+    # a byte-order mark does not let a first line that was cut at the limit pass for a whole one
+    src.write_bytes(b"\xef\xbb\xbf" + b'{"id": 1, "text": "' + "é".encode() * 500_000 + b'"}\n')
+    with pytest.raises(BadInput, match=r"in.jsonl:1: record is over the"):
+        sc.scrub_jsonl(hipaa, src, tmp_path / "o.jsonl", ["text"])
+    csv_src.write_bytes(b"\xef\xbb\xbfid,text" + b",x" * 499_996 + b"\n1,ok\n")
+    with pytest.raises(BadInput, match=r"in.csv:1: line is over"):
         sc.scrub_csv(hipaa, csv_src, tmp_path / "o.csv", ["text"])
     assert not (tmp_path / "o.jsonl").exists() and not (tmp_path / "o.csv").exists()
 

@@ -134,13 +134,13 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     with f:
         # lines are read up to the limit: a longer one is never held whole (a file of one 30 GB line)
         for lineno, raw in enumerate(iter(lambda: f.readline(MAX_LINE_BYTES + 1), b""), start=1):
-            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]  # a UTF-8 byte-order mark, as some editors and exports write
-            if len(raw) > MAX_LINE_BYTES:
+            if len(raw) > MAX_LINE_BYTES:  # checked first: a line cut at the limit must not pass for a whole one
                 raise BadInput(
                     f"{path}:{lineno}: record is over the {MAX_LINE_BYTES // (1024 * 1024)} MiB limit; "
                     "split it into smaller records"
                 )
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]  # a UTF-8 byte-order mark, as some editors and exports write
             if not raw.strip():
                 continue
             try:
@@ -285,9 +285,9 @@ class _Pieces:
     into jobs of at most MAX_JOB_CHARS characters, and the pieces' results joined back into one per text.
 
     A cut can fall inside an identifier ("555 594 | 3078": neither piece finds the phone number, whose digits
-    went out in clear) or between a title and its name. So each cut also gets a seam: the text around it
-    (`_seam_chars()` on each side), scrubbed as one more piece. A seam finding that crosses its cut replaces
-    the pieces' fragments of it, and the pieces on both sides are anonymized again as one text."""
+    went out in clear) or between a title and its name ("Dr. | Smith"). So each cut also gets a seam: the text
+    around it (`_seam_chars()` on each side), scrubbed as one more piece. Near the cut the seam sees more of
+    the text than either piece: its findings there are merged with the pieces' (see `_joined`)."""
 
     def __init__(self, texts: list[str]):
         self.texts = texts
@@ -317,18 +317,13 @@ class _Pieces:
         if len(self.pieces) == len(self.texts):
             return results
         parts: list[list[tuple[str, TextResult]]] = [[] for _ in self.texts]
-        crossing: list[list[Finding]] = [[] for _ in self.texts]
+        seams: list[list[tuple[int, int, TextResult]]] = [[] for _ in self.texts]
         for piece, owner, seam, r in zip(self.pieces, self.owners, self.seams, results, strict=True):
             if seam is None:
                 parts[owner].append((piece, r))
-                continue
-            cut, start = seam
-            crossing[owner] += [
-                Finding(f.entity_type, f.start + start, f.end + start, f.score, f.operator, f.recognizer)
-                for f in r.findings
-                if f.start + start < cut < f.end + start
-            ]
-        return [_joined(p, c, scrubber) for p, c in zip(parts, crossing, strict=True)]
+            else:
+                seams[owner].append((*seam, r))
+        return [_joined(p, sm, scrubber) for p, sm in zip(parts, seams, strict=True)]
 
 
 def _seam_chars() -> int:
@@ -336,45 +331,76 @@ def _seam_chars() -> int:
     return min(1_000, MAX_CHUNK_CHARS // 4)
 
 
-def _joined(parts: list[tuple[str, TextResult]], crossing: list[Finding], scrubber: Scrubber) -> TextResult:
-    """One text's result from its pieces' (in order) and the seam findings that cross a cut. The residual risk
-    and the record rules are those of the whole text: each piece alone may be under the policy's bound."""
+def _joined(
+    parts: list[tuple[str, TextResult]], seams: list[tuple[int, int, TextResult]], scrubber: Scrubber
+) -> TextResult:
+    """One text's result from its pieces' (in order) and its seams' (cut, start in the text, result).
+
+    Within half a seam of its cut, the seam's findings are added to the pieces' and merged with them as in one
+    text (union of overlapping spans, names joined); the pieces they touch are anonymized again, as one text
+    where a finding crosses the cut. A seam whose scan ran out of time drops the record, as a piece's does.
+    The residual risk and the record rules are those of the whole text: each piece alone may be under the
+    policy's bound."""
+    from appliance.scrub.engine import SCAN_TIME_LIMIT, _join_names, _merge, _uncovered
+
     findings: list[Finding] = []
     residual: list[Finding] = []
     drop = None
-    texts, cuts, off = [], [], 0
+    edges, off = [0], 0  # the pieces' starts, and the text's end
     for src, r in parts:
         findings += [_shifted(f, off) for f in r.findings]
         residual += [_shifted(f, off) for f in r.residual]
         drop = drop or r.drop_reason
-        texts.append(r.text)
         off += len(src)
-        cuts.append(off)
-    if crossing:
-        kept: list[Finding] = []
-        for f in sorted(crossing, key=lambda f: (f.start, -f.end)):  # seams may find one identifier twice
-            if not kept or f.start >= kept[-1].end:
-                kept.append(f)
-        crossing = kept
-        inside = [f for f in findings + residual if any(c.start < f.end and f.start < c.end for c in crossing)]
-        findings = sorted([f for f in findings if f not in inside] + crossing, key=lambda f: f.start)
-        residual = [f for f in residual if f not in inside]
-        hit = sorted({f.entity_type for f in crossing if f.entity_type in scrubber.drop_entities})
+        edges.append(off)
+    zone = _seam_chars() // 2
+    starts = [f.start for f in findings]
+    residual.sort(key=lambda f: f.start)
+    residual_starts = [f.start for f in residual]
+    extra: list[Finding] = []
+    extra_residual: list[Finding] = []
+    for cut, start, r in seams:
+        if r.drop_reason == SCAN_TIME_LIMIT:
+            drop = drop or r.drop_reason
+        for f in r.findings:
+            g = _shifted(f, start)
+            if g.start < cut + zone and g.end > cut - zone and not _found(g, findings, starts):
+                extra.append(g)
+        for f in r.residual:
+            g = _shifted(f, start)
+            if g.start < cut + zone and g.end > cut - zone and not _found(g, residual, residual_starts):
+                extra_residual.append(g)
+    residual += extra_residual
+    texts = [r.text for _, r in parts]
+    if extra:
+        hit = sorted({f.entity_type for f in extra if f.entity_type in scrubber.drop_entities})
         if hit and drop is None:
             drop = f"entity:{hit[0]}"
-        # the pieces that a crossing finding joins (and any chained to them) are anonymized again as one text
-        starts = [f.start for f in findings]
-        texts, lo, first = [], 0, 0
-        for i, end in enumerate(cuts):
-            if i + 1 < len(cuts) and any(c.start < end < c.end for c in crossing):
-                continue  # this piece runs on into the next one
-            if first == i:
-                texts.append(parts[i][1].text)  # no finding crosses its edges: as it was scrubbed
+        # pieces that an added finding touches are scrubbed again; pieces that one spans form one text
+        touched = {i for f in extra for i in range(bisect_left(edges, f.start + 1) - 1, bisect_left(edges, f.end))}
+        joined = {bisect_left(edges, c) for f in extra for c in edges[1:-1] if f.start < c < f.end}  # piece after
+        merged_all: list[Finding] = []
+        texts, i, n = [], 0, len(parts)
+        while i < n:
+            k = i
+            while k + 1 < n and k + 1 in joined:
+                k += 1
+            lo, hi = edges[i], edges[k + 1]
+            own = findings[bisect_left(starts, lo) : bisect_left(starts, hi)]
+            if not touched & set(range(i, k + 1)):
+                texts += [r.text for _, r in parts[i : k + 1]]
+                merged_all += own
             else:
-                own = findings[bisect_left(starts, lo) : bisect_left(starts, end)]
-                source = "".join(src for src, _ in parts[first : i + 1])
-                texts.append(scrubber.anonymize(source, [_shifted(f, -lo) for f in own]))
-            lo, first = end, i + 1
+                source = "".join(src for src, _ in parts[i : k + 1])
+                local = [_shifted(f, -lo) for f in own + [f for f in extra if lo <= f.start < hi]]
+                merged = _join_names(source, _merge(local))
+                for f in merged:
+                    f.operator = scrubber.operator_name(f.entity_type)
+                texts.append(scrubber.anonymize(source, merged))
+                merged_all += [_shifted(f, lo) for f in merged]
+            i = k + 1
+        findings = merged_all
+    residual = _uncovered(residual, findings)
     keep = 1.0
     for f in residual:
         keep *= 1.0 - f.score
@@ -383,6 +409,16 @@ def _joined(parts: list[tuple[str, TextResult]], crossing: list[Finding], scrubb
     if drop is None and rules.max_residual_risk is not None and risk > rules.max_residual_risk:
         drop = "residual_risk"
     return TextResult("".join(texts), findings, residual, risk, drop)
+
+
+def _found(f: Finding, findings: list[Finding], starts: list[int]) -> bool:
+    """Whether `findings` (sorted by start; `starts` are their starts) holds one of `f`'s type and span."""
+    j = bisect_left(starts, f.start)
+    while j < len(findings) and findings[j].start == f.start:
+        if findings[j].end == f.end and findings[j].entity_type == f.entity_type:
+            return True
+        j += 1
+    return False
 
 
 def _shifted(f: Finding, by: int) -> Finding:
@@ -735,17 +771,18 @@ def scrub_csv(
     processes: int | None = None,
 ) -> ScrubStats:
     """Scrub chosen columns of a CSV file (header row required); other columns pass through untouched. A UTF-8
-    byte-order mark (as spreadsheet programs write) is kept on the output, and the header row's line ending
-    ("\\n" or "\\r\\n") is the output's."""
+    byte-order mark (as spreadsheet programs write) is kept on the output, and so is the line ending of the
+    header row ("\\r\\n", "\\n" or "\\r")."""
     sink = sink or NullSink()
     stats = stats if stats is not None else ScrubStats()
     t0 = time.monotonic()
     tmp = dst.with_name(f".{dst.name}.partial")
     try:
         with open(src, "rb") as probe:
-            head = probe.readline(MAX_LINE_BYTES + 1)
+            head = probe.read(1 << 16)
         bom = head.startswith(b"\xef\xbb\xbf")
-        ending = "\n" if head.endswith(b"\n") and not head.endswith(b"\r\n") else "\r\n"  # as the input's
+        first_end = _LINE_END.search(head.rstrip(b"\r"))  # a last "\r" may be half of a "\r\n"
+        ending = first_end.group().decode() if first_end else "\r\n"  # the input's, else the csv module's
         # a first pass counts the records (cells may hold line breaks, so lines are not records) and finds
         # malformed quoting or bad bytes before any work is done
         total = max(0, sum(1 for _ in _csv_records(src)) - 1)
@@ -758,30 +795,34 @@ def scrub_csv(
                 f"{src}: no column {unknown[0]!r} in the header row ({len(header)} columns); "
                 "check --field and that the file has a header row"
             )
-        twice = [i for i, c in enumerate(header) if c in header[:i]]
+        # records are dicts by column: a name the header holds twice (often "" for trailing empty columns)
+        # gets its position added, so that no column's values are lost; a chosen column must be unambiguous
+        names = Counter(header)
+        twice = [c for c in columns if names[c] > 1]
         if twice:
-            # each record becomes a dict by column name: the first of two same-named columns would be lost
+            where = [i + 1 for i, c in enumerate(header) if c == twice[0]]
             raise BadInput(
-                f"{src}:1: columns {header.index(header[twice[0]]) + 1} and {twice[0] + 1} of the header row have "
-                "the same name; rename one of them"
+                f"{src}:1: columns {where[0]} and {where[1]} of the header row have the name chosen with --field; "
+                "rename one of them"
             )
+        keys = [c if names[c] == 1 else f"{c}\x00{i}" for i, c in enumerate(header)]
 
         def rows() -> Iterator[tuple[int, dict[str, Any]]]:
             for line, cells in records:
                 if len(cells) > len(header):
                     raise BadInput(f"{src}:{line}: more cells than header columns")
-                yield line, dict(zip(header, cells + [None] * (len(header) - len(cells)), strict=True))
+                yield line, dict(zip(keys, cells + [None] * (len(header) - len(cells)), strict=True))
 
         nproc = _process_count(scrubber, total, processes, src.stat().st_size)
         with (
             open(tmp, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fout,
             StageProgress(sink, stage, total, src.name) as prog,
         ):
-            writer = csv.DictWriter(fout, fieldnames=header, lineterminator=ending)
-            writer.writeheader()
+            writer = csv.writer(fout, lineterminator=ending)
+            writer.writerow(header)
             done = _Completed(stats, prog)
             for rec in scrub_records(scrubber, rows(), columns, stats, src, processes=nproc, total=total):
-                writer.writerow(rec)
+                writer.writerow([rec[k] for k in keys])
                 done.update()
             done.update(final=True)
             fout.flush()
@@ -804,11 +845,11 @@ def _csv_records(src: Path) -> Iterator[tuple[int, list[str]]]:
         csv.field_size_limit(MAX_LINE_BYTES)  # the module's default, 128 KiB, is one long clinical note
 
     def lines(f: Any) -> Iterator[str]:
-        for n, raw in enumerate(iter(lambda: f.readline(MAX_LINE_BYTES + 1), b""), start=1):
-            if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
+        for n, raw in enumerate(_byte_lines(f), start=1):
             if len(raw) > MAX_LINE_BYTES:
                 raise BadInput(f"{src}:{n}: line is over the {MAX_LINE_BYTES // (1024 * 1024)} MiB limit; split the record")
+            if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
             try:
                 yield raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -833,6 +874,33 @@ def _csv_records(src: Path) -> Iterator[tuple[int, list[str]]]:
                 yield start, cells
             first = False
             start = reader.line_num + 1
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def _byte_lines(f: Any, block: int = 1 << 20) -> Iterator[bytes]:
+    """The lines of a binary file with their ends, split at "\\r\\n", "\\r" or "\\n" (as text mode's universal
+    newlines, which the csv module expects: some exports end lines with "\\r" alone). A line longer than
+    MAX_LINE_BYTES comes out cut at about that length (the caller reports it), never held whole."""
+    buf = b""
+    while True:
+        data = f.read(block)
+        if not data:
+            if buf:
+                yield buf
+            return
+        buf += data
+        pos = 0
+        for m in _LINE_END.finditer(buf):
+            if m.end() == len(buf) and m.group() == b"\r":
+                break  # its "\n" may be the next block's first byte
+            yield buf[pos : m.end()]
+            pos = m.end()
+        buf = buf[pos:]
+        if len(buf) > MAX_LINE_BYTES:
+            yield buf
+            return
 
 
 CANONICAL_TEXT_FIELDS = ["prompt", "response", "system"]
