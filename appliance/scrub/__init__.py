@@ -1009,6 +1009,7 @@ def scrub_file(
     loaded = load_policy(policy_name)
     if not src.is_file():
         raise BadInput(f"input file not found: {src}")
+    chosen = bool(fields)  # named with --field (else the policy's list, meant for many kinds of files)
     fields = list(dict.fromkeys(fields or loaded.policy.fields))  # a field named twice is scrubbed once
     dst.parent.mkdir(parents=True, exist_ok=True)
     if report is not None:
@@ -1040,12 +1041,14 @@ def scrub_file(
         )
         result.review_sample = stats.review_sample
         absent = [f for f in fields if not stats.fields_found[f]]
-        if absent and stats.records_in:
-            # a mistyped --field would pass every record through unscrubbed, with a report of 0 entities
+        if stats.records_in and absent and (chosen or len(absent) == len(fields)):
+            # a mistyped --field would pass every record through unscrubbed, with a report of 0 entities; of a
+            # policy's list, some fields may be absent from a file, but not all
             raise BadInput(
-                f"{src}: none of its {stats.records_in} records has a value in the field {absent[0]!r}, so it was not "
-                "scrubbed and nothing was written; check --field (patient.name reaches into an object; name a "
-                "list itself, e.g. messages, to scrub every string in it)"
+                f"{src}: none of its {stats.records_in} records has a value in the field {absent[0]!r}"
+                + ("" if chosen else " (the policy's fields)")
+                + ", so it was not scrubbed and nothing was written; check --field (patient.name reaches into an "
+                "object; name a list itself, e.g. messages, to scrub every string in it)"
             )
         if staged_report is not None:
             write_json_atomic(staged_report, dict(result))
