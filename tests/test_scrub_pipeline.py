@@ -573,6 +573,46 @@ def test_a_run_that_fails_keeps_the_previous_output_and_report(tmp_path, ws, mon
     assert (out.read_bytes(), report.read_bytes()) == before
 
 
+def test_two_runs_writing_one_output_do_not_share_work_files(tmp_path, ws):
+    """Two runs to the same output shared one staged file: the second truncated and wrote over the first's, so
+    one run failed and the output held both runs' lines, unlike the file hash in its audit entry."""
+    import threading
+
+    from appliance.audit import AuditLog
+    from appliance.events import CallbackSink
+    from appliance.scrub import scrub_file
+    from appliance.workspace import sha256_file
+
+    src_a, src_b, out = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "out.jsonl"
+    write_jsonl(src_a, [{"id": i, "text": TEXTS[i % 2]} for i in range(3)])
+    write_jsonl(src_b, [{"id": 10 + i, "text": TEXTS[3]} for i in range(5)])
+    b_done, errors = threading.Event(), []
+
+    def wait_for_b(event):  # run A pauses inside its write until run B has finished
+        if event.kind == "progress":
+            b_done.wait(120)
+
+    def run_a():
+        try:
+            scrub_file(src_a, out, "hipaa", None, None, CallbackSink(wait_for_b), ws=ws, processes=1)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    a = threading.Thread(target=run_a)
+    a.start()
+    try:
+        scrub_file(src_b, out, "hipaa", None, None, ws=ws, processes=1)
+        assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == [10, 11, 12, 13, 14]
+    finally:
+        b_done.set()
+        a.join(120)
+    assert not errors
+    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == [0, 1, 2]  # A's, whole
+    last = AuditLog(ws.audit_dir, ws.keys_dir).records()[-1]
+    assert last["artifacts"]["output"] == sha256_file(out)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["a.jsonl", "b.jsonl", "out.jsonl"]
+
+
 def test_a_field_that_no_record_has_is_an_error_not_a_pass_through(tmp_path, hipaa):
     """`--field txt` (a typo) or a path no record has let every record through unscrubbed, with exit 0 and a report
     of 0 entities. A field named twice was scrubbed twice and its findings counted twice."""

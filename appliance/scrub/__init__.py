@@ -17,6 +17,7 @@ import math
 import multiprocessing
 import os
 import re
+import secrets
 import signal
 import time
 from bisect import bisect_left
@@ -739,7 +740,7 @@ def scrub_jsonl(
     total = count_lines(src)
     nproc = _process_count(scrubber, total, processes, src.stat().st_size)
     t0 = time.monotonic()
-    tmp = dst.with_name(f".{dst.name}.partial")
+    tmp = _private_name(dst, "partial")
     try:
         with open(tmp, "w", encoding="utf-8") as out, StageProgress(sink, stage, total, src.name) as prog:
             done = _Completed(stats, prog)
@@ -776,7 +777,7 @@ def scrub_csv(
     sink = sink or NullSink()
     stats = stats if stats is not None else ScrubStats()
     t0 = time.monotonic()
-    tmp = dst.with_name(f".{dst.name}.partial")
+    tmp = _private_name(dst, "partial")
     try:
         with open(src, "rb") as probe:
             head = probe.read(1 << 16)
@@ -986,6 +987,11 @@ class ScrubResult(dict):
     review_sample: list[dict[str, Any]]
 
 
+def _private_name(path: Path, what: str) -> Path:
+    """A hidden work file beside `path`, unique to this run: two runs writing one output never share one."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.{what}")
+
+
 def scrub_file(
     src: Path,
     dst: Path,
@@ -1020,8 +1026,8 @@ def scrub_file(
     scrubber = _scrubber_for(loaded, ws)
     # Output and report are staged beside their targets and put in place only once the audit entry is written:
     # a run that fails at any step leaves the previous output and report as they were.
-    staged = dst.with_name(f".{dst.name}.scrubbed")
-    staged_report = report.with_name(f".{report.name}.staged") if report is not None else None
+    staged = _private_name(dst, "scrubbed")
+    staged_report = _private_name(report, "staged") if report is not None else None
     try:
         if src.suffix.lower() == ".csv":
             stats = scrub_csv(scrubber, src, staged, fields, sink, processes=processes)
