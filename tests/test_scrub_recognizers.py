@@ -197,6 +197,35 @@ def test_phone_numbers(hipaa, value):
     assert "PHONE_NUMBER" in types_over(hipaa, text, value)
 
 
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("Next of kin: Ann Lee (sister), 2125559876.", "2125559876"),  # ten bare digits, no label
+        ("If this was not you, call us on 0121 496 0123.", "0121 496 0123"),  # UK national format
+        ("new number, save this one 0612345678", "0612345678"),  # FR mobile, no separators
+        ("Caregiver (brother, 02079460958) reports good intake.", "02079460958"),  # 11 digits with trunk 0
+        ("Please reach her at (02) 9374 4000 after lunch.", "(02) 9374 4000"),  # AU, area code in parentheses
+        ("Phones: 030 23125000 / +1 212-555-0134", "030 23125000"),  # DE, after "Phones:"
+    ],
+)
+def test_phone_numbers_in_national_formats_and_bare_digits(hipaa, text, value):
+    """Written the way people write their own number (no +CC, often no label): these went out in clear."""
+    assert "PHONE_NUMBER" in types_over(hipaa, text, value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ozempic 0.5 mg weekly (NDC 0169-4132-12) and metformin 500 mg.",
+        "Member services call — 04.09.2020 13:15, caller verified.",
+        "Call summary — 2021-09-04 07:45 — card activated.",
+        "Order 1234567890 shipped.",  # ten digits that no US number plan has (area code 123)
+    ],
+)
+def test_codes_dates_and_order_numbers_are_not_phones(hipaa, text):
+    assert "PHONE_NUMBER" not in {t for t, _ in found(hipaa, text)[0]}
+
+
 def test_lab_numbers_are_not_phones(hipaa):
     text = "Platelets 250 x10^9/L; creatinine 1.4 mg/dL; weight 82 kg."
     assert not found(hipaa, text)[0]

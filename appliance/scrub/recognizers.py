@@ -707,11 +707,19 @@ class AgeOver89Recognizer(_RegexRecognizer):
 
 _PHONE_CANDIDATE = re.compile(
     r"(?<![\w/.+-])(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{1,10}(?:[\s.-]\d{1,8}){0,5}(?![\w/]|[.-]\d)"
-    r"|(?<![\w/.+-])\+\d{7,15}\b|(?<![\w/.+-])\(\d{3}\)\s?\d{3}[\s.-]?\d{4}\b|(?<![\w/.-])\d{10}(?!\w)"
+    r"|(?<![\w/.+-])\+\d{7,15}\b|(?<![\w/.+-])\(\d{3}\)\s?\d{3}[\s.-]?\d{4}\b|(?<![\w/.-])\d{10,12}(?!\w)"
 )
+# national formats tried for a number written without its country code ("0161 338 1713", "(02) 8134 7594")
+_NATIONAL_REGIONS = (
+    "US", "GB", "DE", "FR", "IN", "CA", "AU", "NL", "IE", "ES", "IT", "BE", "CH", "AT", "JP", "NG", "ZA", "BR",
+    "MX", "PL", "SE", "NO", "DK", "FI", "PT", "NZ", "KE", "GH", "PH", "SG", "KR", "TR",
+)  # fmt: skip
+# shapes that are not phone numbers: a drug's NDC code (4-4-2, 5-3-2, 5-4-1) and a date with a time after it
+_NOT_NATIONAL = re.compile(r"\d{4,5}-\d{3,4}-\d{1,2}$|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\d{4}-\d{1,2}-\d{1,2}\b")
 _US_PHONE = re.compile(r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}$")
 _PHONE_CONTEXT_RX = re.compile(
-    r"(?:phone|ph|tel|telephone|mobile|mob|cell|fax|call|contact|reach|whatsapp|sms|text)(?:\s+(?:me\s+)?(?:at|on))?\W{0,3}$",
+    r"(?:phones?|ph|tel|telephone|mobile|mob|cell|fax|call|callback|contact|reach|whatsapp|sms|text|\b[mtw])"
+    r"(?:\s+(?:me\s+|us\s+|sent\s+|on\s+file\s+)?(?:at|on|to|is))?\W{0,3}$",
     re.IGNORECASE,
 )
 
@@ -720,7 +728,7 @@ class IntlPhoneRecognizer(EntityRecognizer):
     """US and international phone numbers. Cheap regex candidates; `+CC`/`00CC` forms are validated with
     phonenumbers (the library Presidio's own recognizer uses) on the candidate only, not the whole text."""
 
-    def __init__(self, language: str = "en", regions: tuple[str, ...] = ("US", "GB", "DE", "FR", "IN", "CA")):
+    def __init__(self, language: str = "en", regions: tuple[str, ...] = _NATIONAL_REGIONS):
         self.regions = regions
         super().__init__(
             supported_entities=["PHONE_NUMBER"],
@@ -750,6 +758,14 @@ class IntlPhoneRecognizer(EntityRecognizer):
             if _US_PHONE.match(cand) and (not cand.isdigit() or labelled):
                 out.append(_result(self, "PHONE_NUMBER", s, e, 0.75 if not cand.isdigit() else 0.6))
                 continue
+            if cand.isdigit() and _US_PHONE.match(cand):
+                # ten bare digits, no label ("next of kin ..., 3132433296"): a phone where the US plan has it
+                try:
+                    if phonenumbers.is_valid_number(phonenumbers.parse(cand, "US")):
+                        out.append(_result(self, "PHONE_NUMBER", s, e, 0.55))
+                        continue
+                except phonenumbers.NumberParseException:
+                    pass
             if cand.startswith(("+", "00")):
                 try:
                     num = phonenumbers.parse("+" + cand[2:] if cand.startswith("00") else cand, None)
@@ -760,6 +776,8 @@ class IntlPhoneRecognizer(EntityRecognizer):
                     out.append(_result(self, "PHONE_NUMBER", s, e, 0.85 if valid else 0.6))
                 continue
             if labelled and (" " in cand or "-" in cand or "." in cand or cand.startswith("(")):
+                if _NOT_NATIONAL.match(cand):
+                    continue
                 # national format of another country after a phone label ("Tel. 030 1234567")
                 for region in self.regions:
                     try:
@@ -768,6 +786,19 @@ class IntlPhoneRecognizer(EntityRecognizer):
                         continue
                     if phonenumbers.is_possible_number(num):
                         out.append(_result(self, "PHONE_NUMBER", s, e, 0.7))
+                        break
+            elif (10 <= digits <= 12 or (digits == 9 and cand.startswith("(0"))) and cand.lstrip("(").startswith(
+                "0"
+            ) and not cand.startswith("00") and not _NOT_NATIONAL.match(cand):
+                # a national number with its trunk 0 and no label ("call us on 0706 484 5434"): only where
+                # some country's plan has it as a valid number, not merely possible
+                for region in self.regions:
+                    try:
+                        num = phonenumbers.parse(cand, region)
+                    except phonenumbers.NumberParseException:
+                        continue
+                    if phonenumbers.is_valid_number(num):
+                        out.append(_result(self, "PHONE_NUMBER", s, e, 0.6 if labelled else 0.55))
                         break
         return out
 
