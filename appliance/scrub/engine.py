@@ -305,6 +305,9 @@ class Scrubber:
             re.compile("|".join(f"(?:{p})" for p in policy.allow_list), re.IGNORECASE) if policy.allow_list else None
         )
         self.keep = KeepPhrases(list(policy.keep_phrase_packs), policy.keep_phrases)
+        # other mentions of a name found in the same text ("Thanks Mei", "Ms. Suzuki's"): see `_name_mentions`
+        self._mentions = "names" in policy.builtin_recognizers and "PERSON" in self.entities
+        self._mention_score = max(0.6, policy.threshold("PERSON")) if self._mentions else 0.0
         self.vetoable = VETOABLE - set(_PRESIDIO_PREDEFINED)  # e.g. an IP after "API" stays an identifier
         self.key = key
         self._operators = self._build_operators()
@@ -342,7 +345,7 @@ class Scrubber:
             "addresses": (rc.StreetAddressRecognizer, rc.PostalCodeRecognizer),
             "dates": (rc.FullDateRecognizer,),
             "ages": (rc.AgeOver89Recognizer,),
-            "labelled_ids": (rc.LabelledIdRecognizer,),
+            "labelled_ids": (rc.LabelledIdRecognizer, rc.TableRecognizer),
             "payment": (rc.CardDataRecognizer,),
         }
         for pack, classes in builtin.items():
@@ -419,6 +422,10 @@ class Scrubber:
             )
             (accepted if r.score >= self.policy.threshold(r.entity_type) else residual).append(f)
         merged = _join_names(text, _merge(accepted))
+        if self._mentions and any(f.entity_type == "PERSON" for f in merged):
+            extra = self._name_mentions(text, merged, keep)
+            if extra:
+                merged = _join_names(text, _merge(merged + extra))
         for f in merged:
             f.operator = self.operator_name(f.entity_type)
         residual = _uncovered(residual, merged)
@@ -435,6 +442,44 @@ class Scrubber:
             drop = "residual_risk"
         new_text = text if drop else self.anonymize(text, merged)
         return TextResult(new_text, merged, residual, risk, drop)
+
+    def _name_mentions(self, text: str, findings: list[Finding], keep: Any) -> list[Finding]:
+        """Other mentions, in the same text, of the words of a name found in it: a transcript's speaker "Joy" is
+        also "chatting with Joy", "Astrid Johnson" is later "Astrid". Same case only; a word that is also an
+        English word ("Will", "Hope") is not taken at a sentence's start; keep-phrases still veto."""
+        from appliance.scrub import lexicons as lx
+
+        words = set()
+        for f in findings:
+            if f.entity_type == "PERSON":
+                for m in _NAME_WORD.finditer(text, f.start, f.end):
+                    w = m.group(0)
+                    low = w.casefold()
+                    if len(w) >= 3 and low not in lx.NOT_NAMES and low not in lx.NAME_STOP and low not in _TITLES:
+                        words.add(w)
+        if not words:
+            return []
+        covered = bytearray(len(text))
+        for f in findings:
+            covered[f.start : f.end] = b"\x01" * (f.end - f.start)
+        english = lx.english_words(self.policy.nlp.model)
+        rx = re.compile(
+            r"(?<![\w'’-])(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")"
+            r"(?![\w-])(?!['’](?![sS]\b))"
+        )
+        out = []
+        for m in rx.finditer(text):
+            s, e = m.span()
+            if any(covered[s:e]):
+                continue
+            if m.group(0).casefold() in english and _at_sentence_start(text, s):
+                continue
+            if keep is None:
+                keep = self.keep.index(text)
+            if keep.covers(s, e):
+                continue
+            out.append(Finding("PERSON", s, e, self._mention_score, recognizer="NameMentions"))
+        return out
 
     def anonymize(self, text: str, findings: list[Finding]) -> str:
         """`text` with each of `findings` (spans of it, not overlapping) replaced by its entity's operator."""
@@ -515,7 +560,16 @@ def _uncovered(residual: list[Finding], merged: list[Finding]) -> list[Finding]:
     return out
 
 
+_NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]|[^\W\d_]")
+_TITLES = frozenset(("dr", "mr", "mrs", "ms", "mx", "prof", "sir", "dame", "nurse", "sister", "father", "rev"))
 _NAME_GAP = re.compile(r"(?:\s+|\s*,\s*|\s+[^\W\d_]\.?\s+)")
+
+
+def _at_sentence_start(text: str, pos: int) -> bool:
+    j = pos - 1
+    while j >= 0 and text[j] in " \t":
+        j -= 1
+    return j < 0 or text[j] in ".!?:;\n\r\"'“(-–—>*•"
 
 
 def _join_names(text: str, findings: list[Finding]) -> list[Finding]:

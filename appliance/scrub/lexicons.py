@@ -166,6 +166,23 @@ NAME_LABELS = (
     r"brother",
     r"sister",
     r"guardian",
+    r"policy\s*holder",
+    r"dependent",
+    r"legal\s+name",
+    r"preferred\s+name",
+    r"applicant(?:\s+\d)?",
+    r"witness",
+    r"claimant",
+    r"complainant",
+    r"assistant",
+    r"resident",
+    r"caregiver",
+    r"prescriber",
+    r"requesting\s+clinician",
+    r"referring(?:\s+physician)?",
+    r"(?:approved|verified|opened|reviewed|dictated|prepared|entered|written|authori[sz]ed|handed\s+over)\s+by",
+    r"transferring\s+you\s+to",
+    r"chatting\s+with",
     r"agent",
     r"rep",
     r"dear",
@@ -288,13 +305,32 @@ EPONYMS = _words(
     """
 )
 
+# Eponyms that are also common surnames ("Allen's test", "Baker's cyst", "Morse Fall Scale"): clinical only with
+# a head noun after them, never as a possessive alone ("Allen's appointment" is a person's).
+EPONYMS_HEADED = _words(
+    """
+    adson allen apley austin baker bankart barlow barthel battle behcet behçet blatchford bosniak bouchard
+    braden breslow brown-sequard budd-chiari buerger caprini centor cheyne-stokes colles conn cormack-lehane
+    courvoisier cullen dix-hallpike de-quervain dressler duchenne dukes erb fanconi felty finkelstein
+    fleischner froment galeazzi geneva gustilo hampton hawkins harvey-bradshaw heberden heller hoffmann
+    janeway katz kehr kerley korotkoff lhermitte ludwig mallory-weiss marjolin mcdonald meckel mirizzi
+    monteggia moro morse nikolsky norton ortolani osler ottawa padua pemberton prinzmetal quincke ramsay
+    rankin richmond rinne rockall romano-ward rovsing salter-harris schatzker schober spurling sydenham
+    thessaly todd truelove virchow waterlow westermark yergason zenker ziehl-neelsen alvarado apfel
+    aldrete kurtzke lawton forrest burkitt kocher mobitz brugada wenckebach
+    """
+)
+
 # Head nouns after an eponym that make it a clinical term, not a person.
 EPONYM_HEADS = (
     "disease|syndrome|palsy|sign|signs|score|scale|scoring|criteria|classification|stage|staging|grade|"
     "test|maneuver|manoeuvre|reflex|phenomenon|lymphoma|sarcoma|tumou?r|carcinoma|ulcer|fracture|node|"
     "anemia|anaemia|disorder|procedure|operation|repair|fundoplication|index|method|law|rule|catheter|"
     "monitor|stain|smear|triad|esophagus|oesophagus|thyroiditis|encephalopathy|contracture|dementia|"
-    "virus|cyst|canal|dystrophy|arteritis|neuralgia|position|incision|point|respiration|breathing"
+    "virus|cyst|canal|dystrophy|arteritis|neuralgia|position|incision|point|respiration|breathing|class|"
+    "myotomy|fall\\s+scale|fall\\s+score|tear|lesion|node|nodes|sign|spots?|lines|sounds?|murmur|reaction|"
+    "rule|rules|tool|questionnaire|inventory|diverticulum|ligament|bursitis|paralysis|pupil|level|pattern|"
+    "block|type|wave|waves|thickness"
 )
 
 # Drug names seen in notes (generic), and suffixes that mark a generic drug name.
@@ -321,6 +357,8 @@ DRUGS = _words(
     lexapro wellbutrin xanax ativan ambien advil tylenol motrin aleve nexium prilosec plavix januvia
     jardiance farxiga ozempic trulicity humira keytruda lantus humalog novolog ventolin symbicort
     advair singulair flonase zyrtec claritin augmentin keflex cipro levaquin zithromax
+    folic valproic tranexamic ascorbic zoledronic mycophenolic fusidic aminocaproic ursodeoxycholic
+    acetylsalicylic nicotinic
     """
 )
 

@@ -19,6 +19,10 @@ from appliance.scrub.recognizers import word_index
 
 _TITLES = "|".join(re.escape(t) for t in lx.TITLES)
 _EPONYM = "|".join(sorted((re.escape(e) for e in lx.EPONYMS), key=len, reverse=True))
+# with a head noun ("Baker's cyst"): the eponyms above and those that are also common surnames
+_EPONYM_HEADED = "|".join(
+    sorted((re.escape(e).replace("\\-", "[\\s-]") for e in lx.EPONYMS | lx.EPONYMS_HEADED), key=len, reverse=True)
+)
 _DRUG = "|".join(sorted(lx.DRUGS, key=len, reverse=True))
 _DOSE_UNIT = (
     r"(?:mg|mcg|µg|ug|g|gm|ml|mL|l|units?|u|iu|IU|meq|mEq|mmol|%|tabs?|tablets?|caps?|capsules?|puffs?|drops?|"
@@ -26,6 +30,7 @@ _DOSE_UNIT = (
 )
 _LAB_UNIT = (
     r"(?:%|mg/dl|mmol/l|mmol/mol|g/dl|g/l|meq/l|u/l|iu/l|ng/ml|ng/dl|pg/ml|µg/l|ug/l|mcg/dl|miu/l|µiu/ml|uiu/ml|"
+    r"mg/l(?:\s+feu)?|mg/mmol|µmol/l|umol/l|nmol/l|pmol/l|iu/ml|u/ml|mosm/kg|mm/hr?|/min|breaths/min|"
     r"x\s?10\^?\d+/l|k/ul|/µl|/ul|/mm3|bpm|mmhg|kg|lbs?|cm|mm|°[cf]|ml/min(?:/1\.73\s?m2)?|s|sec|seconds)"
 )
 
@@ -34,7 +39,7 @@ _LAB_UNIT = (
 # word (\w run) whose lower-case form F accepts (e.g. a word of a lexicon); the pattern is tried at those
 # words only (`_matches_at`) instead of at every position of the text. A word with a non-ASCII character is
 # always tried (see `WordIndex.foreign`).
-_EPONYM_FIRST = {e.lower().split("-")[0] for e in lx.EPONYMS}
+_EPONYM_FIRST = {e.lower().split("-")[0] for e in lx.EPONYMS | lx.EPONYMS_HEADED}
 # "Parkinsons' disease"; "non-Hodgkin lymphoma" starts at "non"
 _EPONYM_STARTS = frozenset(_EPONYM_FIRST | {w + "s" for w in _EPONYM_FIRST} | {"non"})
 _DRUG_WORDS = frozenset(d.lower() for d in lx.DRUGS)
@@ -54,8 +59,9 @@ _LAB_GATE = ("regex", rf"\d(?:[.,]\d+)?\s*{_LAB_UNIT}(?![\w/])")
 CLINICAL = [
     # eponymous diseases, signs, scores, procedures: "Parkinson's disease", "Glasgow Coma Scale 14"
     (
-        rf"\b(?:non-)?(?:{_EPONYM})(?:['’]s|s['’]|['’])?(?:[\s-]+(?:coma|modified|revised|lower|upper|simplified))?"
-        rf"[\s-]+(?:{lx.EPONYM_HEADS})\b(?:\s*(?:of|was|is|=|:)?\s*\d+(?:[.,]\d+)?(?:\s*[+/]\s*\d+)*)?",
+        rf"\b(?:non-)?(?:{_EPONYM_HEADED})(?:['’]s|s['’]|['’])?"
+        rf"(?:[\s-]+(?:coma|modified|revised|lower|upper|simplified))?[\s-]+(?:{lx.EPONYM_HEADS})\b"
+        rf"(?:\s*(?:of|was|is|=|:)?\s*(?:\d+(?:[.,]\d+)?(?:\s*[+/]\s*\d+)*|[IV]{{1,4}}\b|[A-D]\b))?",
         _EPONYM_GATE,
     ),
     # possessive eponym on its own ("history of Alzheimer's"), not after a title ("Dr. Wilson's office")
@@ -78,6 +84,15 @@ CLINICAL = [
     r"\b(?:bp|blood\s+pressure)\s*(?::|of|was|is)?\s*\d{2,3}\s*/\s*\d{2,3}(?:\s*mmhg)?",
     r"\b(?:phq-?9|gad-?7|mmse|moca|nihss|gcs|apgar|ecog|asa|nyha|cha2ds2-vasc|has-bled|curb-65|bmi|pain)"
     r"(?:\s+score)?\s*(?:of|was|is|=|:)?\s*\d+(?:\.\d+)?(?:\s*/\s*\d+)?",
+    # classes in roman numerals ("ASA III", "Mallampati class II", "NYHA IV") and Gleason sums ("Gleason 3+4=7")
+    r"\b(?:asa|nyha|mallampati|killip|tanner)(?:\s+(?:class|grade|stage|score))?\s*(?:[IV]{1,4}E?|[1-5])\b",
+    r"\bapache(?:\s+(?:ii|iv))?(?:\s+score)?\s*(?:of|=|:)?\s*\d{1,3}\b",
+    r"\bgleason(?:\s+(?:score|grade))?\s*(?:of|=|:)?\s*\d\s*\+\s*\d(?:\s*=\s*\d{1,2})?",
+    # oxygen saturation with its source ("SpO2 94% on RA", "SpO2 88% on 2L NC"): RA and NC are not places
+    r"\b(?:spo2|sao2|o2\s+sats?|sats?)\s*(?::|of|was|is)?\s*\d{2,3}\s*%(?:\s+(?:on\s+)?(?:ra|room\s+air|nc|nrb|"
+    r"cpap|bipap|hfnc|\d+(?:\.\d+)?\s*l(?:/min)?(?:\s+(?:nc|nrb|fm|via\s+nc))?)\b)?",
+    # drug product codes ("NDC 0169-4132-12"): not a ZIP+4 or a phone number
+    r"\bndc\s*(?:code|#|no\.?)?\s*:?\s*\d{4,5}-\d{3,4}-\d{1,2}\b",
     # ICD-9/10 and CPT/HCPCS codes
     r"\bicd-?(?:9|10|11)(?:-cm)?(?:\s+code)?\s*:?\s*[A-Z]?\d[\dA-Z](?:\.[\dA-Z]{1,4})?\b",
     r"\b[A-TV-Z]\d{2}\.\d{1,4}[A-Z]?\b",
@@ -85,7 +100,9 @@ CLINICAL = [
 ]
 
 FINANCIAL = [
-    r"(?:[$€£¥₹]|\b(?:usd|eur|gbp|chf|jpy|cad|aud|inr)\s?)\s?-?\d{1,3}(?:[,.\s]\d{3})*(?:[.,]\d{1,2})?(?:\s?(?:k|m|bn|million|billion))?\b",  # noqa: E501
+    r"(?:(?:\b(?:us|c|ca|a|au|nz|hk|s|r)\$|[$€£¥₹₦])|\b(?:usd|eur|gbp|chf|jpy|cad|aud|inr|ngn|zar|kes|ghs|brl|mxn|sek|nok|"
+    r"dkk|pln|try|krw|sgd|nzd|hkd|cny|rmb|aed|sar|egp|php|thb|idr|myr|ils|czk|huf|ron)\s?)\s?-?\d{1,3}(?:[,.\s]\d{3})*"
+    r"(?:[.,]\d{1,2})?(?:\s?(?:k|m|bn|million|billion))?\b",
     r"\b\d{1,3}(?:[,.\s]\d{3})*(?:[.,]\d{1,2})?\s?(?:usd|eur|gbp|chf|dollars|euros|pounds|€|\$)",
     r"\b(?:apr|apy|interest(?:\s+rate)?|rate|fee)\s*(?:of|is|:)?\s*\d+(?:\.\d+)?\s?%",
 ]
@@ -94,6 +111,10 @@ SOFTWARE = [
     r"\b(?:v|version|ver\.?|build|release|firmware|fw|ios|android|macos|windows|chrome|firefox|safari|edge|"
     r"app|api|sdk|kernel|python|java|node)\s*v?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?\b",
     r"\bv\d+(?:\.\d+){1,3}\b",
+    # an operating system or browser with its major version only ("Android 13", "Windows 11 24H2", "iOS 17")
+    r"\b(?:ios|ipados|android|macos|windows|ubuntu|debian|chrome|chromeos|firefox|safari|edge|wear\s+os|outlook|"
+    r"office|excel|powerpoint|sql\s+server|visual\s+studio)\s+\d{1,4}"
+    r"(?:\.\d+){0,3}(?:\s+\d{2}h\d)?\b",
 ]
 
 PACKS = {"clinical": CLINICAL, "financial": FINANCIAL, "software": SOFTWARE}

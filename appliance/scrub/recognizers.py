@@ -187,6 +187,29 @@ _SUBJECT_NEXT_RX = re.compile(r"\s+(?!(?:of|and|or|in|on|at|to|for|the)\b)[a-z]{
 _VERB_END = re.compile(r"(?:ed|ing|ly|ies|ness|ment|tion|sion)$")
 
 
+# a name with a particle ("Hana dos Santos", "Dr de la Fuente", "Babajide E. di Stefano", "Declan Le Gall")
+_PARTICLE_RX = re.compile(
+    r"(?<![\w'’.-])(?P<pre>[^\W\d_][\w'’-]*\.?)[ \t]+"
+    r"(?P<part>(?:(?i:de|van|von|der|den|del|della|la|le|da|di|dos|das|du|ben|bin|ibn|al|el|ter|ten|zu|af)[ \t]+){1,3})"
+    r"(?P<sur>\p{Lu}[\w'’-]+)"
+)
+_PLACE_WORDS = frozenset(
+    "rue calle via rua chemin allee allée quai paseo carrer camino piazza viale corso largo travessa avenida plaza "
+    "place boulevard avenue banco banque universidad université universita hotel hôtel hospital hospital "
+    "clinica clínica instituto institut musée museo casa villa porta puerta san santa saint st".split()
+)
+# a speaker in a transcript, at a line's start ("[07:09] Joy: Hi", "adwoa: hey", "Support (Latoya): Thanks")
+_SPEAKER_RX = re.compile(
+    r"^[ \t>]*(?:\[[^\]\n]{1,25}\][ \t]*)?(?P<who>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*)?)"
+    r"(?:[ \t]*\((?P<inner>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*)?)\))?:[ \t]",
+    re.MULTILINE,
+)
+_ROLES = frozenset(
+    "customer agent user support bot client caller me you system operator advisor adviser rep staff admin member "
+    "patient nurse doctor dr tech technician assistant cs csr chat helpdesk service team host guest".split()
+)
+
+
 def _verbish(tok: str) -> bool:
     low = tok.casefold()
     return bool(_VERB_END.search(low)) and low not in lx.GIVEN_NAMES and low not in lx.SURNAMES
@@ -215,6 +238,13 @@ def _is_caps(tok: str) -> bool:
 
 def _name_shaped(tok: str) -> bool:
     return _is_capitalized(tok) or _is_caps(tok)
+
+
+def _named_after(text: str, pos: int) -> bool:
+    """A name-shaped word, not an ordinary one, follows `pos` after a blank ("April| Suzuki")."""
+    sp = _BLANKS_RX.match(text, pos)
+    nxt = _TOKEN_RX.match(text, sp.end()) if sp else None
+    return bool(nxt) and _name_shaped(nxt.group(0)) and not _not_a_name_word(nxt.group(0))
 
 
 def _known_name(tok: str) -> bool:
@@ -252,7 +282,16 @@ class ContextNameRecognizer(EntityRecognizer):
                 break
             tok = m.group(0)
             low = tok.casefold()
-            if low in lx.NAME_STOP or low in lx.NOT_NAMES or low in lx.DRUGS:
+            if count == 0 and len(tok) == 1 and tok.isupper() and text.startswith(". ", m.end()):
+                # an initial before the surname ("Agent: P. Balogun"): part of the name if a name follows
+                nxt = _TOKEN_RX.match(text, m.end() + 2)
+                if nxt and _name_shaped(nxt.group(0)) and not _not_a_name_word(nxt.group(0)):
+                    start = m.start()
+                    i = m.end() + 2
+                    continue
+            if (low in lx.NAME_STOP or low in lx.NOT_NAMES or low in lx.DRUGS) and not (
+                count == 0 and low in lx.AMBIGUOUS_GIVEN and _name_shaped(tok) and _named_after(text, m.end())
+            ):  # "Name: April Suzuki", "Policyholder: Will Danjuma": a given name that is also a word
                 break
             if count == 0 and low in _TITLE_WORDS:
                 break  # "Seen by Dr. Okafor": the title rule finds the name after the title
@@ -274,7 +313,7 @@ class ContextNameRecognizer(EntityRecognizer):
             if not sp:
                 break
             i = nxt + sp.end()
-        return (start, end) if start >= 0 else None
+        return (start, end) if start >= 0 and end > start else None
 
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
         if "PERSON" not in entities:
@@ -341,8 +380,67 @@ class ContextNameRecognizer(EntityRecognizer):
             score = 0.75 if known else (0.55 if both_caps else 0.5)
             out.append(_result(self, "PERSON", m.start(), m.end(), score))
         out.extend(self._gazetteer(text))
+        out.extend(self._particle_names(text))
+        if ":" in text and "\n" in text:
+            out.extend(self._speakers(text))
         if self.english:
             out.extend(self._lower_pairs(text))
+        return out
+
+    def _particle_names(self, text: str) -> list[RecognizerResult]:
+        out = []
+        for m in _PARTICLE_RX.finditer(text, overlapped=True):
+            pre, sur = m.group("pre"), m.group("sur")
+            if _not_a_name_word(sur) or sur.casefold() in _PLACE_WORDS:
+                continue
+            low = pre.rstrip(".").casefold()
+            if low in _TITLE_WORDS:
+                start = m.start("part")  # "Dr de la Fuente": the title stays
+            elif len(low) == 1 and pre.endswith(".") and pre[0].isupper():
+                start = m.start("pre")  # a middle initial: "Babajide E. di Stefano"
+            elif (
+                _name_shaped(pre.rstrip("."))
+                and not pre.endswith(".")
+                and low not in _PLACE_WORDS
+                and low not in _STREET_TYPE_WORDS
+                and not _not_a_name_word(pre)
+                and (_known_name(pre) or self._lower_name_evidence(low) == 2)
+            ):
+                start = m.start("pre")
+            else:
+                continue
+            out.append(_result(self, "PERSON", start, m.end(), 0.6))
+        return out
+
+    def _speakers(self, text: str) -> list[RecognizerResult]:
+        """Speakers of a transcript: two or more lines open with "name:". A name is taken when it reads as one: a
+        gazetteer name (also "Joy", "Will"), or not an English word and not an abbreviation."""
+        found = []
+        for m in _SPEAKER_RX.finditer(text):
+            who = m.group("who").split()
+            if who[0].casefold() in _ROLES:
+                if m.group("inner"):
+                    found.append((m.start("inner"), m.end("inner")))
+                elif len(who) == 2:
+                    found.append((m.end("who") - len(who[1]), m.end("who")))
+            else:
+                found.append((m.start("who"), m.end("who")))
+        if len(found) < 2:
+            return []
+        out = []
+        for s, e in found:
+            words = text[s:e].split()
+            if any(_not_a_name_word(w) or w.casefold() in _ROLES or len(w) < 2 for w in words):
+                continue
+            known = any(_known_name(w) or w.casefold() in lx.AMBIGUOUS_GIVEN for w in words)
+            # not an English word: but not an abbreviation ("HPI:", "BIC:") or a compound label ("Pre-op:")
+            unknown = all(
+                self._lower_name_evidence(part.casefold()) == 2
+                for w in words
+                for part in w.split("-")
+            ) and not any(w.isupper() and len(w) <= 4 for w in words)
+            if known or unknown:
+                out.append(_result(self, "PERSON", s, e, 0.6))
         return out
 
     def _lower_name_evidence(self, tok: str) -> int:
@@ -463,6 +561,7 @@ _STOP_LOWER = frozenset(_SPACY_STOP_WORDS)
 
 _ST = lx.STREET_TYPES
 _STATES = "|".join(sorted(lx.US_STATES))
+_STATE_NAMES = "|".join(sorted((n.replace(" ", r"\s+") for n in lx.US_STATE_NAMES), key=len, reverse=True))
 _WORD = r"[^\W\d_][\w'’.-]*"
 _UNIT = (
     r"(?:,?\s*(?:apt|apartment|unit|suite|ste|flat|fl|floor|room|rm|bldg|building|#)\.?\s*#?\s*[\w-]{1,6})?"
@@ -593,7 +692,8 @@ class PostalCodeRecognizer(_RegexRecognizer):
         ("ZIP_CODE", r"\b(?:" + _STATES.upper() + r")\.?\s(?P<v>\d{5}(?:-\d{4})?)\b", 0.85, "v", None),
         (
             "ZIP_CODE",
-            r"(?i)\b(?:zip|zip\s*code|postal\s*code|postcode|plz)\s*[:#]?\s*(?P<v>\d{5}(?:-\d{4})?|[A-Z0-9]{2,4}\s?[A-Z0-9]{3})\b",
+            r"(?i)\b(?:zip|zip\s*code|postal\s*code|postcode|plz|pin\s*code|eircode)\s*[:#]?\s*(?P<v>\d{5}(?:-\d{4})?|"
+            r"\d{4,6}|[A-Z0-9]{2,4}\s?[A-Z0-9]{3,4})\b",
             0.85,
             "v",
             None,
@@ -604,6 +704,22 @@ class PostalCodeRecognizer(_RegexRecognizer):
         ("ZIP_CODE", r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b", 0.6, 0, None),
         # five digits before a capitalized city, as written in much of Europe ("75004 Paris")
         ("ZIP_CODE", r"(?:,\s|\n|^)(?P<v>\d{4,5})(?=\s+[A-ZÄÖÜ][a-zäöüéèß]+)", 0.5, "v", None),
+        # a US state written out ("Seattle, Washington 98126"), an Australian state ("Hobart TAS 7329")
+        ("ZIP_CODE", r"\b(?i:" + _STATE_NAMES + r")\s+(?P<v>\d{5}(?:-\d{4})?)\b", 0.85, "v", None),
+        ("ZIP_CODE", r"\b(?:NSW|VIC|QLD|TAS|ACT|SA|WA|NT)\s+(?P<v>\d{4})\b", 0.75, "v", None),
+        # Dutch "2037 PE Haarlem" and Irish Eircodes ("Cork, T23 WFN7") at the end of an address
+        ("ZIP_CODE", r"(?:,\s|\n|^)(?P<v>[1-9]\d{3}\s?[A-Z]{2})(?=\s+[A-Z][a-z])", 0.6, "v", None),
+        ("ZIP_CODE", r"(?:,\s*|\n|^)(?P<v>[ACDEFHKNPRTVWXY]\d[\dW]\s?[\dACDEFHKNPRTVWXY]{4})\b", 0.6, "v", None),
+        # 6-digit (India, Nigeria) or 4-digit codes after the city of a street address on the same line
+        # ("10 Park Street, Chennai - 600 045", "Adeola Odeku Street, Lagos 102665")
+        (
+            "ZIP_CODE",
+            r"(?i:\b(?:" + lx.STREET_TYPES + r"|nagar|salai|marg|straat|weg|laan|gracht|strasse|straße)\b)"
+            r"[^\n\d]{0,40}?\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)?,?\s(?:-\s)?(?P<v>[1-9]\d{5}|[1-9]\d{2}\s\d{3})\b(?![.,]?\d)",
+            0.6,
+            "v",
+            None,
+        ),
         ("ZIP_CODE", r"\b\d{5}\b", 0.2, 0, None),
     ]
 
@@ -657,8 +773,10 @@ class FullDateRecognizer(_RegexRecognizer):
         ),
         # 2023-03-14, 2023/03/14
         ("DATE_TIME", rf"\b{_YEAR}([/.-]){_MON}\1{_DAY}\b", 0.85, 0, None),
+        # 08-MAY-2023, 21-Jun-25, 3/Feb/2021
+        ("DATE_TIME", rf"\b{_DAY}([/.-])(?:{_MONTHS})\1(?:{_YEAR}|\d{{2}})\b", 0.85, 0, None, _month_gate),
         # March 14, 2023 / Mar. 14th / Tuesday, March 14 2023
-        ("DATE_TIME", rf"\b{_WEEKDAY}(?:{_MONTHS})\.?\s+{_DAY}{_ORD}\b(?:,?\s+{_YEAR}\b)?", 0.8, 0, None, _month_gate),
+        ("DATE_TIME", rf"\b{_WEEKDAY}(?:{_MONTHS})\.?\s+{_DAY}{_ORD}\b(?!:\d)(?:,?\s+{_YEAR}\b)?", 0.8, 0, None, _month_gate),
         # 14 March 2023 / 14th of March / le 14 mars 2023
         (
             "DATE_TIME",
@@ -806,21 +924,23 @@ class IntlPhoneRecognizer(EntityRecognizer):
 # ---------------------------------------------------------------------------------------------------------
 # Identifiers by label
 
-_SEP = r"\s*(?:(?:number|num|no\.?|nr\.?|n[º°]|#|id|code)\s*)?(?:[:#=]|is|of)?\s*#?\s*"
+_SEP = r"\s*(?:(?:number|num|no\.?|nr\.?|n[º°]|#|id|code)\s*)?(?:[:#=/]|is|of)?\s*#?\s*"
 _ID = r"(?=[A-Z0-9-]*\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,24}\b"
 
 LABELS: dict[str, str] = {
     "MEDICAL_RECORD_NUMBER": (
-        r"mrn|mr\s*#|medical\s+record|med\s+rec|record|chart|patient\s+id|pt\s+id|hospital\s+(?:no|number|id)|"
+        r"mrn|mr\s*#|medical\s+record|med\s+rec|record|chart|patient\s+id|pt\s+id|hosp(?:ital)?\.?\s+(?:no|number|id)|"
+        r"unit\s+(?:no|number)|[ue]mr\s+id|ehr\s+id|ur\s+(?:no|number)|urn|"
         r"case\s+(?:no|number)|encounter|admission|accession|specimen"
     ),
     "ACCOUNT_NUMBER": (
-        r"account|acct|a/c|acc|customer\s+(?:id|no|number)|client\s+(?:id|no|number)|iban|sort\s+code|"
+        r"account|acct|a/c|acc|customer\s+(?:id|no|number|ref(?:erence)?)|customer\s*#|client\s+(?:id|no|number)|"
+        r"iban|sort\s+code|cif|id\s*#|"
         r"routing|aba|swift|bic|loan|mortgage|policy\s+holder\s+id|wallet|billing\s+id"
     ),
     "HEALTH_PLAN_ID": (
         r"health\s+plan|member\s+id|member|subscriber(?:\s+id)?|insurance(?:\s+id)?|group\s+(?:number|no\.?|#)|"
-        r"medicare|medicaid|beneficiary|claim|plan\s+id|insured\s+id|nhs|ahcccs|policy\s+(?:number|no\.?|#|id)"
+        r"medicare|medicaid|beneficiary|claim|plan\s+id|insured\s+id|nhs|ahcccs|policy\s+(?:number|no\.?|#|id)|policy"
     ),
     "LICENSE_NUMBER": (
         r"driver'?s?\s+licen[cs]e|dl(?=\s*[#:])|licen[cs]e|passport|dea|npi|certificate|cert|permit|"
@@ -833,11 +953,23 @@ LABELS: dict[str, str] = {
 
 
 def _label_rule(entity: str, labels: str) -> str:
-    return rf"\b(?:{labels})(?:\s+(?:number|no|num|id|code))?{_SEP}(?P<v>{_ID})"
+    return rf"\b(?:{labels})\.?(?:\s+(?:number|no|num|id|code)\.?)?{_SEP}(?P<v>{_ID})"
+
+
+_DATE_IN = re.compile(
+    rf"(?<![\w/.-])(?:(?:{_MON}|{_DAY})[/.-](?:{_DAY}|{_MON})[/.-](?:{_YEAR}|\d{{2}})|{_YEAR}[/.-]{_MON}[/.-]{_DAY}|"
+    rf"{_DAY}[/.-](?:{_MONTHS})[/.-](?:{_YEAR}|\d{{2}}))(?!\d)",
+    re.IGNORECASE,
+)
+
+
+def _not_a_date(match: str) -> bool:
+    """A labelled value with a date in it is the date ("Telephone encounter 1/4/24 1:10 am")."""
+    return not _DATE_IN.search(match)
 
 
 class LabelledIdRecognizer(_RegexRecognizer):
-    RULES = [(e, _label_rule(e, lbl), 0.85, 0, None) for e, lbl in LABELS.items()] + [
+    RULES = [(e, _label_rule(e, lbl), 0.85, 0, _not_a_date) for e, lbl in LABELS.items()] + [
         ("VEHICLE_ID", r"\b[A-HJ-NPR-Z0-9]{17}\b", 0.5, 0, vin_ok),
         ("LICENSE_NUMBER", r"\bnpi\W{0,3}(?P<v>\d{10})\b", 0.9, "v", npi_ok),
         ("DEVICE_ID", r"\bimei\W{0,3}(?P<v>\d{15})\b", 0.9, "v", luhn_ok),
@@ -848,6 +980,124 @@ class LabelledIdRecognizer(_RegexRecognizer):
 
     def __init__(self, entities: Iterable[str], language: str = "en"):
         super().__init__(entities, language, context=["mrn", "record", "account", "acct", "member", "chart"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tables pasted into text: a header line names the columns, so its cells below need no label of their own
+
+_COLUMN_ENTITY_RX = [
+    ("PERSON", r"(?:patient|customer|member|client|insured|employee|subscriber|account\s+holder|guarantor|claimant|"
+     r"beneficiary|contact|emergency\s+contact|next\s+of\s+kin|legal|preferred|full|first|last|given|middle|"
+     r"family|maiden|display)?\s*(?:name|names)|patient|first|last|surname|forename|given|lastname|firstname|"
+     r"fname|lname|insured|claimant|guarantor|next\s+of\s+kin|emergency\s+contact|account\s+holder"),
+    ("DATE_TIME", r"dob|dos|dod|d\.o\.b\.?|birth\s*date|date\s+of\s+(?:birth|service|death|admission|discharge)|"
+     r"(?:admit|admission|discharge|visit|service|death|birth|appointment|appt|encounter|loss|incident|start|end)?"
+     r"\s*date"),
+    ("PHONE_NUMBER", r"(?:home\s+|work\s+|mobile\s+|cell\s+|contact\s+)?(?:phone|tel|telephone|mobile|cell|fax)"
+     r"(?:\s+(?:number|no))?"),
+    ("EMAIL_ADDRESS", r"e-?mail(?:\s+address)?"),
+    ("ZIP_CODE", r"zip(?:\s*code)?|post\s*code|postal\s+code|plz|pin\s*code|eircode"),
+    ("STREET_ADDRESS", r"(?:home\s+|street\s+|mailing\s+)?(?:address|addr)(?:\s*(?:1|line\s*1))?|street"),
+    ("US_SSN", r"ssn|social\s+security(?:\s+number)?"),
+]
+_TABLE_SEPS = ("|", "\t", ",", ";")
+_HEADER_CELL_RX = re.compile(r"[A-Za-z][A-Za-z0-9 _#./()-]{0,30}")
+
+
+def column_entity(name: str) -> str | None:
+    """The identifier a column or key holds by its name ("last_name" PERSON, "dob" DATE_TIME, "mrn"), or None."""
+    norm = re.sub(r"[\s_.#-]+", " ", name.strip().casefold()).strip()
+    if not norm:
+        return None
+    for entity, rx in _COLUMN_ENTITY_RX:
+        if re.fullmatch(rx, norm):
+            return entity
+    for entity, labels in LABELS.items():
+        if re.fullmatch(rf"(?:{labels})(?:\s+(?:number|no|num|id|code|ref))?", norm):
+            return entity
+    return None
+
+
+def _split_cells(line: str, sep: str) -> list[tuple[int, int]]:
+    """(start, end) of each cell of `line`, stripped of blanks; a quoted CSV cell is not split inside."""
+    cells, start, quoted = [], 0, False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == sep and not quoted:
+            cells.append((start, i))
+            start = i + 1
+    cells.append((start, len(line)))
+    out = []
+    for a, b in cells:
+        while a < b and line[a] in ' \t"':
+            a += 1
+        while b > a and line[b - 1] in ' \t"':
+            b -= 1
+        out.append((a, b))
+    return out
+
+
+class TableRecognizer(EntityRecognizer):
+    """Cells of a table pasted into a text ("mrn,last_name,first_name,dob" then one row per line): each cell of
+    a column whose header names an identifier is that identifier, as presidio-structured maps a column to an
+    entity. A header has 3+ cells, each a short label, at least two (and a third) of them naming identifiers, and
+    no sentence's end; rows follow it
+    with the same number of cells (any of | tab , ; as separator) up to a blank or different line."""
+
+    def __init__(self, entities: Iterable[str], language: str = "en"):
+        self.entities = set(entities)
+        wanted = {e for e, _ in _COLUMN_ENTITY_RX} | set(LABELS)
+        super().__init__(
+            supported_entities=sorted(self.entities & wanted) or ["NONE"],
+            name="TableRecognizer",
+            supported_language=language,
+        )
+
+    def load(self) -> None:
+        pass
+
+    def _header(self, line: str) -> tuple[str, list[str | None]] | None:
+        if line.rstrip().endswith((".", "!", "?", ":")):  # a sentence ("Please confirm name, date of birth, phone.")
+            return None
+        for sep in _TABLE_SEPS:
+            if line.count(sep) < 2:
+                continue
+            cells = [line[a:b] for a, b in _split_cells(line, sep)]
+            if not all(_HEADER_CELL_RX.fullmatch(c) and len(c.split()) <= 4 for c in cells):
+                continue
+            kinds = [column_entity(c) for c in cells]
+            if sum(k is not None for k in kinds) >= max(2, len(kinds) / 3):
+                return sep, kinds
+        return None
+
+    def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
+        if not ("," in text or "|" in text or "\t" in text or ";" in text) or "\n" not in text:
+            return []
+        out: list[RecognizerResult] = []
+        lines, pos = [], 0
+        for line in text.split("\n"):
+            lines.append((pos, line.rstrip("\r")))
+            pos += len(line) + 1
+        i = 0
+        while i < len(lines):
+            head = self._header(lines[i][1])
+            i += 1
+            if head is None:
+                continue
+            sep, kinds = head
+            while i < len(lines) and lines[i][1].strip():
+                off, line = lines[i]
+                row = next(
+                    (cells for s in (sep, *_TABLE_SEPS) if len(cells := _split_cells(line, s)) == len(kinds)), None
+                )
+                if row is None:
+                    break
+                for (a, b), kind in zip(row, kinds, strict=True):
+                    if kind in self.entities and kind in entities and b > a and any(c.isalnum() for c in line[a:b]):
+                        out.append(_result(self, kind, off + a, off + b, 0.6))
+                i += 1
+        return out
 
 
 class CardDataRecognizer(_RegexRecognizer):
