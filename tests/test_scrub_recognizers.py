@@ -178,6 +178,22 @@ def test_postal_codes_of_other_countries(hipaa, text, zipcode):
 
 
 @pytest.mark.parametrize(
+    "text,street",
+    [
+        ("Shared address: 231 Queen's Lane, Nottingham NG7 5BE", "231 Queen's Lane"),
+        ("lives at 633 Martin Luther King Jr. Way, Salt Lake City", "633 Martin Luther King Jr. Way"),
+        ("I live at 174 Park Hill, Leicester LE18 5AA", "174 Park Hill"),
+        ("Home address on file: 803 South Quail Run Lane Apt. 353, Memphis", "803 South Quail Run Lane Apt. 353"),
+        ("I'm at No. 55, 2nd Cross Street, New Delhi", "No. 55, 2nd Cross Street"),
+        ("Home address Keizersgracht 125 hs, 1087MM Amsterdam", "Keizersgracht 125 hs"),
+    ],
+)
+def test_street_addresses_found_on_a_blind_corpus(hipaa, text, street):
+    out = hipaa.scrub_text(text).text
+    assert all(w not in out for w in street.replace(",", "").split() if any(c.isdigit() for c in w) or len(w) > 3)
+
+
+@pytest.mark.parametrize(
     "text",
     ["4417 Laurel Lane 2024 was the year we moved.", "The invoice for 120 Main St 12345.67 was paid."],
 )

@@ -260,7 +260,7 @@ US_STATE_NAMES = (
 ]
 
 STREET_TYPES = (
-    "street|st|avenue|ave|av|road|rd|boulevard|blvd|drive|dr|lane|ln|court|ct|way|place|pl|terrace|terr|ter|"
+    "street|st|avenue|ave|av|road|rd|boulevard|blvd|drive|dr|lane|ln|court|ct|way|place|pl|terrace|terr|ter|hill|"
     "circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|crescent|cres|close|grove|gardens|gdns|row|mews|"
     "walk|alley|aly|loop|pike|plaza|plz|path|point|pt|ridge|heights|hts|park|green|rise|parade|esplanade|"
     "quay|wharf|broadway|causeway|crossing|xing|expressway|expy|freeway|fwy|turnpike|tpke|run|bend|hollow|"

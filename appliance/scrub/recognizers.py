@@ -575,21 +575,22 @@ _CITY_TAIL = (
 )
 _STREET_WORD = (
     r"(?!(?:by|and|or|the|at|on|in|to|for|of|with|from|was|is|seen|see|call|lives|near)\b)"
-    r"[^\W\d_][^\W\d_'’.-]*"
+    r"[^\W\d_][^\W\d_'’.-]*(?:['’]s\b|(?<=\bjr)\.)?"  # "Queen's Lane", "Martin Luther King Jr. Way"
 )
 _ABBR_DOT = (
     r"(?:(?<=\b(?:st|ave|av|rd|dr|blvd|ln|ct|pl|ter|terr|cir|pkwy|hwy|sq|trl|cres|aly|plz|pt|hts|xing|expy|fwy|"
     r"tpke|jct|gdns))\.)?"
 )
 _US_STREET = (
-    r"(?:\b(?:flat|apt|apartment|unit|suite|ste|room|rm)\.?\s*#?\s*\w{1,5},?\s+)?"
-    r"\b\d{1,6}[a-z]?(?:[-/]\d{1,4}[a-z]?)?,?\s+(?:(?:n|s|e|w|north|south|east|west)\.?\s+)?"
+    r"(?:\b(?:flat|apt|apartment|unit|suite|ste|room|rm)\.?\s*#?\s*\w{1,5},?\s+)?(?:\bno\.\s*)?"
+    r"\b\d{1,6}[a-z]?(?:[-/]\d{1,4}[a-z]?)?,?\s+(?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?\s+)?"
     r"(?:(?:"
     + _STREET_WORD
     + r"|\d{1,3}(?:st|nd|rd|th))\s+){1,4}?(?:(?!dr\b)(?:"
     + _ST
     + r")|dr(?!\.?\s+(?-i:[A-Z][a-z])))\b"
     + _ABBR_DOT
+    + r"(?:\s+(?:lane|road|street|avenue|drive|way|court|place|ln|rd|st|ave)\b\.?)?"  # "Quail Run Lane"
     + _DIR
     + _UNIT
     + _CITY_TAIL
@@ -602,6 +603,7 @@ _EU_PREFIX = (
 )
 _EU_SUFFIX = (
     r"\b[^\W\d_][\w'’-]*(?:" + lx.EU_STREET_SUFFIX + r")\.?\s+\d{1,5}(?:\s?[a-z])?\b(?:\s*[/-]\s*\d{1,4})?"
+    r"(?:\s+(?:hs|huis|bis|ter)\b)?"
 )
 _PO_BOX = r"\b(?:p\.?\s?o\.?\s*box|post\s+office\s+box|postfach|apartado(?:\s+postal)?)\s*#?\s*\d{1,7}\b"
 _EU_SUFFIX_ENDS = tuple(x.replace("\\.", "") for x in lx.EU_STREET_SUFFIX.split("|"))
