@@ -25,10 +25,11 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from appliance.errors import ApplianceError, BadInput
 from appliance.events import EventSink, NullSink, StageProgress
+from appliance.scrub import structured
 from appliance.scrub.engine import Finding, Scrubber, TextResult
 from appliance.scrub.operators import pseudonym_key
 from appliance.workspace import fsync_dir
@@ -72,6 +73,7 @@ class ScrubStats:
     fields_scrubbed: int = 0
     fields_missing: int = 0
     fields_skipped: int = 0  # present but not text (true/false); left untouched
+    keys_scrubbed: int = 0  # keys of objects inside scrubbed fields
     texts_chunked: int = 0
     fields_found: Counter = field(default_factory=Counter)  # field -> records that have it (text or not)
     entities: Counter = field(default_factory=Counter)
@@ -99,6 +101,7 @@ class ScrubStats:
             "fields_scrubbed": self.fields_scrubbed,
             "fields_missing": self.fields_missing,
             "fields_skipped": self.fields_skipped,
+            "keys_scrubbed": self.keys_scrubbed,
             "texts_chunked": self.texts_chunked,
             "entities_found": sum(self.entities.values()),
             "entities_by_type": dict(sorted(self.entities.items())),
@@ -220,8 +223,10 @@ def count_lines(path: Path) -> int:
 # fields: dotted paths into nested records; strings, numbers, and every string inside lists/objects
 
 
-def _slots(rec: dict[str, Any], path: str) -> tuple[list[tuple[Any, Any]], str]:
-    """(container, key) pairs of the text leaves under `path`, and a status: ok | missing | skipped."""
+def _slots(rec: dict[str, Any], path: str) -> tuple[list[tuple[Any, Any, str]], list[dict[str, Any]], str]:
+    """The text leaves under `path` as (container, key, name) (`name`: the key the value comes from: its own
+    in an object, the list's for a list's items, the field's for the field itself), the objects under `path`
+    (their keys are scrubbed too), and a status: ok | missing | skipped."""
     if path in rec:
         parent, key = rec, path
     else:
@@ -229,31 +234,33 @@ def _slots(rec: dict[str, Any], path: str) -> tuple[list[tuple[Any, Any]], str]:
         parts = path.split(".")
         for i, p in enumerate(parts):
             if not isinstance(parent, dict) or p not in parent:
-                return [], "missing"
+                return [], [], "missing"
             if i == len(parts) - 1:
                 key = p
             else:
                 parent = parent[p]
     value = parent[key]
     if value is None:
-        return [], "missing"
-    out: list[tuple[Any, Any]] = []
+        return [], [], "missing"
+    out: list[tuple[Any, Any, str]] = []
+    objects: list[dict[str, Any]] = []
 
-    def walk(container: Any, k: Any) -> None:
+    def walk(container: Any, k: Any, name: str) -> None:
         v = container[k]
         if isinstance(v, str) or (isinstance(v, (int, float)) and not isinstance(v, bool)):
-            out.append((container, k))
+            out.append((container, k, name))
         elif isinstance(v, dict):
+            objects.append(v)
             for kk in v:
-                walk(v, kk)
+                walk(v, kk, kk)
         elif isinstance(v, list):
             for i in range(len(v)):
-                walk(v, i)
+                walk(v, i, name)
 
-    walk(parent, key)
-    if not out and isinstance(value, bool):
-        return [], "skipped"
-    return out, "ok"
+    walk(parent, key, key)
+    if not out and not objects and isinstance(value, bool):
+        return [], [], "skipped"
+    return out, objects, "ok"
 
 
 def _split_long(text: str) -> list[str]:
@@ -593,6 +600,22 @@ def _pool_job(texts: list[str]) -> list[TextResult]:
 # records
 
 
+class _Leaf(NamedTuple):
+    """A text to scrub in a record: a value (`container[key]`), or an object's key (`container` is the object).
+    `analysed` is the text the engine analyses: the value after its label (`offset` characters) for a value
+    from a named key, else the text itself (see `structured`). `forced`: the column rule's (entity, start, end)
+    in `text`, if any."""
+
+    field: str
+    container: Any
+    key: Any
+    text: str
+    analysed: str
+    offset: int
+    forced: tuple[str, int, int] | None
+    is_key: bool
+
+
 def _record_label(rec: dict[str, Any], lineno: int) -> str:
     rid = rec.get("id")
     return f"{rid}" if isinstance(rid, (str, int)) and not isinstance(rid, bool) else f"line {lineno}"
@@ -616,49 +639,79 @@ def scrub_records(
 
     longest = scrubber.policy.record_rules.max_field_chars
 
-    def prepared() -> Iterator[tuple[int, dict[str, Any], list[tuple[str, Any, Any, str]]]]:
-        """Each record (a copy) with its text leaves: (field, container, key, text). A record that the policy's
+    def prepared() -> Iterator[tuple[int, dict[str, Any], list[_Leaf]]]:
+        """Each record (a copy) with its text leaves: values and the keys of objects. A record that the policy's
         `max_field_chars` drops has no leaves (nothing to scrub) and is in `too_long`."""
         for lineno, rec in records:
             stats.records_in += 1
             rec = json.loads(json.dumps(rec))  # deep copy; the caller's record stays as it was
-            leaves = []
+            leaves: list[_Leaf] = []
+            seen: set[int] = set()  # objects under two chosen fields ("patient", "patient.address")
             for f in fields:
-                slots, status = _slots(rec, f)
+                slots, objects, status = _slots(rec, f)
                 if status == "missing":
                     stats.fields_missing += 1
                 else:
                     stats.fields_found[f] += 1
                     if status == "skipped":
                         stats.fields_skipped += 1
-                for container, key in slots:
+                for container, key, name in slots:
                     v = container[key]
-                    leaves.append((f, container, key, v if isinstance(v, str) else str(v)))
-            if longest is not None and any(len(leaf[3]) > longest for leaf in leaves):
+                    text = v if isinstance(v, str) else str(v)
+                    label, entity = structured.column(name)
+                    if label is not None and structured.no_value(text):
+                        continue  # "N/A", "unknown" under a label: nothing to find (the name rule would take it)
+                    span = structured.column_entity(scrubber, entity, text)
+                    forced = (entity, *span) if entity is not None and span is not None else None
+                    if label is None:
+                        leaves.append(_Leaf(f, container, key, text, text, 0, forced, False))
+                    else:
+                        prefix = f"{label}: "
+                        leaves.append(_Leaf(f, container, key, text, prefix + text, len(prefix), forced, False))
+                for obj in objects:
+                    if id(obj) not in seen:
+                        seen.add(id(obj))
+                        leaves += [
+                            _Leaf(f, obj, k, k, k, 0, None, True) for k in obj if not structured.known_column(k)
+                        ]
+            if longest is not None and any(len(leaf.text) > longest for leaf in leaves):
                 too_long.add(id(rec))  # held by its batch until it is counted, so the id stays its own
                 leaves = []
             yield lineno, rec, leaves
 
     def batches() -> Iterator[tuple[Any, list[str]]]:
-        def chars(p: tuple[int, dict[str, Any], list[tuple[str, Any, Any, str]]]) -> int:
-            return sum(len(leaf[3]) for leaf in p[2])
+        def chars(p: tuple[int, dict[str, Any], list[_Leaf]]) -> int:
+            return sum(len(leaf.analysed) for leaf in p[2])
 
         for batch in _record_batches(prepared(), chars, bs, total, runner.processes):
-            texts = [leaf[3] for _, _, leaves in batch for leaf in leaves]
-            where = [(i, f, container, key) for i, (_, _, leaves) in enumerate(batch) for f, container, key, _ in leaves]
+            # a text that occurs several times in a batch (an object's keys in every record, "F", "yes") is
+            # analysed once: the engine's result does not depend on the batch (batch == single)
+            distinct: dict[str, int] = {}
+            where = [
+                (i, leaf, distinct.setdefault(leaf.analysed, len(distinct)))
+                for i, (_, _, leaves) in enumerate(batch)
+                for leaf in leaves
+            ]
             out = [(lineno, rec) for lineno, rec, _ in batch]
-            yield (out, where, texts), texts
+            yield (out, where), list(distinct)
 
     too_long: set[int] = set()
     runner = _Runner(scrubber, _process_count(scrubber, None, processes) if processes != 1 else 1)
     stats.processes = runner.processes
     ok = False
     try:
-        for (out, where, texts), results in runner.map(batches()):
+        for (out, where), results in runner.map(batches()):
             dropped: dict[int, str] = {}
-            for (i, f, container, key), text, res in zip(where, texts, results, strict=True):
-                stats.fields_scrubbed += 1
-                if len(text) > MAX_CHUNK_CHARS:
+            renames: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}  # id(object) -> (object, old -> new)
+            for i, leaf, j in where:
+                f, container, key, text = leaf.field, leaf.container, leaf.key, leaf.text
+                if leaf.is_key:
+                    stats.keys_scrubbed += 1
+                    res = structured.key_result(scrubber, results[j], text)
+                else:
+                    stats.fields_scrubbed += 1
+                    res = structured.value_result(scrubber, results[j], text, leaf.offset, leaf.forced)
+                if len(leaf.analysed) > MAX_CHUNK_CHARS:
                     stats.texts_chunked += 1
                 if res.drop_reason and i not in dropped:
                     dropped[i] = res.drop_reason
@@ -681,11 +734,17 @@ def scrub_records(
                                 "context": text[max(0, fd.start - 30) : fd.end + 30],  # raw: screen only
                             }
                         )
+                if leaf.is_key:
+                    if res.text != key:
+                        renames.setdefault(id(container), (container, {}))[1][key] = res.text
+                    continue
                 orig = container[key]
                 if isinstance(orig, str):
                     container[key] = res.text
                 elif res.findings:  # a number that holds an identifier becomes its scrubbed text
                     container[key] = res.text
+            for obj, new in renames.values():  # after the values, which were set under the old keys
+                structured.rename_keys(obj, new)
             for i, (lineno, rec) in enumerate(out):
                 if id(rec) in too_long:
                     too_long.discard(id(rec))
