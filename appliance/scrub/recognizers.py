@@ -987,28 +987,28 @@ class LabelledIdRecognizer(_RegexRecognizer):
 # ---------------------------------------------------------------------------------------------------------
 # Tables pasted into text: a header line names the columns, so its cells below need no label of their own
 
+# what `structured.column` does not say of a column's name, and a table in text means: a person's role alone
+# ("patient", "insured") and dates of any event ("dos", "admit date"; HIPAA keeps only their year)
 _COLUMN_ENTITY_RX = [
-    ("PERSON", r"(?:patient|customer|member|client|insured|employee|subscriber|account\s+holder|guarantor|claimant|"
-     r"beneficiary|contact|emergency\s+contact|next\s+of\s+kin|legal|preferred|full|first|last|given|middle|"
-     r"family|maiden|display)?\s*(?:name|names)|patient|first|last|surname|forename|given|lastname|firstname|"
-     r"fname|lname|insured|claimant|guarantor|next\s+of\s+kin|emergency\s+contact|account\s+holder"),
-    ("DATE_TIME", r"dob|dos|dod|d\.o\.b\.?|birth\s*date|date\s+of\s+(?:birth|service|death|admission|discharge)|"
+    ("PERSON", r"patient|customer|client|insured|employee|subscriber|account\s+holder|guarantor|claimant|"
+     r"beneficiary|emergency\s+contact|next\s+of\s+kin|first|last|given|patient\s+name|lname|fname"),
+    ("DATE_TIME", r"dob|dos|dod|d\s*o\s*b|date\s+of\s+(?:birth|service|death|admission|discharge)|"
      r"(?:admit|admission|discharge|visit|service|death|birth|appointment|appt|encounter|loss|incident|start|end)?"
      r"\s*date"),
-    ("PHONE_NUMBER", r"(?:home\s+|work\s+|mobile\s+|cell\s+|contact\s+)?(?:phone|tel|telephone|mobile|cell|fax)"
-     r"(?:\s+(?:number|no))?"),
-    ("EMAIL_ADDRESS", r"e-?mail(?:\s+address)?"),
-    ("ZIP_CODE", r"zip(?:\s*code)?|post\s*code|postal\s+code|plz|pin\s*code|eircode"),
-    ("STREET_ADDRESS", r"(?:home\s+|street\s+|mailing\s+)?(?:address|addr)(?:\s*(?:1|line\s*1))?|street"),
-    ("US_SSN", r"ssn|social\s+security(?:\s+number)?"),
 ]
 _TABLE_SEPS = ("|", "\t", ",", ";")
 _HEADER_CELL_RX = re.compile(r"[A-Za-z][A-Za-z0-9 _#./()-]{0,30}")
 
 
 def column_entity(name: str) -> str | None:
-    """The identifier a column or key holds by its name ("last_name" PERSON, "dob" DATE_TIME, "mrn"), or None."""
-    norm = re.sub(r"[\s_.#-]+", " ", name.strip().casefold()).strip()
+    """The identifier a table's column holds by its name ("last_name" PERSON, "dob" DATE_TIME, "mrn"), or None:
+    structured data's column names (`structured.column`), then roles, dates and the labels of `LABELS`."""
+    from appliance.scrub.structured import column, humanize  # structured imports the engine
+
+    entity = column(name)[1]
+    if entity is not None:
+        return entity
+    norm = humanize(name)
     if not norm:
         return None
     for entity, rx in _COLUMN_ENTITY_RX:
