@@ -30,6 +30,7 @@ KIND_DIRS = {"dataset": "datasets", "model": "models", "run": "runs", "export": 
 ID_PREFIX = {"dataset": "ds", "model": "mdl", "run": "run", "export": "exp", "study": "hpo"}
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
+SECRET_BYTES = 32
 
 
 def utc_now() -> str:
@@ -251,6 +252,33 @@ class Workspace:
                         "wait for it to finish or use another --workspace"
                     ) from None
                 time.sleep(0.1)
+
+    # ---- secrets
+    def secret(self, name: str) -> bytes:
+        """A 32-byte random secret of this workspace, `keys/<name>.key` (mode 0600), made on first use.
+
+        Made as a complete file and then hard-linked into place, so processes that start at once agree on
+        one secret (the first link wins; the others read it).
+        """
+        path = self.keys_dir / f"{name}.key"
+        if not path.is_file():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.keys_dir)  # mode 0600
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(secrets.token_bytes(SECRET_BYTES))
+                    f.flush()
+                    os.fsync(f.fileno())
+                with contextlib.suppress(FileExistsError):
+                    os.link(tmp, path)
+                    fsync_dir(self.keys_dir)
+            finally:
+                os.unlink(tmp)
+        key = path.read_bytes()
+        if len(key) != SECRET_BYTES:
+            raise ApplianceError(
+                f"{path} is damaged ({len(key)} bytes, expected {SECRET_BYTES}); restore it from backup"
+            )
+        return key
 
     # ---- artifacts
     @contextlib.contextmanager

@@ -40,6 +40,39 @@ def test_prepare_dataset_manifest_report_and_audit(ws, tmp_path):
     assert "sample text" not in json.dumps(last)
 
 
+def test_generated_ids_are_keyed_by_the_workspace_not_a_plain_hash_of_the_record(ws, tmp_path):
+    """Ids pass unchanged through scrubbing: a plain hash of the raw record would let the holder of the scrubbed
+    dataset confirm guesses of the removed values. Within a workspace the id stays stable (so do splits)."""
+    import hashlib
+
+    from appliance.workspace import Workspace
+
+    recs = [
+        {"prompt": f"What is the SSN on file for Zebulon Quartermaine {i}?", "response": f"It is 536-90-{i:04d}."}
+        for i in range(12)
+    ]
+    split = {"validation": 0.25, "test": 0.0, "seed": 7}
+
+    def ids(workspace, sub):
+        (tmp_path / sub).mkdir()
+        art = _prepare(workspace, tmp_path / sub, recs, split=split)
+        return {s: [json.loads(x)["id"] for x in art.file(f"{s}.jsonl").read_text().splitlines()] for s in
+                ("train", "validation")}  # fmt: skip
+
+    first = ids(ws, "a")
+    flat = first["train"] + first["validation"]
+    assert len(set(flat)) == len(recs) and all(i.startswith("h-") and len(i) == 18 for i in flat)
+    for rec in recs:  # the former formula, which anyone can compute from a guessed record
+        plain = "h-" + hashlib.blake2b(json.dumps(rec, sort_keys=True, ensure_ascii=False).encode(),
+                                       digest_size=8).hexdigest()  # fmt: skip
+        assert plain not in flat
+    assert ids(ws, "b") == first  # the same workspace: the same ids and splits when prepared again
+    key = ws.keys_dir / "record-id.key"
+    assert len(key.read_bytes()) == 32 and key.stat().st_mode & 0o777 == 0o600
+    other = ids(Workspace.open(tmp_path / "ws2"), "c")
+    assert not set(other["train"] + other["validation"]) & set(flat)  # another workspace's key: other ids
+
+
 def test_demo_config_still_prepares_the_same_way(ws):
     from appliance.config import load_pipeline_config
     from appliance.data import prepare_dataset, read_canonical

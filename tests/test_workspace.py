@@ -97,3 +97,16 @@ def test_lock_excludes_a_real_subprocess(ws):
     with ws.lock():
         rc = subprocess.run([sys.executable, "-c", code]).returncode
     assert rc == 3
+
+
+def test_secret_is_made_once_private_and_shared_by_every_opener(ws):
+    from appliance.errors import ApplianceError
+
+    key = ws.secret("record-id")
+    assert len(key) == 32 and (ws.keys_dir / "record-id.key").stat().st_mode & 0o777 == 0o600
+    assert Workspace.open(ws.root).secret("record-id") == key  # another process opening the workspace
+    assert ws.secret("other") != key
+    assert sorted(p.name for p in ws.keys_dir.iterdir()) == ["other.key", "record-id.key"]  # no temp file left
+    (ws.keys_dir / "other.key").write_bytes(b"short")
+    with pytest.raises(ApplianceError, match="damaged"):
+        ws.secret("other")
