@@ -120,6 +120,49 @@ def test_entity_swap_augmentation_only_touches_train(ws, tmp_path):
     assert again.file("train.jsonl").read_bytes() == aug.file("train.jsonl").read_bytes()  # seeded
 
 
+def test_data_ingest_never_prints_the_first_row_of_a_headerless_csv(tmp_path, monkeypatch):
+    """A CSV exported without a header has a record where the header should be: `data ingest` shows such cells by
+    position only (table and --json), known field names and the columns named with --field by name."""
+    from appliance.data.cli import data_app
+
+    monkeypatch.setenv("APPLIANCE_HOME", str(tmp_path / "ws"))
+    runner = CliRunner()
+    src = tmp_path / "export.csv"
+    first = ["Zebulon Quartermaine", "Patient called about SSN 536-90-4287 and card 4111111111111111", "Resolved"]
+    src.write_text(",".join(first) + "\nOttoline Vanderbrook,Asked for a refill,Done\n", encoding="utf-8")
+    table = runner.invoke(data_app, ["ingest", str(src)])
+    as_json = runner.invoke(data_app, ["ingest", str(src), "--json"])
+    for res in (table, as_json):
+        assert res.exit_code == 0, res.output
+        for value in ("Zebulon", "Quartermaine", "536-90-4287", "4111111111111111", "Resolved"):
+            assert value not in res.output
+    assert "#1 (name not shown)" in table.output and "#3 (name not shown)" in table.output
+    assert "3 of 3 column names are not shown" in table.output
+    out = json.loads(as_json.output)
+    assert out["columns"] == [None, None, None] and out["source"]["columns"] == [None, None, None]
+    assert [h["position"] for h in out["hidden_columns"]] == [1, 2, 3]
+    assert out["hidden_columns"][0]["types"] == {"text": 1} and out["rows"] == 1
+
+    named = tmp_path / "named.csv"  # a real header: known names and the columns given with --field are shown
+    named.write_text("ticket_id,Customer Question,answer,Internal Notes\n1,How?,Like this.,escalate\n")
+    res = runner.invoke(data_app, ["ingest", str(named), "--field", "prompt=Customer Question", "--json"])
+    out = json.loads(res.output)
+    assert out["columns"] == ["ticket_id", "Customer Question", "answer", None], res.output
+    assert out["hidden_columns"] == [{"position": 4, "types": {"text": 1}}]
+    assert out["mapping"]["prompt"] == "Customer Question" and out["mapping"]["response"] == "answer"
+
+
+def test_prepared_report_of_a_csv_lists_only_the_columns_it_may_name(ws, tmp_path):
+    from appliance.data import prepare_dataset
+
+    src = tmp_path / "t.csv"
+    src.write_text("question,answer,Zebulon Quartermaine 536-90-4287\nHow?,Like this.,x\n", encoding="utf-8")
+    art = prepare_dataset(ws, DataSection.model_validate({"source": src.name}), tmp_path)
+    report = json.loads(art.file("report.json").read_text())
+    assert report["source"]["columns"] == ["question", "answer", None]
+    assert "Zebulon" not in art.file("report.json").read_text()
+
+
 def test_data_cli_ingest_prepare_show(tmp_path, monkeypatch):
     from appliance.data.cli import data_app
 

@@ -437,6 +437,8 @@ def _histogram(lengths: array) -> dict[str, Any]:
 def _report(
     section, info, mapping, counter, deduper, stats, lengths, codes, labels, stratify, source
 ) -> dict:
+    from appliance.data.survey import shown_columns  # a headerless CSV's "header" is its first record
+
     spec = FORMATS[section.format]
     split_counts = {name: codes.count(c) for name, c in _CODE.items()}
     kept = sum(split_counts.values())
@@ -468,7 +470,7 @@ def _report(
         "format": section.format,
         "schema": spec.schema_id,
         "text_fields": text_fields(section.format),
-        "source": {**info.as_dict()},
+        "source": {**info.as_dict(), "columns": shown_columns(info.type, info.columns, mapping)},
         "mapping": mapping,
         "counts": {
             "read": stats.read,
