@@ -204,7 +204,11 @@ def scrub(
         list[str] | None, typer.Option("--field", "-f", help="field to scrub (repeatable)")
     ] = None,
     review: Annotated[
-        bool, typer.Option("--review", help="show a sample of findings with their raw values (screen only)")
+        bool,
+        typer.Option(
+            "--review",
+            help="show a sample of findings; their raw values and context only when stdout is a terminal",
+        ),
     ] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -235,32 +239,33 @@ def scrub(
         markup=False,
     )
     if review:
-        _print_review(console, getattr(result, "review_sample", []))
+        _print_review(console, getattr(result, "review_sample", []), _stdout_is_terminal())
 
 
-def _print_review(console: Any, sample: list[dict[str, Any]]) -> None:
-    """The operator's review of findings. Raw values appear on this screen only, never in a file or log."""
+def _stdout_is_terminal() -> bool:
+    """Whether stdout is a terminal (the operator's screen) rather than a file or pipe (a log, `| tee`, CI);
+    `audit show` decides its pager the same way."""
+    return sys.stdout.isatty()
+
+
+def _print_review(console: Any, sample: list[dict[str, Any]], on_screen: bool) -> None:
+    """The operator's review of findings. Raw values (the value and its context) are printed only to a
+    terminal: redirected to a file or a pipe, they would be written to disk or a log."""
     from rich.markup import escape
     from rich.table import Table
 
-    t = Table(
-        "record",
-        "field",
-        "entity",
-        "operator",
-        "score",
-        "value",
-        "context",
-        title="Findings (on screen only)",
-    )
+    keys = ["record", "field", "entity", "operator", "score"] + (["value", "context"] if on_screen else [])
+    title = "Findings (on screen only)" if on_screen else "Findings (raw values are shown on a terminal only)"
+    t = Table(*keys, title=title)
     for f in sample:
-        t.add_row(
-            *(
-                escape(str(f[k]))
-                for k in ("record", "field", "entity", "operator", "score", "value", "context")
-            )
-        )
+        t.add_row(*(escape(str(f[k])) for k in keys))
     console.print(t)
+    if not on_screen:
+        console.print(
+            "stdout is not a terminal, so the raw values and their context are left out (they would land in "
+            "a file or log); run with --review in a terminal to see them.",
+            markup=False,
+        )
 
 
 # ---- models

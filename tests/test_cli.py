@@ -121,6 +121,37 @@ def test_scrub_writes_output_and_report(tmp_path):
     assert report["records_out"] == 2 and report["fields_missing"] == 1
 
 
+def test_scrub_review_to_a_file_or_pipe_leaves_out_the_raw_values(tmp_path):
+    """`appliance scrub ... --review > run.log` (or `| tee`, a CI log): the findings are listed without their raw
+    values and context, which are for a terminal only."""
+    src = write_jsonl(tmp_path / "in.jsonl",
+                      [{"id": "r1", "text": "Patient Zebulon Quartermaine, SSN 536-90-4287, zebulon.q@example.org"}])  # fmt: skip
+    proc = cli("scrub", src, "--policy", "hipaa", "--out", tmp_path / "o.jsonl", "--review",
+               "--workspace", tmp_path / "ws")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for raw in ("Zebulon", "Quartermaine", "536-90-4287", "zebulon.q"):
+        assert raw not in proc.stdout and raw not in proc.stderr, raw
+    assert "Findings (raw values are shown on a terminal only)" in proc.stdout
+    assert "US_SSN" in proc.stdout and "stdout is not a terminal" in proc.stdout
+
+
+def test_scrub_review_on_a_terminal_shows_the_raw_values():
+    import io
+
+    from rich.console import Console
+
+    from appliance.cli import _print_review
+
+    finding = {"record": 1, "field": "text", "entity": "US_SSN", "operator": "placeholder", "score": 0.85,
+               "value": "536-90-4287", "context": "SSN 536-90-4287, [bold]x"}  # fmt: skip
+    screen = io.StringIO()
+    _print_review(Console(file=screen, width=200), [finding], on_screen=True)
+    assert "536-90-4287" in screen.getvalue() and "[bold]x" in screen.getvalue()
+    piped = io.StringIO()
+    _print_review(Console(file=piped, width=200), [finding], on_screen=False)
+    assert "536-90-4287" not in piped.getvalue() and "US_SSN" in piped.getvalue()
+
+
 def test_prepare_malformed_jsonl_leaves_workspace_clean(tmp_path):
     src = tmp_path / "data.jsonl"
     src.write_text('{"id": "1", "prompt": "p", "response": "r"}\n{"id": "2", "prompt": "p", "response": 5}\n')
