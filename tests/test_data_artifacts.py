@@ -161,6 +161,15 @@ def test_prepared_report_of_a_csv_lists_only_the_columns_it_may_name(ws, tmp_pat
     report = json.loads(art.file("report.json").read_text())
     assert report["source"]["columns"] == ["question", "answer", None]
     assert "Zebulon" not in art.file("report.json").read_text()
+    # a report written by an earlier version kept the cell: `data show` does not print it
+    report["source"]["columns"][2] = "Zebulon Quartermaine 536-90-4287"
+    art.file("report.json").write_text(json.dumps(report))
+    from appliance.data.cli import data_app
+
+    for args in ([], ["--json"]):
+        res = CliRunner().invoke(data_app, ["show", art.id, "--workspace", str(ws.root), *args])
+        assert res.exit_code == 0 and "Zebulon" not in res.output, res.output
+    assert '"question"' in res.output
 
 
 def test_data_cli_ingest_prepare_show(tmp_path, monkeypatch):

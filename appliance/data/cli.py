@@ -241,6 +241,12 @@ def _show(art: Any, as_json: bool, ws: Any = None) -> None:
     from appliance.data.report import find_report, render_report
 
     report = find_report(ws, art)
+    if report is not None and report.get("source", {}).get("type") == "csv":
+        from appliance.data.survey import shown_columns
+
+        # reports written before header cells were screened may hold a headerless file's first record
+        src = report["source"]
+        src["columns"] = shown_columns("csv", src.get("columns") or [], report.get("mapping") or {})
     m = art.manifest
     if as_json:
         print(

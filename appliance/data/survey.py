@@ -77,12 +77,14 @@ _RANKED = re.compile(r"(response|completion|rank)_?\d+", re.IGNORECASE)
 
 def shown_columns(source_type: str, columns: list[str], mapping: dict[str, Any]) -> list[str | None]:
     """The column names that may be printed or stored in a report, None where a CSV header cell is neither a
-    known field name nor a column the mapping uses (in a headerless file it would be a record's value)."""
+    known field name nor a column the mapping uses (in a headerless file it would be a record's value).
+    Entries already None stay None."""
     if source_type != "csv":
         return list(columns)
     used = {c for v in mapping.values() for c in (v if isinstance(v, list) else [v]) if isinstance(c, str)}
     return [
-        c if (c in used or c.casefold() in _KNOWN_NAMES or _RANKED.fullmatch(c)) else None for c in columns
+        c if (c is not None and (c in used or c.casefold() in _KNOWN_NAMES or _RANKED.fullmatch(c))) else None
+        for c in columns
     ]
 
 
