@@ -6,9 +6,12 @@ Exit codes: 0 ok, 1 the operation failed, 2 bad usage or bad input (ARCHITECTURE
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -204,7 +207,11 @@ def scrub(
         list[str] | None, typer.Option("--field", "-f", help="field to scrub (repeatable)")
     ] = None,
     review: Annotated[
-        bool, typer.Option("--review", help="show a sample of findings with their raw values (screen only)")
+        bool,
+        typer.Option(
+            "--review",
+            help="show a sample of findings; their raw values and context only when stdout is a terminal",
+        ),
     ] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -235,32 +242,33 @@ def scrub(
         markup=False,
     )
     if review:
-        _print_review(console, getattr(result, "review_sample", []))
+        _print_review(console, getattr(result, "review_sample", []), _stdout_is_terminal())
 
 
-def _print_review(console: Any, sample: list[dict[str, Any]]) -> None:
-    """The operator's review of findings. Raw values appear on this screen only, never in a file or log."""
+def _stdout_is_terminal() -> bool:
+    """Whether stdout is a terminal (the operator's screen) rather than a file or pipe (a log, `| tee`, CI);
+    `audit show` decides its pager the same way."""
+    return sys.stdout.isatty()
+
+
+def _print_review(console: Any, sample: list[dict[str, Any]], on_screen: bool) -> None:
+    """The operator's review of findings. Raw values (the value and its context) are printed only to a
+    terminal: redirected to a file or a pipe, they would be written to disk or a log."""
     from rich.markup import escape
     from rich.table import Table
 
-    t = Table(
-        "record",
-        "field",
-        "entity",
-        "operator",
-        "score",
-        "value",
-        "context",
-        title="Findings (on screen only)",
-    )
+    keys = ["record", "field", "entity", "operator", "score"] + (["value", "context"] if on_screen else [])
+    title = "Findings (on screen only)" if on_screen else "Findings (raw values are shown on a terminal only)"
+    t = Table(*keys, title=title)
     for f in sample:
-        t.add_row(
-            *(
-                escape(str(f[k]))
-                for k in ("record", "field", "entity", "operator", "score", "value", "context")
-            )
-        )
+        t.add_row(*(escape(str(f[k])) for k in keys))
     console.print(t)
+    if not on_screen:
+        console.print(
+            "stdout is not a terminal, so the raw values and their context are left out (they would land in "
+            "a file or log); run with --review in a terminal to see them.",
+            markup=False,
+        )
 
 
 # ---- models
@@ -639,7 +647,64 @@ def doctor(workspace: WorkspaceOpt = None) -> None:
         raise typer.Exit(1)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in the main thread so that the command unwinds as on Ctrl-C: `finally` blocks
+    run (scrub worker processes are stopped, staged and partial files removed, the workspace lock released)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+_stopped_by: int | None = None
+_fork_hook_registered = False
+
+
+def _on_stop_signal(signum: int, frame: Any) -> None:
+    global _stopped_by
+    if _stopped_by is not None:  # a second one while unwinding: stop now, as before (cleanup is cut short)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
+    _stopped_by = signum
+    raise Terminated(signum)
+
+
+def _default_stop_signals_in_child() -> None:
+    """A forked child (a scrub worker) ends at once on SIGTERM, as before: its parent stops it that way."""
+    for sig in _STOP_SIGNALS:
+        if signal.getsignal(sig) is _on_stop_signal:
+            signal.signal(sig, signal.SIG_DFL)
+
+
+def _install_stop_signals() -> None:
+    """SIGTERM (systemd stop, `timeout`, `docker stop`) and SIGHUP (the terminal closed) end the command the
+    way Ctrl-C does, with exit status 128 + the signal number (143, 129). Stages that handle SIGTERM themselves
+    (training stops after the current step and saves a checkpoint) replace this handler while they run."""
+    global _fork_hook_registered
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, _on_stop_signal)
+    if not _fork_hook_registered:
+        os.register_at_fork(after_in_child=_default_stop_signals_in_child)
+        _fork_hook_registered = True
+
+
 def main() -> None:
+    _install_stop_signals()
+    try:
+        _main()
+    except (SystemExit, KeyboardInterrupt):  # Typer turns an interrupt into exit status 130
+        if _stopped_by is not None:
+            with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone
+                print(f"stopped by {signal.Signals(_stopped_by).name}", file=sys.stderr)
+            sys.exit(128 + _stopped_by)
+        raise
+
+
+def _main() -> None:
     try:
         app()
     except ApplianceError as exc:

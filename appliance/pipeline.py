@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from importlib import resources
@@ -65,14 +66,14 @@ def run_pipeline(
         res.model = model.id
         lap("model")
         tokenizer = model.path if cfg.data.clean.max_tokens else None
-        data_cfg, planted = cfg.data, None
-        if cfg.evaluate.plant_canaries and cfg.evaluate.canaries:
-            data_cfg, planted = plant_canaries_in_source(ws, cfg, base_dir)
-        try:
+        with contextlib.ExitStack() as stack:
+            data_cfg = cfg.data
+            if cfg.evaluate.plant_canaries and cfg.evaluate.canaries:
+                # a raw copy of the source: in a claimed staging folder, removed after preparation, or by the
+                # next artifact build in this workspace if this process is killed first
+                folder = stack.enter_context(ws.scratch("canaries"))
+                data_cfg, _ = plant_canaries_in_source(ws, cfg, base_dir, folder)
             prepared = prepare_dataset(ws, data_cfg, base_dir, sink, tokenizer=tokenizer)
-        finally:
-            if planted is not None:
-                planted.unlink(missing_ok=True)
         res.dataset_prepared = prepared.id
         lap("prepare")
         scrubbed = scrub_dataset(ws, prepared, cfg.scrub.policy, sink)
@@ -106,9 +107,12 @@ def run_pipeline(
     return res
 
 
-def plant_canaries_in_source(ws: Workspace, cfg: PipelineConfig, base_dir: Path) -> tuple[Any, Path]:
-    """A copy of the raw JSONL source with the evaluation's canaries planted (audited with the secrets'
-    fingerprints only), and the data section that reads it."""
+def plant_canaries_in_source(
+    ws: Workspace, cfg: PipelineConfig, base_dir: Path, folder: Path
+) -> tuple[Any, Path]:
+    """A copy of the raw JSONL source in `folder` (a `ws.scratch()` folder, which removes it) with the
+    evaluation's canaries planted (audited with the secrets' fingerprints only), and the data section that
+    reads it."""
     import json
 
     from appliance.audit import AuditLog
@@ -125,7 +129,7 @@ def plant_canaries_in_source(ws: Workspace, cfg: PipelineConfig, base_dir: Path)
     rows = [obj for _, obj in iter_jsonl(src)]
     fields = {"id": data.fields.id, "prompt": data.fields.prompt, "response": data.fields.response}
     planted = plant_canaries(rows, canaries, repeats=ev.plant_canaries, seed=ev.seed, fields=fields)
-    out = ws.root / ".staging" / f"canaries-{src.stem}.jsonl"
+    out = folder / f"canaries-{src.stem}.jsonl"
     write_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in planted))
     AuditLog(ws.audit_dir, ws.keys_dir).record(
         "data.canaries_planted",

@@ -3,6 +3,13 @@
 Layout (ARCHITECTURE.md §3): datasets/, models/, runs/, exports/, audit/, keys/. Each artifact is a folder
 `<kind-dir>/<id>/` with a `manifest.json`. An artifact is built in `.staging/<id>/` and renamed into place
 only when complete, so a crash or a failed step never leaves a half-written artifact where readers look.
+
+What is in `.staging/` can be raw (a dataset being prepared holds the source's records), so nothing may stay
+there after the process that wrote it is gone. A failing step removes its own folder; what a killed process
+(`kill -9`, the out-of-memory killer, a power cut) leaves is removed by `clean_staging()`, which runs under
+the workspace lock each time an artifact is built. A folder in use is claimed by its process: an `flock` on
+`.staging/<name>.owner` (which records the pid, for people), which the kernel releases when the process
+dies, however it dies, and which a recycled pid cannot fake.
 """
 
 from __future__ import annotations
@@ -30,6 +37,9 @@ KIND_DIRS = {"dataset": "datasets", "model": "models", "run": "runs", "export": 
 ID_PREFIX = {"dataset": "ds", "model": "mdl", "run": "run", "export": "exp", "study": "hpo"}
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
+STAGING = ".staging"
+OWNER_SUFFIX = ".owner"
+SECRET_BYTES = 32
 
 
 def utc_now() -> str:
@@ -85,6 +95,43 @@ def write_atomic(path: Path | str, data: bytes | str) -> None:
 
 def write_json_atomic(path: Path | str, obj: Any) -> None:
     write_atomic(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def _lock_file(path: Path, create: bool) -> int | None:
+    """An open descriptor holding an exclusive `flock` on the file now at `path`; None when another open file
+    holds it. With `create=False` a missing file raises FileNotFoundError.
+
+    The file is checked to be still the one at `path` once locked (another process may have removed it between
+    our open and our lock, after finding it unclaimed); if it is not, the lock is taken again on the new one.
+    """
+    while True:
+        fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return None
+            raise
+        try:
+            now = os.stat(path)
+        except FileNotFoundError:
+            now = None
+        held = os.fstat(fd)
+        if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+            return fd
+        os.close(fd)
+        if now is None and not create:
+            raise FileNotFoundError(path)
+
+
+def _remove_entry(path: Path) -> None:
+    """Remove a file, link or folder tree (links are removed, never followed)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def new_artifact_id(kind: str) -> str:
@@ -185,7 +232,7 @@ class Workspace:
         if path.exists() and not path.is_dir():
             raise BadInput(f"workspace path {path} exists and is not a folder: choose another --workspace")
         try:
-            for sub in (*KIND_DIRS.values(), "audit", ".staging"):
+            for sub in (*KIND_DIRS.values(), "audit", STAGING):
                 (path / sub).mkdir(parents=True, exist_ok=True)
             keys = path / "keys"
             keys.mkdir(exist_ok=True)
@@ -252,6 +299,111 @@ class Workspace:
                     ) from None
                 time.sleep(0.1)
 
+    # ---- staging
+    @property
+    def staging_root(self) -> Path:
+        return self.root / STAGING
+
+    @contextlib.contextmanager
+    def staging_dir(self, name: str) -> Iterator[Path]:
+        """An empty folder `.staging/<name>/`, claimed by this process while the block runs and removed with
+        its contents when it ends (however it ends). If a dead process left a folder of that name, it is
+        replaced; if a live one holds it, WorkspaceLocked."""
+        root = self.staging_root
+        marker = root / f"{name}{OWNER_SUFFIX}"
+        fd = _lock_file(marker, create=True)
+        if fd is None:
+            holder = marker.read_text("utf-8", errors="replace").strip() or "unknown"
+            raise WorkspaceLocked(
+                f"{root / name} is in use by another appliance process (pid {holder}); wait for it to finish"
+            )
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            path = root / name
+            _remove_entry(path)
+            path.mkdir()
+            try:
+                yield path
+            finally:
+                _remove_entry(path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(marker)
+            os.close(fd)
+
+    def scratch(self, prefix: str) -> contextlib.AbstractContextManager[Path]:
+        """A claimed folder `.staging/<prefix>-<random>/` for files that must not outlive this step (see
+        `staging_dir`)."""
+        return self.staging_dir(f"{prefix}-{secrets.token_hex(4)}")
+
+    def clean_staging(self) -> int:
+        """Remove what dead processes left in `.staging/` (a crash, `kill -9`, a power cut); returns how many.
+
+        Under the workspace lock. An entry stays while its claim (`<name>.owner`) is locked by a live process
+        (this one included); an entry without a claim was written under the workspace lock, which we now hold,
+        so its writer is gone. Called before each artifact is built; callable at any time.
+        """
+        with self.lock():
+            root = self.staging_root
+            removed = 0
+            for path in sorted(root.iterdir()):
+                if path.name.endswith(OWNER_SUFFIX):
+                    continue
+                marker = root / f"{path.name}{OWNER_SUFFIX}"
+                try:
+                    fd = _lock_file(marker, create=False)
+                except FileNotFoundError:
+                    fd = -1
+                if fd is None:
+                    continue  # a live process's
+                try:
+                    _remove_entry(path)
+                    removed += 1
+                    if fd >= 0:
+                        marker.unlink(missing_ok=True)
+                finally:
+                    if fd >= 0:
+                        os.close(fd)
+            for marker in sorted(root.glob(f"*{OWNER_SUFFIX}")):  # claims whose folder is already gone
+                if os.path.lexists(root / marker.name[: -len(OWNER_SUFFIX)]):
+                    continue
+                try:
+                    fd = _lock_file(marker, create=False)
+                except FileNotFoundError:
+                    continue
+                if fd is not None:
+                    marker.unlink(missing_ok=True)
+                    os.close(fd)
+            return removed
+
+    # ---- secrets
+    def secret(self, name: str) -> bytes:
+        """A 32-byte random secret of this workspace, `keys/<name>.key` (mode 0600), made on first use.
+
+        Made as a complete file and then hard-linked into place, so processes that start at once agree on
+        one secret (the first link wins; the others read it).
+        """
+        path = self.keys_dir / f"{name}.key"
+        if not path.is_file():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.keys_dir)  # mode 0600
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(secrets.token_bytes(SECRET_BYTES))
+                    f.flush()
+                    os.fsync(f.fileno())
+                with contextlib.suppress(FileExistsError):
+                    os.link(tmp, path)
+                    fsync_dir(self.keys_dir)
+            finally:
+                os.unlink(tmp)
+        key = path.read_bytes()
+        if len(key) != SECRET_BYTES:
+            raise ApplianceError(
+                f"{path} is damaged ({len(key)} bytes, expected {SECRET_BYTES}); restore it from backup"
+            )
+        return key
+
     # ---- artifacts
     @contextlib.contextmanager
     def new_artifact(
@@ -263,26 +415,22 @@ class Workspace:
     ) -> Iterator[ArtifactBuilder]:
         """Build an artifact in staging; on success write its manifest and move it into place.
 
-        On any exception the staging folder is removed and nothing appears in the workspace. `art_id` is
-        given only when an id was reserved earlier (a resumed training run).
+        On any exception the staging folder is removed and nothing appears in the workspace; leftovers of
+        killed processes are removed first (`clean_staging`). `art_id` is given only when an id was reserved
+        earlier (a resumed training run).
         """
         art_id = art_id or new_artifact_id(kind)
         if (self.kind_dir(kind) / art_id).exists():
             raise FileExistsError(f"{kind} {art_id} already exists")
-        staging = self.root / ".staging" / art_id
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        builder = ArtifactBuilder(kind, art_id, staging, list(inputs or []), dict(config or {}))
         with self.lock():
-            try:
+            self.clean_staging()
+            with self.staging_dir(art_id) as staging:
+                builder = ArtifactBuilder(kind, art_id, staging, list(inputs or []), dict(config or {}))
                 yield builder
                 write_json_atomic(staging / MANIFEST, build_manifest(builder))
                 final = self.kind_dir(kind) / art_id
                 os.replace(staging, final)
                 fsync_dir(final.parent)
-            except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise
         builder.path = final
 
     def get(self, kind: str, art_id: str) -> Artifact:
@@ -302,14 +450,6 @@ class Workspace:
     def remove(self, artifact: Artifact) -> None:
         """Take back an artifact (used when its audit record cannot be written: fail-closed)."""
         with self.lock():
-            trash = self.root / ".staging" / f"removed-{artifact.id}"
+            trash = self.staging_root / f"removed-{artifact.id}"
             os.replace(artifact.path, trash)
             shutil.rmtree(trash, ignore_errors=True)
-
-    def clean_staging(self) -> int:
-        """Remove leftovers of crashed builds (only while holding the lock). Returns how many."""
-        with self.lock():
-            stale = list((self.root / ".staging").iterdir())
-            for p in stale:
-                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
-            return len(stale)

@@ -1,9 +1,12 @@
 """The CLI contract: exit codes, one-line errors, nothing half-written in the workspace."""
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import write_jsonl
 
@@ -119,6 +122,96 @@ def test_scrub_writes_output_and_report(tmp_path):
     assert "555-013-4567" not in rows[0]["text"] and "48213907" not in rows[0]["text"] and rows[0]["n"] == 1
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["records_out"] == 2 and report["fields_missing"] == 1
+
+
+def test_scrub_review_to_a_file_or_pipe_leaves_out_the_raw_values(tmp_path):
+    """`appliance scrub ... --review > run.log` (or `| tee`, a CI log): the findings are listed without their raw
+    values and context, which are for a terminal only."""
+    src = write_jsonl(tmp_path / "in.jsonl",
+                      [{"id": "r1", "text": "Patient Zebulon Quartermaine, SSN 536-90-4287, zebulon.q@example.org"}])  # fmt: skip
+    proc = cli("scrub", src, "--policy", "hipaa", "--out", tmp_path / "o.jsonl", "--review",
+               "--workspace", tmp_path / "ws")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for raw in ("Zebulon", "Quartermaine", "536-90-4287", "zebulon.q"):
+        assert raw not in proc.stdout and raw not in proc.stderr, raw
+    assert "Findings (raw values are shown on a terminal only)" in proc.stdout
+    assert "US_SSN" in proc.stdout and "stdout is not a terminal" in proc.stdout
+
+
+def test_scrub_review_on_a_terminal_shows_the_raw_values():
+    import io
+
+    from rich.console import Console
+
+    from appliance.cli import _print_review
+
+    finding = {"record": 1, "field": "text", "entity": "US_SSN", "operator": "placeholder", "score": 0.85,
+               "value": "536-90-4287", "context": "SSN 536-90-4287, [bold]x"}  # fmt: skip
+    screen = io.StringIO()
+    _print_review(Console(file=screen, width=200), [finding], on_screen=True)
+    assert "536-90-4287" in screen.getvalue() and "[bold]x" in screen.getvalue()
+    piped = io.StringIO()
+    _print_review(Console(file=piped, width=200), [finding], on_screen=False)
+    assert "536-90-4287" not in piped.getvalue() and "US_SSN" in piped.getvalue()
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                out.append(int(d.name))
+    return out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_stop_signal_ends_a_multiprocess_scrub_like_ctrl_c(tmp_path, sig):
+    """systemd stop, `timeout`, `docker stop` (SIGTERM) or a closed terminal (SIGHUP) during a multi-process
+    scrub: the workers are stopped with it, no staged file is left beside --out, exit status 128 + signal."""
+    import random
+    import time
+
+    rnd = random.Random(1)
+    words = "patient reports mild chest pain after exercise denies fever follow up metformin 500 mg".split()
+    src = write_jsonl(tmp_path / "big.jsonl", [
+        {"id": f"r{i}", "text": f"Visit {i}: Zebulon Quartermaine. " + " ".join(rnd.choice(words) for _ in range(120))}
+        for i in range(2000)])  # fmt: skip
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    env = {**os.environ, "APPLIANCE_OPERATOR": "pytest", "APPLIANCE_SCRUB_PROCESSES": "2"}
+    log = tmp_path / "stderr.txt"  # a file, not a pipe: orphaned workers would hold a pipe open
+    with open(log, "w") as err_file:
+        proc = subprocess.Popen([sys.executable, "-m", "appliance", "scrub", str(src), "--policy", "hipaa", "--out",
+                                 str(out_dir / "o.jsonl"), "--workspace", str(tmp_path / "ws")],
+                                stdout=subprocess.DEVNULL, stderr=err_file, env=env)  # fmt: skip
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 240
+        while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+            workers = _children(proc.pid)
+        assert len(workers) == 2, log.read_text()[-2000:]
+        time.sleep(1.0)  # the workers are busy with their first batches
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+        err = log.read_text()
+        assert proc.returncode == 128 + sig, err[-2000:]
+        assert f"stopped by {sig.name}" in err and "Traceback" not in err and "Zebulon" not in err
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [w for w in workers if Path(f"/proc/{w}").exists()], "orphaned scrub workers"
+        assert list(out_dir.iterdir()) == []  # neither the output nor a hidden staged/partial file
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for w in workers:
+            if Path(f"/proc/{w}").exists():
+                os.kill(w, signal.SIGKILL)
 
 
 def test_prepare_malformed_jsonl_leaves_workspace_clean(tmp_path):

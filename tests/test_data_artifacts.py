@@ -40,6 +40,39 @@ def test_prepare_dataset_manifest_report_and_audit(ws, tmp_path):
     assert "sample text" not in json.dumps(last)
 
 
+def test_generated_ids_are_keyed_by_the_workspace_not_a_plain_hash_of_the_record(ws, tmp_path):
+    """Ids pass unchanged through scrubbing: a plain hash of the raw record would let the holder of the scrubbed
+    dataset confirm guesses of the removed values. Within a workspace the id stays stable (so do splits)."""
+    import hashlib
+
+    from appliance.workspace import Workspace
+
+    recs = [
+        {"prompt": f"What is the SSN on file for Zebulon Quartermaine {i}?", "response": f"It is 536-90-{i:04d}."}
+        for i in range(12)
+    ]
+    split = {"validation": 0.25, "test": 0.0, "seed": 7}
+
+    def ids(workspace, sub):
+        (tmp_path / sub).mkdir()
+        art = _prepare(workspace, tmp_path / sub, recs, split=split)
+        return {s: [json.loads(x)["id"] for x in art.file(f"{s}.jsonl").read_text().splitlines()] for s in
+                ("train", "validation")}  # fmt: skip
+
+    first = ids(ws, "a")
+    flat = first["train"] + first["validation"]
+    assert len(set(flat)) == len(recs) and all(i.startswith("h-") and len(i) == 18 for i in flat)
+    for rec in recs:  # the former formula, which anyone can compute from a guessed record
+        plain = "h-" + hashlib.blake2b(json.dumps(rec, sort_keys=True, ensure_ascii=False).encode(),
+                                       digest_size=8).hexdigest()  # fmt: skip
+        assert plain not in flat
+    assert ids(ws, "b") == first  # the same workspace: the same ids and splits when prepared again
+    key = ws.keys_dir / "record-id.key"
+    assert len(key.read_bytes()) == 32 and key.stat().st_mode & 0o777 == 0o600
+    other = ids(Workspace.open(tmp_path / "ws2"), "c")
+    assert not set(other["train"] + other["validation"]) & set(flat)  # another workspace's key: other ids
+
+
 def test_demo_config_still_prepares_the_same_way(ws):
     from appliance.config import load_pipeline_config
     from appliance.data import prepare_dataset, read_canonical
@@ -85,6 +118,58 @@ def test_entity_swap_augmentation_only_touches_train(ws, tmp_path):
     assert summ["entity_swap"] == 2 and summ["placeholders_replaced"]["PERSON"] >= 2 * n_ph
     again = augment_dataset(ws, ds, cfg)
     assert again.file("train.jsonl").read_bytes() == aug.file("train.jsonl").read_bytes()  # seeded
+
+
+def test_data_ingest_never_prints_the_first_row_of_a_headerless_csv(tmp_path, monkeypatch):
+    """A CSV exported without a header has a record where the header should be: `data ingest` shows such cells by
+    position only (table and --json), known field names and the columns named with --field by name."""
+    from appliance.data.cli import data_app
+
+    monkeypatch.setenv("APPLIANCE_HOME", str(tmp_path / "ws"))
+    runner = CliRunner()
+    src = tmp_path / "export.csv"
+    first = ["Zebulon Quartermaine", "Patient called about SSN 536-90-4287 and card 4111111111111111", "Resolved"]
+    src.write_text(",".join(first) + "\nOttoline Vanderbrook,Asked for a refill,Done\n", encoding="utf-8")
+    table = runner.invoke(data_app, ["ingest", str(src)])
+    as_json = runner.invoke(data_app, ["ingest", str(src), "--json"])
+    for res in (table, as_json):
+        assert res.exit_code == 0, res.output
+        for value in ("Zebulon", "Quartermaine", "536-90-4287", "4111111111111111", "Resolved"):
+            assert value not in res.output
+    assert "#1 (name not shown)" in table.output and "#3 (name not shown)" in table.output
+    assert "3 of 3 column names are not shown" in table.output
+    out = json.loads(as_json.output)
+    assert out["columns"] == [None, None, None] and out["source"]["columns"] == [None, None, None]
+    assert [h["position"] for h in out["hidden_columns"]] == [1, 2, 3]
+    assert out["hidden_columns"][0]["types"] == {"text": 1} and out["rows"] == 1
+
+    named = tmp_path / "named.csv"  # a real header: known names and the columns given with --field are shown
+    named.write_text("ticket_id,Customer Question,answer,Internal Notes\n1,How?,Like this.,escalate\n")
+    res = runner.invoke(data_app, ["ingest", str(named), "--field", "prompt=Customer Question", "--json"])
+    out = json.loads(res.output)
+    assert out["columns"] == ["ticket_id", "Customer Question", "answer", None], res.output
+    assert out["hidden_columns"] == [{"position": 4, "types": {"text": 1}}]
+    assert out["mapping"]["prompt"] == "Customer Question" and out["mapping"]["response"] == "answer"
+
+
+def test_prepared_report_of_a_csv_lists_only_the_columns_it_may_name(ws, tmp_path):
+    from appliance.data import prepare_dataset
+
+    src = tmp_path / "t.csv"
+    src.write_text("question,answer,Zebulon Quartermaine 536-90-4287\nHow?,Like this.,x\n", encoding="utf-8")
+    art = prepare_dataset(ws, DataSection.model_validate({"source": src.name}), tmp_path)
+    report = json.loads(art.file("report.json").read_text())
+    assert report["source"]["columns"] == ["question", "answer", None]
+    assert "Zebulon" not in art.file("report.json").read_text()
+    # a report written by an earlier version kept the cell: `data show` does not print it
+    report["source"]["columns"][2] = "Zebulon Quartermaine 536-90-4287"
+    art.file("report.json").write_text(json.dumps(report))
+    from appliance.data.cli import data_app
+
+    for args in ([], ["--json"]):
+        res = CliRunner().invoke(data_app, ["show", art.id, "--workspace", str(ws.root), *args])
+        assert res.exit_code == 0 and "Zebulon" not in res.output, res.output
+    assert '"question"' in res.output
 
 
 def test_data_cli_ingest_prepare_show(tmp_path, monkeypatch):

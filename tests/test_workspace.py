@@ -1,5 +1,7 @@
 import json
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -97,3 +99,73 @@ def test_lock_excludes_a_real_subprocess(ws):
     with ws.lock():
         rc = subprocess.run([sys.executable, "-c", code]).returncode
     assert rc == 3
+
+
+def test_secret_is_made_once_private_and_shared_by_every_opener(ws):
+    from appliance.errors import ApplianceError
+
+    key = ws.secret("record-id")
+    assert len(key) == 32 and (ws.keys_dir / "record-id.key").stat().st_mode & 0o777 == 0o600
+    assert Workspace.open(ws.root).secret("record-id") == key  # another process opening the workspace
+    assert ws.secret("other") != key
+    assert sorted(p.name for p in ws.keys_dir.iterdir()) == ["other.key", "record-id.key"]  # no temp file left
+    (ws.keys_dir / "other.key").write_bytes(b"short")
+    with pytest.raises(ApplianceError, match="damaged"):
+        ws.secret("other")
+
+
+def _child(code: str, ws) -> subprocess.Popen:
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    prog = f"import os, signal, sys\nfrom appliance.workspace import Workspace\nws = Workspace.open({str(ws.root)!r})\n"
+    return subprocess.Popen([sys.executable, "-c", prog + code], cwd=root, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(root)})  # fmt: skip
+
+
+def test_staging_left_by_a_killed_process_is_removed_by_the_next_build_but_a_live_one_stays(ws):
+    """kill -9 (or the OOM killer) in the middle of a build skips every cleanup: the raw records it was writing
+    stay in .staging/ until the next artifact build in the workspace removes them. A folder whose process still
+    runs (a training rank's scratch, this process's own) is never touched."""
+    killed = _child(
+        "with ws.new_artifact('dataset') as b:\n"
+        "    (b.path / '.kept.jsonl').write_text('{\"prompt\": \"Zebulon Quartermaine, SSN 536-90-4287\"}\\n')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n",
+        ws,
+    )
+    assert killed.wait(60) == -9
+    left = [p for p in (ws.root / ".staging").rglob("*") if p.is_file() and "536-90-4287" in p.read_text()]
+    assert len(left) == 1  # what the crash leaves
+    (ws.root / ".staging" / "canaries-notes.jsonl").write_text("raw copy\n")  # left by an older version
+    with ws.new_artifact("dataset") as b:
+        (b.path / "train.jsonl").write_text("{}\n")
+    assert not any(p.exists() for p in left) and not (ws.root / ".staging" / "canaries-notes.jsonl").exists()
+    assert [a.id for a in ws.list("dataset")] == [b.id]
+    live = _child("with ws.scratch('run-x-rank1') as p:\n    print(p, flush=True)\n    sys.stdin.read()\n", ws)
+    try:
+        live_dir = Path(live.stdout.readline().strip())
+        assert live_dir.parent == ws.root / ".staging"
+        (live_dir / "part.bin").write_bytes(b"in use")
+        with ws.scratch("mine") as mine:
+            with ws.new_artifact("dataset") as b:
+                (b.path / "train.jsonl").write_text("{}\n")
+            assert mine.is_dir()  # this process's own claim
+        assert (live_dir / "part.bin").read_bytes() == b"in use"  # another live process's claim
+    finally:
+        live.stdin.close()
+        live.wait(60)
+    assert list((ws.root / ".staging").iterdir()) == []  # each claim removes its folder and its marker
+
+
+def test_a_claim_of_a_process_killed_while_holding_it_is_taken_over(ws):
+    holder = _child("with ws.scratch('canaries') as p:\n    print(p, flush=True)\n    sys.stdin.read()\n", ws)
+    path = Path(holder.stdout.readline().strip())
+    with pytest.raises(WorkspaceLocked, match=f"pid {holder.pid}"):
+        with ws.staging_dir(path.name):
+            pass
+    assert ws.clean_staging() == 0 and path.is_dir()
+    holder.kill()
+    holder.wait(60)
+    with ws.staging_dir(path.name) as again:  # e.g. `train --resume` of a run whose process was killed
+        assert list(again.iterdir()) == []
+    assert ws.clean_staging() == 0 and list((ws.root / ".staging").iterdir()) == []

@@ -117,8 +117,13 @@ def dataset_format(ws: Any, dataset: Any) -> str:
     return "instruction"
 
 
+RECORD_ID_KEY = "record-id"  # keys/record-id.key: keys the ids of records without one (prepare.record_id)
+
+
 def prepare_dataset(ws: Any, section: Any, base_dir: Path, sink: Any = None, tokenizer: Any = None) -> Any:
     """Prepare the configured source into a dataset artifact: {train,validation,test}.jsonl + report.json.
+
+    Records without an id get a keyed one (`appliance.data.prepare.record_id`, key `keys/record-id.key`).
 
     `tokenizer`: the base model's tokenizer (object) or a local model folder, for token counts and
     `clean.max_tokens`; None uses `data.clean.tokenizer`, else whitespace-separated words.
@@ -132,7 +137,7 @@ def prepare_dataset(ws: Any, section: Any, base_dir: Path, sink: Any = None, tok
     cfg = section.model_dump(mode="json")
     cfg["source"] = source.name
     with ws.new_artifact("dataset", inputs=[InputRef("file", source.name, src_hash)], config=cfg) as b:
-        report = prepare_records(section, source, b.path, sink, tokenizer)
+        report = prepare_records(section, source, b.path, sink, tokenizer, id_key=ws.secret(RECORD_ID_KEY))
         report["source"]["sha256"] = src_hash
         write_json_atomic(b.path / "report.json", report)
         counts = report["counts"]

@@ -75,6 +75,8 @@ def data_ingest(
     except ValidationError as exc:
         e = exc.errors()[0]
         raise BadInput(f"--{'.'.join(map(str, e['loc']))}: {e['msg']}") from None
+    from appliance.data.survey import for_output
+
     res = ingest(file, format, fields, inp)
     if write_config:
         import os
@@ -87,6 +89,7 @@ def data_ingest(
         from appliance.workspace import write_atomic
 
         write_atomic(write_config, yaml.safe_dump(res["config"], sort_keys=False, allow_unicode=True))
+    res = for_output(res)  # CSV header cells that may be a record's values are shown by position only
     if as_json:
         print(json.dumps(res, indent=2, ensure_ascii=False))
         return
@@ -95,6 +98,7 @@ def data_ingest(
 
 def _print_ingest(res: dict[str, Any], written: Path | None) -> None:
     import yaml
+    from rich.markup import escape
     from rich.table import Table
 
     con = _console()
@@ -123,11 +127,22 @@ def _print_ingest(res: dict[str, Any], written: Path | None) -> None:
         for col in c if isinstance(c, list) else [c]:
             if col is not None:
                 back[col] = f
-    for c in res["columns"]:
+    hidden = {h["position"]: h["types"] for h in res.get("hidden_columns", [])}
+    for i, c in enumerate(res["columns"], start=1):
+        types = hidden[i] if c is None else res["column_types"].get(c, {})
         cols.add_row(
-            c, ", ".join(f"{k} {v}" for k, v in res["column_types"].get(c, {}).items()), back.get(c, "")
+            f"[dim]#{i} (name not shown)[/]" if c is None else escape(c),
+            ", ".join(f"{k} {v}" for k, v in types.items()),
+            "" if c is None else back.get(c, ""),
         )
     con.print(cols)
+    if hidden:
+        con.print(
+            f"{len(hidden)} of {len(res['columns'])} column names are not shown: they are not known field names, "
+            "and in a CSV file without a header row they would be the first record's values. Map columns by "
+            "their header names with --field CANONICAL=COLUMN (names you give are shown).",
+            markup=False,
+        )
     if res["unmapped_required"]:
         con.print(
             f"[red]no column found for {', '.join(res['unmapped_required'])}[/]: "
@@ -226,6 +241,12 @@ def _show(art: Any, as_json: bool, ws: Any = None) -> None:
     from appliance.data.report import find_report, render_report
 
     report = find_report(ws, art)
+    if report is not None and report.get("source", {}).get("type") == "csv":
+        from appliance.data.survey import shown_columns
+
+        # reports written before header cells were screened may hold a headerless file's first record
+        src = report["source"]
+        src["columns"] = shown_columns("csv", src.get("columns") or [], report.get("mapping") or {})
     m = art.manifest
     if as_json:
         print(

@@ -11,8 +11,10 @@ numbers, field names and label names, never record text.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import secrets
 import time
 from array import array
 from collections import Counter
@@ -154,17 +156,38 @@ def _clean_record(rec: dict[str, Any], clean: Cleaner) -> None:
                 rec[f] = [clean(x) for x in v]
 
 
+def record_id(key: bytes, rec: dict[str, Any]) -> str:
+    """The id of a record that has none: "h-" + 16 hex of an HMAC-SHA256, keyed with the workspace secret
+    `keys/record-id.key`, of the record's canonical content.
+
+    Keyed, because ids pass unchanged through scrubbing: an unkeyed hash of the raw record would let anyone
+    holding the scrubbed dataset guess the removed values and check each guess against the id. Content-based,
+    so that within one workspace a record keeps its id (and so its split) when the source is reordered or
+    prepared again, and two identical records get one id. Another workspace (another key) gives other ids.
+    """
+    content = {k: v for k, v in rec.items() if k != "id"}
+    data = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return "h-" + hmac.new(key, data, hashlib.sha256).hexdigest()[:16]
+
+
 def prepare_records(
     section: Any,
     source: Path,
     out_dir: Path,
     sink: Any = None,
     tokenizer: Any = None,
+    id_key: bytes | None = None,
 ) -> dict[str, Any]:
-    """Run the pipeline on `source`, write `{split}.jsonl` into `out_dir`, return the quality report."""
+    """Run the pipeline on `source`, write `{split}.jsonl` into `out_dir`, return the quality report.
+
+    `id_key` keys the ids of records that have none (`record_id`); `prepare_dataset` passes the workspace's.
+    Without one, a random key is used: the ids are then new on every call (and so are the splits of such
+    records).
+    """
     from appliance.events import NullSink, StageProgress
 
     sink = sink or NullSink()
+    id_key = id_key if id_key is not None else secrets.token_bytes(32)
     fmt = section.format
     spec = FORMATS[fmt]
     check_missing_config(section)
@@ -246,17 +269,7 @@ def prepare_records(
                     continue
                 if rec["id"] is MISSING:
                     stats.missing["id"]["missing"] += 1
-                    rec["id"] = (
-                        "h-"
-                        + hashlib.blake2b(
-                            json.dumps(
-                                {k: v for k, v in rec.items() if k != "id"},
-                                sort_keys=True,
-                                ensure_ascii=False,
-                            ).encode("utf-8", "surrogatepass"),
-                            digest_size=8,
-                        ).hexdigest()
-                    )
+                    rec["id"] = record_id(id_key, rec)
                 rec = validate(fmt, rec)
             except Problem as p:
                 invalid(p, pos)
@@ -424,6 +437,8 @@ def _histogram(lengths: array) -> dict[str, Any]:
 def _report(
     section, info, mapping, counter, deduper, stats, lengths, codes, labels, stratify, source
 ) -> dict:
+    from appliance.data.survey import shown_columns  # a headerless CSV's "header" is its first record
+
     spec = FORMATS[section.format]
     split_counts = {name: codes.count(c) for name, c in _CODE.items()}
     kept = sum(split_counts.values())
@@ -441,7 +456,7 @@ def _report(
     missing = {}
     for f, c in stats.missing.items():
         required = f in spec.required
-        pol = _policy(section, f, required) if f != "id" else "generate content-hash id"
+        pol = _policy(section, f, required) if f != "id" else "generate keyed id"
         missing[f] = {
             "column": mapping.get(f),
             "required": required,
@@ -455,7 +470,7 @@ def _report(
         "format": section.format,
         "schema": spec.schema_id,
         "text_fields": text_fields(section.format),
-        "source": {**info.as_dict()},
+        "source": {**info.as_dict(), "columns": shown_columns(info.type, info.columns, mapping)},
         "mapping": mapping,
         "counts": {
             "read": stats.read,
@@ -487,4 +502,4 @@ def _report(
     return report
 
 
-__all__ = ["SPLITS", "prepare_records", "resolve_mapping", "resolve_source", "split_of"]
+__all__ = ["SPLITS", "prepare_records", "record_id", "resolve_mapping", "resolve_source", "split_of"]

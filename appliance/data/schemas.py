@@ -218,7 +218,7 @@ def infer_mapping(fmt: str, columns: list[str], fields: Any) -> dict[str, Any]:
     """Canonical field -> source column (or list of columns for ranking responses, None for absent).
 
     A field set explicitly in the config is used as is; a defaulted field whose column is absent is looked
-    up among the synonyms (case-insensitive); the id column is optional (ids are then content hashes).
+    up among the synonyms (case-insensitive); the id column is optional (ids are then keyed hashes).
     """
     spec = FORMATS[fmt]
     explicit = set(getattr(fields, "model_fields_set", set()))

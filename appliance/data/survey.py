@@ -3,16 +3,24 @@
 The analysis streams the file once (row count, per-column presence and JSON types over the first rows) and
 shows the inferred format and column mapping for the operator to confirm; `--write-config` saves the
 proposal as YAML. Values are never shown: only column names, types and counts.
+
+A CSV file's first row is taken for its header, but a file exported without one has a record there, so its
+"column names" would be the first record's values. What is printed (`for_output`) therefore names a CSV
+column only when the name is a known field name (a canonical field or one of its synonyms) or a column the
+mapping uses (given with `--field`/`data.fields`, or found among the synonyms); other columns are shown by
+position. JSONL keys and Parquet column names are names by construction and are shown as they are. The
+in-process result (`analyze_source`, used by the TUI on the operator's screen) keeps every name.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from appliance.data.readers import analyze, count_rows, iter_rows, sample_columns
-from appliance.data.schemas import FORMATS, guess_format, infer_mapping
+from appliance.data.schemas import FORMATS, SYNONYMS, guess_format, infer_mapping
 
 PROFILE_ROWS = 1000
 
@@ -61,6 +69,45 @@ def analyze_source(
     }
 
 
+_KNOWN_NAMES = frozenset(
+    n.casefold() for f, names in SYNONYMS.items() for n in (f, *names)
+) | frozenset(f.casefold() for spec in FORMATS.values() for f in spec.fields)
+_RANKED = re.compile(r"(response|completion|rank)_?\d+", re.IGNORECASE)
+
+
+def shown_columns(source_type: str, columns: list[str], mapping: dict[str, Any]) -> list[str | None]:
+    """The column names that may be printed or stored in a report, None where a CSV header cell is neither a
+    known field name nor a column the mapping uses (in a headerless file it would be a record's value).
+    Entries already None stay None."""
+    if source_type != "csv":
+        return list(columns)
+    used = {c for v in mapping.values() for c in (v if isinstance(v, list) else [v]) if isinstance(c, str)}
+    return [
+        c if (c is not None and (c in used or c.casefold() in _KNOWN_NAMES or _RANKED.fullmatch(c))) else None
+        for c in columns
+    ]
+
+
+def for_output(res: dict[str, Any]) -> dict[str, Any]:
+    """`analyze_source`'s result as the CLI prints it (table or --json): CSV header cells that may be record
+    content are replaced by None, their types listed by position under `hidden_columns` (1-based)."""
+    shown = shown_columns(res["source"]["type"], res["columns"], res["mapping"])
+    if all(s is not None for s in shown):
+        return res
+    hidden = [
+        {"position": i, "types": res["column_types"].get(c, {})}
+        for i, (c, s) in enumerate(zip(res["columns"], shown, strict=True), start=1)
+        if s is None
+    ]
+    return {
+        **res,
+        "source": {**res["source"], "columns": shown},
+        "columns": shown,
+        "column_types": {s: res["column_types"].get(s, {}) for s in shown if s is not None},
+        "hidden_columns": hidden,
+    }
+
+
 def _present(col: Any, columns: list[str]) -> bool:
     if isinstance(col, list):
         return all(c in columns for c in col)
@@ -97,4 +144,4 @@ def proposed_config(path: Path, info: Any, fmt: str, mapping: dict[str, Any]) ->
     return {"data": data}
 
 
-__all__ = ["analyze_source", "proposed_config"]
+__all__ = ["analyze_source", "for_output", "proposed_config", "shown_columns"]

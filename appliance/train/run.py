@@ -280,11 +280,10 @@ def train(
 
 @contextmanager
 def _scratch(ws: Workspace, run_id: str, rank: int):  # noqa: ANN202
-    """Where a process other than 0 puts the outputs it computes but does not keep."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix=f"{run_id}-rank{rank}-", dir=ws.root / ".staging") as path:
-        yield Path(path)
+    """Where a process other than 0 puts the outputs it computes but does not keep (claimed: see
+    `Workspace.staging_dir`; this process does not hold the workspace lock)."""
+    with ws.scratch(f"{run_id}-rank{rank}") as path:
+        yield path
 
 
 def _fit_and_save(out: Path, cfg: TrainSection, base: Artifact, device: str, labels: list[str] | None,
