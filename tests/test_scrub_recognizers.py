@@ -293,6 +293,48 @@ def test_an_english_word_name_is_not_taken_at_a_sentence_start(hipaa):
     assert "Hope this helps" in out and "said Hope" not in out
 
 
+# ---- found on a second blind corpus
+@pytest.mark.parametrize(
+    "text,raw",
+    [
+        ("Best regards,\nJo Baker\nAcme Ltd | +27 72 421 5941\n81 FC Road, Kochi", "421 5941"),  # not across lines
+        ("call 1 (702) 555-0147 with questions", "1 (702)"),
+        ("pay it or call our support team on 939 77 06 56.", "939 77 06 56"),
+        ("Infant patient no. B7712034 in bed 4", "B7712034"),
+        ("Smith, Eoin A. | Cust No: KD40112233", "KD40112233"),
+        ("within 30 days. Application reference LN-2231-778812.", "LN-2231-778812"),
+        ("Member Tariq Baker; ID MBR 337-438-302", "337-438-302"),
+        ("funds available on Sunday the 13th of October, said the bank", "13th"),
+        ("Customer: Ann Lee, #210, 613 Chestnut Rd., Paterson", "613 Chestnut"),
+        ("parcel for her at 38 O'Connell Street, Dublin", "O'Connell"),
+        ("Solace Appeals Unit\n8907 Birchwood Dr.\nAnchorage, AK 99570", "8907 Birchwood"),
+        ("Return address: Paseo de Gracia 59, 3º B, 41082 Sevilla", "3º"),
+        ("Addr: Am Markt 29b, 80966 München | Old: Schönhauser Allee 14a", "Markt 29b"),
+        ("Old: Schönhauser Allee 14a, Berlin", "Allee 14a"),
+        ("On Tue, 16 Apr 2024 at 4:37 PM, Bruno Rodrigues <b.rod@example.org> wrote:", "Rodrigues"),
+        ("Will you be in?\n\n--\nTakoda Whitcombe\nLarkspur Hotels", "Whitcombe"),
+    ],
+)
+def test_identifiers_found_on_a_second_blind_corpus(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text,kept",
+    [
+        ("TRANSFER FROM SAVINGS  USD 30.00 and 1.520,00 € from checking", ["USD 30.00", "1.520,00"]),
+        ("X-ray showed Smith fracture; Rome IV criteria reviewed; no Wellens pattern.", ["Smith fracture", "Rome IV criteria", "Wellens pattern"]),
+        ("SpO2 96% RA, Temp 37.6 C. Seen at 4:37 PM.", ["Temp 37.6 C", "4:37 PM"]),
+        ("Savings accounts earn 12.20% p.a. under Art. 15 UK GDPR.", ["12.20% p.a.", "Art. 15 UK GDPR"]),
+        ("Minimum supported: macOS Sonoma 14.2. Codes: SNOMED 13645005.", ["macOS Sonoma 14.2", "SNOMED 13645005"]),
+    ],
+)
+def test_harmless_text_kept_on_a_second_blind_corpus(hipaa, text, kept):
+    out = hipaa.scrub_text(text).text
+    for k in kept:
+        assert k in out, k
+
+
 # ---- phones
 @pytest.mark.parametrize(
     "value",

@@ -182,6 +182,9 @@ NAME_LABELS = (
     r"referring(?:\s+physician)?",
     r"(?:approved|verified|opened|reviewed|dictated|prepared|entered|written|authori[sz]ed|handed\s+over)\s+by",
     r"transferring\s+you\s+to",
+    r"/s/",
+    r"ask\s+for",
+    r"appoint\s+my\s+\w+",
     r"chatting\s+with",
     r"agent",
     r"rep",
@@ -317,7 +320,8 @@ EPONYMS_HEADED = _words(
     monteggia moro morse nikolsky norton ortolani osler ottawa padua pemberton prinzmetal quincke ramsay
     rankin richmond rinne rockall romano-ward rovsing salter-harris schatzker schober spurling sydenham
     thessaly todd truelove virchow waterlow westermark yergason zenker ziehl-neelsen alvarado apfel
-    aldrete kurtzke lawton forrest burkitt kocher mobitz brugada wenckebach
+    aldrete kurtzke lawton forrest burkitt kocher mobitz brugada wenckebach ivor-lewis smith wellens jones
+    sgarbossa bowen rome light duckett-jones canadian sokolow-lyon cornell
     """
 )
 

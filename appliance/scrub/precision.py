@@ -60,7 +60,7 @@ CLINICAL = [
     # eponymous diseases, signs, scores, procedures: "Parkinson's disease", "Glasgow Coma Scale 14"
     (
         rf"\b(?:non-)?(?:{_EPONYM_HEADED})(?:['’]s|s['’]|['’])?"
-        rf"(?:[\s-]+(?:coma|modified|revised|lower|upper|simplified))?[\s-]+(?:{lx.EPONYM_HEADS})\b"
+        rf"(?:[\s-]+(?:coma|modified|revised|lower|upper|simplified|[IV]{{1,4}}))?[\s-]+(?:{lx.EPONYM_HEADS})\b"
         rf"(?:\s*(?:of|was|is|=|:)?\s*(?:\d+(?:[.,]\d+)?(?:\s*[+/]\s*\d+)*|[IV]{{1,4}}\b|[A-D]\b))?",
         _EPONYM_GATE,
     ),
@@ -91,6 +91,9 @@ CLINICAL = [
     # oxygen saturation with its source ("SpO2 94% on RA", "SpO2 88% on 2L NC"): RA and NC are not places
     r"\b(?:spo2|sao2|o2\s+sats?|sats?)\s*(?::|of|was|is)?\s*\d{2,3}\s*%(?:\s+(?:on\s+)?(?:ra|room\s+air|nc|nrb|"
     r"cpap|bipap|hfnc|\d+(?:\.\d+)?\s*l(?:/min)?(?:\s+(?:nc|nrb|fm|via\s+nc))?)\b)?",
+    # temperature and clock times ("Temp 37.6 C", "at 4:37 PM"): NER took "PM, Bruno" and ", Temp" for names
+    r"\b(?:temp|temperature)\s*(?::|of|was|is)?\s*\d{2,3}(?:\.\d)?\s*°?\s*[cf]\b",
+    r"\b(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?\s?(?:am|pm|a\.m\.|p\.m\.)(?![\w.])",
     # drug product codes ("NDC 0169-4132-12"): not a ZIP+4 or a phone number
     r"\bndc\s*(?:code|#|no\.?)?\s*:?\s*\d{4,5}-\d{3,4}-\d{1,2}\b",
     # ICD-9/10 and CPT/HCPCS codes
@@ -105,6 +108,9 @@ FINANCIAL = [
     r"(?:[.,]\d{1,2})?(?:\s?(?:k|m|bn|million|billion))?\b",
     r"\b\d{1,3}(?:[,.\s]\d{3})*(?:[.,]\d{1,2})?\s?(?:usd|eur|gbp|chf|dollars|euros|pounds|€|\$)",
     r"\b(?:apr|apy|interest(?:\s+rate)?|rate|fee)\s*(?:of|is|:)?\s*\d+(?:\.\d+)?\s?%",
+    r"\b\d+(?:[.,]\d+)?\s?%\s*(?:p\.\s?a\.?|per\s+annum|apr|apy)",
+    # legal references ("Art. 15 UK GDPR", "§ 823 BGB")
+    r"(?:\bart(?:icle)?\.?|§)\s*\d+[a-z]?(?:\s*\(\d+\))?(?:\s+(?:uk\s+|eu\s+)?(?:gdpr|dsgvo|bgb|ccpa|hipaa))?",
 ]
 
 SOFTWARE = [
@@ -113,7 +119,7 @@ SOFTWARE = [
     r"\bv\d+(?:\.\d+){1,3}\b",
     # an operating system or browser with its major version only ("Android 13", "Windows 11 24H2", "iOS 17")
     r"\b(?:ios|ipados|android|macos|windows|ubuntu|debian|chrome|chromeos|firefox|safari|edge|wear\s+os|outlook|"
-    r"office|excel|powerpoint|sql\s+server|visual\s+studio)\s+\d{1,4}"
+    r"office|excel|powerpoint|sql\s+server|visual\s+studio)\s+(?:[a-z]+\s+)?\d{1,4}"
     r"(?:\.\d+){0,3}(?:\s+\d{2}h\d)?\b",
 ]
 

@@ -198,6 +198,13 @@ _PLACE_WORDS = frozenset(
     "place boulevard avenue banco banque universidad université universita hotel hôtel hospital hospital "
     "clinica clínica instituto institut musée museo casa villa porta puerta san santa saint st".split()
 )
+# a name before its e-mail address ("Halima Little <little.h@example.com>", "From: Minh Little <m@x.org>")
+_BEFORE_EMAIL_RX = re.compile(
+    r"(?<![\w'’.-])(?P<n>\p{Lu}[\w'’-]+(?:[ \t]+(?:\p{Lu}\.|\p{Lu}[\w'’-]+|(?i:de|van|von|der|den|del|da|dos|di|la|le)))"
+    r"{0,3})[ \t]*<[^<>\s@]+@[^<>\s]+>"
+)
+# the first line of a signature after its "--" delimiter
+_SIGNATURE_RX = re.compile(r"(?m)^--[ \t]*\n[ \t]*(?=\p{Lu})")
 # a speaker in a transcript, at a line's start ("[07:09] Joy: Hi", "adwoa: hey", "Support (Latoya): Thanks")
 _SPEAKER_RX = re.compile(
     r"^[ \t>]*(?:\[[^\]\n]{1,25}\][ \t]*)?(?P<who>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*)?)"
@@ -381,6 +388,16 @@ class ContextNameRecognizer(EntityRecognizer):
             out.append(_result(self, "PERSON", m.start(), m.end(), score))
         out.extend(self._gazetteer(text))
         out.extend(self._particle_names(text))
+        if "<" in text and "@" in text:
+            for m in _BEFORE_EMAIL_RX.finditer(text):
+                words = m.group("n").split()
+                if not any(_not_a_name_word(w) for w in words if not w.endswith(".")):
+                    out.append(_result(self, "PERSON", *m.span("n"), 0.7))
+        if "--" in text:
+            for m in _SIGNATURE_RX.finditer(text):
+                span = self._run(text, m.end(), allow_lower=False, max_tokens=4)
+                if span and self._plausible(text[span[0] : span[1]], strong=False):
+                    out.append(_result(self, "PERSON", *span, 0.6))
         if ":" in text and "\n" in text:
             out.extend(self._speakers(text))
         if self.english:
@@ -575,20 +592,20 @@ _CITY_TAIL = (
 )
 _STREET_WORD = (
     r"(?!(?:by|and|or|the|at|on|in|to|for|of|with|from|was|is|seen|see|call|lives|near)\b)"
-    r"[^\W\d_][^\W\d_'’.-]*(?:['’]s\b|(?<=\bjr)\.)?"  # "Queen's Lane", "Martin Luther King Jr. Way"
+    r"[^\W\d_][^\W\d_'’.-]*(?:['’](?:s\b|[^\W\d_]{2,})|(?<=\bjr)\.)?"  # "Queen's Lane", "O'Connell", "King Jr."
 )
 _ABBR_DOT = (
     r"(?:(?<=\b(?:st|ave|av|rd|dr|blvd|ln|ct|pl|ter|terr|cir|pkwy|hwy|sq|trl|cres|aly|plz|pt|hts|xing|expy|fwy|"
     r"tpke|jct|gdns))\.)?"
 )
 _US_STREET = (
-    r"(?:\b(?:flat|apt|apartment|unit|suite|ste|room|rm)\.?\s*#?\s*\w{1,5},?\s+)?(?:\bno\.\s*)?"
+    r"(?:(?:\b(?:flat|fl|apt|apartment|unit|suite|ste|room|rm)\.?\s*#?\s*|#\s*)\w{1,5},?\s+)?(?:\bno\.\s*)?"
     r"\b\d{1,6}[a-z]?(?:[-/]\d{1,4}[a-z]?)?,?\s+(?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?\s+)?"
     r"(?:(?:"
     + _STREET_WORD
     + r"|\d{1,3}(?:st|nd|rd|th))\s+){1,4}?(?:(?!dr\b)(?:"
     + _ST
-    + r")|dr(?!\.?\s+(?-i:[A-Z][a-z])))\b"
+    + r")|dr(?!\.?[ \t]+(?-i:[A-Z][a-z])))\b"
     + _ABBR_DOT
     + r"(?:\s+(?:lane|road|street|avenue|drive|way|court|place|ln|rd|st|ave)\b\.?)?"  # "Quail Run Lane"
     + _DIR
@@ -600,6 +617,13 @@ _EU_PREFIX = (
     r"(?:(?:de|del|de\s+la|de\s+las|de\s+los|des|du|da|do|dos|das|di|della|delle|dei|degli|van|von|der)\s+|d['’]|l['’])?"
     r"(?:" + _WORD + r")(?:[ \t]+(?:[A-ZÀ-Ý][\w'’.-]*|de|del|di|la|le|van|der)){0,3}"  # never past the line's end
     r"(?:,?[ \t]+(?:n[º°o]\.?\s*)?\d{1,5}[a-z]?\b)?"
+    r"(?:,?[ \t]+\d{1,2}[º°ª](?:[ \t]?[A-Z]\b)?|,?[ \t]+(?:apto|apt|piso|dpto)\.?[ \t]*\d{1,5}[a-z]?\b)?"  # "8º B", "apto 15"
+)
+# German and Dutch forms with no street word ("Am Markt 29b", "Schönhauser Allee 14a"): case-sensitive
+_DE_STREET = (
+    r"(?-i:\b(?:(?:Am|Im|Zum|Zur|An\s+der|Auf\s+der|In\s+der|Unter\s+den)\s+[A-ZÄÖÜ][\w'’-]+"
+    r"|[A-ZÄÖÜ][\w'’-]+\s+(?:Allee|Straße|Strasse|Weg|Platz|Ring|Damm|Gasse|Ufer|Markt|Chaussee|Steig|Pfad))"
+    r"\s+\d{1,5}[a-z]?\b)"
 )
 _EU_SUFFIX = (
     r"\b[^\W\d_][\w'’-]*(?:" + lx.EU_STREET_SUFFIX + r")\.?\s+\d{1,5}(?:\s?[a-z])?\b(?:\s*[/-]\s*\d{1,4})?"
@@ -647,6 +671,7 @@ class StreetAddressRecognizer(_RegexRecognizer):
         ("STREET_ADDRESS", _US_STREET, 0.75, 0, None),
         ("STREET_ADDRESS", _EU_SUFFIX, 0.7, 0, None, _eu_suffix_gate),
         ("STREET_ADDRESS", _PO_BOX, 0.8, 0, None),
+        ("STREET_ADDRESS", _DE_STREET, 0.7, 0, None),
     ]
 
     def __init__(self, entities: Iterable[str], language: str = "en"):
@@ -742,7 +767,7 @@ _MONTHS = (
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])"
 _MON = r"(?:0?[1-9]|1[0-2])"
 _YEAR = r"(?:19|20)\d{2}"
-_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
+_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+(?:the\s+)?)?"
 _ORD = r"(?:st|nd|rd|th)?"
 _MONTH_WORD = re.compile(rf"(?:{_MONTHS})", re.IGNORECASE)
 
@@ -826,7 +851,8 @@ class AgeOver89Recognizer(_RegexRecognizer):
 # Phones
 
 _PHONE_CANDIDATE = re.compile(
-    r"(?<![\w/.+-])(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{1,10}(?:[\s.-]\d{1,8}){0,5}(?![\w/]|[.-]\d)"
+    r"(?<![\w/.+-])(?:(?:\+|00)\d{1,3}[ \t.-]?|1[ .-]?(?=\())?(?:\(\d{1,5}\)[ \t.-]?)?\d{1,10}(?:[ \t.-]\d{1,8}){0,5}"
+    r"(?![\w/]|[.-]\d)"  # never across a line's end: "+27 72 421 5941\n81 Road" is a number, then an address
     r"|(?<![\w/.+-])\+\d{7,15}\b|(?<![\w/.+-])\(\d{3}\)\s?\d{3}[\s.-]?\d{4}\b|(?<![\w/.-])\d{10,12}(?!\w)"
 )
 # national formats tried for a number written without its country code ("0161 338 1713", "(02) 8134 7594")
@@ -838,8 +864,8 @@ _NATIONAL_REGIONS = (
 _NOT_NATIONAL = re.compile(r"\d{4,5}-\d{3,4}-\d{1,2}$|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\d{4}-\d{1,2}-\d{1,2}\b")
 _US_PHONE = re.compile(r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}$")
 _PHONE_CONTEXT_RX = re.compile(
-    r"(?:phones?|ph|tel|telephone|mobile|mob|cell|fax|call|callback|contact|reach|whatsapp|sms|text|\b[mtw])"
-    r"(?:\s+(?:me\s+|us\s+|sent\s+|on\s+file\s+)?(?:at|on|to|is))?\W{0,3}$",
+    r"(?:phones?|ph|tel|telephone|mobile|mob|cell|fax|call|callback|contact|reach|whatsapp|sms|text|line|\b[mtw])"
+    r"(?:\s+(?:me\s+|us\s+|sent\s+|on\s+file\s+|(?:[a-z]+\s+){1,3})?(?:at|on|to|is))?\W{0,3}$",
     re.IGNORECASE,
 )
 
@@ -873,7 +899,7 @@ class IntlPhoneRecognizer(EntityRecognizer):
             digits = sum(c.isdigit() for c in cand)
             if digits < 7 or digits > 15:
                 continue
-            before = text[max(0, s - 20) : s]
+            before = text[max(0, s - 40) : s]
             labelled = bool(_PHONE_CONTEXT_RX.search(before))
             if _US_PHONE.match(cand) and (not cand.isdigit() or labelled):
                 out.append(_result(self, "PHONE_NUMBER", s, e, 0.75 if not cand.isdigit() else 0.6))
@@ -927,17 +953,19 @@ class IntlPhoneRecognizer(EntityRecognizer):
 # Identifiers by label
 
 _SEP = r"\s*(?:(?:number|num|no\.?|nr\.?|n[º°]|#|id|code)\s*)?(?:[:#=/]|is|of)?\s*#?\s*"
-_ID = r"(?=[A-Z0-9-]*\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,24}\b"
+_ID = r"(?:(?-i:(?!USD|EUR|GBP|CAD|AUD|INR|CHF|JPY|NGN|ZAR|SEK|NOK|DKK|PLN|BRL|MXN)[A-Z]{2,4})[ ](?=\d))?(?=[A-Z0-9-]*\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,24}\b"
 
 LABELS: dict[str, str] = {
     "MEDICAL_RECORD_NUMBER": (
-        r"mrn|mr\s*#|medical\s+record|med\s+rec|record|chart|patient\s+id|pt\s+id|hosp(?:ital)?\.?\s+(?:no|number|id)|"
+        r"mrn|mr\s*#|medical\s+record|med\s+rec|record|chart|patient\s+(?:id|no|number)|pt\s+id|"
+        r"hosp(?:ital)?\.?\s+(?:no|number|id)|"
         r"unit\s+(?:no|number)|[ue]mr\s+id|ehr\s+id|ur\s+(?:no|number)|urn|"
         r"case\s+(?:no|number)|encounter|admission|accession|specimen"
     ),
     "ACCOUNT_NUMBER": (
         r"account|acct|a/c|acc|customer\s+(?:id|no|number|ref(?:erence)?)|customer\s*#|client\s+(?:id|no|number)|"
-        r"iban|sort\s+code|cif|id\s*#|"
+        r"iban|sort\s+code|cif|id\s*#|cust\.?\s*(?:no|#|id|number)|application\s+(?:ref(?:erence)?|id|no|number)|"
+        r"checking|savings|chequing|id|"
         r"routing|aba|swift|bic|loan|mortgage|policy\s+holder\s+id|wallet|billing\s+id"
     ),
     "HEALTH_PLAN_ID": (
@@ -955,7 +983,7 @@ LABELS: dict[str, str] = {
 
 
 def _label_rule(entity: str, labels: str) -> str:
-    return rf"\b(?:{labels})\.?(?:\s+(?:number|no|num|id|code)\.?)?{_SEP}(?P<v>{_ID})"
+    return rf"\b(?:{labels})(?:(?<![a-z])|(?![a-z]))\.?(?:\s+(?:number|no|num|id|code)\.?)?{_SEP}(?P<v>{_ID})"
 
 
 _DATE_IN = re.compile(
@@ -965,9 +993,13 @@ _DATE_IN = re.compile(
 )
 
 
+_AMOUNT_END = re.compile(r"(?<![\w.,])\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?$")
+
+
 def _not_a_date(match: str) -> bool:
-    """A labelled value with a date in it is the date ("Telephone encounter 1/4/24 1:10 am")."""
-    return not _DATE_IN.search(match)
+    """A labelled value with a date in it is the date ("Telephone encounter 1/4/24 1:10 am"), and one shaped as
+    an amount is money ("TRANSFER FROM SAVINGS  1.520,00 €")."""
+    return not _DATE_IN.search(match) and not _AMOUNT_END.search(match)
 
 
 class LabelledIdRecognizer(_RegexRecognizer):
