@@ -320,6 +320,23 @@ def test_identifiers_found_on_a_second_blind_corpus(hipaa, text, raw):
 
 
 @pytest.mark.parametrize(
+    "text,raw",
+    [
+        ("Need help? Call 907-906-0177 ext. 4405.", "4405"),  # the extension is part of the number
+        ("Carer\t404 942 6206\t2549 S Prospect Hwy", "942 6206"),  # a tab ends a number
+        ("the update on the 18th of September broke it", "the 18th"),
+        ("Practice moves to Friday 3/20 at 2:45 PM", "3/20"),
+        ('{"signup": "19490224", "plan": "pro"}', "19490224"),
+        ("Child: Bill Ngata   EMR no. 7902134", "7902134"),
+        ("event=export patient_mrn=ZNT055886 rows=412", "ZNT055886"),
+        ("B: Patient ID (MRN) 0518-30-34. Allergic to penicillin.", "0518-30-34"),
+    ],
+)
+def test_identifiers_found_on_a_third_blind_corpus(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
     "text,kept",
     [
         ("TRANSFER FROM SAVINGS  USD 30.00 and 1.520,00 € from checking", ["USD 30.00", "1.520,00"]),

@@ -804,10 +804,10 @@ class FullDateRecognizer(_RegexRecognizer):
         ("DATE_TIME", rf"\b{_DAY}([/.-])(?:{_MONTHS})\1(?:{_YEAR}|\d{{2}})\b", 0.85, 0, None, _month_gate),
         # March 14, 2023 / Mar. 14th / Tuesday, March 14 2023
         ("DATE_TIME", rf"\b{_WEEKDAY}(?:{_MONTHS})\.?\s+{_DAY}{_ORD}\b(?!:\d)(?:,?\s+{_YEAR}\b)?", 0.8, 0, None, _month_gate),
-        # 14 March 2023 / 14th of March / le 14 mars 2023
+        # 14 March 2023 / 14th of March / the 3rd of June / le 14 mars 2023
         (
             "DATE_TIME",
-            rf"\b{_WEEKDAY}{_DAY}{_ORD}\.?\s+(?:of\s+|de\s+)?(?:{_MONTHS})\b\.?(?:,?\s+(?:de\s+)?{_YEAR}\b)?",
+            rf"\b{_WEEKDAY}(?:the\s+)?{_DAY}{_ORD}\.?\s+(?:of\s+|de\s+)?(?:{_MONTHS})\b\.?(?:,?\s+(?:de\s+)?{_YEAR}\b)?",
             0.8,
             0,
             None,
@@ -824,6 +824,17 @@ class FullDateRecognizer(_RegexRecognizer):
             None,
             _slash_gate,
         ),  # noqa: E501
+        # a weekday and month/day ("Monday 8/3", "Tuesday 12/6")
+        (
+            "DATE_TIME",
+            rf"\b(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+{_MON}/{_DAY}\b(?!/)",
+            0.8,
+            0,
+            None,
+            _slash_gate,
+        ),
+        # 19490224 on its own (a key's value, a log's field): a valid date of the last 130 years
+        ("DATE_TIME", r"(?<![\w.,/-])(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?![\w.,/-])", 0.6, 0, None),
         # 20230314 after a date label
         (
             "DATE_TIME",
@@ -851,8 +862,8 @@ class AgeOver89Recognizer(_RegexRecognizer):
 # Phones
 
 _PHONE_CANDIDATE = re.compile(
-    r"(?<![\w/.+-])(?:(?:\+|00)\d{1,3}[ \t.-]?|1[ .-]?(?=\())?(?:\(\d{1,5}\)[ \t.-]?)?\d{1,10}(?:[ \t.-]\d{1,8}){0,5}"
-    r"(?![\w/]|[.-]\d)"  # never across a line's end: "+27 72 421 5941\n81 Road" is a number, then an address
+    r"(?<![\w/.+-])(?:(?:\+|00)\d{1,3}[ .-]?|1[ .-]?(?=\())?(?:\(\d{1,5}\)[ .-]?)?\d{1,10}(?:[ .-]\d{1,8}){0,5}"
+    r"(?![\w/]|[.-]\d)"  # never across a line's end or a tab: "+27 72 421 5941\n81 Road" is a number, an address
     r"|(?<![\w/.+-])\+\d{7,15}\b|(?<![\w/.+-])\(\d{3}\)\s?\d{3}[\s.-]?\d{4}\b|(?<![\w/.-])\d{10,12}(?!\w)"
 )
 # national formats tried for a number written without its country code ("0161 338 1713", "(02) 8134 7594")
@@ -862,6 +873,7 @@ _NATIONAL_REGIONS = (
 )  # fmt: skip
 # shapes that are not phone numbers: a drug's NDC code (4-4-2, 5-3-2, 5-4-1) and a date with a time after it
 _NOT_NATIONAL = re.compile(r"\d{4,5}-\d{3,4}-\d{1,2}$|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\d{4}-\d{1,2}-\d{1,2}\b")
+_PHONE_EXT = re.compile(r",?[ \t]*(?:ext\.?|extension|x)[ \t]*\d{1,6}\b", re.IGNORECASE)
 _US_PHONE = re.compile(r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}$")
 _PHONE_CONTEXT_RX = re.compile(
     r"(?:phones?|ph|tel|telephone|mobile|mob|cell|fax|call|callback|contact|reach|whatsapp|sms|text|line|\b[mtw])"
@@ -946,6 +958,10 @@ class IntlPhoneRecognizer(EntityRecognizer):
                     if phonenumbers.is_valid_number(num):
                         out.append(_result(self, "PHONE_NUMBER", s, e, 0.6 if labelled else 0.55))
                         break
+        for r in out:  # the extension is part of the number ("617.278.2399 ext. 2310")
+            ext = _PHONE_EXT.match(text, r.end)
+            if ext:
+                r.end = ext.end()
         return out
 
 
@@ -959,7 +975,7 @@ LABELS: dict[str, str] = {
     "MEDICAL_RECORD_NUMBER": (
         r"mrn|mr\s*#|medical\s+record|med\s+rec|record|chart|patient\s+(?:id|no|number)|pt\s+id|"
         r"hosp(?:ital)?\.?\s+(?:no|number|id)|"
-        r"unit\s+(?:no|number)|[ue]mr\s+id|ehr\s+id|ur\s+(?:no|number)|urn|"
+        r"unit\s+(?:no|number)|[ue]mr\s+(?:id|no|number)|ehr\s+(?:id|no)|ur\s+(?:no|number)|urn|"
         r"case\s+(?:no|number)|encounter|admission|accession|specimen"
     ),
     "ACCOUNT_NUMBER": (
@@ -983,7 +999,7 @@ LABELS: dict[str, str] = {
 
 
 def _label_rule(entity: str, labels: str) -> str:
-    return rf"\b(?:{labels})(?:(?<![a-z])|(?![a-z]))\.?(?:\s+(?:number|no|num|id|code)\.?)?{_SEP}(?P<v>{_ID})"
+    return rf"(?:\b|(?<=_))(?:{labels})(?:(?<![a-z])|(?![a-z]))\.?\)?(?:\s+(?:number|no|num|id|code)\.?)?{_SEP}(?P<v>{_ID})"
 
 
 _DATE_IN = re.compile(
