@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 N_CANARIES = 3
 EVAL_CFG = EvaluateSection(
     max_records=8, compare_records=4, max_new_tokens=12, leakage_generations=4, canaries=N_CANARIES,
-    canary_template="mrn", canary_candidates=15, canary_base_control=True, few_shot_k=2, seed=11,
+    canary_template="mrn", canary_candidates=63, canary_base_control=True, few_shot_k=2, seed=11,
 )  # fmt: skip
 
 
@@ -62,7 +62,7 @@ def test_overfit_on_canaries_is_flagged(leak_runs):
     c = rep["leakage"]["canaries"]
     assert c["count"] == N_CANARIES and c["planted"] == N_CANARIES
     assert c["emissions"] >= 1, c
-    assert c["max_exposure"] == pytest.approx(4.0)  # ranked first among 16 → log2 16
+    assert c["max_exposure"] == pytest.approx(6.0)  # ranked first among 64 → log2 64
     assert c["max_exposure"] > c["base"]["max_exposure"]
     verdict = load_verdict(run)
     assert not verdict["passed"] and "max_canary_emissions:canary_emissions" in verdict["failed"]
