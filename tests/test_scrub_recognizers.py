@@ -330,6 +330,10 @@ def test_identifiers_found_on_a_second_blind_corpus(hipaa, text, raw):
         ("Child: Bill Ngata   EMR no. 7902134", "7902134"),
         ("event=export patient_mrn=ZNT055886 rows=412", "ZNT055886"),
         ("B: Patient ID (MRN) 0518-30-34. Allergic to penicillin.", "0518-30-34"),
+        ('{"name": "Ren Ito", "mrn": "QBX261779"}, "vaccine": "Tdap"', "QBX261779"),
+        ("member_name: Ann Lee\nmember_id: ACC-48808167\n", "48808167"),
+        ("Member Tiago Banks; Membership number C39-957854", "957854"),
+        ("my account at Kestrel Bank plc (Loan ref. no. G02-377724)", "377724"),
     ],
 )
 def test_identifiers_found_on_a_third_blind_corpus(hipaa, text, raw):

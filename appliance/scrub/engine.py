@@ -463,16 +463,21 @@ class Scrubber:
         for f in findings:
             covered[f.start : f.end] = b"\x01" * (f.end - f.start)
         english = lx.english_words(self.policy.nlp.model)
-        rx = re.compile(
-            r"(?<![\w'’-])(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")"
-            r"(?![\w-])(?!['’](?![sS]\b))"
-        )
+        spans = []
+        for w in words:  # str.find per name word: a text has few of them
+            i = text.find(w)
+            while i >= 0:
+                e = i + len(w)
+                if (i == 0 or not _WORD_CHAR.match(text, i - 1)) and (
+                    e == len(text) or not _WORD_CHAR.match(text, e) or _POSSESSIVE_AT.match(text, e)
+                ):  # a whole word ("Mei", "Mei's"), not part of one ("Meier")
+                    spans.append((i, e, w))
+                i = text.find(w, e)
         out = []
-        for m in rx.finditer(text):
-            s, e = m.span()
+        for s, e, w in sorted(spans):
             if any(covered[s:e]):
                 continue
-            if m.group(0).casefold() in english and _at_sentence_start(text, s):
+            if w.casefold() in english and _at_sentence_start(text, s):
                 continue
             if keep is None:
                 keep = self.keep.index(text)
@@ -560,6 +565,8 @@ def _uncovered(residual: list[Finding], merged: list[Finding]) -> list[Finding]:
     return out
 
 
+_WORD_CHAR = re.compile(r"[\w'’-]")
+_POSSESSIVE_AT = re.compile(r"['’][sS]\b")
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]|[^\W\d_]")
 _TITLES = frozenset(("dr", "mr", "mrs", "ms", "mx", "prof", "sir", "dame", "nurse", "sister", "father", "rev"))
 _NAME_GAP = re.compile(r"(?:\s+|\s*,\s*|\s+[^\W\d_]\.?\s+)")

@@ -193,6 +193,9 @@ _PARTICLE_RX = re.compile(
     r"(?P<part>(?:(?i:de|van|von|der|den|del|della|la|le|da|di|dos|das|du|ben|bin|ibn|al|el|ter|ten|zu|af)[ \t]+){1,3})"
     r"(?P<sur>\p{Lu}[\w'’-]+)"
 )
+_PARTICLE_GATE = words_gate(
+    "de van von der den del della la le da di dos das du ben bin ibn al el ter ten zu af".split()
+)
 _PLACE_WORDS = frozenset(
     "rue calle via rua chemin allee allée quai paseo carrer camino piazza viale corso largo travessa avenida plaza "
     "place boulevard avenue banco banque universidad université universita hotel hôtel hospital hospital "
@@ -405,7 +408,9 @@ class ContextNameRecognizer(EntityRecognizer):
         return out
 
     def _particle_names(self, text: str) -> list[RecognizerResult]:
-        out = []
+        out: list[RecognizerResult] = []
+        if not _PARTICLE_GATE(text):
+            return out
         for m in _PARTICLE_RX.finditer(text, overlapped=True):
             pre, sur = m.group("pre"), m.group("sur")
             if _not_a_name_word(sur) or sur.casefold() in _PLACE_WORDS:
@@ -666,12 +671,21 @@ def _eu_prefix_gate(text: str) -> bool:
     return words is None or not _EU_PREFIX_WORDS.isdisjoint(words)
 
 
+_DE_WORDS = words_gate("allee straße strasse weg platz ring damm gasse ufer markt chaussee steig pfad".split())
+
+
+def _de_street_gate(text: str) -> bool:
+    return any(p in text for p in ("Am ", "Im ", "Zum ", "Zur ", "An der ", "Auf der ", "In der ", "Unter den ")) or (
+        _DE_WORDS(text)
+    )
+
+
 class StreetAddressRecognizer(_RegexRecognizer):
     RULES = [
         ("STREET_ADDRESS", _US_STREET, 0.75, 0, None),
         ("STREET_ADDRESS", _EU_SUFFIX, 0.7, 0, None, _eu_suffix_gate),
         ("STREET_ADDRESS", _PO_BOX, 0.8, 0, None),
-        ("STREET_ADDRESS", _DE_STREET, 0.7, 0, None),
+        ("STREET_ADDRESS", _DE_STREET, 0.7, 0, None, _de_street_gate),
     ]
 
     def __init__(self, entities: Iterable[str], language: str = "en"):
@@ -713,6 +727,14 @@ _ZIP_AFTER_STREET = re.compile(
 )
 
 
+_STATE_GATE = words_gate(n.split()[0] for n in lx.US_STATE_NAMES)
+_SIX_DIGITS = re.compile(r"\b[1-9]\d{2}\s?\d{3}\b")
+
+
+def _six_digit_gate(text: str) -> bool:
+    return _SIX_DIGITS.search(text) is not None
+
+
 class PostalCodeRecognizer(_RegexRecognizer):
     FLAGS = 0
     RULES = [
@@ -732,7 +754,7 @@ class PostalCodeRecognizer(_RegexRecognizer):
         # five digits before a capitalized city, as written in much of Europe ("75004 Paris")
         ("ZIP_CODE", r"(?:,\s|\n|^)(?P<v>\d{4,5})(?=\s+[A-ZÄÖÜ][a-zäöüéèß]+)", 0.5, "v", None),
         # a US state written out ("Seattle, Washington 98126"), an Australian state ("Hobart TAS 7329")
-        ("ZIP_CODE", r"\b(?i:" + _STATE_NAMES + r")\s+(?P<v>\d{5}(?:-\d{4})?)\b", 0.85, "v", None),
+        ("ZIP_CODE", r"\b(?i:" + _STATE_NAMES + r")\s+(?P<v>\d{5}(?:-\d{4})?)\b", 0.85, "v", None, _STATE_GATE),
         ("ZIP_CODE", r"\b(?:NSW|VIC|QLD|TAS|ACT|SA|WA|NT)\s+(?P<v>\d{4})\b", 0.75, "v", None),
         # Dutch "2037 PE Haarlem" and Irish Eircodes ("Cork, T23 WFN7") at the end of an address
         ("ZIP_CODE", r"(?:,\s|\n|^)(?P<v>[1-9]\d{3}\s?[A-Z]{2})(?=\s+[A-Z][a-z])", 0.6, "v", None),
@@ -746,6 +768,7 @@ class PostalCodeRecognizer(_RegexRecognizer):
             0.6,
             "v",
             None,
+            _six_digit_gate,
         ),
         ("ZIP_CODE", r"\b\d{5}\b", 0.2, 0, None),
     ]
@@ -781,6 +804,13 @@ def _month_gate(text: str) -> bool:
     """Necessary for the month-name rules: a word that is a month name or abbreviation (or a non-ASCII text)."""
     words = ascii_lower_words(text)
     return words is None or any(_is_month_word(w) for w in words)
+
+
+_EIGHT_DIGITS = re.compile(r"\d{8}")
+
+
+def _eight_digits_gate(text: str) -> bool:
+    return _EIGHT_DIGITS.search(text) is not None
 
 
 def _slash_gate(text: str) -> bool:
@@ -834,7 +864,14 @@ class FullDateRecognizer(_RegexRecognizer):
             _slash_gate,
         ),
         # 19490224 on its own (a key's value, a log's field): a valid date of the last 130 years
-        ("DATE_TIME", r"(?<![\w.,/-])(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?![\w.,/-])", 0.6, 0, None),
+        (
+            "DATE_TIME",
+            r"(?<![\w.,/-])(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?![\w.,/-])",
+            0.6,
+            0,
+            None,
+            _eight_digits_gate,
+        ),
         # 20230314 after a date label
         (
             "DATE_TIME",
@@ -985,7 +1022,7 @@ LABELS: dict[str, str] = {
         r"routing|aba|swift|bic|loan|mortgage|policy\s+holder\s+id|wallet|billing\s+id"
     ),
     "HEALTH_PLAN_ID": (
-        r"health\s+plan|member\s+id|member|subscriber(?:\s+id)?|insurance(?:\s+id)?|group\s+(?:number|no\.?|#)|"
+        r"health\s+plan|member\s+id|membership|member|subscriber(?:\s+id)?|insurance(?:\s+id)?|group\s+(?:number|no\.?|#)|"
         r"medicare|medicaid|beneficiary|claim|plan\s+id|insured\s+id|nhs|ahcccs|policy\s+(?:number|no\.?|#|id)|policy"
     ),
     "LICENSE_NUMBER": (
@@ -999,7 +1036,10 @@ LABELS: dict[str, str] = {
 
 
 def _label_rule(entity: str, labels: str) -> str:
-    return rf"(?:\b|(?<=_))(?:{labels})(?:(?<![a-z])|(?![a-z]))\.?\)?(?:\s+(?:number|no|num|id|code)\.?)?{_SEP}(?P<v>{_ID})"
+    return (
+        rf"\b(?:{labels})(?:(?<![a-z])|(?![a-z]))\.?\)?(?:[\s_]+(?:number|no|num|id|code|ref(?:erence)?)\.?){{0,2}}"
+        rf"[\"']?{_SEP}[\"']?(?P<v>{_ID})"  # JSON: "mrn": "QBX261779"
+    )
 
 
 _DATE_IN = re.compile(
@@ -1018,11 +1058,24 @@ def _not_a_date(match: str) -> bool:
     return not _DATE_IN.search(match) and not _AMOUNT_END.search(match)
 
 
+def _has_underscore(text: str) -> bool:
+    return "_" in text
+
+
 class LabelledIdRecognizer(_RegexRecognizer):
     RULES = [(e, _label_rule(e, lbl), 0.85, 0, _not_a_date) for e, lbl in LABELS.items()] + [
         ("VEHICLE_ID", r"\b[A-HJ-NPR-Z0-9]{17}\b", 0.5, 0, vin_ok),
         ("LICENSE_NUMBER", r"\bnpi\W{0,3}(?P<v>\d{10})\b", 0.9, "v", npi_ok),
         ("DEVICE_ID", r"\bimei\W{0,3}(?P<v>\d{15})\b", 0.9, "v", luhn_ok),
+        # a log's or export's key=value ("patient_mrn=ZNT055886"): the label is the end of a snake_case key
+        (
+            "MEDICAL_RECORD_NUMBER",
+            rf"\b[a-z]+_(?:mrn|mr_no|chart_no|record_no|hospital_no)\s*[=:]\s*[\"']?(?P<v>{_ID})",
+            0.85,
+            "v",
+            None,
+            _has_underscore,
+        ),
         # bare long digit runs are often account/record numbers: low, needs context
         ("MEDICAL_RECORD_NUMBER", r"\b\d{7,12}\b", 0.2, 0, None),
     ]
