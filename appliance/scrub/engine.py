@@ -308,6 +308,9 @@ class Scrubber:
         # other mentions of a name found in the same text ("Thanks Mei", "Ms. Suzuki's"): see `_name_mentions`
         self._mentions = "names" in policy.builtin_recognizers and "PERSON" in self.entities
         self._mention_score = max(0.6, policy.threshold("PERSON")) if self._mentions else 0.0
+        from appliance.scrub import lexicons as lx
+
+        self._not_mentions = frozenset(t.casefold() for t in lx.TITLES) | lx.NOT_NAMES | lx.NAME_STOP
         self.vetoable = VETOABLE - set(_PRESIDIO_PREDEFINED)  # e.g. an IP after "API" stays an identifier
         self.key = key
         self._operators = self._build_operators()
@@ -454,8 +457,7 @@ class Scrubber:
             if f.entity_type == "PERSON":
                 for m in _NAME_WORD.finditer(text, f.start, f.end):
                     w = m.group(0)
-                    low = w.casefold()
-                    if len(w) >= 3 and low not in lx.NOT_NAMES and low not in lx.NAME_STOP and low not in _TITLES:
+                    if len(w) >= 3 and w.casefold() not in self._not_mentions:  # titles, "Dr", "Will"
                         words.add(w)
         if not words:
             return []
@@ -568,7 +570,6 @@ def _uncovered(residual: list[Finding], merged: list[Finding]) -> list[Finding]:
 _WORD_CHAR = re.compile(r"[\w'’-]")
 _POSSESSIVE_AT = re.compile(r"['’][sS]\b")
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]|[^\W\d_]")
-_TITLES = frozenset(("dr", "mr", "mrs", "ms", "mx", "prof", "sir", "dame", "nurse", "sister", "father", "rev"))
 _NAME_GAP = re.compile(r"(?:\s+|\s*,\s*|\s+[^\W\d_]\.?\s+)")
 
 

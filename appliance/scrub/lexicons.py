@@ -312,16 +312,16 @@ EPONYMS = _words(
 # a head noun after them, never as a possessive alone ("Allen's appointment" is a person's).
 EPONYMS_HEADED = _words(
     """
-    adson allen apley austin baker bankart barlow barthel battle behcet behçet blatchford bosniak bouchard
+    adson apley bankart barlow barthel behcet behçet blatchford bosniak bouchard
     braden breslow brown-sequard budd-chiari buerger caprini centor cheyne-stokes colles conn cormack-lehane
     courvoisier cullen dix-hallpike de-quervain dressler duchenne dukes erb fanconi felty finkelstein
     fleischner froment galeazzi geneva gustilo hampton hawkins harvey-bradshaw heberden heller hoffmann
     janeway katz kehr kerley korotkoff lhermitte ludwig mallory-weiss marjolin mcdonald meckel mirizzi
-    monteggia moro morse nikolsky norton ortolani osler ottawa padua pemberton prinzmetal quincke ramsay
-    rankin richmond rinne rockall romano-ward rovsing salter-harris schatzker schober spurling sydenham
-    thessaly todd truelove virchow waterlow westermark yergason zenker ziehl-neelsen alvarado apfel
-    aldrete kurtzke lawton forrest burkitt kocher mobitz brugada wenckebach ivor-lewis smith wellens jones
-    sgarbossa bowen rome light duckett-jones canadian sokolow-lyon cornell
+    monteggia moro morse nikolsky norton ortolani osler pemberton prinzmetal quincke ramsay
+    rankin rinne rockall romano-ward rovsing salter-harris schatzker schober spurling sydenham
+    thessaly truelove virchow waterlow westermark yergason zenker ziehl-neelsen alvarado apfel
+    aldrete kurtzke lawton forrest burkitt kocher mobitz brugada wenckebach ivor-lewis wellens
+    sgarbossa bowen duckett-jones sokolow-lyon
     """
 )
 

@@ -59,9 +59,9 @@ _LAB_GATE = ("regex", rf"\d(?:[.,]\d+)?\s*{_LAB_UNIT}(?![\w/])")
 CLINICAL = [
     # eponymous diseases, signs, scores, procedures: "Parkinson's disease", "Glasgow Coma Scale 14"
     (
-        rf"\b(?:non-)?(?:{_EPONYM_HEADED})(?:['’]s|s['’]|['’])?"
-        rf"(?:[\s-]+(?:coma|modified|revised|lower|upper|simplified|[IV]{{1,4}}))?[\s-]+(?:{lx.EPONYM_HEADS})\b"
-        rf"(?:\s*(?:of|was|is|=|:)?\s*(?:\d+(?:[.,]\d+)?(?:\s*[+/]\s*\d+)*|[IV]{{1,4}}\b|[A-D]\b))?",
+        rf"(?<!\b(?:{_TITLES})\.?\s+)\b(?:non-)?(?:{_EPONYM_HEADED})(?:['’]s|s['’]|['’])?"
+        rf"(?:[ \t-]+(?:coma|modified|revised|lower|upper|simplified|[IV]{{1,4}}))?[ \t-]+(?:{lx.EPONYM_HEADS})\b"
+        rf"(?:[ \t]*(?:of|was|is|=|:)?[ \t]*(?:\d+(?:[.,]\d+)?(?:[ \t]*[+/][ \t]*\d+)*|[IV]{{1,4}}\b|[A-D]\b))?",
         _EPONYM_GATE,
     ),
     # possessive eponym on its own ("history of Alzheimer's"), not after a title ("Dr. Wilson's office")
@@ -103,8 +103,8 @@ CLINICAL = [
 ]
 
 FINANCIAL = [
-    r"(?:(?:\b(?:us|c|ca|a|au|nz|hk|s|r)\$|[$€£¥₹₦])|\b(?:usd|eur|gbp|chf|jpy|cad|aud|inr|ngn|zar|kes|ghs|brl|mxn|sek|nok|"
-    r"dkk|pln|try|krw|sgd|nzd|hkd|cny|rmb|aed|sar|egp|php|thb|idr|myr|ils|czk|huf|ron)\s?)\s?-?\d{1,3}(?:[,.\s]\d{3})*"
+    r"(?:(?:\b(?:us|c|ca|a|au|nz|hk|s|r)\$|[$€£¥₹₦])|\b(?:usd|eur|gbp|chf|jpy|cad|aud|inr|(?-i:NGN|ZAR|KES|GHS|BRL|MXN|"
+    r"SEK|NOK|DKK|PLN|TRY|KRW|SGD|NZD|HKD|CNY|RMB|AED|SAR|EGP|PHP|THB|IDR|MYR|ILS|CZK|HUF|RON))\s?)\s?-?\d{1,3}(?:[,.\s]\d{3})*"
     r"(?:[.,]\d{1,2})?(?:\s?(?:k|m|bn|million|billion))?\b",
     r"\b\d{1,3}(?:[,.\s]\d{3})*(?:[.,]\d{1,2})?\s?(?:usd|eur|gbp|chf|dollars|euros|pounds|€|\$)",
     r"\b(?:apr|apy|interest(?:\s+rate)?|rate|fee)\s*(?:of|is|:)?\s*\d+(?:\.\d+)?\s?%",
@@ -118,8 +118,8 @@ SOFTWARE = [
     r"app|api|sdk|kernel|python|java|node)\s*v?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?\b",
     r"\bv\d+(?:\.\d+){1,3}\b",
     # an operating system or browser with its major version only ("Android 13", "Windows 11 24H2", "iOS 17")
-    r"\b(?:ios|ipados|android|macos|windows|ubuntu|debian|chrome|chromeos|firefox|safari|edge|wear\s+os|outlook|"
-    r"office|excel|powerpoint|sql\s+server|visual\s+studio)\s+(?:[a-z]+\s+)?\d{1,4}"
+    r"\b(?:ios|ipados|android|macos|windows|ubuntu|debian|chrome|chromeos|firefox|safari|wear\s+os|outlook|"
+    r"excel|powerpoint|sql\s+server|visual\s+studio)\s+\d{1,4}"
     r"(?:\.\d+){0,3}(?:\s+\d{2}h\d)?\b",
 ]
 

@@ -627,7 +627,7 @@ _EU_PREFIX = (
 # German and Dutch forms with no street word ("Am Markt 29b", "Schönhauser Allee 14a"): case-sensitive
 _DE_STREET = (
     r"(?-i:\b(?:(?:Am|Im|Zum|Zur|An\s+der|Auf\s+der|In\s+der|Unter\s+den)\s+[A-ZÄÖÜ][\w'’-]+"
-    r"|[A-ZÄÖÜ][\w'’-]+\s+(?:Allee|Straße|Strasse|Weg|Platz|Ring|Damm|Gasse|Ufer|Markt|Chaussee|Steig|Pfad))"
+    r"|(?<![\w'’-])[A-ZÄÖÜ][\w'’-]+\s+(?:Allee|Straße|Strasse|Weg|Platz|Ring|Damm|Gasse|Ufer|Markt|Chaussee|Steig|Pfad))"
     r"\s+\d{1,5}[a-z]?\b)"
 )
 _EU_SUFFIX = (
@@ -899,7 +899,8 @@ class AgeOver89Recognizer(_RegexRecognizer):
 # Phones
 
 _PHONE_CANDIDATE = re.compile(
-    r"(?<![\w/.+-])(?:(?:\+|00)\d{1,3}[ .-]?|1[ .-]?(?=\())?(?:\(\d{1,5}\)[ .-]?)?\d{1,10}(?:[ .-]\d{1,8}){0,5}"
+    r"(?<![\w/.+-])(?:(?:\+|00)\d{1,3}[ \u00a0\u202f.-]?|1[ .-]?(?=\())?(?:\(\d{1,5}\)[ \u00a0\u202f.-]?)?\d{1,10}"
+    r"(?:[ \u00a0\u202f.-]\d{1,8}){0,5}"
     r"(?![\w/]|[.-]\d)"  # never across a line's end or a tab: "+27 72 421 5941\n81 Road" is a number, an address
     r"|(?<![\w/.+-])\+\d{7,15}\b|(?<![\w/.+-])\(\d{3}\)\s?\d{3}[\s.-]?\d{4}\b|(?<![\w/.-])\d{10,12}(?!\w)"
 )
@@ -909,7 +910,9 @@ _NATIONAL_REGIONS = (
     "MX", "PL", "SE", "NO", "DK", "FI", "PT", "NZ", "KE", "GH", "PH", "SG", "KR", "TR",
 )  # fmt: skip
 # shapes that are not phone numbers: a drug's NDC code (4-4-2, 5-3-2, 5-4-1) and a date with a time after it
-_NOT_NATIONAL = re.compile(r"\d{4,5}-\d{3,4}-\d{1,2}$|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\d{4}-\d{1,2}-\d{1,2}\b")
+_NOT_NATIONAL = re.compile(
+    r"\d{4,5}-\d{3,4}-\d{1,2}|(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2})(?:\s\d{1,2})?"
+)  # whole candidates only: "01-23-45-67-89" is a French number
 _PHONE_EXT = re.compile(r",?[ \t]*(?:ext\.?|extension|x)[ \t]*\d{1,6}\b", re.IGNORECASE)
 _US_PHONE = re.compile(r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}$")
 _PHONE_CONTEXT_RX = re.compile(
@@ -971,7 +974,7 @@ class IntlPhoneRecognizer(EntityRecognizer):
                     out.append(_result(self, "PHONE_NUMBER", s, e, 0.85 if valid else 0.6))
                 continue
             if labelled and (" " in cand or "-" in cand or "." in cand or cand.startswith("(")):
-                if _NOT_NATIONAL.match(cand):
+                if _NOT_NATIONAL.fullmatch(cand):
                     continue
                 # national format of another country after a phone label ("Tel. 030 1234567")
                 for region in self.regions:
@@ -984,7 +987,7 @@ class IntlPhoneRecognizer(EntityRecognizer):
                         break
             elif (10 <= digits <= 12 or (digits == 9 and cand.startswith("(0"))) and cand.lstrip("(").startswith(
                 "0"
-            ) and not cand.startswith("00") and not _NOT_NATIONAL.match(cand):
+            ) and not cand.startswith("00") and not _NOT_NATIONAL.fullmatch(cand):
                 # a national number with its trunk 0 and no label ("call us on 0706 484 5434"): only where
                 # some country's plan has it as a valid number, not merely possible
                 for region in self.regions:
@@ -1006,7 +1009,7 @@ class IntlPhoneRecognizer(EntityRecognizer):
 # Identifiers by label
 
 _SEP = r"\s*(?:(?:number|num|no\.?|nr\.?|n[º°]|#|id|code)\s*)?(?:[:#=/]|is|of)?\s*#?\s*"
-_ID = r"(?:(?-i:(?!USD|EUR|GBP|CAD|AUD|INR|CHF|JPY|NGN|ZAR|SEK|NOK|DKK|PLN|BRL|MXN)[A-Z]{2,4})[ ](?=\d))?(?=[A-Z0-9-]*\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,24}\b"
+_ID = r"(?:(?-i:(?!USD|EUR|GBP|CAD|AUD|INR|CHF|JPY|NGN|ZAR|SEK|NOK|DKK|PLN|BRL|MXN)[A-Z]{2,4})[ ](?=\d))?(?=[A-Z0-9-]{0,30}\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,24}\b"
 
 LABELS: dict[str, str] = {
     "MEDICAL_RECORD_NUMBER": (
@@ -1018,7 +1021,7 @@ LABELS: dict[str, str] = {
     "ACCOUNT_NUMBER": (
         r"account|acct|a/c|acc|customer\s+(?:id|no|number|ref(?:erence)?)|customer\s*#|client\s+(?:id|no|number)|"
         r"iban|sort\s+code|cif|id\s*#|cust\.?\s*(?:no|#|id|number)|application\s+(?:ref(?:erence)?|id|no|number)|"
-        r"checking|savings|chequing|id|"
+        r"id\b|"
         r"routing|aba|swift|bic|loan|mortgage|policy\s+holder\s+id|wallet|billing\s+id"
     ),
     "HEALTH_PLAN_ID": (
@@ -1030,32 +1033,29 @@ LABELS: dict[str, str] = {
         r"national\s+id|id\s+card|state\s+id|tax\s+id|tin|ein|itin|nino|national\s+insurance"
     ),
     "VEHICLE_ID": r"vin|vehicle\s+id(?:entification)?|licen[cs]e\s+plate|plate|registration|reg",
-    "DEVICE_ID": r"serial|s/n|sn|device\s+id|device|imei|udi|mac\s+address|implant|pacemaker|pump",
+    "DEVICE_ID": r"serial|s/n|sn\b|device\s+id|device|imei|udi|mac\s+address|implant|pacemaker|pump",
     "US_SSN": r"ssn|social\s+security|social\s+sec|ss#",
 }
 
 
 def _label_rule(entity: str, labels: str) -> str:
     return (
-        rf"\b(?:{labels})(?:(?<![a-z])|(?![a-z]))\.?\)?(?:[\s_]+(?:number|no|num|id|code|ref(?:erence)?)\.?){{0,2}}"
-        rf"[\"']?{_SEP}[\"']?(?P<v>{_ID})"  # JSON: "mrn": "QBX261779"
+        rf"\b(?:{labels})\.?\)?(?:[\s_]+(?:number|no|num|id|code|ref(?:erence)?)\.?){{0,2}}"
+        rf"{_SEP}(?P<v>{_ID})"
     )
 
 
 _DATE_IN = re.compile(
     rf"(?<![\w/.-])(?:(?:{_MON}|{_DAY})[/.-](?:{_DAY}|{_MON})[/.-](?:{_YEAR}|\d{{2}})|{_YEAR}[/.-]{_MON}[/.-]{_DAY}|"
-    rf"{_DAY}[/.-](?:{_MONTHS})[/.-](?:{_YEAR}|\d{{2}}))(?!\d)",
+    rf"{_DAY}[/.-](?:{_MONTHS})[/.-](?:{_YEAR}|\d{{2}}))(?:[ ]\d{{1,2}})?$",
     re.IGNORECASE,
 )
 
 
-_AMOUNT_END = re.compile(r"(?<![\w.,])\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?$")
-
-
 def _not_a_date(match: str) -> bool:
-    """A labelled value with a date in it is the date ("Telephone encounter 1/4/24 1:10 am"), and one shaped as
-    an amount is money ("TRANSFER FROM SAVINGS  1.520,00 €")."""
-    return not _DATE_IN.search(match) and not _AMOUNT_END.search(match)
+    """A labelled value that ends in a date (and maybe an hour) is the date ("Telephone encounter 1/4/24 1:10
+    am"); an id with a date inside it ("Claim #: 2023-04-15-0012") is an id."""
+    return not _DATE_IN.search(match)
 
 
 def _has_underscore(text: str) -> bool:
