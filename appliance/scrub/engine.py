@@ -449,7 +449,8 @@ class Scrubber:
     def _name_mentions(self, text: str, findings: list[Finding], keep: Any) -> list[Finding]:
         """Other mentions, in the same text, of the words of a name found in it: a transcript's speaker "Joy" is
         also "chatting with Joy", "Astrid Johnson" is later "Astrid". Same case only; a word that is also an
-        English word ("Will", "Hope") is not taken at a sentence's start; keep-phrases still veto."""
+        English word ("Hope") is not taken at a sentence's start, and a function word ("Will") never; keep-phrases
+        still veto."""
         from appliance.scrub import lexicons as lx
 
         words = set()

@@ -198,7 +198,7 @@ _PARTICLE_GATE = words_gate(
 )
 _PLACE_WORDS = frozenset(
     "rue calle via rua chemin allee allée quai paseo carrer camino piazza viale corso largo travessa avenida plaza "
-    "place boulevard avenue banco banque universidad université universita hotel hôtel hospital hospital "
+    "place boulevard avenue banco banque universidad université universita hotel hôtel hospital "
     "clinica clínica instituto institut musée museo casa villa porta puerta san santa saint st".split()
 )
 # a name before its e-mail address ("Halima Little <little.h@example.com>", "From: Minh Little <m@x.org>")
@@ -1092,7 +1092,7 @@ class LabelledIdRecognizer(_RegexRecognizer):
 # ("patient", "insured") and dates of any event ("dos", "admit date"; HIPAA keeps only their year)
 _COLUMN_ENTITY_RX = [
     ("PERSON", r"patient|customer|client|insured|employee|subscriber|account\s+holder|guarantor|claimant|"
-     r"beneficiary|emergency\s+contact|next\s+of\s+kin|first|last|given|patient\s+name|lname|fname"),
+     r"beneficiary|emergency\s+contact|next\s+of\s+kin|given"),
     ("DATE_TIME", r"dob|dos|dod|d\s*o\s*b|date\s+of\s+(?:birth|service|death|admission|discharge)|"
      r"(?:admit|admission|discharge|visit|service|death|birth|appointment|appt|encounter|loss|incident|start|end)?"
      r"\s*date"),
