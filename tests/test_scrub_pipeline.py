@@ -324,6 +324,26 @@ def test_a_job_sent_after_a_worker_died_gets_the_same_clear_error(hipaa):
         runner.terminate()
 
 
+def test_terminate_leaves_no_executor_thread_behind(hipaa):
+    """Ctrl-C, SIGTERM or SIGHUP during a multi-process scrub: when terminate returns, the executor's manager
+    thread has finished too. Left running, it closes its wake-up pipe while Python's exit hook writes to it,
+    and the operator sees "OSError: Bad file descriptor" and a traceback after "stopped by SIGHUP"."""
+    import threading
+
+    import appliance.scrub as sc
+
+    def executor_threads():
+        return [t for t in threading.enumerate() if type(t).__name__ == "_ExecutorManagerThread" and t.is_alive()]
+
+    for _ in range(3):
+        runner = sc._Runner(hipaa, 2)
+        jobs = [sc._submit(runner.pool, ["Seen by Dr. Anil Kapoor. " * 40]) for _ in range(12)]
+        sc._job_result(jobs[0])  # the workers are up and busy with the rest
+        assert executor_threads()
+        runner.terminate()
+        assert executor_threads() == []
+
+
 def test_last_jobs_are_shared_out_between_workers():
     """On several workers the last jobs get smaller, so the workers finish together instead of one running a
     last full batch alone; on one worker, or with no known total, every job is a full batch."""

@@ -534,9 +534,15 @@ class _Runner:
         alone, they would first finish the batches they hold and the queued ones (~2 s at exit)."""
         if self.pool is not None:
             workers = list((getattr(self.pool, "_processes", None) or {}).values())  # no public handle (3.11)
+            manager = getattr(self.pool, "_executor_manager_thread", None)
             self.pool.shutdown(wait=False, cancel_futures=True)
             for p in workers:
                 p.terminate()
+            # The executor's manager thread sees the workers gone and closes its wake-up pipe. If the
+            # interpreter exits meanwhile, Python's own exit hook writes to that pipe as it is closed and
+            # prints "OSError: Bad file descriptor" (a race in 3.11's concurrent.futures): wait for the thread.
+            if manager is not None:
+                manager.join(timeout=10)
             self.pool = None
             gc.unfreeze()
 
