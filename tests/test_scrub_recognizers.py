@@ -473,6 +473,79 @@ def test_a_table_pasted_into_text_is_scrubbed_by_its_column_names(hipaa):
         assert harmless in out
 
 
+def test_a_markdown_table_with_borders_is_scrubbed_by_its_column_names(hipaa):
+    """`| MRN | Patient | DOB |` with border pipes, a `|---|` rule under it; a BOM or a trailing comma on a CSV
+    header. The 7-digit record numbers carry no label of their own."""
+    md = (
+        "Roster:\n| MRN | Patient | DOB | Ward |\n|---|:---:|---|---|\n"
+        "| 4471203 | Chidi Okafor | 03/04/1981 | 4B |\n| 5510922 | Astrid Lindqvist | 11/12/1975 | 2A |\n"
+    )
+    out = hipaa.scrub_text(md).text
+    for raw in ("4471203", "5510922", "Okafor", "Lindqvist", "03/04", "11/12"):
+        assert raw not in out, raw
+    assert "| MRN | Patient | DOB | Ward |" in out and "| 4B |" in out and "| 2A |" in out
+    for csv in ("\ufeffmrn,member_id,dob\n4471203,HJW6735822,03/04/1981\n",
+                "List\nmrn,member_id,dob,\n4471203,HJW6735822,03/04/1981,\n"):  # fmt: skip
+        out = hipaa.scrub_text(csv).text
+        assert "4471203" not in out and "HJW6735822" not in out, out
+
+
+def test_a_table_row_with_a_separator_inside_a_cell_does_not_end_the_table(hipaa):
+    """A CSV pasted without quotes: "12 Elm Row, Apt 4" splits into two cells. The row still belongs to the
+    table, its cells are placed where each fits its column, and the rows after it are scrubbed too."""
+    text = (
+        "List\nmrn,patient,address,dob\n"
+        "4471203,Chidi Okafor,12 Elm Row, Apt 4,03/04/1981\n"
+        "5510922,Astrid Lindqvist,9 Kestrel Way,11/12/1975\n"
+    )
+    out = hipaa.scrub_text(text).text
+    for raw in ("4471203", "Okafor", "Elm Row", "Apt 4", "03/04", "5510922", "Lindqvist", "Kestrel", "11/12"):
+        assert raw not in out, raw
+    assert out.count(",") == text.count(",") - 1  # the row's cells stay cells; only the address is one
+    assert "<STREET_ADDRESS>,<DATE_TIME" in out
+
+
+def test_names_in_adjacent_table_cells_stay_separate_cells(hipaa):
+    """First and last name in neighbouring cells of a pasted CSV or TSV are two findings: joined into one, the
+    row would lose a cell (and the table its shape)."""
+    csv = "mrn,last_name,first_name,dob\n4471203,Okafor,Chidi,03/04/1981\n"
+    tsv = "id\tfirst_name\tlast_name\tphone\n1\tZebulon\tQuartermaine\t555-0142\n"
+    for text, sep in ((csv, ","), (tsv, "\t")):
+        out = hipaa.scrub_text(text).text
+        assert "Okafor" not in out and "Chidi" not in out and "Zebulon" not in out and "Quartermaine" not in out
+        assert [line.count(sep) for line in out.splitlines()] == [line.count(sep) for line in text.splitlines()]
+    assert hipaa.scrub_text("Seen by Okafor, Chidi today.").text.count("<PERSON>") == 1  # "Last, First" is one
+
+
+@pytest.mark.parametrize(
+    "text, raws",
+    [
+        ('Payload: {"mrn": "7731902", "first_name": "Oriel", "last_name": "Quillfeather", "member_id": "HJW6735822"}',
+         ["7731902", "Oriel", "Quillfeather", "HJW6735822"]),
+        ('Request body:\n{\n  "patientMrn": "A7731902",\n  "ssn": 536904287,\n  "zip": "10027"\n}',
+         ["A7731902", "536904287", "0027"]),
+        ("<patient><mrn>7731902</mrn><name>Oriel Quillfeather</name><dob>1979-03-05</dob></patient>",
+         ["7731902", "Oriel", "Quillfeather", "03-05"]),
+        ("GET /api/v2/lookup?email=oriel.q%40mailbox.org&member_id=HJW6735822 200", ["HJW6735822"]),
+        ("{'patient': 'Oriel Quillfeather', 'policy_number': 'PX-55102'}", ["Oriel", "Quillfeather", "PX-55102"]),
+    ],
+)  # fmt: skip
+def test_values_of_json_xml_or_logfmt_in_text_are_scrubbed_by_their_key(hipaa, text, raws):
+    out = hipaa.scrub_text(text).text
+    for raw in raws:
+        assert raw not in out, (raw, out)
+    if text.startswith("Payload: "):
+        import json
+
+        assert json.loads(out[len("Payload: "):])["mrn"] == "<MEDICAL_RECORD_NUMBER>"  # still valid JSON
+
+
+def test_key_value_rule_leaves_harmless_values_of_vague_keys(hipaa):
+    text = ('{"id": 42, "client": "Epic", "device": "iPhone 15", "name": "metformin 500 mg", "date": "2024",'
+            ' "customer": "Acme"} client=Kubernetes build=4512')  # fmt: skip
+    assert hipaa.scrub_text(text).text == text
+
+
 def test_a_sentence_with_commas_is_not_a_table_header(hipaa):
     text = "Please confirm name, date of birth, phone.\nDosage 5, 10, 20 mg as tolerated."
     assert "Dosage 5, 10, 20 mg" in hipaa.scrub_text(text).text

@@ -348,7 +348,7 @@ class Scrubber:
             "addresses": (rc.StreetAddressRecognizer, rc.PostalCodeRecognizer),
             "dates": (rc.FullDateRecognizer,),
             "ages": (rc.AgeOver89Recognizer,),
-            "labelled_ids": (rc.LabelledIdRecognizer, rc.TableRecognizer),
+            "labelled_ids": (rc.LabelledIdRecognizer, rc.TableRecognizer, rc.KeyValueRecognizer),
             "payment": (rc.CardDataRecognizer,),
         }
         for pack, classes in builtin.items():
@@ -571,7 +571,8 @@ def _uncovered(residual: list[Finding], merged: list[Finding]) -> list[Finding]:
 _WORD_CHAR = re.compile(r"[\w'’-]")
 _POSSESSIVE_AT = re.compile(r"['’][sS]\b")
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]|[^\W\d_]")
-_NAME_GAP = re.compile(r"(?:\s+|\s*,\s*|\s+[^\W\d_]\.?\s+)")
+# never across a tab or a comma without a space: those separate a table's cells ("Okafor,Chidi", a TSV)
+_NAME_GAP = re.compile(r"(?:[^\S\t]+|[^\S\t]*,[^\S\t]+|[^\S\t]+[^\W\d_]\.?[^\S\t]+)")
 
 
 def _at_sentence_start(text: str, pos: int) -> bool:
@@ -582,9 +583,11 @@ def _at_sentence_start(text: str, pos: int) -> bool:
 
 
 def _join_names(text: str, findings: list[Finding]) -> list[Finding]:
-    """Join PERSON findings separated only by a space, a comma or a middle initial ("Ingrid M. Moreau")."""
+    """Join PERSON findings separated only by a space, a comma or a middle initial ("Ingrid M. Moreau"); split
+    one that runs across a tab (spaCy reads "Zebulon<TAB>Quartermaine" in a pasted TSV as one name), so that a
+    table keeps its cells."""
     out: list[Finding] = []
-    for f in findings:
+    for f in _split_at_tabs(text, findings):
         prev = out[-1] if out else None
         if (
             prev is not None
@@ -596,6 +599,24 @@ def _join_names(text: str, findings: list[Finding]) -> list[Finding]:
             continue
         out.append(f)
     return out
+
+
+_NOT_TAB = re.compile(r"[^\t]+")
+
+
+def _split_at_tabs(text: str, findings: list[Finding]) -> Iterator[Finding]:
+    for f in findings:
+        if f.entity_type != "PERSON" or "\t" not in text[f.start : f.end]:
+            yield f
+            continue
+        for part in _NOT_TAB.finditer(text, f.start, f.end):
+            a, b = part.span()
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if b > a:
+                yield Finding(f.entity_type, a, b, f.score, f.operator, f.recognizer)
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:

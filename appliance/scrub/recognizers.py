@@ -20,6 +20,7 @@ ones. Each returns spans with a score; the policy's thresholds decide.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -1133,12 +1134,75 @@ def _split_cells(line: str, sep: str) -> list[tuple[int, int]]:
     cells.append((start, len(line)))
     out = []
     for a, b in cells:
-        while a < b and line[a] in ' \t"':
+        while a < b and line[a] in ' \t"\ufeff':
             a += 1
         while b > a and line[b - 1] in ' \t"':
             b -= 1
         out.append((a, b))
     return out
+
+
+def _inner_cells(line: str, sep: str) -> list[tuple[int, int]]:
+    """The cells between a row's border separators ("| a | b |" in Markdown, "a,b," with a trailing comma)."""
+    cells = _split_cells(line, sep)
+    body = line.strip(" \t\ufeff")
+    if len(cells) > 1 and body.endswith(sep) and cells[-1][0] == cells[-1][1]:
+        cells.pop()
+    if len(cells) > 1 and body.startswith(sep) and cells[0][0] == cells[0][1]:
+        cells.pop(0)
+    return cells
+
+
+_ID_SHAPE = re.compile(r"[^\s,;|]*\d[^\s,;|]*")
+_COLUMN_SHAPES = {  # what a cell of such a column looks like: used to place separators that a cell holds
+    "PERSON": re.compile(r"[^\d@]*"),
+    "DATE_TIME": re.compile(
+        r"(?i)(?=.*\d)[\d\s/.,-]*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?[\d\s/.,-]*)?"
+    ),
+    "STREET_ADDRESS": re.compile(r"(?=.*\d).*[A-Za-z].*"),
+    "MEDICAL_RECORD_NUMBER": _ID_SHAPE,
+    "ACCOUNT_NUMBER": _ID_SHAPE,
+    "HEALTH_PLAN_ID": _ID_SHAPE,
+    "PHONE_NUMBER": re.compile(r"[^A-Za-z]*\d[^A-Za-z]*(?:(?:ext|x)\.?\s*\d+)?"),
+    "EMAIL_ADDRESS": re.compile(r"\S+@\S+"),
+    "US_SSN": re.compile(r"[\d -]+"),
+    "ZIP_CODE": re.compile(r"[A-Za-z\d -]{3,10}"),
+}
+_MAX_EXTRA_CELLS = 2
+
+
+def _row_cells(line: str, sep: str, kinds: list[str | None]) -> list[tuple[int, int]] | None:
+    """A row's cells for the header's columns. A row with one or two more cells than the header has a separator
+    inside a cell ("12 Elm Row, Apt 4" in a CSV pasted without quotes): the cells are joined where each column's
+    cell then fits its column best; where several placements fit equally well, a column gets the union of
+    them (its identifier is covered wherever it is)."""
+    n = len(kinds)
+    for s in (sep, *_TABLE_SEPS):
+        for cells in (_split_cells(line, s), _inner_cells(line, s)):
+            if len(cells) == n:
+                return cells
+    cells = _inner_cells(line, sep)
+    extra = len(cells) - n
+    if not 0 < extra <= _MAX_EXTRA_CELLS:
+        return None
+    best, placements = -1, []
+    for joins in itertools.combinations(range(len(cells) - 1), extra):  # join cell j with cell j+1
+        spans, j = [], 0
+        while j < len(cells):
+            k = j
+            while k in joins:
+                k += 1
+            spans.append((cells[j][0], cells[k][1]))
+            j = k + 1
+        fit = sum(
+            1 for (a, b), kind in zip(spans, kinds, strict=True)
+            if kind in _COLUMN_SHAPES and _COLUMN_SHAPES[kind].fullmatch(line[a:b])
+        )  # fmt: skip
+        if fit > best:
+            best, placements = fit, [spans]
+        elif fit == best:
+            placements.append(spans)
+    return [(min(p[c][0] for p in placements), max(p[c][1] for p in placements)) for c in range(n)]
 
 
 class TableRecognizer(EntityRecognizer):
@@ -1166,8 +1230,8 @@ class TableRecognizer(EntityRecognizer):
         for sep in _TABLE_SEPS:
             if line.count(sep) < 2:
                 continue
-            cells = [line[a:b] for a, b in _split_cells(line, sep)]
-            if not all(_HEADER_CELL_RX.fullmatch(c) and len(c.split()) <= 4 for c in cells):
+            cells = [line[a:b] for a, b in _inner_cells(line, sep)]
+            if len(cells) < 3 or not all(_HEADER_CELL_RX.fullmatch(c) and len(c.split()) <= 4 for c in cells):
                 continue
             kinds = [column_entity(c) for c in cells]
             if sum(k is not None for k in kinds) >= max(2, len(kinds) / 3):
@@ -1191,9 +1255,7 @@ class TableRecognizer(EntityRecognizer):
             sep, kinds = head
             while i < len(lines) and lines[i][1].strip():
                 off, line = lines[i]
-                row = next(
-                    (cells for s in (sep, *_TABLE_SEPS) if len(cells := _split_cells(line, s)) == len(kinds)), None
-                )
+                row = _row_cells(line, sep, kinds)
                 if row is None:
                     break
                 for (a, b), kind in zip(row, kinds, strict=True):
@@ -1201,6 +1263,104 @@ class TableRecognizer(EntityRecognizer):
                         out.append(_result(self, kind, off + a, off + b, 0.6))
                 i += 1
         return out
+
+
+_KV_KEY = r"[A-Za-z_][\w .\-]{0,40}?"
+# JSON or a Python dict pasted into text: "key": "value", 'key': 'value', "key": 12345
+_JSON_PAIR = re.compile(
+    rf"(?P<q>[\"'])(?P<k>{_KV_KEY})(?P=q)\s*:\s*"
+    rf"(?:(?P<q2>[\"'])(?P<v>(?:(?!(?P=q2))[^\\\n]|\\.){{1,200}})(?P=q2)|(?P<n>-?\d[\d.\-]{{0,30}})(?![\w.]))"
+)
+# XML: <key>value</key>, <key attr="x">value</key>
+_XML_PAIR = re.compile(r"<(?P<k>[A-Za-z_][\w.\-]{0,40})(?:\s[^<>\n]{0,200})?>(?P<v>[^<>\n]{1,200})</(?P=k)>")
+# logfmt and URL queries: key=value, key="value", key='value' (the key read backwards from its "=")
+_LOGFMT_KEY = re.compile(r"(?r)(?<![\w.\-])[A-Za-z_][\w.\-]{0,40}")
+_LOGFMT_VALUE = re.compile(r"\"(?P<v>[^\"\n]{1,200})\"|'(?P<v2>[^'\n]{1,200})'|(?P<v3>[^\s\"',;&<>]{1,200})")
+_KV_ID_SHAPE = re.compile(r"(?=[^\d\s]*\d)[A-Za-z0-9][A-Za-z0-9\-./#]{2,29}")
+_KV_VAGUE_KEYS = frozenset(["id", "record", "chart", "encounter", "admission", "device", "policy", "claim", "member",
+                            "reg", "registration", "plate", "pump", "implant", "serial", "date"])  # fmt: skip
+_CAPITALISED_NAME = re.compile(r"[A-Z][^\W\d_]*(?:['’\-.][^\W\d_]+)*\.?(?:\s+[A-Z][^\W\d_]*(?:['’\-.][^\W\d_]+)*\.?){0,3}")
+
+
+class KeyValueRecognizer(EntityRecognizer):
+    """Values of JSON, a Python dict, XML or logfmt pasted into text, by their key: `"first_name": "Oriel"`,
+    `<mrn>7731902</mrn>`, `member_id=HJW6735822`. The value alone has no label the other rules read; its key
+    names what it is, as a table's header does (`column_entity`). Only the value inside its quotes is taken,
+    so the JSON stays valid. A key that names its kind (`structured.column`: first_name, ssn, zip) takes any
+    value of that kind's shape; a role (`patient`) or a bare `name` takes a capitalised name of two to four words
+    that is not a drug; an id label (`member_id`, `policy_number`) takes one token with a digit; vague keys
+    (`id`, `device`, `date`) none."""
+
+    def __init__(self, entities: Iterable[str], language: str = "en"):
+        self.entities = set(entities)
+        wanted = {e for e, _ in _COLUMN_ENTITY_RX} | set(LABELS) | {
+            "US_SSN", "PHONE_NUMBER", "ZIP_CODE", "EMAIL_ADDRESS", "STREET_ADDRESS", "CREDIT_CARD", "IBAN_CODE"}  # fmt: skip
+        super().__init__(
+            supported_entities=sorted(self.entities & wanted) or ["NONE"],
+            name="KeyValueRecognizer",
+            supported_language=language,
+        )
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
+        pairs: list[tuple[str, int, int]] = []  # (key, value start, value end)
+        if '":' in text or "':" in text or '" :' in text or "' :" in text:
+            for m in _JSON_PAIR.finditer(text):
+                pairs.append((m.group("k"), *m.span("v" if m.group("v") is not None else "n")))
+        if "</" in text:
+            pairs.extend((m.group("k"), *m.span("v")) for m in _XML_PAIR.finditer(text))
+        eq = text.find("=")
+        while eq != -1:
+            key = _LOGFMT_KEY.match(text, max(0, eq - 41), eq)
+            value = _LOGFMT_VALUE.match(text, eq + 1) if key else None
+            if value:
+                pairs.append((key.group(), *value.span(value.lastgroup)))
+            eq = text.find("=", eq + 1)
+        out: list[RecognizerResult] = []
+        for key, a, b in pairs:
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            entity = _key_value_entity(key, text[a:b])
+            if entity is not None and entity in self.entities and entity in entities:
+                out.append(_result(self, entity, a, b, 0.85))
+        return out
+
+
+@lru_cache(maxsize=4096)
+def _key_entity(key: str) -> tuple[str | None, bool]:
+    """(entity, named): the identifier a key's values are, and whether the key names that kind itself."""
+    from appliance.scrub.structured import column, humanize
+
+    entity = column(key)[1]
+    if entity is not None:
+        return entity, True
+    words = humanize(key)
+    if words in _KV_VAGUE_KEYS:
+        return None, False
+    if words in ("name", "full name", "names"):
+        return "PERSON", False
+    return column_entity(key), False
+
+
+def _key_value_entity(key: str, value: str) -> str | None:
+    from appliance.scrub.structured import fits, no_value
+
+    entity, named = _key_entity(key)
+    if entity is None or not value or no_value(value):
+        return None
+    if named:
+        return entity if fits(entity, value) else None
+    if entity == "PERSON":  # two words at least: `client=Epic`, `"customer": "Acme"` are not people
+        words = value.split()
+        ok = len(words) > 1 and _CAPITALISED_NAME.fullmatch(value) and not any(_drop_word(w) for w in words)
+        return entity if ok else None
+    if entity == "DATE_TIME":
+        return entity if fits(entity, value) else None
+    return entity if _KV_ID_SHAPE.fullmatch(value) else None
 
 
 class CardDataRecognizer(_RegexRecognizer):

@@ -191,6 +191,15 @@ def no_value(value: str) -> bool:
     return value.strip().lower() in _NO_VALUE
 
 
+def fits(entity: str, v: str) -> bool:
+    """Whether `v` (stripped) has the shape of `entity`'s values (a name of at most four words, nine digits, 7 to
+    15 phone digits ...) and is not a "there is none" value; False for an entity without a known shape."""
+    shape = _SHAPES.get(entity)
+    if shape is None or not v or len(v) > MAX_VALUE_CHARS or no_value(v) or not shape.fullmatch(v):
+        return False
+    return entity != "PHONE_NUMBER" or _PHONE_DIGITS[0] <= sum(c.isdigit() for c in v) <= _PHONE_DIGITS[1]
+
+
 def column_entity(scrubber: Scrubber, entity: str | None, value: str) -> tuple[int, int] | None:
     """The span of `value` (without surrounding white space) that the column rule makes `entity`, or None:
     the policy does not scrub that entity, the value has not that kind's shape, says "unknown", or is on
@@ -200,9 +209,7 @@ def column_entity(scrubber: Scrubber, entity: str | None, value: str) -> tuple[i
     start = len(value) - len(value.lstrip())
     end = len(value.rstrip())
     v = value[start:end]
-    if not v or len(v) > MAX_VALUE_CHARS or no_value(v) or not _SHAPES[entity].fullmatch(v):
-        return None
-    if entity == "PHONE_NUMBER" and not _PHONE_DIGITS[0] <= sum(c.isdigit() for c in v) <= _PHONE_DIGITS[1]:
+    if not fits(entity, v):
         return None
     allow = getattr(scrubber, "_allow", None)  # as the engine applies it: never to a person
     if allow is not None and entity != "PERSON" and allow.fullmatch(v):
