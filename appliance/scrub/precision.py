@@ -104,9 +104,9 @@ CLINICAL = [
 
 FINANCIAL = [
     r"(?:(?:\b(?:us|c|ca|a|au|nz|hk|s|r)\$|[$€£¥₹₦])|\b(?:usd|eur|gbp|chf|jpy|cad|aud|inr|(?-i:NGN|ZAR|KES|GHS|BRL|MXN|"
-    r"SEK|NOK|DKK|PLN|TRY|KRW|SGD|NZD|HKD|CNY|RMB|AED|SAR|EGP|PHP|THB|IDR|MYR|ILS|CZK|HUF|RON))\s?)\s?-?\d{1,3}(?:[,.\s]\d{3})*"
+    r"SEK|NOK|DKK|PLN|TRY|KRW|SGD|NZD|HKD|CNY|RMB|AED|SAR|EGP|PHP|THB|IDR|MYR|ILS|CZK|HUF|RON))\s?)\s?-?\d{1,3}(?:[,.\s]\d{3}){0,5}"
     r"(?:[.,]\d{1,2})?(?:\s?(?:k|m|bn|million|billion))?\b",
-    r"\b\d{1,3}(?:[,.\s]\d{3})*(?:[.,]\d{1,2})?\s?(?:usd|eur|gbp|chf|dollars|euros|pounds|€|\$)",
+    r"\b\d{1,3}(?:[,.\s]\d{3}){0,5}(?:[.,]\d{1,2})?\s?(?:usd|eur|gbp|chf|dollars|euros|pounds|€|\$)",
     r"\b(?:apr|apy|interest(?:\s+rate)?|rate|fee)\s*(?:of|is|:)?\s*\d+(?:\.\d+)?\s?%",
     r"\b\d+(?:[.,]\d+)?\s?%\s*(?:p\.\s?a\.?|per\s+annum|apr|apy)",
     # legal references ("Art. 15 UK GDPR", "§ 823 BGB")
