@@ -119,7 +119,7 @@ def plant_canaries_in_source(
     from appliance.data import iter_jsonl
     from appliance.errors import BadInput
     from appliance.evaluate.leakage import make_canaries, plant_canaries
-    from appliance.workspace import sha256_file, write_atomic
+    from appliance.workspace import write_atomic
 
     ev, data = cfg.evaluate, cfg.data
     src = (base_dir / data.source).resolve()
@@ -131,12 +131,13 @@ def plant_canaries_in_source(
     planted = plant_canaries(rows, canaries, repeats=ev.plant_canaries, seed=ev.seed, fields=fields)
     out = folder / f"canaries-{src.stem}.jsonl"
     write_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in planted))
-    AuditLog(ws.audit_dir, ws.keys_dir).record(
+    log = AuditLog(ws.audit_dir, ws.keys_dir)
+    log.record(
         "data.canaries_planted",
-        # the copy is deleted after preparation; its hash is the prepared dataset's input, so lineage reads
-        # original -> planted copy (here) -> dataset (data.prepare)
-        artifacts={f"source:{src.name}": sha256_file(src), f"planted:{out.name}": sha256_file(out)},
-        details={"canaries": len(canaries), "repeats": ev.plant_canaries, "template": ev.canary_template,
+        # the copy is deleted after preparation; its keyed HMAC is the prepared dataset's input, so lineage reads
+        # original -> planted copy (here) -> dataset (data.prepare). Raw data: HMACs in the body, not hashes
+        details={"source": log.file_pseudonym(src), "planted": log.file_pseudonym(out), "canaries": len(canaries),
+                 "repeats": ev.plant_canaries, "template": ev.canary_template,
                  "fingerprints": [c.fingerprint for c in canaries]},
     )  # fmt: skip
     return data.model_copy(update={"source": str(out)}), out

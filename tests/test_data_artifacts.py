@@ -26,7 +26,10 @@ def test_prepare_dataset_manifest_report_and_audit(ws, tmp_path):
     ]
     art = _prepare(ws, tmp_path, recs, format="classification", split={"validation": 0.2, "test": 0.1})
     m = art.manifest
-    assert m["inputs"][0]["sha256"] == sha256_file(tmp_path / "in.jsonl")
+    # the raw source by a keyed HMAC (the audit key's), stable within the workspace, never its plain SHA-256
+    log = AuditLog(ws.audit_dir, ws.keys_dir)
+    assert m["inputs"][0]["sha256"] == log.file_pseudonym(tmp_path / "in.jsonl") != sha256_file(tmp_path / "in.jsonl")
+    assert m["inputs"][0]["sha256"].startswith("hmac-sha256:")
     assert m["config"]["format"] == "classification" and m["config"]["source"] == "in.jsonl"
     s = m["summary"]
     assert s["stage"] == "prepared" and s["format"] == "classification" and s["records"] == 30
@@ -35,9 +38,10 @@ def test_prepare_dataset_manifest_report_and_audit(ws, tmp_path):
     report = json.loads((art.path / "report.json").read_text())
     assert report["labels"]["validation"] == {"a": 4, "b": 2}
     assert not list((ws.root / ".staging").iterdir())
-    last = list(AuditLog(ws.audit_dir, ws.keys_dir).iter_records(decrypt=True))[-1]
-    assert last["event"] == "data.prepare" and art.id in last["artifacts"]
-    assert "sample text" not in json.dumps(last)
+    last = list(log.iter_records(decrypt=True))[-1]
+    assert last["event"] == "data.prepare" and list(last["artifacts"]) == [art.id]
+    assert last["details"]["source"] == m["inputs"][0]["sha256"]
+    assert "sample text" not in json.dumps(last) and sha256_file(tmp_path / "in.jsonl") not in json.dumps(last)
 
 
 def test_generated_ids_are_keyed_by_the_workspace_not_a_plain_hash_of_the_record(ws, tmp_path):

@@ -115,3 +115,26 @@ def test_report_and_audit_hold_no_raw_values(tmp_path, ws):
     values = [v["value"] for p in planted for v in p["values"]]
     assert values and not [v for v in values if v in written]
     assert json.loads(report.read_text())["records_out"] == 20
+
+
+def test_audit_header_holds_no_plain_hash_of_the_raw_input(tmp_path, ws):
+    """The header of an audit record is readable without any key and goes into auditors' bundles. With the raw
+    input's plain SHA-256 there, whoever holds the scrubbed output could test guesses for its placeholders
+    (one SSN in a one-record file: a few million hashes). The raw input is a keyed HMAC in the encrypted body."""
+    import hashlib
+
+    from appliance.audit import AuditLog
+    from appliance.scrub import scrub_file
+    from appliance.workspace import sha256_file
+
+    src = write_jsonl(tmp_path / "one.jsonl", [{"id": "q1", "text": "Callback requested: SSN 536-90-4287."}])
+    out = tmp_path / "out.jsonl"
+    scrub_file(src, out, "hipaa", None, None, ws=ws)
+    log = AuditLog(ws.audit_dir, ws.keys_dir)
+    header = log.records()[-1]
+    raw_hash = sha256_file(src)
+    assert header["event"] == "scrub.file" and header["artifacts"] == {"output": sha256_file(out)}
+    readable = "".join(p.read_text(errors="replace") for p in ws.audit_dir.rglob("*") if p.is_file())
+    assert raw_hash not in readable and hashlib.sha256(src.read_bytes()).hexdigest() == raw_hash
+    body = list(log.iter_records(decrypt=True))[-1]["details"]
+    assert body["input"] == log.file_pseudonym(src) and body["input"].startswith("hmac-sha256:")

@@ -146,6 +146,9 @@ def _made(rec: dict[str, Any] | None, art_id: str, when: Any) -> str:
         for k, v in rec.get("artifacts", {}).items()
         if k != art_id and "/" not in k
     ]
+    source = _details(rec).get("source")  # a raw source file: its keyed HMAC, in the encrypted body
+    if isinstance(source, str):
+        others.append(f"source {_short(source)}")
     src = f" from {_e(', '.join(others))}" if others else ""
     return f"{_e(rec['event'])}{src}<br>{when(rec)}<br>manifest <code>{_e(_short(rec['artifacts'][art_id]))}</code>"
 
@@ -211,13 +214,13 @@ def _scrubbed_files(recs: list[dict[str, Any]], when: Any) -> str:
     if not recs:
         return ""
     rows = "".join(
-        f"<tr><td><code>{_e(_short(r['artifacts'].get('input', '')))}</code></td>"
+        f"<tr><td><code>{_e(_short(_details(r).get('input') or r['artifacts'].get('input', '')))}</code></td>"
         f"<td><code>{_e(_short(r['artifacts'].get('output', '')))}</code></td>"
         f"<td>{_scrub_stats(_details(r))}</td><td>{when(r)}</td></tr>"
         for r in recs
     )
     return (
-        "<h2>Files scrubbed</h2><table><tr><th>input sha256</th><th>output sha256</th>"
+        "<h2>Files scrubbed</h2><table><tr><th>input (keyed HMAC)</th><th>output sha256</th>"
         f"<th>scrub statistics</th><th>by / when</th></tr>{rows}</table>"
     )
 
@@ -271,8 +274,8 @@ def _runs(ids: list[str], hist: _History, when: Any) -> str:
 def _lineage_html(node: dict[str, Any]) -> str:
     sha = node.get("manifest_sha256") or node.get("sha256") or ""
     label = f"{_e(node.get('kind', '?'))} <code>{_e(node.get('id', '?'))}</code>"
-    if sha:
-        label += f" sha256 <code>{_e(sha)}</code>"
+    if sha:  # a raw data file's is a keyed HMAC ("hmac-sha256:..."), which says so itself
+        label += f" {'' if str(sha).startswith('hmac-') else 'sha256 '}<code>{_e(sha)}</code>"
     if node.get("missing"):
         label += ' <span class="none">(no longer in the workspace)</span>'
     children = "".join(f"<li>{_lineage_html(c)}</li>" for c in node.get("inputs", []) if isinstance(c, dict))

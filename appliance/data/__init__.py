@@ -128,17 +128,19 @@ def prepare_dataset(ws: Any, section: Any, base_dir: Path, sink: Any = None, tok
     `tokenizer`: the base model's tokenizer (object) or a local model folder, for token counts and
     `clean.max_tokens`; None uses `data.clean.tokenizer`, else whitespace-separated words.
     """
-    from appliance.audit import audit_artifact
+    from appliance.audit import AuditLog, audit_artifact
     from appliance.data.prepare import prepare_records, resolve_source
-    from appliance.workspace import InputRef, sha256_file, write_json_atomic
+    from appliance.workspace import InputRef, write_json_atomic
 
     source = resolve_source(section, base_dir)
-    src_hash = sha256_file(source)
+    # raw data: a keyed HMAC, never its plain SHA-256 (which the manifest, the audit log, a bundle's lineage and
+    # the model card would carry: whoever holds a scrubbed copy could test guesses for its placeholders)
+    src_hash = AuditLog(ws.audit_dir, ws.keys_dir).file_pseudonym(source)
     cfg = section.model_dump(mode="json")
     cfg["source"] = source.name
     with ws.new_artifact("dataset", inputs=[InputRef("file", source.name, src_hash)], config=cfg) as b:
         report = prepare_records(section, source, b.path, sink, tokenizer, id_key=ws.secret(RECORD_ID_KEY))
-        report["source"]["sha256"] = src_hash
+        report["source"]["hmac"] = src_hash
         write_json_atomic(b.path / "report.json", report)
         counts = report["counts"]
         b.summary = {
@@ -166,8 +168,8 @@ def prepare_dataset(ws: Any, section: Any, base_dir: Path, sink: Any = None, tok
             "read": counts["read"],
             "dropped_by_reason": counts["dropped_by_reason"],
             "source_type": report["source"]["type"],
+            "source": src_hash,
         },
-        extra={"source": src_hash},
     )
     return art
 

@@ -42,6 +42,11 @@ def _lineage(ws: Workspace, dataset: Artifact) -> list[dict[str, Any]]:
     return chain
 
 
+def _digest(value: Any) -> str:
+    """"sha256 <hex>", or a raw data file's keyed HMAC as it is ("hmac-sha256:<hex>")."""
+    return str(value) if str(value).startswith("hmac-") else f"sha256 {value}"
+
+
 def build_model_card(
     ws: Workspace,
     run: Artifact,
@@ -108,7 +113,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
         "## Data lineage (hashes only)",
         *[f"- {e.get('kind')} {e.get('id', '')} {('(' + e['stage'] + ')') if e.get('stage') else ''} "
-          f"sha256 {e.get('manifest_sha256') or e.get('sha256')}"
+          + _digest(e.get("manifest_sha256") or e.get("sha256"))
           + (f", policy {e['policy']} sha256 {e.get('policy_sha256')}" if e.get("policy") else "")
           for e in card["data_lineage"]],
         "",

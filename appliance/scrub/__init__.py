@@ -1124,11 +1124,15 @@ def scrub_file(
         if staged_report is not None:
             write_json_atomic(staged_report, dict(result))
         if ws is not None:  # fail-closed: nothing unaudited is put in place
-            AuditLog(ws.audit_dir, ws.keys_dir).record(
+            log = AuditLog(ws.audit_dir, ws.keys_dir)
+            log.record(
                 "scrub.file",
-                artifacts={"input": sha256_file(src), "output": sha256_file(staged)},
-                details={"policy": loaded.policy.name, "policy_sha256": loaded.sha256, **stats.as_dict()},
-            )
+                # the raw input only as a keyed HMAC, in the encrypted body: its plain hash beside the scrubbed
+                # output would let a reader of the header test guesses for the placeholders
+                artifacts={"output": sha256_file(staged)},
+                details={"input": log.file_pseudonym(src), "policy": loaded.policy.name,
+                         "policy_sha256": loaded.sha256, **stats.as_dict()},
+            )  # fmt: skip
         staged.replace(dst)
         if staged_report is not None:
             staged_report.replace(report)  # type: ignore[arg-type]
