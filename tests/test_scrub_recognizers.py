@@ -809,3 +809,67 @@ def test_keep_phrase_index_answers_as_the_span_by_span_checks(hipaa):
     for f in hipaa.scrub_text(text).findings:
         assert index.covers(f.start, f.end) == any(s <= f.start and f.end <= e for s, e in spans)
         assert _trim(f.start, f.end, index.overlapping(f.start, f.end)) == _trim(f.start, f.end, spans)
+
+
+# ---- logs, address lines, minutes, chat transcripts
+@pytest.mark.parametrize(
+    "text, raws",
+    [
+        ('{"ts":"2031-02-17T09:41:27Z","level":"WARN"}', ["2031-02-17", "09:41:27"]),
+        ("10.9.8.7 - qvard [2029-06-03T22:05:11.482+02:00] \"GET /a\"", ["2029-06-03", "22:05:11"]),
+        ("PID|1||4471203||ZORRILLA^ODALYS||19620413|F\nEVN|A01|20230117081522", ["20230117081522", "19620413"]),
+    ],
+)
+def test_iso_and_compact_timestamps_are_dates(hipaa, text, raws):
+    out = hipaa.scrub_text(text).text
+    for raw in raws:
+        assert raw not in out, (raw, out)
+
+
+def test_an_address_label_makes_the_rest_of_its_line_an_address(hipaa):
+    """Whatever the street's form (a Japanese block number, a house name, a Spanish floor), a label saying the
+    line is an address makes it one; city and postcode go with it. E-mail, IP and web addresses are not."""
+    cases = {
+        "Home address: 4-11-2 Kitazawa, Setagaya-ku, Tokyo 155-0031\nNext": ["Kitazawa", "4-11-2", "155-0031"],
+        "RESIDENTIAL ADDRESS        27 Quarry Approach, Llanedeyrn, Cardiff CF23 9QX": ["Quarry Approach", "CF23"],
+        "Domicilio: Calle del Olmo 83, 2º izq., 28014 Madrid": ["Olmo 83", "2º izq"],
+        "Address line 1 - Plot 412, 9th Crescent": ["Plot 412", "9th Crescent"],
+    }
+    for text, raws in cases.items():
+        out = hipaa.scrub_text(text).text
+        for raw in raws:
+            assert raw not in out, (raw, out)
+    assert "Next" in hipaa.scrub_text("Home address: 4-11-2 Kitazawa, Tokyo\nNext").text
+    kept = "Email address: see above. IP address: pending. Please confirm your address."
+    assert hipaa.scrub_text(kept).text == kept
+
+
+def test_initials_before_a_found_surname_go_with_it(hipaa):
+    out = hipaa.scrub_text("Signed off by Dr. Q. Vantablack and reviewed by J. R. Quillfeather today.").text
+    assert "Q." not in out and "J. R." not in out and "Quillfeather" not in out and "today" in out
+
+
+def test_names_after_minutes_labels_and_in_their_lists(hipaa):
+    text = (
+        "Present: Ysolde (chair), Teodor, Wren\nApologies: Zebulon Harrowgate\nNurse in charge: Wren Okonkwo\n"
+        "1. Budget: symptoms present since March; 15 minutes later the chair closed the item."
+    )
+    out = hipaa.scrub_text(text).text
+    for raw in ("Ysolde", "Teodor", "Wren", "Harrowgate", "Okonkwo"):
+        assert raw not in out, (raw, out)
+    assert "symptoms present since March; 15 minutes later the chair closed the item." in out
+    assert hipaa.scrub_text("Owner: Platform team\nAssignee: unassigned").text == "Owner: Platform team\nAssignee: unassigned"
+
+
+def test_chat_introductions_spelled_names_and_note_authors(hipaa):
+    text = (
+        "caller: hi yeah its zdenka hrabalova\ncaller: thats H - R - A - B - A - L - O - V - A for the surname\n"
+        "agent: thank u zdenka ure verified\n"
+        "2031-02-17 09:40 [ottoline] callback booked\n2031-02-17 09:41 [INFO] job started"
+    )
+    out = hipaa.scrub_text(text).text
+    for raw in ("zdenka", "hrabalova", "H - R - A", "ottoline"):
+        assert raw not in out, (raw, out)
+    assert "caller: hi yeah its" in out and "[INFO] job started" in out
+    for harmless in ("its fine, thx", "it's raining again", "grade A - B - C scale", "thanks so much"):
+        assert hipaa.scrub_text(harmless).text == harmless

@@ -588,6 +588,10 @@ def _join_names(text: str, findings: list[Finding]) -> list[Finding]:
     table keeps its cells."""
     out: list[Finding] = []
     for f in _split_at_tabs(text, findings):
+        if f.entity_type == "PERSON":  # a name's initials before it are the name's too ("A. Tanaka", "J. R. Okafor")
+            m = _INITIALS_BEFORE.search(text, max(0, f.start - 12, out[-1].end if out else 0), f.start)
+            if m:
+                f = Finding(f.entity_type, m.start(1), f.end, f.score, f.operator, f.recognizer)
         prev = out[-1] if out else None
         if (
             prev is not None
@@ -602,6 +606,7 @@ def _join_names(text: str, findings: list[Finding]) -> list[Finding]:
 
 
 _NOT_TAB = re.compile(r"[^\t]+")
+_INITIALS_BEFORE = re.compile(r"(?:^|(?<=[^\w.'’-]))((?:[A-ZÀ-ÖØ-Þ]\.[ ]?){1,3})\Z")
 
 
 def _split_at_tabs(text: str, findings: list[Finding]) -> Iterator[Finding]:

@@ -158,6 +158,35 @@ _LAST_FIRST_RX = re.compile(
     r"(?<![\w'’-])(" + _NAME_TOKEN + r"),\s+(" + _NAME_TOKEN + r")(?:\s+([^\W\d_])\.?)?(?![\w'’-])"
 )
 _INITIAL_RX = re.compile(r"\s+[^\W\d_]\.(?=\s)")
+_MORE_INITIALS_RX = re.compile(r"\p{Lu}\.[ ]")
+# Labels that name people only with a colon after them (without one they are ordinary words: "symptoms present
+# since", "15 minutes later"). A list label takes every name of its comma-separated list ("Present: Ji-woo Field
+# (chair), Joshua, Rigoberto").
+_COLON_LABEL_RX = re.compile(
+    r"(?<![\w])(?:(?P<list>present|attendees|attending|apologies|absent|participants|cc|invitees|panel)"
+    r"|minutes|minute[ -]taker|note[ -]?taker|chair(?:ed\s+by|person)?|nurse\s+in\s+charge|nic|landlord|"
+    r"tenants?(?:\(s\))?|employee(?:\s+name)?|borrower|co-?borrower|ordering\s+customer|account\s+name|driver|"
+    r"parent|carer|contact\s+person|scribe|facilitator|interviewer|interviewee|officer|handler|assignee|"
+    r"reporter|owner|assigned\s+to|author)\s*:[ \t]*(?=\S)",
+    re.IGNORECASE,
+)
+_LIST_NEXT_RX = re.compile(r"(?:\s*\([^()\n]{1,30}\))?\s*(?:,|;|\band\b|&)\s*")
+# "its friederike saleh", "it's Tomasz", "thank u yulia": chat-style introductions and thanks; the words after
+# them are a name only where each reads as one (a gazetteer name, or not an English word)
+_INTRO_RX = re.compile(r"(?<![\w'’])(?:it'?s|it’s|thank\s+u|thanks|thx|ty)\s+(?=[^\W\d_])", re.IGNORECASE)
+# a name in brackets after a time at a line's start: the author of a CRM or log note ("01/25/2022 01:30 [grace]")
+_BRACKET_AUTHOR_RX = re.compile(
+    r"(?m)^[^\n\[]{0,30}?\b\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?\s*\[(?P<v>[^\]\n\d]{2,40})\]", re.IGNORECASE
+)
+_NOT_AUTHORS = frozenset(
+    "info warn warning error err debug trace fatal critical crit notice alert emerg ok system admin bot auto cron "
+    "root sys daemon api web app db n/a na none unassigned tbd tba".split()
+)
+# a name spelled out letter by letter ("S - A - L - E - H", "D A R W I S H") near a word about its spelling
+_SPELLED_RX = re.compile(r"(?<![\w-])(?:[A-Za-z](?:[ ]?-[ ]?|[ ]))(?:[A-Za-z](?:[ ]?-[ ]?|[ ])){2,}[A-Za-z](?![\w-])")
+_SPELLING_WORDS_RX = re.compile(
+    r"spell|spelt|spelled|that'?s|that’s|that\s+is|last\s+name|surname|first\s+name|family\s+name|name", re.IGNORECASE
+)
 
 
 # Both words must be name-shaped, which starts with an upper-case letter: the look-aheads let the (overlapped)
@@ -294,11 +323,15 @@ class ContextNameRecognizer(EntityRecognizer):
             tok = m.group(0)
             low = tok.casefold()
             if count == 0 and len(tok) == 1 and tok.isupper() and text.startswith(". ", m.end()):
-                # an initial before the surname ("Agent: P. Balogun"): part of the name if a name follows
-                nxt = _TOKEN_RX.match(text, m.end() + 2)
-                if nxt and _name_shaped(nxt.group(0)) and not _not_a_name_word(nxt.group(0)):
+                # initials before the surname ("Agent: P. Balogun", "by J. R. Okafor"): part of the name if a
+                # name follows
+                k = m.end() + 2
+                while more := _MORE_INITIALS_RX.match(text, k):
+                    k = more.end()
+                nxt = _TOKEN_RX.match(text, k)
+                if nxt and len(nxt.group(0)) > 1 and _name_shaped(nxt.group(0)) and not _not_a_name_word(nxt.group(0)):
                     start = m.start()
-                    i = m.end() + 2
+                    i = k
                     continue
             if (low in lx.NAME_STOP or low in lx.NOT_NAMES or low in lx.DRUGS) and not (
                 count == 0 and low in lx.AMBIGUOUS_GIVEN and _name_shaped(tok) and _named_after(text, m.end())
@@ -345,6 +378,34 @@ class ContextNameRecognizer(EntityRecognizer):
             span = self._run(text, m.end(), allow_lower=True)
             if span and self._plausible(text[span[0] : span[1]], strong=True):
                 out.append(_result(self, "PERSON", *span, 0.7))
+        if ":" in text:
+            for m in _COLON_LABEL_RX.finditer(text):
+                pos = m.end()
+                while True:
+                    span = self._run(text, pos, allow_lower=True)
+                    if not span or not self._reads_as_name(text[span[0] : span[1]]):
+                        break
+                    out.append(_result(self, "PERSON", *span, 0.7))
+                    sep = _LIST_NEXT_RX.match(text, span[1]) if m.group("list") else None
+                    if not sep:
+                        break
+                    pos = sep.end()
+        if self.english:
+            for m in _INTRO_RX.finditer(text):
+                span = self._run(text, m.end(), allow_lower=True)
+                if span and self._reads_as_name(text[span[0] : span[1]], lower_evidence=2):
+                    out.append(_result(self, "PERSON", *span, 0.6))
+            if "[" in text:
+                for m in _BRACKET_AUTHOR_RX.finditer(text):
+                    v = m.group("v").strip()
+                    if 0 < len(v.split()) <= 3 and self._reads_as_name(v, lower_evidence=2):
+                        out.append(_result(self, "PERSON", m.start("v"), m.end("v"), 0.6))
+        for m in _SPELLED_RX.finditer(text):
+            letters = [c for c in m.group() if c.isalpha()]
+            if len(letters) >= 4 and (all(c.isupper() for c in letters) or all(c.islower() for c in letters)):
+                near = text[max(0, m.start() - 30) : m.start()] + " " + text[m.end() : m.end() + 30]
+                if _SPELLING_WORDS_RX.search(near):
+                    out.append(_result(self, "PERSON", m.start(), m.end(), 0.6))
         for m in _WEAK_LABEL_RX.finditer(text):
             span = self._run(text, m.end(), allow_lower=False, max_tokens=3)
             if span and self._plausible(text[span[0] : span[1]], strong=False):
@@ -508,6 +569,30 @@ class ContextNameRecognizer(EntityRecognizer):
                 score = 0.5 if trig is not None and trig.group("w") else 0.3
             out.append(_result(self, "PERSON", m.start(), m.end(), score))
         return out
+
+    def _reads_as_name(self, span: str, lower_evidence: int = 1) -> bool:
+        """Every word of `span` reads as part of a name: a capitalized (or ALL CAPS) word that is not a common
+        non-name word, or an initial; a lower-case word with at least `lower_evidence` (see _lower_name_evidence;
+        without the English word index, lower-case words are not taken)."""
+        words = [w for w in span.replace(".", ". ").split() if w not in (".",)]
+        if not words or "\n" in span:
+            return False
+        if all(w.strip(".").casefold() in _NOT_AUTHORS for w in words):
+            return False
+        if self.english and not any(_known_name(w.strip(".")) for w in words) and all(
+            len(w.strip(".")) > 1 and w.strip(".").casefold() in self.english for w in words
+        ):
+            return False  # "Owner: Platform", "[Support]": ordinary words, no name among them
+        for w in words:
+            core = w.strip(".")
+            if len(core) == 1 and core.isupper():
+                continue
+            if _name_shaped(core):
+                if _not_a_name_word(core) and not _known_name(core):
+                    return False
+            elif not (self.english and core.islower() and self._lower_name_evidence(core) >= lower_evidence):
+                return False
+        return True
 
     @staticmethod
     def _plausible(span: str, strong: bool) -> bool:
@@ -681,9 +766,26 @@ def _de_street_gate(text: str) -> bool:
     )
 
 
+# The rest of a line after an address label ("Home address: 3-20-9 Jingumae, Shibuya-ku, Tokyo 150-0001",
+# "RESIDENTIAL ADDRESS   94 Station Approach, Roath, Cardiff"): whatever the street's form, a label that says
+# the line is an address makes it one. Under HIPAA the city and the postal code after it go too. Not "e-mail
+# address", "IP address" and the like; the value has a digit (a house or postal number) and ends at the line's
+# end, a tab, "(" or ";" or " | ".
+_ADDRESS_LABEL_LINE = (
+    r"(?<!(?:e-?mail|ip|mac|web|ipv[46]|wallet|server|return|forwarding|bitcoin|url)[\s_-]?)"
+    r"\b(?:(?:home|residential|residence|postal|mailing|street|billing|shipping|delivery|correspondence|permanent|"
+    r"current|registered|previous|beneficiary|employer'?s?|patient'?s?|property|service|physical)\s+)?"
+    r"(?:address(?:\s+line\s*1)?|addr\.?|domicilio|direcci[oó]n|adresse|anschrift|endere[cç]o|adres|indirizzo)"
+    r"(?:\s*\([^)\n]{0,20}\))?(?:\s*[:#=]\s*|\s{2,}|\s*-\s+)(?P<v>(?=[^\n\t(;|]*\d)[^\s:][^\n\t(;|]{2,118}?)"
+    r"(?=\s*(?:$|\n|\t|\(|;|\s\|))"
+)
+
+
 class StreetAddressRecognizer(_RegexRecognizer):
     RULES = [
         ("STREET_ADDRESS", _US_STREET, 0.75, 0, None),
+        ("STREET_ADDRESS", _ADDRESS_LABEL_LINE, 0.7, "v", None, words_gate(
+            "address addr domicilio dirección direccion adresse anschrift endereço endereco adres indirizzo".split())),
         ("STREET_ADDRESS", _EU_SUFFIX, 0.7, 0, None, _eu_suffix_gate),
         ("STREET_ADDRESS", _PO_BOX, 0.8, 0, None),
         ("STREET_ADDRESS", _DE_STREET, 0.7, 0, None, _de_street_gate),
@@ -829,8 +931,15 @@ class FullDateRecognizer(_RegexRecognizer):
             0,
             None,
         ),
-        # 2023-03-14, 2023/03/14
-        ("DATE_TIME", rf"\b{_YEAR}([/.-]){_MON}\1{_DAY}\b", 0.85, 0, None),
+        # 2023-03-14, 2023/03/14; an ISO 8601 timestamp whole ("2025-11-29T04:57:18.163Z", a log's field)
+        (
+            "DATE_TIME",
+            rf"\b{_YEAR}([/.-]){_MON}\1{_DAY}(?:T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d{{1,9}})?)?"
+            rf"(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?\b|\b)",
+            0.85,
+            0,
+            None,
+        ),
         # 08-MAY-2023, 21-Jun-25, 3/Feb/2021
         ("DATE_TIME", rf"\b{_DAY}([/.-])(?:{_MONTHS})\1(?:{_YEAR}|\d{{2}})\b", 0.85, 0, None, _month_gate),
         # March 14, 2023 / Mar. 14th / Tuesday, March 14 2023
@@ -868,6 +977,16 @@ class FullDateRecognizer(_RegexRecognizer):
         (
             "DATE_TIME",
             r"(?<![\w.,/-])(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?![\w.,/-])",
+            0.6,
+            0,
+            None,
+            _eight_digits_gate,
+        ),
+        # 20220120115254, 202201201152 (HL7, compact log stamps): a valid date and time of day
+        (
+            "DATE_TIME",
+            r"(?<![\w.,/-])(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?"
+            r"(?:\.\d{1,4})?(?:[+-]\d{4})?(?![\w.,/-])",
             0.6,
             0,
             None,
