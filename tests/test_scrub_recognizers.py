@@ -873,3 +873,24 @@ def test_chat_introductions_spelled_names_and_note_authors(hipaa):
     assert "caller: hi yeah its" in out and "[INFO] job started" in out
     for harmless in ("its fine, thx", "it's raining again", "grade A - B - C scale", "thanks so much"):
         assert hipaa.scrub_text(harmless).text == harmless
+
+
+def test_answers_to_questions_for_an_identifier_in_a_call_transcript(hipaa):
+    """The question is the answer's label: "can i get teh member id pls" / "yeah its 4 4 1 9 ...". Typed,
+    spaced, spoken or corrected ("hang on no wait"), the answer goes; a question's other answers stay."""
+    text = (
+        "rep: thx can i get teh member id pls\n"
+        "caller: yeah its 4 4 1 9 0 2 7 3 hang on no wait Q X 7 7 1 0 2 3\n"
+        "rep: and teh first line of the address\ncaller: Flat 9, Ravensworth Mansions\n"
+        "rep: whats a good callback number\ncaller: ya its oh seven seven, one two three, four five six\n"
+        "rep: and the postcode\ncaller: zq4 7tt\n"
+        "rep: and the account numbr pls\ncaller: umm i think its 6610-44-91827\n"
+        "rep: and the account number?\ncaller: i dont have it on me sorry\n"
+        "rep: whats the reason for the call\ncaller: card declined at 4 pm for $12.50\n"
+    )
+    out = hipaa.scrub_text(text).text
+    for raw in ("4 4 1 9", "Q X 7 7", "Ravensworth", "oh seven seven", "7tt", "6610-44-91827"):  # ZIP keeps 3
+        assert raw not in out, (raw, out)
+    assert "i dont have it on me sorry" in out and "card declined at 4 pm for $12.50" in out
+    form = "Employer address: 12 Quarry Row, Leeds\nRequested amount: USD 37,598.61 over 48 months at APY 2.6%"
+    assert "USD 37,598.61 over 48 months at APY 2.6%" in hipaa.scrub_text(form).text

@@ -348,7 +348,7 @@ class Scrubber:
             "addresses": (rc.StreetAddressRecognizer, rc.PostalCodeRecognizer),
             "dates": (rc.FullDateRecognizer,),
             "ages": (rc.AgeOver89Recognizer,),
-            "labelled_ids": (rc.LabelledIdRecognizer, rc.TableRecognizer, rc.KeyValueRecognizer),
+            "labelled_ids": (rc.LabelledIdRecognizer, rc.TableRecognizer, rc.KeyValueRecognizer, rc.PromptedValueRecognizer),
             "payment": (rc.CardDataRecognizer,),
         }
         for pack, classes in builtin.items():

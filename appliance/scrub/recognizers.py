@@ -1482,6 +1482,85 @@ def _key_value_entity(key: str, value: str) -> str | None:
     return entity if _KV_ID_SHAPE.fullmatch(value) else None
 
 
+_NUM = r"(?:num\w{0,3}|numbr|no\.?|#|id)"
+# A question in a dialogue that asks for an identifier, by what it asks for ("can i get teh member id pls",
+# "and the postcode", "whats a good callback number?"); the answer is on the next line.
+_PROMPT_KINDS = [
+    ("PHONE_NUMBER", rf"(?:call\s?back|contact|phone|mobile|cell|tele?phone|best)\s+{_NUM}|number\s+to\s+reach\s+you"),
+    ("ZIP_CODE", r"post\s?code|zip(?:\s+code)?|postal\s+code|eircode|pin\s?code"),
+    ("HEALTH_PLAN_ID", rf"member(?:ship)?\s+{_NUM}|policy\s+{_NUM}|insurance\s+{_NUM}|plan\s+{_NUM}|subscriber\s+{_NUM}"),
+    ("MEDICAL_RECORD_NUMBER", rf"mrn|medical\s+record\s+{_NUM}|hospital\s+{_NUM}|nhs\s+{_NUM}|patient\s+{_NUM}"),
+    ("ACCOUNT_NUMBER", rf"acc?ou?nt\s+{_NUM}|acct(?:\s+{_NUM})?|customer\s+{_NUM}|reference\s+{_NUM}|card\s+{_NUM}"),
+    ("STREET_ADDRESS", r"(?:first\s+line\s+of\s+(?:the\s+|your\s+|ur\s+|teh\s+)?)?(?:home\s+)?add?res?s"),
+]
+_PROMPT_RX = re.compile(
+    r"(?im)^[^\n]{0,80}?\b(?:" + "|".join(f"(?P<k{i}>{rx})" for i, (_, rx) in enumerate(_PROMPT_KINDS))
+    # the question ends soon after what it asks for, without a value ("pls", "on file?", "we have for you")
+    + r")\b[^\n\d:]{0,30}\n"
+    # the next line: an optional speaker, fillers, then the value
+    r"[ \t]*(?:[\w .'’()-]{1,25}:[ \t]*)?(?:(?:yeah|yes|yep|sure|ok|okay|umm+|um|uh|so|ya|erm|hmm|right)[ ,]+)*"
+    r"(?:(?:i\s+think|i\s+believe)\s+)?(?:(?:it'?s|it’s|its|it\s+is|that'?s|thats|my\s+\w+(?:\s+\w+)?\s+is)\s+)?"
+    r"(?P<v>[^\n]{2,80})"
+)
+_SPOKEN_DIGIT = r"(?:zero|one|two|three|four|five|six|seven|eight|nine|double|triple|oh|o)\b"
+# an id said or typed: tokens that hold a digit, or single letters ("H V 3 9 3 4 0"), or spoken digits
+_ID_TOKEN = r"(?:[A-Z0-9./#-]*\d[A-Z0-9./#-]*|[A-Z])(?![\w])"
+_PROMPT_VALUE = {
+    "ID": re.compile(
+        rf"(?i)(?:(?=[A-Z0-9./# -]*\d){_ID_TOKEN}(?:[ ]{_ID_TOKEN}){{0,15}}"
+        rf"|{_SPOKEN_DIGIT}(?:[ ,-]+{_SPOKEN_DIGIT}){{3,15}})"
+    ),
+    "ZIP_CODE": re.compile(r"(?i)(?=[a-z0-9 -]*\d)[a-z0-9]{2,5}(?:[ -][a-z0-9]{2,4})?(?![\w-])"),
+    "STREET_ADDRESS": re.compile(r"(?=[^\n]*\d)[^\n]{4,80}"),
+}
+# a correction in the same answer: "7 5 6 8 hang on no wait H V 3 9 3 4"
+_CORRECTION_RX = re.compile(r"(?i)\s*(?:,\s*)?(?:hang\s+on|no\s+wait|sorry|i\s+mean|or|actually)(?:[ ,]+(?:no|wait|sorry|it'?s|its))*[ ,]+")
+
+
+class PromptedValueRecognizer(EntityRecognizer):
+    """The answer to a question that asks for an identifier, in a dialogue (a call transcript, a chat): "rep:
+    can i get the member id pls" / "caller: yeah its 7 5 6 8 5 7 9 5 hang on no wait H V 3 9 3 4 0". The
+    answer has no label of its own; the question is its label. The value must have the asked kind's shape (an
+    id with digits or spoken digits, a postal code, an address line with a number); a correction after "hang on
+    no wait" is taken too."""
+
+    def __init__(self, entities: Iterable[str], language: str = "en"):
+        self.entities = set(entities)
+        super().__init__(
+            supported_entities=sorted(self.entities & {e for e, _ in _PROMPT_KINDS}) or ["NONE"],
+            name="PromptedValueRecognizer",
+            supported_language=language,
+        )
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
+        if "\n" not in text:
+            return []
+        out: list[RecognizerResult] = []
+        for m in _PROMPT_RX.finditer(text, overlapped=True):
+            k = next(i for i in range(len(_PROMPT_KINDS)) if m.group(f"k{i}") is not None)
+            entity = _PROMPT_KINDS[k][0]
+            if entity not in self.entities or entity not in entities:
+                continue
+            shape = _PROMPT_VALUE.get(entity, _PROMPT_VALUE["ID"])
+            pos, end = m.start("v"), m.end("v")
+            while pos < end:
+                v = shape.match(text, pos, end)
+                if not v:
+                    break
+                if entity == "STREET_ADDRESS" or entity == "ZIP_CODE" or sum(c.isdigit() for c in v.group()) >= 3 or (
+                    not any(c.isdigit() for c in v.group())  # spoken digits
+                ):
+                    out.append(_result(self, entity, v.start(), v.end(), 0.7))
+                c = _CORRECTION_RX.match(text, v.end(), end)
+                if not c:
+                    break
+                pos = c.end()
+        return out
+
+
 class CardDataRecognizer(_RegexRecognizer):
     RULES = [
         ("CREDIT_CARD", r"\b(?:\d[ -]?){12,18}\d\b", 0.6, 0, card_ok),
