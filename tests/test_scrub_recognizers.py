@@ -894,3 +894,21 @@ def test_answers_to_questions_for_an_identifier_in_a_call_transcript(hipaa):
     assert "i dont have it on me sorry" in out and "card declined at 4 pm for $12.50" in out
     form = "Employer address: 12 Quarry Row, Leeds\nRequested amount: USD 37,598.61 over 48 months at APY 2.6%"
     assert "USD 37,598.61 over 48 months at APY 2.6%" in hipaa.scrub_text(form).text
+
+
+def test_phone_extensions_after_hash_or_in_parentheses_and_signature_labels(hipaa):
+    text = "Direct: 954 60 32 41 #964\nOffice: (01) 526 8411 (ext. 2559)\nSee item #12 in the list."
+    out = hipaa.scrub_text(text).text
+    for raw in ("954 60", "#964", "526 8411", "2559"):
+        assert raw not in out, (raw, out)
+    assert "See item #12 in the list." in out
+
+
+def test_yaml_name_parts_and_a_name_column_of_a_contacts_table(hipaa):
+    text = ("patient:\n  name:\n    given: Ysolde\n    family: Brannagh-Quill\n  status: active\n"
+            "social:\n  family: supportive\n\n| Name | Role | Email |\n|---|---|---|\n"
+            "| Teodor Vantablack | Ward Clerk | tv@example.org |\n")  # fmt: skip
+    out = hipaa.scrub_text(text).text
+    for raw in ("Ysolde", "Brannagh", "Vantablack", "tv@example.org"):
+        assert raw not in out, (raw, out)
+    assert "status: active" in out and "family: supportive" in out

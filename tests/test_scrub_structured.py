@@ -301,7 +301,7 @@ def test_column_rule_takes_what_no_recognizer_finds_and_stays_narrow(hipaa):
     }
     fields = [k for k in rec if k != "id"]
     # without the column rule, the labelled analysis alone leaves these values (the rule's reason to exist)
-    for label, value in [("name", "Will"), ("city", "Hope"), ("email", "a@b")]:  # ("address: 12 Oak": its own rule)
+    for label, value in [("name", "Will")]:  # "address: 12 Oak", "city: Hope", "email: a@b": key: value lines now
         assert hipaa.scrub_text(f"{label}: {value}").text.endswith(value)
     (row,), stats = _records(hipaa, [rec], fields)
     assert row == {
@@ -425,3 +425,10 @@ def test_batch_single_and_worker_processes_agree_and_repeated_texts_are_analysed
         workers, stats = _records(hipaa, recs, fields, processes=2)
         assert stats.processes == 2 and workers == batch
     _assert_clear_of(json.dumps(batch), PATIENT_VALUES + CUSTOMER_VALUES)
+
+
+def test_fhir_human_name_parts_are_names(hipaa):
+    """FHIR's HumanName: {"family": "...", "given": [...]}: neither key is "name", both hold one."""
+    from appliance.scrub.structured import column
+
+    assert column("family")[1] == column("given")[1] == "PERSON"

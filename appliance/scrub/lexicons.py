@@ -238,7 +238,7 @@ NAME_STOP = _words(
     reports reported states stated presents presented denies complains admitted discharged prescribed
     sure sorry happy unable able still glad back fine good afraid concerned aware ready currently really
     also just writing calling having feeling looking trying going waiting very so
-    yeah yep yup yes nope nah umm um uh uhh hmm ya ye ugh off thx pls plz get whats teh ur u cust
+    yeah yep yup yes nope nah umm um uh uhh hmm ya ye ugh off thx pls plz get whats teh ur u cust name names
     mg mcg ml units daily twice bid tid qid prn po iv im sc q
     """
 )

@@ -1033,10 +1033,13 @@ _NATIONAL_REGIONS = (
 _NOT_NATIONAL = re.compile(
     r"\d{4,5}-\d{3,4}-\d{1,2}|(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2})(?:\s\d{1,2})?"
 )  # whole candidates only: "01-23-45-67-89" is a French number
-_PHONE_EXT = re.compile(r",?[ \t]*(?:ext\.?|extension|x)[ \t]*\d{1,6}\b", re.IGNORECASE)
+_PHONE_EXT = re.compile(
+    r",?[ \t]*(?:\([ \t]*(?:ext\.?|extension|x)[ \t]*\d{1,6}[ \t]*\)|(?:ext\.?|extension|x|#)[ \t]*\d{1,6}\b)", re.IGNORECASE
+)
 _US_PHONE = re.compile(r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}$")
 _PHONE_CONTEXT_RX = re.compile(
-    r"(?:phones?|ph|tel|telephone|mobile|mob|cell|fax|call|callback|contact|reach|whatsapp|sms|text|line|\b[mtw])"
+    r"(?:phones?|ph|tel|telephone|mobile|mob|cell|fax|call|callback|contact|reach|whatsapp|sms|text|line|direct|"
+    r"office|landline|switchboard|dial|\b[mtwod])"
     r"(?:\s+(?:me\s+|us\s+|sent\s+|on\s+file\s+|(?:[a-z]+\s+){1,3})?(?:at|on|to|is))?\W{0,3}$",
     re.IGNORECASE,
 )
@@ -1218,6 +1221,7 @@ _COLUMN_ENTITY_RX = [
      r"\s*date"),
 ]
 _TABLE_SEPS = ("|", "\t", ",", ";")
+_NAME_COLUMNS = frozenset(["name", "names", "full name", "contact", "contact name", "person", "staff", "attendee"])
 _HEADER_CELL_RX = re.compile(r"[A-Za-z][A-Za-z0-9 _#./()-]{0,30}")
 
 
@@ -1354,7 +1358,9 @@ class TableRecognizer(EntityRecognizer):
                 continue
             kinds = [column_entity(c) for c in cells]
             if sum(k is not None for k in kinds) >= max(2, len(kinds) / 3):
-                return sep, kinds
+                # a bare "Name" column beside the identifier columns: a person's ("| Name | Role | Email |")
+                names = [c.strip().lower() in _NAME_COLUMNS for c in cells]
+                return sep, [k or ("PERSON" if name else None) for k, name in zip(kinds, names, strict=True)]
         return None
 
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
@@ -1392,6 +1398,8 @@ _JSON_PAIR = re.compile(
 )
 # XML: <key>value</key>, <key attr="x">value</key>
 _XML_PAIR = re.compile(r"<(?P<k>[A-Za-z_][\w.\-]{0,40})(?:\s[^<>\n]{0,200})?>(?P<v>[^<>\n]{1,200})</(?P=k)>")
+# YAML or "key: value" lines whose key names an identifier's kind ("  family: Okafor", 'postalCode: "980-0811"')
+_YAML_PAIR = re.compile(r"(?m)^[ \t]*(?:-[ \t]+)?(?P<k>[A-Za-z_][\w.\-]{0,40}):[ \t]+(?P<q>[\"']?)(?P<v>[^\n#\"']{1,200}?)(?P=q)[ \t]*$")
 # logfmt and URL queries: key=value, key="value", key='value' (the key read backwards from its "=")
 _LOGFMT_KEY = re.compile(r"(?r)(?<![\w.\-])[A-Za-z_][\w.\-]{0,40}")
 _LOGFMT_VALUE = re.compile(r"\"(?P<v>[^\"\n]{1,200})\"|'(?P<v2>[^'\n]{1,200})'|(?P<v3>[^\s\"',;&<>]{1,200})")
@@ -1430,6 +1438,12 @@ class KeyValueRecognizer(EntityRecognizer):
                 pairs.append((m.group("k"), *m.span("v" if m.group("v") is not None else "n")))
         if "</" in text:
             pairs.extend((m.group("k"), *m.span("v")) for m in _XML_PAIR.finditer(text))
+        if ":\n" in text or ": " in text:
+            for m in _YAML_PAIR.finditer(text):  # only keys that name their kind (`_key_entity`: named)
+                entity, named = _key_entity(m.group("k"))
+                # a lower-case value is prose here ("family: supportive"), not a name
+                if named and not (entity == "PERSON" and m.group("v").islower()):
+                    pairs.append((m.group("k"), *m.span("v")))
         eq = text.find("=")
         while eq != -1:
             key = _LOGFMT_KEY.match(text, max(0, eq - 41), eq)
@@ -1494,7 +1508,7 @@ _PROMPT_KINDS = [
     ("STREET_ADDRESS", r"(?:first\s+line\s+of\s+(?:the\s+|your\s+|ur\s+|teh\s+)?)?(?:home\s+)?add?res?s"),
 ]
 _PROMPT_RX = re.compile(
-    r"(?im)^[^\n]{0,80}?\b(?:" + "|".join(f"(?P<k{i}>{rx})" for i, (_, rx) in enumerate(_PROMPT_KINDS))
+    r"(?im)^[^\n]{0,200}?\b(?:" + "|".join(f"(?P<k{i}>{rx})" for i, (_, rx) in enumerate(_PROMPT_KINDS))
     # the question ends soon after what it asks for, without a value ("pls", "on file?", "we have for you")
     + r")\b[^\n\d:]{0,30}\n"
     # the next line: an optional speaker, fillers, then the value

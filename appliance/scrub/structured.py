@@ -109,8 +109,8 @@ _PERSON_QUALIFIERS = frozenset(
     parent mother father kin physician doctor dr nurse employee applicant borrower tenant caller person
     emergency child son daughter husband wife resident student passenger driver witness""".split()
 )
-# "first": "zebulon", "last": "quartermaine"
-_PERSON_LABELS = frozenset(["first", "last"])
+# "first": "zebulon", "last": "quartermaine", FHIR's {"family": "Okafor", "given": ["Chidi"]}
+_PERSON_LABELS = frozenset(["first", "last", "given", "family"])  # FHIR's HumanName: given, family
 # "ip address", "mac address" ... are not street addresses
 _NOT_STREET = frozenset("ip ipv4 ipv6 mac email mail e web url wallet server host bitcoin".split())
 
