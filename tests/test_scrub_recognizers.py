@@ -912,3 +912,16 @@ def test_yaml_name_parts_and_a_name_column_of_a_contacts_table(hipaa):
     for raw in ("Ysolde", "Brannagh", "Vantablack", "tv@example.org"):
         assert raw not in out, (raw, out)
     assert "status: active" in out and "family: supportive" in out
+
+
+def test_chat_export_speakers_booking_names_nicknames_and_police_titles(hipaa):
+    text = (
+        "Ysolde (6:30 am): took my metformin 500 mg\nTeodor (11:20 pm): ok\nYsolde (5:45 pm): thanks\n"
+        "Passenger 1: VANTABLACK/ORIEL MR   Ticket 972-957161\n"
+        'SUSPECT: ZEBULON HARROWGATE  aka "Lil Q"\nStatement taken by PC Quillfeather.\n'
+        "Emergency contact: Jan Brannagh (brother)\nReboot the PC then call."
+    )
+    out = hipaa.scrub_text(text).text
+    for raw in ("Ysolde", "Teodor", "VANTABLACK", "ORIEL", "Lil Q", "Quillfeather", "Jan Brannagh"):
+        assert raw not in out, (raw, out)
+    assert "took my metformin 500 mg" in out and "Reboot the PC then call." in out

@@ -61,7 +61,7 @@ GIVEN_NAMES = _words(
 AMBIGUOUS_GIVEN = _words(
     """
     amber april art august bill chase christian dawn faith frank georgia grace hope ivy jack jade june
-    kim lily mark may min pat rose ruby sky summer will victoria florence austin jordan paris dallas
+    kim lily mark may min pat rose ruby sky summer will victoria florence austin jordan paris dallas jan
     """
 )
 
@@ -127,6 +127,9 @@ TITLES = (
     "councillor",
     "sgt",
     "insp",
+    "pc",
+    "det",
+    "supt",
 )
 
 # Words after which a name follows ("Patient: Jane Roe", "my name is jane roe", "Dear Jane").

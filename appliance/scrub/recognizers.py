@@ -182,6 +182,13 @@ _NOT_AUTHORS = frozenset(
     "info warn warning error err debug trace fatal critical crit notice alert emerg ok system admin bot auto cron "
     "root sys daemon api web app db n/a na none unassigned tbd tba".split()
 )
+# an airline's or a booking system's "SURNAME/GIVEN MR" ("PRETORIUS/TENDAI MR", "DOHERTY/CIARAN MS")
+_SLASH_NAME_RX = re.compile(
+    r"(?<![\w/])(?P<v>\p{Lu}[\p{Lu}'’-]+(?:[ ]\p{Lu}[\p{Lu}'’-]+)?/\p{Lu}[\p{Lu}'’-]+(?:[ ]\p{Lu}[\p{Lu}'’-]+)?)"
+    r"[ ]?(?:MR|MRS|MS|MISS|MSTR|DR|PROF|MX|REV)\b"
+)
+# a nickname: 'aka "Lil T"', "also known as 'Smokey'"
+_AKA_RX = re.compile(r"(?i)\b(?:aka|a\.k\.a\.?|also\s+known\s+as|known\s+as|nicknamed|goes\s+by)\s+[\"“'‘](?P<v>[^\"”'’\n]{2,30})[\"”'’]")
 # a name spelled out letter by letter ("S - A - L - E - H", "D A R W I S H") near a word about its spelling
 _SPELLED_RX = re.compile(r"(?<![\w-])(?:[A-Za-z](?:[ ]?-[ ]?|[ ]))(?:[A-Za-z](?:[ ]?-[ ]?|[ ])){2,}[A-Za-z](?![\w-])")
 _SPELLING_WORDS_RX = re.compile(
@@ -241,7 +248,9 @@ _SIGNATURE_RX = re.compile(r"(?m)^--[ \t]*\n[ \t]*(?=\p{Lu})")
 # a speaker in a transcript, at a line's start ("[07:09] Joy: Hi", "adwoa: hey", "Support (Latoya): Thanks")
 _SPEAKER_RX = re.compile(
     r"^[ \t>]*(?:\[[^\]\n]{1,25}\][ \t]*)?(?P<who>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*)?)"
-    r"(?:[ \t]*\((?P<inner>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*)?)\))?:[ \t]",
+    r"(?:[ \t]*\((?P<inner>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*)?)\))?"
+    # a time after the name, as chat exports write it ("Deepa (6:30 am): ...", "Joy [09:12]: ...")
+    r"(?:[ \t]*[(\[][^)\]\n]{0,12}\d{1,2}[:.]\d{2}[^)\]\n]{0,12}[)\]])?:[ \t]",
     re.MULTILINE,
 )
 _ROLES = frozenset(
@@ -400,6 +409,11 @@ class ContextNameRecognizer(EntityRecognizer):
                     v = m.group("v").strip()
                     if 0 < len(v.split()) <= 3 and self._reads_as_name(v, lower_evidence=2):
                         out.append(_result(self, "PERSON", m.start("v"), m.end("v"), 0.6))
+        if "/" in text:
+            for m in _SLASH_NAME_RX.finditer(text):
+                out.append(_result(self, "PERSON", *m.span("v"), 0.7))
+        for m in _AKA_RX.finditer(text):
+            out.append(_result(self, "PERSON", *m.span("v"), 0.6))
         for m in _SPELLED_RX.finditer(text):
             letters = [c for c in m.group() if c.isalpha()]
             if len(letters) >= 4 and (all(c.isupper() for c in letters) or all(c.islower() for c in letters)):
