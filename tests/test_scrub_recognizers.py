@@ -925,3 +925,23 @@ def test_chat_export_speakers_booking_names_nicknames_and_police_titles(hipaa):
     for raw in ("Ysolde", "Teodor", "VANTABLACK", "ORIEL", "Lil Q", "Quillfeather", "Jan Brannagh"):
         assert raw not in out, (raw, out)
     assert "took my metformin 500 mg" in out and "Reboot the PC then call." in out
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("die Patientin, Versichertennr. Q959757438, wurde", "Q959757438"),
+        ("mevrouw, patiëntnummer 2031-949118, bezocht", "949118"),
+        ("N.º historia clínica: QTY677600034\n", "QTY677600034"),
+        ("DOB 1 Nov 2018  Hosp #Q9708103688\n", "Q9708103688"),
+        ("bed 27 - 71 y/o M, ur Q74182107H. adm 30/7", "Q74182107H"),
+        ("identifier:\n  - system: urn:oid:2.16.840.1.692643\n    value: 44076810\n", "44076810"),
+        ('{"system": "urn:oid:1.2.36.146.595", "value": "Q3299-42894"}', "Q3299-42894"),
+    ],
+)
+def test_record_numbers_by_foreign_labels_and_fhir_identifiers(hipaa, text, value):
+    assert value not in hipaa.scrub_text(text).text
+
+
+def test_ur_means_your_without_a_number(hipaa):
+    assert hipaa.scrub_text("ur 2 kids are fine, ur appt is at 10").text == "ur 2 kids are fine, ur appt is at 10"

@@ -1153,7 +1153,12 @@ LABELS: dict[str, str] = {
         r"mrn|mr\s*#|medical\s+record|med\s+rec|record|chart|patient\s+(?:id|no|number)|pt\s+id|"
         r"hosp(?:ital)?\.?\s+(?:no|number|id)|"
         r"unit\s+(?:no|number)|[ue]mr\s+(?:id|no|number)|ehr\s+(?:id|no)|ur\s+(?:no|number)|urn|"
-        r"case\s+(?:no|number)|encounter|admission|accession|specimen"
+        r"case\s+(?:no|number)|encounter|admission|accession|specimen|hosp(?:ital)?\.?\s*#|"
+        # other languages: German, Dutch, Spanish, French, Italian, Portuguese
+        r"versichertenn(?:r|ummer)|patientenn(?:r|ummer)|pati[eë]ntnummer|(?:n\.?[º°o]\.?\s+(?:de\s+)?)?historia\s+cl[ií]nica|"
+        r"(?:num[ée]ro\s+de\s+)?dossier(?:\s+m[ée]dical)?|cartella\s+clinica|prontu[aá]rio|"
+        # an Australian UR number in a handover ("ur 88655770")
+        r"(?-i:ur)(?=\s+[A-Z]?\d)"
     ),
     "ACCOUNT_NUMBER": (
         r"account|acct|a/c|acc|customer\s+(?:id|no|number|ref(?:erence)?)|customer\s*#|client\s+(?:id|no|number)|"
@@ -1212,6 +1217,16 @@ class LabelledIdRecognizer(_RegexRecognizer):
             "v",
             None,
             _has_underscore,
+        ),
+        # a FHIR identifier's value after its system ("system: urn:oid:2.16.840.1.6926", "value: 14076810")
+        (
+            "MEDICAL_RECORD_NUMBER",
+            r"\bsystem[\"']?\s*[:=]\s*[\"']?[^\s\"',]{3,120}[\"']?\s*,?\s*(?:\n[ \t]*)?[\"']?value[\"']?\s*[:=]\s*[\"']?"
+            r"(?P<v>(?=[A-Z0-9-]{0,30}\d)[A-Z0-9][A-Z0-9\-./]{2,40})",
+            0.85,
+            "v",
+            None,
+            words_gate(["system"]),
         ),
         # bare long digit runs are often account/record numbers: low, needs context
         ("MEDICAL_RECORD_NUMBER", r"\b\d{7,12}\b", 0.2, 0, None),
