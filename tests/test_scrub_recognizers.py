@@ -945,3 +945,21 @@ def test_record_numbers_by_foreign_labels_and_fhir_identifiers(hipaa, text, valu
 
 def test_ur_means_your_without_a_number(hipaa):
     assert hipaa.scrub_text("ur 2 kids are fine, ur appt is at 10").text == "ur 2 kids are fine, ur appt is at 10"
+
+
+@pytest.mark.parametrize(
+    "text, raws",
+    [
+        ("?d/c to 4718 Quillon Hollow Dr, Unit 7\nix outstanding", ["4718", "Unit 7"]),
+        ("Disputes\n17634 County Road 14, Suite 210\nRaleigh", ["17634", "Road 14", "Suite 210"]),
+        ("new card to 3129 Route 9W.", ["3129", "9W"]),
+        ("deposit for Calle Vantablack 69, 3r 1a\nFX", ["Vantablack 69", "3r 1a"]),
+        ("Carrer de Quillon 153, 3º dcha., 46002", ["153", "dcha"]),
+        ("Bank\nHouse 29, Brannagh Street\nGwarinpa", ["House 29", "Brannagh"]),
+        ("São Paulo - SP, CEP 01435-081\n", ["435-081"]),
+    ],
+)
+def test_street_units_numbered_roads_house_numbers_and_postcode_labels(hipaa, text, raws):
+    out = hipaa.scrub_text(text).text
+    for raw in raws:
+        assert raw not in out, (raw, out)

@@ -795,8 +795,31 @@ _ADDRESS_LABEL_LINE = (
 )
 
 
+# a street's unit or floor after it (", Unit 7", ", Suite 210", Spanish ", 3r 1a" / ", 4º dcha.", German ", 4. OG"),
+# and a house or plot number before it ("House 29, Bode Thomas Street", "Plot 69, Ikorodu Road")
+_UNIT_AFTER = re.compile(
+    r"(?:[ \t]+(?:dr|rd|st|ave|ln|ct|pl|blvd|cir|ter|pde|cl|cres|hwy)\b\.?)?"  # a type the street rule left out
+    r"(?:,?[ \t]*(?:apt|apartment|unit|suite|ste|flat|fl|floor|room|rm|bldg|building|#)\.?[ \t]*#?[ \t]*[\w-]{1,6}\b"
+    r"|,[ \t]*\d{1,2}[ ]?(?:º|ª|°|r|er|o|a)?\.?[ \t]+(?:\d{1,2}[ ]?(?:º|ª|a|[a-z])?\b|izq(?:da|uierda)?\.?|dcha\.?|dch\.?|"
+    r"derecha|ctro\.?|centro|pta\.?[ ]?\d{1,2}|og\b|eg\b|dg\b)\.?(?![\w/-])"
+    r"|[ \t]+(?:izq(?:da|uierda)?|dcha|dch|derecha|ctro|centro)\b\.?)",
+    re.IGNORECASE,
+)
+_HOUSE_BEFORE = re.compile(
+    r"(?:^|(?<=[\s,(]))(?:house|plot|block|stand|erf|lot|h\.?[ ]?no\.?)(?:[ \t]*\d{1,5}[a-z]?(?:/[\w-]{1,6})?,?)?[ \t]+\Z",
+    re.IGNORECASE,
+)
+# numbered roads: "3129 Route 9W", "17634 County Road 14", "88 State Highway 61"
+_NUMBERED_ROAD = (
+    r"\b\d{1,6}[a-z]?\s+(?:(?:state|county|us|farm|rural|ranch)\s+)?(?:route|road|rd|highway|hwy|rte|sr|cr|fm)\s+"
+    r"\d{1,4}[a-z]?\b"
+)
+
+
 class StreetAddressRecognizer(_RegexRecognizer):
     RULES = [
+        ("STREET_ADDRESS", _NUMBERED_ROAD, 0.7, 0, None, words_gate(
+            "route road rd highway hwy rte sr cr fm".split())),
         ("STREET_ADDRESS", _US_STREET, 0.75, 0, None),
         ("STREET_ADDRESS", _ADDRESS_LABEL_LINE, 0.7, "v", None, words_gate(
             "address addr domicilio dirección direccion adresse anschrift endereço endereco adres indirizzo".split())),
@@ -825,6 +848,14 @@ class StreetAddressRecognizer(_RegexRecognizer):
                 # "Rue de Rivoli 12" / "12 rue de Rivoli": a number makes it an address; without one it must
                 # read as a proper name ("Via Roma") after an address label, scored low.
                 out.append(_result(self, "STREET_ADDRESS", s, e, 0.7 if has_num else 0.3))
+        for r in out:
+            if r.entity_type == "STREET_ADDRESS":
+                unit = _UNIT_AFTER.match(text, r.end)
+                if unit:
+                    r.end = unit.end()
+                house = _HOUSE_BEFORE.search(text, max(0, r.start - 24), r.start)
+                if house:
+                    r.start = house.start()
         if self._zip and "ZIP_CODE" in entities:
             seen = set()
             for r in list(out):
@@ -858,8 +889,8 @@ class PostalCodeRecognizer(_RegexRecognizer):
         ("ZIP_CODE", r"\b(?:" + _STATES.upper() + r")\.?\s(?P<v>\d{5}(?:-\d{4})?)\b", 0.85, "v", None),
         (
             "ZIP_CODE",
-            r"(?i)\b(?:zip|zip\s*code|postal\s*code|postcode|plz|pin\s*code|eircode)\s*[:#]?\s*(?P<v>\d{5}(?:-\d{4})?|"
-            r"\d{4,6}|[A-Z0-9]{2,4}\s?[A-Z0-9]{3,4})\b",
+            r"(?i)\b(?:zip|zip\s*code|postal\s*code|postcode|plz|pin\s*code|pin|eircode|cep|c[oó]digo\s+postal|c\.p\.|"
+            r"code\s+postal)\s*[:#]?\s*(?P<v>\d{5}(?:-\d{3,4})?|\d{4,6}|\d{3}\s\d{3}|[A-Z0-9]{2,4}\s?[A-Z0-9]{3,4})\b",
             0.85,
             "v",
             None,
