@@ -963,3 +963,28 @@ def test_street_units_numbered_roads_house_numbers_and_postcode_labels(hipaa, te
     out = hipaa.scrub_text(text).text
     for raw in raws:
         assert raw not in out, (raw, out)
+
+
+@pytest.mark.parametrize(
+    "text, raws",
+    [
+        ("Onset: 24NOV2031   Reported to sponsor: 12FEB2032", ["24NOV2031", "12FEB2032"]),
+        ("SSR DOCS PK/P/GBR/Q27457605/IND/26AUG56/M/27JUL31/VANTABLACK", ["26AUG56", "27JUL31"]),
+        ("Visit date: 2031년 12월 7일   Time: 10:57", ["12월 7일"]),
+        ("card on file exp 07/29\nExpiry: 09/2030", ["07/29", "09/2030"]),
+        ("05/2011  07/2014  5883 Quillon Wind Ln", ["05/2011", "07/2014"]),
+        ("my date of birth is december fourteenth two thousand one, calling", ["fourteenth"]),
+        ("born on the thirtieth of September, nineteen sixty-eight at", ["thirtieth", "sixty-eight"]),
+        ("Sworn before me this 5th day of February, 2031 at", ["5th day"]),
+        ("Przyjęty(a) dnia 14 lipca 2031 z powodu", ["14 lipca"]),
+    ],
+)
+def test_dates_in_compact_forms_other_languages_and_words(hipaa, text, raws):
+    out = hipaa.scrub_text(text).text
+    for raw in raws:
+        assert raw not in out, (raw, out)
+
+
+def test_date_lookalikes_stay(hipaa):
+    for text in ("took 1/2 tab; 50/50 chance; first of all", "interest 16.54% APR.\n6. Notices"):
+        assert hipaa.scrub_text(text).text == text, text

@@ -933,7 +933,12 @@ _MONTHS = (
     r"sep(?:t(?:ember)?|\.)?|oct(?:ober|\.)?|nov(?:ember|\.)?|dec(?:ember|\.)?|"
     r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|"
     r"januar|februar|märz|maerz|juni|juli|oktober|dezember|enero|febrero|marzo|abril|mayo|junio|julio|"
-    r"agosto|septiembre|octubre|noviembre|diciembre"
+    r"agosto|septiembre|octubre|noviembre|diciembre|"
+    # Italian, Portuguese, Dutch, Polish (genitive, as in dates), Turkish
+    r"gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|janeiro|fevereiro|março|marco|maio|"
+    r"junho|julho|setembro|outubro|dezembro|januari|februari|maart|mei|augustus|stycznia|lutego|marca|kwietnia|"
+    r"maja|czerwca|lipca|sierpnia|września|wrzesnia|października|pazdziernika|listopada|grudnia|ocak|şubat|subat|"
+    r"mart|nisan|mayıs|mayis|haziran|temmuz|ağustos|agustos|eylül|eylul|ekim|kasım|kasim|aralık|aralik"
 )
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])"
 _MON = r"(?:0?[1-9]|1[0-2])"
@@ -952,6 +957,27 @@ def _month_gate(text: str) -> bool:
     """Necessary for the month-name rules: a word that is a month name or abbreviation (or a non-ASCII text)."""
     words = ascii_lower_words(text)
     return words is None or any(_is_month_word(w) for w in words)
+
+
+_ORDINAL_WORDS = (
+    r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|"
+    r"fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth|"
+    r"(?:twenty|thirty)[ -](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)"
+)
+_NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|" \
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|oh)"
+_YEAR_WORDS = (
+    rf"(?:nineteen|twenty)[ -]{_NUMBER_WORD}(?:[ -]{_NUMBER_WORD})?|two\s+thousand(?:\s+and)?(?:[ -]{_NUMBER_WORD}){{0,2}}"
+)
+_UPPER_MONTH = re.compile(r"\d(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)")
+
+
+def _upper_month_gate(text: str) -> bool:
+    return _UPPER_MONTH.search(text) is not None
+
+
+def _cjk_date_gate(text: str) -> bool:
+    return "년" in text or "年" in text
 
 
 _EIGHT_DIGITS = re.compile(r"\d{8}")
@@ -988,7 +1014,7 @@ class FullDateRecognizer(_RegexRecognizer):
         # 08-MAY-2023, 21-Jun-25, 3/Feb/2021
         ("DATE_TIME", rf"\b{_DAY}([/.-])(?:{_MONTHS})\1(?:{_YEAR}|\d{{2}})\b", 0.85, 0, None, _month_gate),
         # March 14, 2023 / Mar. 14th / Tuesday, March 14 2023
-        ("DATE_TIME", rf"\b{_WEEKDAY}(?:{_MONTHS})\.?\s+{_DAY}{_ORD}\b(?!:\d)(?:,?\s+{_YEAR}\b)?", 0.8, 0, None, _month_gate),
+        ("DATE_TIME", rf"\b{_WEEKDAY}(?:{_MONTHS})\.?[^\S\n]+{_DAY}{_ORD}\b(?!:\d)(?:,?\s+{_YEAR}\b)?", 0.8, 0, None, _month_gate),
         # 14 March 2023 / 14th of March / the 3rd of June / le 14 mars 2023
         (
             "DATE_TIME",
@@ -1036,6 +1062,41 @@ class FullDateRecognizer(_RegexRecognizer):
             0,
             None,
             _eight_digits_gate,
+        ),
+        # 12FEB2024, 22JUL, 15JUL31 (airline, clinical-trial and bank records): upper case only, as they write it
+        (
+            "DATE_TIME",
+            r"(?<![\w])(?-i:(?:0?[1-9]|[12]\d|3[01])(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)(?:\d{4}|\d{2})?)"
+            r"(?![\w])",
+            0.7,
+            0,
+            None,
+            _upper_month_gate,
+        ),
+        # 2024년 10월 27일, 2022年3月12日 (Korean, Japanese, Chinese)
+        ("DATE_TIME", r"\b(?:19|20)\d{2}\s?[년年]\s?\d{1,2}\s?[월月]\s?\d{1,2}\s?[일日]", 0.85, 0, None, _cjk_date_gate),
+        # a card's expiry ("exp 11/26", "Expiry: 09/2030", "exp": "12/27")
+        (
+            "DATE_TIME",
+            r"\b(?:exp(?:iry|iration|ires)?(?:\s+date)?|valid\s+(?:thru|through|until)|good\s+thru)[\"']?\s*[:=]?\s*[\"']?"
+            r"(?P<v>(?:0[1-9]|1[0-2])\s?/\s?(?:\d{2}|20\d{2}))\b",
+            0.8,
+            "v",
+            None,
+            _slash_gate,
+        ),
+        # month and year "05/2011" (an address history, a card): a month with its zero, a 19xx/20xx year
+        ("DATE_TIME", r"(?<![\w/.-])(?:0[1-9]|1[0-2])/(?:19|20)\d{2}(?![\w/]|[.-]\d)", 0.6, 0, None, _slash_gate),
+        # dates in words: "the thirtieth of September, nineteen sixty-eight", "december fourteenth two thousand
+        # one", "this 5th day of February, 2021"
+        (
+            "DATE_TIME",
+            rf"\b(?:(?:the\s+)?(?:{_ORDINAL_WORDS}|{_DAY}(?:st|nd|rd|th))\s+(?:day\s+)?of\s+(?:{_MONTHS})"
+            rf"|(?:{_MONTHS})\s+(?:the\s+)?(?:{_ORDINAL_WORDS}))(?:,?\s+(?:{_YEAR}|{_YEAR_WORDS}))?\b",
+            0.8,
+            0,
+            None,
+            _month_gate,
         ),
         # 20230314 after a date label
         (
