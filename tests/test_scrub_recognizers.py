@@ -988,3 +988,26 @@ def test_dates_in_compact_forms_other_languages_and_words(hipaa, text, raws):
 def test_date_lookalikes_stay(hipaa):
     for text in ("took 1/2 tab; 50/50 chance; first of all", "interest 16.54% APR.\n6. Notices"):
         assert hipaa.scrub_text(text).text == text, text
+
+
+def test_user_names_in_paths_and_logs_and_hl7_person_names(hipaa):
+    text = (
+        "ERROR mapi: profile C:\\Users\\qvantablack\\AppData\\Local\n"
+        '  File "/home/oriel.brannagh/src/app/run", line 3\n'
+        "2031-09-21T18:00:44Z INFO auth: user=zharrow src=10.1.2.3 result=FAIL user=root\n"
+        '10.9.8.7 - tquillon [19/May/2031:07:44:07 +0000] "GET /"\n'
+        "PID|1||15014786^^^MRH^MR||VANTABLACK^YSOLDE^O||20061215|F\n"
+    )
+    out = hipaa.scrub_text(text).text
+    for raw in ("qvantablack", "oriel.brannagh", "zharrow", "tquillon", "VANTABLACK", "YSOLDE"):
+        assert raw not in out, (raw, out)
+    assert "user=root" in out and "MRH^MR" in out
+
+
+def test_theatre_and_loan_labels_timestamped_chat_speakers_and_sunday_as_a_name(hipaa):
+    text = ("Anaesthetist: Dr Ysolde Vantablack    Scrub: Zebulon\n07:35  Teodor: status page updated\n"
+            "07:36  Teodor: ack\n07:42  Oriel: db replica lag\nPatient: Sunday Quillfeather    Ward 4")  # fmt: skip
+    out = hipaa.scrub_text(text).text
+    for raw in ("Vantablack", "Zebulon", "Teodor", "Oriel", "Sunday Quillfeather"):
+        assert raw not in out, (raw, out)
+    assert hipaa.scrub_text("Clinic closed on Sunday Morning and Monday.").text == "Clinic closed on Sunday Morning and Monday."

@@ -167,7 +167,11 @@ _COLON_LABEL_RX = re.compile(
     r"|minutes|minute[ -]taker|note[ -]?taker|chair(?:ed\s+by|person)?|nurse\s+in\s+charge|nic|landlord|"
     r"tenants?(?:\(s\))?|employee(?:\s+name)?|borrower|co-?borrower|ordering\s+customer|account\s+name|driver|"
     r"parent|carer|contact\s+person|scribe|facilitator|interviewer|interviewee|officer|handler|assignee|"
-    r"reporter|owner|assigned\s+to|author)\s*:[ \t]*(?=\S)",
+    r"reporter|owner|assigned\s+to|author|scrub(?:\s+nurse)?|anaesthetist|anesthetist|anaesthesiologist|"
+    r"anesthesiologist|hr\s+approval|approval|loan\s+officer|analyst|case\s*worker|social\s+worker|advis[eo]r|"
+    r"consultant|registrar|sho|midwife|therapist|pharmacist|technician|vaccinator|given\s+by|administered\s+by|"
+    r"interpreter|translator|key\s+worker|care\s+coordinator|counsel|solicitor|attorney|notary|agent\s+name|"
+    r"verified\s+with|staff\s+member)\s*:[ \t]*(?=\S)",
     re.IGNORECASE,
 )
 _LIST_NEXT_RX = re.compile(r"(?:\s*\([^()\n]{1,30}\))?\s*(?:,|;|\band\b|&)\s*")
@@ -189,6 +193,21 @@ _SLASH_NAME_RX = re.compile(
 )
 # a nickname: 'aka "Lil T"', "also known as 'Smokey'"
 _AKA_RX = re.compile(r"(?i)\b(?:aka|a\.k\.a\.?|also\s+known\s+as|known\s+as|nicknamed|goes\s+by)\s+[\"“'‘](?P<v>[^\"”'’\n]{2,30})[\"”'’]")
+# a user name in a path or a log ("C:\\Users\\jdizon\\", "/home/samira.alhashimi/", "user=mprice", an access log's
+# "10.0.0.1 - togundipe [19/May/2023..."): made from a person's name more often than not, and as identifying
+_USER_NAME_RX = re.compile(
+    r"(?i)(?:[a-z]:\\{1,2}users\\{1,2}|/(?:home|users)/)(?P<p>[a-z][\w.\-]{1,40})(?=[\\/])"
+    r"|\b(?:user(?:name)?|login|uid|usr|u|account|acct_name|logon)=[\"']?(?P<u>[a-z][\w.\-]{1,40}?)[\"']?(?=[\s,;&|)]|$)"
+    r"|(?m:^)(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]{3,39})[ ]-[ ](?P<a>[a-z][\w.\-]{1,40})[ ]\["
+    r"|(?m:^)\[[^\]\n]{8,30}\][ ](?P<l>[a-z][a-z0-9]*(?:[._][a-z0-9]+)?)[ ](?-i:[A-Z]{4,12})\b"
+)
+_NOT_USERS = frozenset(
+    "root admin administrator system guest anonymous nobody service svc www-data postgres mysql daemon jenkins "
+    "ubuntu ec2-user default public shared test user users unknown null none".split()
+)
+# HL7 v2 person names (PID-5, NK1-2, PV1-7 ...): "|ACHEAMPONG^ADWOA^O|", "|3174162993^CUSHING^VICTORIA^^^^MD|"
+_HL7_SEGMENT_RX = re.compile(r"(?m)^(?:PID|NK1|PV1|PV2|GT1|IN1|IN2|ORC|OBR|PD1|ROL|MRG|TXA)\|[^\n]*")
+_HL7_NAME_RX = re.compile(r"(?<=[|^~])(?P<f>\p{L}[\p{L}'’ -]{1,30})\^(?P<g>\p{L}[\p{L}'’ -]{1,30})(?=[\^|~]|$)")
 # a name spelled out letter by letter ("S - A - L - E - H", "D A R W I S H") near a word about its spelling
 _SPELLED_RX = re.compile(r"(?<![\w-])(?:[A-Za-z](?:[ ]?-[ ]?|[ ]))(?:[A-Za-z](?:[ ]?-[ ]?|[ ])){2,}[A-Za-z](?![\w-])")
 _SPELLING_WORDS_RX = re.compile(
@@ -247,7 +266,7 @@ _BEFORE_EMAIL_RX = re.compile(
 _SIGNATURE_RX = re.compile(r"(?m)^--[ \t]*\n[ \t]*(?=\p{Lu})")
 # a speaker in a transcript, at a line's start ("[07:09] Joy: Hi", "adwoa: hey", "Support (Latoya): Thanks")
 _SPEAKER_RX = re.compile(
-    r"^[ \t>]*(?:\[[^\]\n]{1,25}\][ \t]*)?(?P<who>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*)?)"
+    r"^[ \t>]*(?:\[[^\]\n]{1,25}\][ \t]*|\d{1,2}:\d{2}(?::\d{2})?[ \t]+)?(?P<who>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*)?)"
     r"(?:[ \t]*\((?P<inner>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*)?)\))?"
     # a time after the name, as chat exports write it ("Deepa (6:30 am): ...", "Joy [09:12]: ...")
     r"(?:[ \t]*[(\[][^)\]\n]{0,12}\d{1,2}[:.]\d{2}[^)\]\n]{0,12}[)\]])?:[ \t]",
@@ -409,6 +428,18 @@ class ContextNameRecognizer(EntityRecognizer):
                     v = m.group("v").strip()
                     if 0 < len(v.split()) <= 3 and self._reads_as_name(v, lower_evidence=2):
                         out.append(_result(self, "PERSON", m.start("v"), m.end("v"), 0.6))
+        if "\\" in text or "/" in text or "=" in text or " - " in text or "] " in text:
+            for m in _USER_NAME_RX.finditer(text):
+                g = m.lastgroup
+                if g and m.group(g).casefold() not in _NOT_USERS:
+                    out.append(_result(self, "PERSON", *m.span(g), 0.6))
+        if "|" in text and "^" in text:
+            for seg in _HL7_SEGMENT_RX.finditer(text):
+                for m in _HL7_NAME_RX.finditer(text, seg.start(), seg.end()):
+                    f, g = m.group("f"), m.group("g")
+                    if max(len(f), len(g)) >= 3 and not (len(f) <= 3 and len(g) <= 3):
+                        out.append(_result(self, "PERSON", m.start("f"), m.end("f"), 0.7))
+                        out.append(_result(self, "PERSON", m.start("g"), m.end("g"), 0.7))
         if "/" in text:
             for m in _SLASH_NAME_RX.finditer(text):
                 out.append(_result(self, "PERSON", *m.span("v"), 0.7))
