@@ -1011,3 +1011,28 @@ def test_theatre_and_loan_labels_timestamped_chat_speakers_and_sunday_as_a_name(
     for raw in ("Vantablack", "Zebulon", "Teodor", "Oriel", "Sunday Quillfeather"):
         assert raw not in out, (raw, out)
     assert hipaa.scrub_text("Clinic closed on Sunday Morning and Monday.").text == "Clinic closed on Sunday Morning and Monday."
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("Insurance | Blue PPO   Member | Q2707-9262-56   Group | 479730", "Q2707-9262-56"),
+        ("Patient: see below   Patient # 04249740\n", "04249740"),
+        ("Pt: see below   UR 8865605660   78y", "8865605660"),
+        ("Client: see below   CHI: 69872372\n", "69872372"),
+        ("N.º utente: 9013-745-0\n", "9013-745-0"),
+        ("Fallnr./KVNR: Q161514381\n", "Q161514381"),
+        ("Rotorua 3051\n\nOur ref: 4674013309\n\nDear", "4674013309"),
+        ("FQTV QW715229841\n", "QW715229841"),
+        ("PID|1||94027920^^^HVRMC^MR~108189683^^^SSA^SS||X^Y^E||1", "108189683"),
+        ("PID|1||94027920^^^HVRMC^MR~108189683^^^SSA^SS||X^Y^E||1", "94027920"),
+        ("⑆060789446⑆ 23371690⑈ 2231", "23371690"),
+    ],
+)
+def test_more_identifier_labels_hl7_identifier_types_and_cheque_lines(hipaa, text, value):
+    assert value not in hipaa.scrub_text(text).text
+
+
+def test_hl7_assigning_authorities_are_not_names(hipaa):
+    out = hipaa.scrub_text("PID|1||94027920^^^HVRMC^MR||VANTABLACK^YSOLDE^O||20061215|F").text
+    assert "^^^HVRMC^MR" in out and "VANTABLACK" not in out

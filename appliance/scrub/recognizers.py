@@ -437,6 +437,8 @@ class ContextNameRecognizer(EntityRecognizer):
             for seg in _HL7_SEGMENT_RX.finditer(text):
                 for m in _HL7_NAME_RX.finditer(text, seg.start(), seg.end()):
                     f, g = m.group("f"), m.group("g")
+                    if text.startswith("^^", m.start() - 2):  # an identifier's assigning authority ("^^^HOSP^MR")
+                        continue
                     if max(len(f), len(g)) >= 3 and not (len(f) <= 3 and len(g) <= 3):
                         out.append(_result(self, "PERSON", m.start("f"), m.end("f"), 0.7))
                         out.append(_result(self, "PERSON", m.start("g"), m.end("g"), 0.7))
@@ -1268,7 +1270,7 @@ class IntlPhoneRecognizer(EntityRecognizer):
 # ---------------------------------------------------------------------------------------------------------
 # Identifiers by label
 
-_SEP = r"\s*(?:(?:number|num|no\.?|nr\.?|n[º°]|#|id|code)\s*)?(?:[:#=/]|is|of)?\s*#?\s*"
+_SEP = r"\s*(?:(?:number|num|no\.?|nr\.?|n[º°]|#|id|code)\s*)?(?:[:#=/|]|is|of)?\s*#?\s*"
 _ID = r"(?:(?-i:(?!USD|EUR|GBP|CAD|AUD|INR|CHF|JPY|NGN|ZAR|SEK|NOK|DKK|PLN|BRL|MXN)[A-Z]{2,4})[ ](?=\d))?(?=[A-Z0-9-]{0,30}\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,24}\b"
 
 LABELS: dict[str, str] = {
@@ -1280,14 +1282,16 @@ LABELS: dict[str, str] = {
         # other languages: German, Dutch, Spanish, French, Italian, Portuguese
         r"versichertenn(?:r|ummer)|patientenn(?:r|ummer)|pati[eë]ntnummer|(?:n\.?[º°o]\.?\s+(?:de\s+)?)?historia\s+cl[ií]nica|"
         r"(?:num[ée]ro\s+de\s+)?dossier(?:\s+m[ée]dical)?|cartella\s+clinica|prontu[aá]rio|"
-        # an Australian UR number in a handover ("ur 88655770")
-        r"(?-i:ur)(?=\s+[A-Z]?\d)"
+        r"patient\s*#|chi|n\.?[º°o]?\.?\s*(?:de\s+)?utente|utente|pesel(?:/nr\s+hist)?|nr\s+hist|fallnr(?:/kvnr)?|kvnr|"
+        # an Australian UR number in a handover ("ur 88655770", "UR 8865605660")
+        r"(?-i:ur|UR)(?=\s+[A-Z]?\d)"
     ),
     "ACCOUNT_NUMBER": (
         r"account|acct|a/c|acc|customer\s+(?:id|no|number|ref(?:erence)?)|customer\s*#|client\s+(?:id|no|number)|"
         r"iban|sort\s+code|cif|id\s*#|cust\.?\s*(?:no|#|id|number)|application\s+(?:ref(?:erence)?|id|no|number)|"
         r"id\b|"
-        r"routing|aba|swift|bic|loan|mortgage|policy\s+holder\s+id|wallet|billing\s+id"
+        r"routing|aba|swift|bic|loan|mortgage|policy\s+holder\s+id|wallet|billing\s+id|our\s+ref(?:erence)?|"
+        r"your\s+ref(?:erence)?|fqtv|frequent\s+fl(?:y|i)er|loyalty|rewards"
     ),
     "HEALTH_PLAN_ID": (
         r"health\s+plan|member\s+id|membership|member|subscriber(?:\s+id)?|insurance(?:\s+id)?|group\s+(?:number|no\.?|#)|"
@@ -1323,6 +1327,14 @@ def _not_a_date(match: str) -> bool:
     return not _DATE_IN.search(match)
 
 
+def _hl7_gate(text: str) -> bool:
+    return "^^^" in text
+
+
+def _micr_gate(text: str) -> bool:
+    return "⑆" in text
+
+
 def _has_underscore(text: str) -> bool:
     return "_" in text
 
@@ -1341,6 +1353,12 @@ class LabelledIdRecognizer(_RegexRecognizer):
             None,
             _has_underscore,
         ),
+        # HL7 v2 identifiers by their type code: "~108189683^^^SSA^SS" a social security number, "^^^HOSP^MR" a record
+        ("US_SSN", r"(?<=[|~])(?P<v>\d{3}-?\d{2}-?\d{4})\^\^\^[^\^|~\n]*\^SS\b", 0.9, "v", None, _hl7_gate),
+        ("MEDICAL_RECORD_NUMBER", r"(?<=[|~])(?P<v>[A-Z0-9][A-Z0-9-]{3,20})\^\^\^[^\^|~\n]*\^(?:MR|PI|MRN|PT)\b", 0.9, "v",
+         None, _hl7_gate),
+        # a cheque's MICR line: routing number between ⑆, then the account number before ⑈
+        ("ACCOUNT_NUMBER", r"⑆\d{9}⑆\s*(?P<v>\d[\d -]{3,18}\d)\s*⑈", 0.9, "v", None, _micr_gate),
         # a FHIR identifier's value after its system ("system: urn:oid:2.16.840.1.6926", "value: 14076810")
         (
             "MEDICAL_RECORD_NUMBER",
