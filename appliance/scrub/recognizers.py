@@ -822,7 +822,7 @@ _ADDRESS_LABEL_LINE = (
     r"(?<!(?:e-?mail|ip|mac|web|ipv[46]|wallet|server|return|forwarding|bitcoin|url)[\s_-]?)"
     r"\b(?:(?:home|residential|residence|postal|mailing|street|billing|shipping|delivery|correspondence|permanent|"
     r"current|registered|previous|beneficiary|employer'?s?|patient'?s?|property|service|physical)\s+)?"
-    r"(?:address(?:\s+line\s*1)?|addr\.?|domicilio|direcci[oó]n|adresse|anschrift|endere[cç]o|adres|indirizzo)"
+    r"(?P<w>address(?:\s+line\s*1)?|addr\.?|domicilio|direcci[oó]n|adresse|anschrift|endere[cç]o|adres|indirizzo)"
     r"(?:\s*\([^)\n]{0,20}\))?(?:\s*[:#=]\s*|\s{2,}|\s*-\s+)(?P<v>(?=[^\n\t(;|]*\d)[^\s:][^\n\t(;|]{2,118}?)"
     r"(?=\s*(?:$|\n|\t|\(|;|\s\|))"
 )
@@ -849,13 +849,21 @@ _NUMBERED_ROAD = (
 )
 
 
+_ADDRESS_LABEL_LINE_RX = re.compile(_ADDRESS_LABEL_LINE, re.IGNORECASE)
+_ADDRESS_WORD_RX = re.compile(
+    r"(?i)\b(?:address|addr|domicilio|direcci[oó]n|adresse|anschrift|endere[cç]o|adres|indirizzo)\b"
+)
+_ADDRESS_WORDS = words_gate(
+    "address addr domicilio dirección direccion adresse anschrift endereço endereco adres indirizzo".split()
+)
+
+
 class StreetAddressRecognizer(_RegexRecognizer):
     RULES = [
         ("STREET_ADDRESS", _NUMBERED_ROAD, 0.7, 0, None, words_gate(
             "route road rd highway hwy rte sr cr fm".split())),
         ("STREET_ADDRESS", _US_STREET, 0.75, 0, None),
-        ("STREET_ADDRESS", _ADDRESS_LABEL_LINE, 0.7, "v", None, words_gate(
-            "address addr domicilio dirección direccion adresse anschrift endereço endereco adres indirizzo".split())),
+
         ("STREET_ADDRESS", _EU_SUFFIX, 0.7, 0, None, _eu_suffix_gate),
         ("STREET_ADDRESS", _PO_BOX, 0.8, 0, None),
         ("STREET_ADDRESS", _DE_STREET, 0.7, 0, None, _de_street_gate),
@@ -873,6 +881,14 @@ class StreetAddressRecognizer(_RegexRecognizer):
 
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
         out = super().analyze(text, entities, nlp_artifacts)
+        if "STREET_ADDRESS" in self.supported_entities and "STREET_ADDRESS" in entities and _ADDRESS_WORDS(text):
+            # the address label's word found by a literal search, the label and its line read around it: the
+            # whole rule tried at every position of every text cost more than all other street rules together
+            for word in _ADDRESS_WORD_RX.finditer(text):
+                line_start = text.rfind("\n", 0, word.start()) + 1
+                m = _ADDRESS_LABEL_LINE_RX.search(text, max(line_start, word.start() - 40), min(len(text), word.end() + 140))
+                if m and m.start("w") == word.start():
+                    out.append(_result(self, "STREET_ADDRESS", *m.span("v"), 0.7))
         if self._eu is not None and "STREET_ADDRESS" in entities and _eu_prefix_gate(text):
             for m in self._eu.finditer(text):
                 s, e = m.span()
@@ -1005,6 +1021,18 @@ _YEAR_WORDS = (
 _UPPER_MONTH = re.compile(r"\d(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)")
 
 
+_ORDINAL_GATE = words_gate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth "
+    "sixteenth seventeenth eighteenth nineteenth twentieth thirtieth".split()
+)
+
+
+def _date_words_gate(text: str) -> bool:
+    """Necessary for the dates in words: a month word, and an ordinal word or "day of" ("5th day of May": the rule
+    has a single space there)."""
+    return _month_gate(text) and (_ORDINAL_GATE(text) or "day of" in text.lower())
+
+
 def _upper_month_gate(text: str) -> bool:
     return _UPPER_MONTH.search(text) is not None
 
@@ -1124,12 +1152,12 @@ class FullDateRecognizer(_RegexRecognizer):
         # one", "this 5th day of February, 2021"
         (
             "DATE_TIME",
-            rf"\b(?:(?:the\s+)?(?:{_ORDINAL_WORDS}|{_DAY}(?:st|nd|rd|th))\s+(?:day\s+)?of\s+(?:{_MONTHS})"
+            rf"\b(?:(?:the\s+)?(?:(?:{_ORDINAL_WORDS})\s+(?:day\s+)?of|{_DAY}(?:st|nd|rd|th)\s+day of)\s+(?:{_MONTHS})"
             rf"|(?:{_MONTHS})\s+(?:the\s+)?(?:{_ORDINAL_WORDS}))(?:,?\s+(?:{_YEAR}|{_YEAR_WORDS}))?\b",
             0.8,
             0,
             None,
-            _month_gate,
+            _date_words_gate,
         ),
         # 20230314 after a date label
         (
