@@ -21,7 +21,7 @@ ones. Each returns spans with a score; the policy's thresholds decide.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -171,9 +171,10 @@ _COLON_LABEL_RX = re.compile(
     r"anesthesiologist|hr\s+approval|approval|loan\s+officer|analyst|case\s*worker|social\s+worker|advis[eo]r|"
     r"consultant|registrar|sho|midwife|therapist|pharmacist|technician|vaccinator|given\s+by|administered\s+by|"
     r"interpreter|translator|key\s+worker|care\s+coordinator|counsel|solicitor|attorney|notary|agent\s+name|"
-    r"verified\s+with|staff\s+member)\s*:[ \t]*(?=\S)",
+    r"verified\s+with|staff\s+member)\s*\Z",
     re.IGNORECASE,
 )
+_AFTER_COLON_RX = re.compile(r":[ \t]*(?=\S)")
 _LIST_NEXT_RX = re.compile(r"(?:\s*\([^()\n]{1,30}\))?\s*(?:,|;|\band\b|&)\s*")
 # "its friederike saleh", "it's Tomasz", "thank u yulia": chat-style introductions and thanks; the words after
 # them are a name only where each reads as one (a gazetteer name, or not an English word)
@@ -195,12 +196,26 @@ _SLASH_NAME_RX = re.compile(
 _AKA_RX = re.compile(r"(?i)\b(?:aka|a\.k\.a\.?|also\s+known\s+as|known\s+as|nicknamed|goes\s+by)\s+[\"“'‘](?P<v>[^\"”'’\n]{2,30})[\"”'’]")
 # a user name in a path or a log ("C:\\Users\\jdizon\\", "/home/samira.alhashimi/", "user=mprice", an access log's
 # "10.0.0.1 - togundipe [19/May/2023..."): made from a person's name more often than not, and as identifying
-_USER_NAME_RX = re.compile(
-    r"(?i)(?:[a-z]:\\{1,2}users\\{1,2}|/(?:home|users)/)(?P<p>[a-z][\w.\-]{1,40})(?=[\\/])"
-    r"|\b(?:user(?:name)?|login|uid|usr|u|account|acct_name|logon)=[\"']?(?P<u>[a-z][\w.\-]{1,40}?)[\"']?(?=[\s,;&|)]|$)"
-    r"|(?m:^)(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]{3,39})[ ]-[ ](?P<a>[a-z][\w.\-]{1,40})[ ]\["
-    r"|(?m:^)\[[^\]\n]{8,30}\][ ](?P<l>[a-z][a-z0-9]*(?:[._][a-z0-9]+)?)[ ](?-i:[A-Z]{4,12})\b"
+# (each form behind its own literal gate: `_user_names`)
+_USER_PATH_RX = re.compile(r"(?i)(?:[a-z]:\\{1,2}users\\{1,2}|/(?:home|users)/)(?P<v>[a-z][\w.\-]{1,40})(?=[\\/])")
+_USER_KEYS = ("user=", "username=", "login=", "uid=", "usr=", "u=", "account=", "acct_name=", "logon=")
+_USER_KV_RX = re.compile(
+    r"(?i)\b(?:user(?:name)?|login|uid|usr|u|account|acct_name|logon)=[\"']?(?P<v>[a-z][\w.\-]{1,40}?)[\"']?(?=[\s,;&|)]|$)"
 )
+_ACCESS_LOG_RX = re.compile(r"(?im)^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]{3,39})[ ]-[ ](?P<v>[a-z][\w.\-]{1,40})[ ]\[")
+_BRACKET_LOG_RX = re.compile(r"(?m)^\[[^\]\n]{8,30}\][ ](?P<v>[a-z][a-z0-9]*(?:[._][a-z0-9]+)?)[ ][A-Z]{4,12}\b")
+
+
+def _user_names(text: str) -> Iterator[Any]:
+    lower = text.lower()
+    if "users\\" in lower or "/home/" in lower or "/users/" in lower:
+        yield from _USER_PATH_RX.finditer(text)
+    if "=" in text and any(k in lower for k in _USER_KEYS):
+        yield from _USER_KV_RX.finditer(text)
+    if " - " in text and "[" in text:
+        yield from _ACCESS_LOG_RX.finditer(text)
+    if "] " in text:
+        yield from _BRACKET_LOG_RX.finditer(text)
 _NOT_USERS = frozenset(
     "root admin administrator system guest anonymous nobody service svc www-data postgres mysql daemon jenkins "
     "ubuntu ec2-user default public shared test user users unknown null none".split()
@@ -406,9 +421,13 @@ class ContextNameRecognizer(EntityRecognizer):
             span = self._run(text, m.end(), allow_lower=True)
             if span and self._plausible(text[span[0] : span[1]], strong=True):
                 out.append(_result(self, "PERSON", *span, 0.7))
-        if ":" in text:
-            for m in _COLON_LABEL_RX.finditer(text):
-                pos = m.end()
+        colon = text.find(":")
+        while colon != -1:  # the label read back from each colon: the rule tried at every position cost more
+            m = _COLON_LABEL_RX.search(text, max(0, colon - 40), colon)
+            after = _AFTER_COLON_RX.match(text, colon) if m else None
+            colon = text.find(":", colon + 1)
+            if after:
+                pos = after.end()
                 while True:
                     span = self._run(text, pos, allow_lower=True)
                     if not span or not self._reads_as_name(text[span[0] : span[1]]):
@@ -428,11 +447,9 @@ class ContextNameRecognizer(EntityRecognizer):
                     v = m.group("v").strip()
                     if 0 < len(v.split()) <= 3 and self._reads_as_name(v, lower_evidence=2):
                         out.append(_result(self, "PERSON", m.start("v"), m.end("v"), 0.6))
-        if "\\" in text or "/" in text or "=" in text or " - " in text or "] " in text:
-            for m in _USER_NAME_RX.finditer(text):
-                g = m.lastgroup
-                if g and m.group(g).casefold() not in _NOT_USERS:
-                    out.append(_result(self, "PERSON", *m.span(g), 0.6))
+        for m in _user_names(text):
+            if m.group("v").casefold() not in _NOT_USERS:
+                out.append(_result(self, "PERSON", *m.span("v"), 0.6))
         if "|" in text and "^" in text:
             for seg in _HL7_SEGMENT_RX.finditer(text):
                 for m in _HL7_NAME_RX.finditer(text, seg.start(), seg.end()):
@@ -447,7 +464,7 @@ class ContextNameRecognizer(EntityRecognizer):
                 out.append(_result(self, "PERSON", *m.span("v"), 0.7))
         for m in _AKA_RX.finditer(text):
             out.append(_result(self, "PERSON", *m.span("v"), 0.6))
-        for m in _SPELLED_RX.finditer(text):
+        for m in _SPELLED_RX.finditer(text) if _SPELLING_WORDS_RX.search(text) else ():  # a condition of each
             letters = [c for c in m.group() if c.isalpha()]
             if len(letters) >= 4 and (all(c.isupper() for c in letters) or all(c.islower() for c in letters)):
                 near = text[max(0, m.start() - 30) : m.start()] + " " + text[m.end() : m.end() + 30]
@@ -1033,6 +1050,20 @@ def _date_words_gate(text: str) -> bool:
     return _month_gate(text) and (_ORDINAL_GATE(text) or "day of" in text.lower())
 
 
+_SLASH_YEAR = re.compile(r"/(?:19|20)\d\d")
+
+
+def _slash_year_gate(text: str) -> bool:
+    return _SLASH_YEAR.search(text) is not None
+
+
+def _expiry_gate(text: str) -> bool:
+    if "/" not in text:
+        return False
+    low = text.lower()
+    return "exp" in low or "valid" in low or "good" in low
+
+
 def _upper_month_gate(text: str) -> bool:
     return _UPPER_MONTH.search(text) is not None
 
@@ -1144,10 +1175,10 @@ class FullDateRecognizer(_RegexRecognizer):
             0.8,
             "v",
             None,
-            _slash_gate,
+            _expiry_gate,
         ),
         # month and year "05/2011" (an address history, a card): a month with its zero, a 19xx/20xx year
-        ("DATE_TIME", r"(?<![\w/.-])(?:0[1-9]|1[0-2])/(?:19|20)\d{2}(?![\w/]|[.-]\d)", 0.6, 0, None, _slash_gate),
+        ("DATE_TIME", r"(?<![\w/.-])(?:0[1-9]|1[0-2])/(?:19|20)\d{2}(?![\w/]|[.-]\d)", 0.6, 0, None, _slash_year_gate),
         # dates in words: "the thirtieth of September, nineteen sixty-eight", "december fourteenth two thousand
         # one", "this 5th day of February, 2021"
         (
