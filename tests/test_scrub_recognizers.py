@@ -1036,3 +1036,21 @@ def test_more_identifier_labels_hl7_identifier_types_and_cheque_lines(hipaa, tex
 def test_hl7_assigning_authorities_are_not_names(hipaa):
     out = hipaa.scrub_text("PID|1||94027920^^^HVRMC^MR||VANTABLACK^YSOLDE^O||20061215|F").text
     assert "^^^HVRMC^MR" in out and "VANTABLACK" not in out
+
+
+@pytest.mark.parametrize(
+    "text, raws",
+    [
+        ("partner | 20% | Atatürk Bulvarı No: 221 D: 9, 06223 Ankara", ["Bulvarı No: 221", "D: 9"]),
+        ("street=Apt 110-643, 217 Sejong-daero\n", ["217 Sejong"]),
+        ("property at 202 Heol y Coed valued", ["Heol y Coed"]),
+        ("Travessa do Quillon 58, 6º Dto., 3049-806 Coimbra", ["Quillon 58", "Dto", "9-806"]),
+        ("al. Vantablack 62/15\n80-228 Gdańsk", ["Vantablack 62", "/15", "228"]),
+        ("5-5-1 Sakae, 〒160-5792 Shinjuku-ku", ["5792"]),
+        ("PID|1||x||A^B||1939|M|||18533 S Quillon Ave^^Tucson^AZ^85741^USA||", ["18533", "741^"]),
+    ],
+)
+def test_turkish_korean_welsh_portuguese_polish_japanese_and_hl7_addresses(hipaa, text, raws):
+    out = hipaa.scrub_text(text).text
+    for raw in raws:
+        assert raw not in out, (raw, out)

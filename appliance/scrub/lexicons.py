@@ -288,7 +288,9 @@ EU_STREET_PREFIX = (
     "calle|c/|avenida|avda\\.?|paseo|camino|carrer|carretera|plaza|pza\\.?|ronda|travesía|"
     "via|viale|piazza|corso|largo|vicolo|rua|travessa|praça|praca|estrada|alameda|"
     "ulica|ul\\.|aleja|al\\.|straße|strasse|"
-    "gata|gatan|vej|vei|veien|stræde|laan|straat|weg|plein|gracht|kade"
+    "gata|gatan|vej|vei|veien|stræde|laan|straat|weg|plein|gracht|kade|"
+    # Welsh, Irish, French-Canadian
+    "heol|ffordd|stryd|lôn|lon|bóthar|bothar|sráid|sraid|ascaill|ch\\.|boul\\.?"
 )
 
 # German/Dutch/Nordic suffix forms written as one word ("Hauptstraße 5", "Kerkstraat 12").

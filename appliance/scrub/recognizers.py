@@ -851,8 +851,9 @@ _UNIT_AFTER = re.compile(
     r"(?:[ \t]+(?:dr|rd|st|ave|ln|ct|pl|blvd|cir|ter|pde|cl|cres|hwy)\b\.?)?"  # a type the street rule left out
     r"(?:,?[ \t]*(?:apt|apartment|unit|suite|ste|flat|fl|floor|room|rm|bldg|building|#)\.?[ \t]*#?[ \t]*[\w-]{1,6}\b"
     r"|,[ \t]*\d{1,2}[ ]?(?:º|ª|°|r|er|o|a)?\.?[ \t]+(?:\d{1,2}[ ]?(?:º|ª|a|[a-z])?\b|izq(?:da|uierda)?\.?|dcha\.?|dch\.?|"
-    r"derecha|ctro\.?|centro|pta\.?[ ]?\d{1,2}|og\b|eg\b|dg\b)\.?(?![\w/-])"
-    r"|[ \t]+(?:izq(?:da|uierda)?|dcha|dch|derecha|ctro|centro)\b\.?)",
+    r"derecha|ctro\.?|centro|pta\.?[ ]?\d{1,2}|og\b|eg\b|dg\b|dto\.?|esq\.?|frente|fte\.?)\.?(?![\w/-])"
+    r"|[ \t]+(?:izq(?:da|uierda)?|dcha|dch|derecha|ctro|centro|dto|esq|frente|fte)\b\.?"
+    r"|/\d{1,4}[a-z]?\b(?!/))",
     re.IGNORECASE,
 )
 _HOUSE_BEFORE = re.compile(
@@ -866,6 +867,18 @@ _NUMBERED_ROAD = (
 )
 
 
+def _jp_postal_gate(text: str) -> bool:
+    return "〒" in text
+
+
+def _hl7_caret_gate(text: str) -> bool:
+    return "^" in text
+
+
+def _korean_street_gate(text: str) -> bool:
+    return "-ro" in text or "-gil" in text or "-daero" in text or "-daeno" in text
+
+
 _ADDRESS_LABEL_LINE_RX = re.compile(_ADDRESS_LABEL_LINE, re.IGNORECASE)
 _ADDRESS_WORD_RX = re.compile(
     r"(?i)\b(?:address|addr|domicilio|direcci[oó]n|adresse|anschrift|endere[cç]o|adres|indirizzo)\b"
@@ -875,8 +888,19 @@ _ADDRESS_WORDS = words_gate(
 )
 
 
+# Turkish ("Bağdat Caddesi No: 354 D: 28", "Atatürk Bulvarı No: 221"), Korean ("392 Olympic-ro", "217 Sejong-daero")
+_TR_STREET = (
+    r"(?-i:\b\p{Lu}[\w'’.-]*(?:[ ]\p{Lu}[\w'’.-]*)?)[ ](?:caddesi|cad\.|sokak|sokağı|sok\.|bulvarı|blv\.|mahallesi|mah\.)"
+    r"(?:,?[ ](?:no|numara)[:.]?[ ]?\d{1,5}[a-z]?)?(?:,?[ ](?:d|daire)[:.]?[ ]?\d{1,4})?"
+)
+_KR_STREET = r"\b\d{1,5}(?:-\d{1,4})?,?[ ](?-i:\p{Lu}[a-z]+)-(?:ro|gil|daero|daeno)\b(?:[ ]\d{1,3}(?:-gil)?)?"
+
+
 class StreetAddressRecognizer(_RegexRecognizer):
     RULES = [
+        ("STREET_ADDRESS", _TR_STREET, 0.7, 0, None, words_gate(
+            "caddesi cad sokak sokağı sok bulvarı blv mahallesi mah".split())),
+        ("STREET_ADDRESS", _KR_STREET, 0.7, 0, None, _korean_street_gate),
         ("STREET_ADDRESS", _NUMBERED_ROAD, 0.7, 0, None, words_gate(
             "route road rd highway hwy rte sr cr fm".split())),
         ("STREET_ADDRESS", _US_STREET, 0.75, 0, None),
@@ -962,6 +986,11 @@ class PostalCodeRecognizer(_RegexRecognizer):
             None,
         ),  # noqa: E501
         ("ZIP_CODE", r"\b\d{5}-\d{4}\b", 0.6, 0, None),
+        # Portuguese "3049-806 Coimbra", Polish "80-228 Gdańsk", before a capitalized town; Japanese "〒160-5792"
+        ("ZIP_CODE", r"(?<![\w/.-])(?P<v>\d{4}-\d{3}|\d{2}-\d{3})(?=[ \t]+(?-i:\p{Lu}\p{Ll}))", 0.6, "v", None),
+        ("ZIP_CODE", r"〒[ ]?(?P<v>\d{3}-?\d{4})\b", 0.9, "v", None, _jp_postal_gate),
+        # HL7 v2 addresses: "...^Tucson^AZ^85741^USA"
+        ("ZIP_CODE", r"\^(?-i:[A-Z]{2})\^(?P<v>\d{5}(?:-\d{4})?)(?=\^|\|)", 0.85, "v", None, _hl7_caret_gate),
         # UK postcode (outward + inward), Canadian postal code
         ("ZIP_CODE", r"\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?)\s?\d[ABD-HJLNP-UW-Z]{2}\b", 0.6, 0, None),
         ("ZIP_CODE", r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b", 0.6, 0, None),
