@@ -1054,3 +1054,13 @@ def test_turkish_korean_welsh_portuguese_polish_japanese_and_hl7_addresses(hipaa
     out = hipaa.scrub_text(text).text
     for raw in raws:
         assert raw not in out, (raw, out)
+
+
+def test_word_given_names_before_a_surname_after_role_labels_and_values_on_the_next_line(hipaa):
+    text = ("Consultant: Dr Can Vantablack\nRequester: Jun Quillfeather <jq@example.org>\n"
+            "Parent/carer 2: Sunday Brannagh (father)\nEmployee name:\n    Ysolde Harrowgate\n"
+            "Commit:     Teodor Quillon <tq@example.org>")  # fmt: skip
+    out = hipaa.scrub_text(text).text
+    for raw in ("Can Vantablack", "Jun Quillfeather", "Sunday Brannagh", "Ysolde", "Harrowgate", "Teodor"):
+        assert raw not in out, (raw, out)
+    assert hipaa.scrub_text("Can you call me? I can.").text == "Can you call me? I can."

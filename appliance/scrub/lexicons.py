@@ -62,7 +62,7 @@ AMBIGUOUS_GIVEN = _words(
     """
     amber april art august bill chase christian dawn faith frank georgia grace hope ivy jack jade june
     kim lily mark may min pat rose ruby sky summer will victoria florence austin jordan paris dallas jan
-    sunday autumn sunny
+    sunday autumn sunny can jun destiny precious
     """
 )
 

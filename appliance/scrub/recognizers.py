@@ -171,10 +171,11 @@ _COLON_LABEL_RX = re.compile(
     r"anesthesiologist|hr\s+approval|approval|loan\s+officer|analyst|case\s*worker|social\s+worker|advis[eo]r|"
     r"consultant|registrar|sho|midwife|therapist|pharmacist|technician|vaccinator|given\s+by|administered\s+by|"
     r"interpreter|translator|key\s+worker|care\s+coordinator|counsel|solicitor|attorney|notary|agent\s+name|"
-    r"verified\s+with|staff\s+member)\s*\Z",
+    r"verified\s+with|staff\s+member|guest|triage\s+(?:rn|nurse)|rn|commit(?:ter)?|signed-off-by|co-authored-by|"
+    r"reviewed-by|requester|requestor|caller\s+name)(?:[ \t]+\d)?\s*\Z",
     re.IGNORECASE,
 )
-_AFTER_COLON_RX = re.compile(r":[ \t]*(?=\S)")
+_AFTER_COLON_RX = re.compile(r":[ \t]*(?:\n[ \t]*)?(?=\S)")  # the value may be on the next line
 _LIST_NEXT_RX = re.compile(r"(?:\s*\([^()\n]{1,30}\))?\s*(?:,|;|\band\b|&)\s*")
 # "its friederike saleh", "it's Tomasz", "thank u yulia": chat-style introductions and thanks; the words after
 # them are a name only where each reads as one (a gazetteer name, or not an English word)
@@ -652,7 +653,9 @@ class ContextNameRecognizer(EntityRecognizer):
             if len(core) == 1 and core.isupper():
                 continue
             if _name_shaped(core):
-                if _not_a_name_word(core) and not _known_name(core):
+                # a given name that is also a word ("Paris Huntington", "Can Yilmaz") before another name word
+                ambiguous = core.casefold() in lx.AMBIGUOUS_GIVEN and w is not words[-1]
+                if _not_a_name_word(core) and not _known_name(core) and not ambiguous:
                     return False
             elif not (self.english and core.islower() and self._lower_name_evidence(core) >= lower_evidence):
                 return False
