@@ -662,6 +662,11 @@ GATE_TEXTS = [
     # non-ASCII texts: their ASCII words are judged by form, the others are always tried
     "Ménière’s disease and Parkinson’s disease; atorvastatin 40 mg, metformin 500 mg, €12 co-pay — Sjögren's",
     "SJÖGREN’S SYNDROME; LISINOPRIL 10 MG; seen 4 März 2023 by Dr. Müller; DOB: 19850314; non-Hodgkin’s",
+    # keep-phrases that start at a keyword, a sign or a number
+    "paid usd100, USD 250.00, US$5, C$12, €12, 12 €, 5 dollars, £3,000.50, NGN 5000, TRY 12; § 823 BGB, Art. 15 UK GDPR",
+    "at 12:30 pm and 9:05a.m.; J45.909, ICD-10 E11.9, CPT 99213, NDC 0169-4132-12; v2.4.1, iOS 17, Windows 11 24H2",
+    "SpO2 94% on RA, o2 sats 88% on 2L NC, BP 128/82, Temp 37.6 C, gcs12, APACHE II score 25, APR of 5.5%, 3% p.a.",
+    "ſpo2 94%, \u212aill usd 5, \u0130CD-10 E11.9, PAIN 7/10, Gleason 3+4=7, ASA III, fee 2%",
 ]
 
 

@@ -54,15 +54,23 @@ class WordIndex(NamedTuple):
     """The words (\\w runs) of one text, for gates. `runs`: (start, form) of each word, the form in lower case
     for an ASCII word and as written for any other. `words`: the distinct forms of its ASCII words.
     `foreign`: some word has a non-ASCII character. The patterns' case-insensitive matching folds some of those
-    unlike `lower` ("ſ" matches "s", "K" the Kelvin sign "k"), so such a word is never ruled out by its form."""
+    unlike `lower` ("ſ" matches "s", "K" the Kelvin sign "k"), so such a word is never ruled out by its form.
+    `lower`: the text in lower case, where a case-insensitive pattern's ASCII literal ("usd") can only match
+    where `lower` has it; None when the text has one of `_FOLDS_TO_ASCII` (see `has_literal`)."""
 
     text: str | None
     runs: list[tuple[int, str]]
     words: set[str]
     foreign: bool
+    lower: str | None
 
 
-_last_words: list[WordIndex] = [WordIndex(None, [], set(), False)]
+# The only characters outside ASCII that the `regex` module's case-insensitive matching (version 0, the
+# default: simple case folding) matches to an ASCII letter or digit: "İ" to "i", "ſ" to "s", the Kelvin sign
+# to "k" (checked over every code point against [a-z0-9] and each letter).
+_FOLDS_TO_ASCII = ("\u0130", "\u017f", "\u212a")
+
+_last_words: list[WordIndex] = [WordIndex(None, [], set(), False, None)]
 
 
 def word_index(text: str) -> WordIndex:
@@ -72,14 +80,27 @@ def word_index(text: str) -> WordIndex:
     if last.text is text:
         return last
     if text.isascii():
-        runs = [(m.start(), m.group()) for m in _WORD_RUN.finditer(text.lower())]
-        last = WordIndex(text, runs, {w for _, w in runs}, False)
+        low = text.lower()
+        runs = [(m.start(), m.group()) for m in _WORD_RUN.finditer(low)]
+        last = WordIndex(text, runs, {w for _, w in runs}, False, low)
     else:  # word by word: `lower` may change a non-ASCII text's length, and with it the offsets
         runs = [(m.start(), _ascii_lower(m.group())) for m in _WORD_RUN.finditer(text)]
         words = {w for _, w in runs if w.isascii()}
-        last = WordIndex(text, runs, words, len(words) < len({w for _, w in runs}))
+        low = None if any(c in text for c in _FOLDS_TO_ASCII) else text.lower()
+        last = WordIndex(text, runs, words, len(words) < len({w for _, w in runs}), low)
     _last_words[0] = last
     return last
+
+
+def has_literal(text: str, folded: tuple[str, ...], exact: tuple[str, ...] = ()) -> bool:
+    """Gate: the text holds one of `folded` (ASCII, lower case) as a case-insensitive pattern matches it, or
+    one of `exact` as written. A case-insensitive match of an ASCII literal is that literal in `lower` unless
+    the text has a character of `_FOLDS_TO_ASCII` (then True: not ruled out). `lower` maps each character on
+    its own, so a match's characters stay together in it; characters it adds only make the gate pass more."""
+    if any(x in text for x in exact):
+        return True
+    low = word_index(text).lower
+    return low is None or any(x in low for x in folded)
 
 
 def _ascii_lower(word: str) -> str:
