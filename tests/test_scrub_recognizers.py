@@ -662,6 +662,12 @@ GATE_TEXTS = [
     # non-ASCII texts: their ASCII words are judged by form, the others are always tried
     "Ménière’s disease and Parkinson’s disease; atorvastatin 40 mg, metformin 500 mg, €12 co-pay — Sjögren's",
     "SJÖGREN’S SYNDROME; LISINOPRIL 10 MG; seen 4 März 2023 by Dr. Müller; DOB: 19850314; non-Hodgkin’s",
+    # rules tried at the words where a match can start
+    "DOB 19850314, Apt5, 12 Oak St; #4 12 Main St; no. 5 Elm Road; Unit 3B, 44 Quail Run Lane, Springfield, IL 62704",
+    "P.O. Box 12, pobox 5, Postfach 1234; NY 10001; zipcode 12345, postcode M5V 3L9; SW1A 1AA; Seattle, Washington 98126",
+    "Hobart TAS 7329; 10 Park Street, Chennai - 600 045; VIN 1HGCM82633A004352; a/c 12345678; s/n AB12345; MRN12345678",
+    "92yo, aged 95, nonagenarian; 1234567; the 3rd of June, 3/Feb/2021, 2023-03-14, Monday 8/3, on 3/14, 19490224",
+    "\u0661\u0662/\u0660\u0663/\u0662\u0660\u0662\u0663, \u0669\u0665 years; \u017feptember 5; \u212aY 12345; \u0130D# 123456",
     # keep-phrases that start at a keyword, a sign or a number
     "paid usd100, USD 250.00, US$5, C$12, €12, 12 €, 5 dollars, £3,000.50, NGN 5000, TRY 12; § 823 BGB, Art. 15 UK GDPR",
     "at 12:30 pm and 9:05a.m.; J45.909, ICD-10 E11.9, CPT 99213, NDC 0169-4132-12; v2.4.1, iOS 17, Windows 11 24H2",
@@ -715,6 +721,41 @@ def test_gates_never_change_findings(hipaa, monkeypatch):
     for t in texts:
         want = [m.span() for rx, _, _ in keep._rules for m in rx.finditer(t) if m.end() > m.start()]
         assert keep.spans(t) == want, t
+
+
+def test_label_starts_cover_every_label():
+    """A label rule is tried only at the words `LABEL_STARTS` accepts: each alternative of each label must begin
+    with a word it accepts (the alternative's characters up to its first non-word character, with any word
+    characters after them unless a "/" follows, as in "a/c")."""
+    import re
+
+    from appliance.scrub.recognizers import LABEL_STARTS, LABELS
+
+    def alternatives(rx: str) -> list[str]:
+        out, depth, cur = [], 0, ""
+        for ch in rx:
+            depth += ch == "("
+            depth -= ch == ")"
+            if ch == "|" and depth == 0:
+                out.append(cur)
+                cur = ""
+            else:
+                cur += ch
+        return [*out, cur]
+
+    seen = 0
+    for entity, labels in LABELS.items():
+        test = LABEL_STARTS[entity]
+        for alt in alternatives(labels):
+            options = re.match(r"\[(\w+)\]", alt)
+            for first in options.group(1) if options else [""]:
+                word = first + re.match(r"\w*", alt[options.end() if options else 0 :]).group()
+                assert word and test(word), (entity, alt)
+                rest = alt[len(word) - len(first) + (options.end() if options else 0) :]
+                if not rest.startswith("/"):
+                    assert test(word + "abc"), (entity, alt)
+                seen += 1
+    assert seen > 80
 
 
 def test_name_pair_lookaheads_change_no_finding(hipaa, monkeypatch):

@@ -15,7 +15,7 @@ from typing import Any
 import regex as re
 
 from appliance.scrub import lexicons as lx
-from appliance.scrub.recognizers import has_literal, word_index
+from appliance.scrub.recognizers import Starts, has_literal, matches_at, start_test
 
 _TITLES = "|".join(re.escape(t) for t in lx.TITLES)
 _EPONYM = "|".join(sorted((re.escape(e) for e in lx.EPONYMS), key=len, reverse=True))
@@ -224,25 +224,20 @@ class KeepPhrases:
     def __init__(self, packs: list[str], extra: list[str]):
         pats = [p for name in packs for p in PACKS[name]] + list(extra)
         self._rules: list[tuple[re.Pattern, str | None, Any]] = []
-        self._starters: list[Callable[[str], bool]] = []  # the "starts" rules' word tests, in rule order
         for p in pats:
             rx, gate = (p, None) if isinstance(p, str) else p
             kind, cond = (gate[0], gate[1:]) if gate else (None, None)
             if kind == "regex":
                 cond = re.compile(cond[0], re.IGNORECASE)
             elif kind == "starts":
-                self._starters.append(cond[0])
-                cond = (len(self._starters) - 1, cond[1] if len(cond) > 1 else "")
+                cond = Starts(*cond)  # the packs' tests were registered at import (`_register_starts`)
             self._rules.append((re.compile(rx, re.IGNORECASE), kind, cond))
-        self._word_starts: dict[str, tuple[int, ...]] = {}  # word form -> the "starts" rules it may begin
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         out = []
-        starts = self._start_lists(text) if self._starters else []
         for rx, kind, cond in self._rules:
             if kind == "starts":
-                at, signs = cond
-                out.extend(_matches_at(rx, text, _with_signs(starts[at], text, signs) if signs else starts[at]))
+                out.extend(m.span() for m in matches_at(rx, text, cond.positions(text)))
                 continue
             if kind == "regex" and not cond.search(text):
                 continue
@@ -253,22 +248,6 @@ class KeepPhrases:
 
     def index(self, text: str) -> SpanIndex:
         return SpanIndex(self.spans(text))
-
-    def _start_lists(self, text: str) -> list[list[int]]:
-        """For each "starts" rule, the positions (in order) of the words where one of its matches can begin.
-        Each distinct word form is judged once per process (bounded cache)."""
-        lists: list[list[int]] = [[] for _ in self._starters]
-        cache = self._word_starts
-        if len(cache) > 200_000:
-            cache.clear()
-        for i, w in word_index(text).runs:
-            rules = cache.get(w)
-            if rules is None:
-                every = not w.isascii()
-                rules = cache[w] = tuple(k for k, test in enumerate(self._starters) if every or test(w))
-            for k in rules:
-                lists[k].append(i)
-        return lists
 
 
 class SpanIndex:
@@ -305,32 +284,11 @@ class SpanIndex:
         return [spans[k] for k in sorted(k for k in self._order[lo:hi] if spans[k][1] > start)]
 
 
-def _with_signs(starts: list[int], text: str, signs: str) -> list[int]:
-    """`starts` and the positions of the characters `signs` in `text`, in order."""
-    at = [i for c in signs if c in text for i in _positions(text, c)]
-    return sorted(set(starts).union(at)) if at else starts
+def _register_starts() -> None:
+    """The packs' word tests join `start_lists` at import, before any text is read."""
+    for p in CLINICAL + FINANCIAL + SOFTWARE:
+        if not isinstance(p, str) and p[1][0] == "starts":
+            start_test(p[1][1])
 
 
-def _positions(text: str, c: str) -> list[int]:
-    out = []
-    i = text.find(c)
-    while i >= 0:
-        out.append(i)
-        i = text.find(c, i + 1)
-    return out
-
-
-def _matches_at(rx: Any, text: str, starts: list[int]) -> list[tuple[int, int]]:
-    """`rx.finditer(text)`'s non-empty spans, given every position where a match can start (in order): the first
-    candidate at or after the previous match's end where `rx` matches is where `finditer` would find the next
-    match, and `match` there gives the same match (look-behinds and `\\b` still see the text before it)."""
-    out = []
-    end = 0
-    for i in starts:
-        if i < end:
-            continue
-        m = rx.match(text, i)
-        if m is not None and m.end() > m.start():
-            out.append(m.span())
-            end = m.end()
-    return out
+_register_starts()

@@ -126,9 +126,110 @@ def words_gate(forms: Iterable[str]) -> Callable[[str], bool]:
     return gate
 
 
+# Where a match can start. A pattern that begins with a word character after `\b` (or a look-behind that puts
+# no word character before it) begins at the start of a word (\w run): a registered test of the word's form
+# (lower case for an ASCII word) names the words where it can, and the pattern is tried there only instead of
+# at every position of the text (`matches_at`). A word with a non-ASCII character is always tried (see
+# `WordIndex.foreign`).
+_START_TESTS: list[Callable[[str], bool]] = []
+_start_rules: dict[str, tuple[int, ...]] = {}  # word form -> the indices of the tests that accept it (bounded)
+_last_starts: list[tuple[str | None, list[list[int]]]] = [(None, [])]
+
+
+def start_test(test: Callable[[str], bool]) -> int:
+    """Register a test of a word's form for `start_lists` (at import, before any text is read); its index."""
+    for i, known in enumerate(_START_TESTS):
+        if known is test:
+            return i
+    _START_TESTS.append(test)
+    _start_rules.clear()
+    return len(_START_TESTS) - 1
+
+
+def start_lists(text: str) -> list[list[int]]:
+    """For each registered test, the starts (in order) of the text's words it accepts. Remembered for the last
+    text, as one tuple replaced whole (threads may scrub at once); each distinct form is judged once."""
+    last = _last_starts[0]
+    if last[0] is text:
+        return last[1]
+    tests = list(_START_TESTS)
+    lists: list[list[int]] = [[] for _ in tests]
+    cache = _start_rules
+    if len(cache) > 200_000:
+        cache.clear()
+    every = tuple(range(len(tests)))
+    for i, w in word_index(text).runs:
+        rules = cache.get(w)
+        if rules is None:
+            rules = cache[w] = tuple(k for k, test in enumerate(tests) if test(w)) if w.isascii() else every
+        for k in rules:
+            lists[k].append(i)
+    _last_starts[0] = (text, lists)
+    return lists
+
+
+def _positions(text: str, c: str) -> list[int]:
+    out = []
+    i = text.find(c)
+    while i >= 0:
+        out.append(i)
+        i = text.find(c, i + 1)
+    return out
+
+
+class Starts:
+    """A rule's gate that names where its matches can begin: the words `test` accepts (see `start_lists`) and
+    the characters `signs`; `pre` (optional) is a plain gate checked first."""
+
+    def __init__(self, test: Callable[[str], bool], signs: str = "", pre: Callable[[str], bool] | None = None):
+        self.index = start_test(test)
+        self.signs = signs
+        self.pre = pre
+
+    def positions(self, text: str) -> list[int] | None:
+        """Where a match can begin, in order; None when `pre` rules the text out."""
+        if self.pre is not None and not self.pre(text):
+            return None
+        starts = start_lists(text)[self.index]
+        if not self.signs:
+            return starts
+        at = [i for c in self.signs if c in text for i in _positions(text, c)]
+        return sorted(set(starts).union(at)) if at else starts
+
+
+def matches_at(rx: Any, text: str, starts: list[int]) -> list[Any]:
+    """`rx.finditer(text)`'s non-empty matches, given every position where a match can start (in order): the
+    first candidate at or after the previous match's end where `rx` matches is where `finditer` would find the
+    next match, and `match` there gives the same match (look-behinds and `\\b` still see the text before it)."""
+    out = []
+    end = 0
+    for i in starts:
+        if i < end:
+            continue
+        m = rx.match(text, i)
+        if m is not None and m.end() > m.start():
+            out.append(m)
+            end = m.end()
+    return out
+
+
+def prefix_test(*heads: str, exact: tuple[str, ...] = ()) -> Callable[[str], bool]:
+    """A word-form test for `Starts`: the word begins with one of `heads` or is one of `exact`. For a pattern
+    that opens with `\\b` and alternative keywords, `heads` are the keywords' characters up to their first
+    non-word character ("mr" of "mr\\s*#", "a" of "a/c"), so the word a match begins at starts with one."""
+    wanted = frozenset(exact)
+    return lambda word: word.startswith(heads) or word in wanted
+
+
+def _digits(low: int, high: int) -> Callable[[str], bool]:
+    """A word-form test: a number of `low` to `high` digits."""
+    return lambda word: low <= len(word) <= high and word.isdigit()
+
+
 class _RegexRecognizer(EntityRecognizer):
     """Base: a list of (entity, compiled regex, score, group, validator[, gate]) rules. A gate is a cheap
-    necessary condition of a match (`gate(text)` False: the rule cannot match, its regex is not run)."""
+    necessary condition of a match (`gate(text)` False: the rule cannot match, its regex is not run), or a
+    `Starts` that names the positions where a match can begin (the regex is tried there only)."""
 
     RULES: list[tuple[Any, ...]] = []
     FLAGS = re.IGNORECASE
@@ -149,9 +250,20 @@ class _RegexRecognizer(EntityRecognizer):
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
         out = []
         for entity, rx, score, group, validate, *gate in self._rules:
-            if entity not in entities or (gate and not gate[0](text)):
+            if entity not in entities:
                 continue
-            for m in rx.finditer(text):
+            if not gate:
+                matches = rx.finditer(text)
+            elif type(gate[0]) is Starts:
+                starts = gate[0].positions(text)
+                if not starts:
+                    continue
+                matches = matches_at(rx, text, starts)
+            elif gate[0](text):
+                matches = rx.finditer(text)
+            else:
+                continue
+            for m in matches:
                 start, end = m.span(group)
                 if start < 0 or end <= start:
                     continue
@@ -702,11 +814,21 @@ def _de_street_gate(text: str) -> bool:
     )
 
 
+# `_US_STREET` begins with a unit word ("Apt 4, ..."), a "#", "no." or the house number (`\\b\\d`): one of
+# those words, a word that starts with a digit, or a "#".
+_US_STREET_START = prefix_test(
+    "fl", "apt", "apartment", "unit", "suite", "ste", "room", "rm", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
+    exact=("no",),
+)
+# `_PO_BOX` begins with "p" ("p.o. box", "p o box"), "po" ("po box", "pobox"), "post" or "apartado"
+_PO_BOX_START = prefix_test("po", "apartado", exact=("p",))
+
+
 class StreetAddressRecognizer(_RegexRecognizer):
     RULES = [
-        ("STREET_ADDRESS", _US_STREET, 0.75, 0, None),
+        ("STREET_ADDRESS", _US_STREET, 0.75, 0, None, Starts(_US_STREET_START, "#")),
         ("STREET_ADDRESS", _EU_SUFFIX, 0.7, 0, None, _eu_suffix_gate),
-        ("STREET_ADDRESS", _PO_BOX, 0.8, 0, None),
+        ("STREET_ADDRESS", _PO_BOX, 0.8, 0, None, Starts(_PO_BOX_START)),
         ("STREET_ADDRESS", _DE_STREET, 0.7, 0, None, _de_street_gate),
     ]
 
@@ -750,6 +872,16 @@ _ZIP_AFTER_STREET = re.compile(
 
 
 _STATE_GATE = words_gate(n.split()[0] for n in lx.US_STATE_NAMES)
+_STATE_FIRST_WORDS = frozenset(n.split()[0] for n in lx.US_STATE_NAMES)
+_STATE_CODES = frozenset(x.lower() for x in lx.US_STATES)
+_AU_STATES = frozenset("nsw vic qld tas act sa wa nt".split())
+_ZIP_AFTER_STREET_WORDS = _STREET_TYPE_WORDS | {"nagar", "salai", "marg", "straat", "weg", "laan", "gracht", "strasse"}
+_POSTCODE_HEAD = re.compile(r"[a-z][a-z]?\d")
+
+
+def _postcode_head(word: str) -> bool:
+    """Where a UK or Canadian postcode can start: a letter, maybe another, then a digit ("sw1a", "m5v")."""
+    return _POSTCODE_HEAD.match(word) is not None
 _SIX_DIGITS = re.compile(r"\b[1-9]\d{2}\s?\d{3}\b")
 
 
@@ -760,7 +892,15 @@ def _six_digit_gate(text: str) -> bool:
 class PostalCodeRecognizer(_RegexRecognizer):
     FLAGS = 0
     RULES = [
-        ("ZIP_CODE", r"\b(?:" + _STATES.upper() + r")\.?\s(?P<v>\d{5}(?:-\d{4})?)\b", 0.85, "v", None),
+        # (the state code is a word of its own: `\b` before it, "." or a space after it)
+        (
+            "ZIP_CODE",
+            r"\b(?:" + _STATES.upper() + r")\.?\s(?P<v>\d{5}(?:-\d{4})?)\b",
+            0.85,
+            "v",
+            None,
+            Starts(_STATE_CODES.__contains__),
+        ),
         (
             "ZIP_CODE",
             r"(?i)\b(?:zip|zip\s*code|postal\s*code|postcode|plz|pin\s*code|eircode)\s*[:#]?\s*(?P<v>\d{5}(?:-\d{4})?|"
@@ -768,16 +908,46 @@ class PostalCodeRecognizer(_RegexRecognizer):
             0.85,
             "v",
             None,
+            Starts(prefix_test("zip", "post", "plz", "pin", "eircode")),
         ),  # noqa: E501
-        ("ZIP_CODE", r"\b\d{5}-\d{4}\b", 0.6, 0, None),
+        ("ZIP_CODE", r"\b\d{5}-\d{4}\b", 0.6, 0, None, Starts(_digits(5, 5))),
         # UK postcode (outward + inward), Canadian postal code
-        ("ZIP_CODE", r"\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?)\s?\d[ABD-HJLNP-UW-Z]{2}\b", 0.6, 0, None),
-        ("ZIP_CODE", r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b", 0.6, 0, None),
+        (
+            "ZIP_CODE",
+            r"\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?)\s?\d[ABD-HJLNP-UW-Z]{2}\b",
+            0.6,
+            0,
+            None,
+            Starts(_postcode_head),
+        ),
+        (
+            "ZIP_CODE",
+            r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b",
+            0.6,
+            0,
+            None,
+            Starts(_postcode_head),
+        ),
         # five digits before a capitalized city, as written in much of Europe ("75004 Paris")
         ("ZIP_CODE", r"(?:,\s|\n|^)(?P<v>\d{4,5})(?=\s+[A-ZÄÖÜ][a-zäöüéèß]+)", 0.5, "v", None),
         # a US state written out ("Seattle, Washington 98126"), an Australian state ("Hobart TAS 7329")
-        ("ZIP_CODE", r"\b(?i:" + _STATE_NAMES + r")\s+(?P<v>\d{5}(?:-\d{4})?)\b", 0.85, "v", None, _STATE_GATE),
-        ("ZIP_CODE", r"\b(?:NSW|VIC|QLD|TAS|ACT|SA|WA|NT)\s+(?P<v>\d{4})\b", 0.75, "v", None),
+        # (the state's first word is a word of its own: `\b` before it, a space after it)
+        (
+            "ZIP_CODE",
+            r"\b(?i:" + _STATE_NAMES + r")\s+(?P<v>\d{5}(?:-\d{4})?)\b",
+            0.85,
+            "v",
+            None,
+            Starts(_STATE_FIRST_WORDS.__contains__),
+        ),
+        (
+            "ZIP_CODE",
+            r"\b(?:NSW|VIC|QLD|TAS|ACT|SA|WA|NT)\s+(?P<v>\d{4})\b",
+            0.75,
+            "v",
+            None,
+            Starts(_AU_STATES.__contains__),
+        ),
         # Dutch "2037 PE Haarlem" and Irish Eircodes ("Cork, T23 WFN7") at the end of an address
         ("ZIP_CODE", r"(?:,\s|\n|^)(?P<v>[1-9]\d{3}\s?[A-Z]{2})(?=\s+[A-Z][a-z])", 0.6, "v", None),
         ("ZIP_CODE", r"(?:,\s*|\n|^)(?P<v>[ACDEFHKNPRTVWXY]\d[\dW]\s?[\dACDEFHKNPRTVWXY]{4})\b", 0.6, "v", None),
@@ -790,9 +960,9 @@ class PostalCodeRecognizer(_RegexRecognizer):
             0.6,
             "v",
             None,
-            _six_digit_gate,
+            Starts(_ZIP_AFTER_STREET_WORDS.__contains__, pre=_six_digit_gate),  # the street word is a word of its own
         ),
-        ("ZIP_CODE", r"\b\d{5}\b", 0.2, 0, None),
+        ("ZIP_CODE", r"\b\d{5}\b", 0.2, 0, None, Starts(_digits(5, 5))),
     ]
 
     def __init__(self, entities: Iterable[str], language: str = "en"):
@@ -814,18 +984,42 @@ _MON = r"(?:0?[1-9]|1[0-2])"
 _YEAR = r"(?:19|20)\d{2}"
 _WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+(?:the\s+)?)?"
 _ORD = r"(?:st|nd|rd|th)?"
-_MONTH_WORD = re.compile(rf"(?:{_MONTHS})", re.IGNORECASE)
-
-
-@lru_cache(maxsize=65536)
-def _is_month_word(word: str) -> bool:
-    return _MONTH_WORD.fullmatch(word) is not None
+# The words the date patterns are made of, in lower case (a word never holds "."): what `_MONTHS` matches (its
+# alternatives written out), the weekdays of `_WEEKDAY`, `_DAY` (with `_ORD`) and `_YEAR`.
+_MONTH_FORMS = frozenset(
+    "jan january feb february mar march apr april may jun june jul july aug august sep sept september oct october "
+    "nov november dec december janvier février fevrier mars avril mai juin juillet août aout septembre octobre "
+    "novembre décembre januar februar märz maerz juni juli oktober dezember enero febrero marzo abril mayo junio "
+    "julio agosto septiembre octubre noviembre diciembre".split()
+)
+_WEEKDAY_FORMS = frozenset(
+    d + day for d in "mon tue tues wed wednes thu thur thurs fri sat satur sun".split() for day in ("", "day")
+)
+_DAY_FORMS = frozenset([str(d) for d in range(1, 32)] + [f"0{d}" for d in range(1, 10)])
+_DAY_ORD_FORMS = frozenset(d + o for d in _DAY_FORMS for o in ("", "st", "nd", "rd", "th"))
 
 
 def _month_gate(text: str) -> bool:
     """Necessary for the month-name rules: a word that is a month name or abbreviation (or a non-ASCII text)."""
     words = ascii_lower_words(text)
-    return words is None or any(_is_month_word(w) for w in words)
+    return words is None or not _MONTH_FORMS.isdisjoint(words)
+
+
+def _weekday_or_month(word: str) -> bool:
+    return word in _WEEKDAY_FORMS or word in _MONTH_FORMS
+
+
+def _day_first(word: str) -> bool:
+    """Where "14 March", "the 3rd of June", "Tuesday 14 March" can start."""
+    return word in _DAY_ORD_FORMS or word in _WEEKDAY_FORMS or word == "the"
+
+
+def _year_form(word: str) -> bool:
+    return len(word) == 4 and word.startswith(("19", "20")) and word[2:].isdigit()
+
+
+def _eight_digit_date(word: str) -> bool:
+    return len(word) == 8 and word.startswith(("19", "20")) and word.isdigit()
 
 
 _EIGHT_DIGITS = re.compile(r"\d{8}")
@@ -840,6 +1034,10 @@ def _slash_gate(text: str) -> bool:
 
 
 
+# Each rule begins at a word (`\b` or a look-behind before a word character, see `Starts`) of a known form: the
+# day or month of a numeric date (one or two digits, then a separator), a year (four digits, then a
+# separator), a weekday, a month (a whole word: "." or a blank after it), a day with its ordinal, "the", a date
+# word, an eight-digit date (nothing of a word around it).
 class FullDateRecognizer(_RegexRecognizer):
     RULES = [
         # 03/14/2023, 14/03/2023, 3-14-23, 14.03.2023
@@ -849,13 +1047,28 @@ class FullDateRecognizer(_RegexRecognizer):
             0.8,
             0,
             None,
+            Starts(_DAY_FORMS.__contains__),
         ),
         # 2023-03-14, 2023/03/14
-        ("DATE_TIME", rf"\b{_YEAR}([/.-]){_MON}\1{_DAY}\b", 0.85, 0, None),
+        ("DATE_TIME", rf"\b{_YEAR}([/.-]){_MON}\1{_DAY}\b", 0.85, 0, None, Starts(_year_form)),
         # 08-MAY-2023, 21-Jun-25, 3/Feb/2021
-        ("DATE_TIME", rf"\b{_DAY}([/.-])(?:{_MONTHS})\1(?:{_YEAR}|\d{{2}})\b", 0.85, 0, None, _month_gate),
+        (
+            "DATE_TIME",
+            rf"\b{_DAY}([/.-])(?:{_MONTHS})\1(?:{_YEAR}|\d{{2}})\b",
+            0.85,
+            0,
+            None,
+            Starts(_DAY_FORMS.__contains__, pre=_month_gate),
+        ),
         # March 14, 2023 / Mar. 14th / Tuesday, March 14 2023
-        ("DATE_TIME", rf"\b{_WEEKDAY}(?:{_MONTHS})\.?\s+{_DAY}{_ORD}\b(?!:\d)(?:,?\s+{_YEAR}\b)?", 0.8, 0, None, _month_gate),
+        (
+            "DATE_TIME",
+            rf"\b{_WEEKDAY}(?:{_MONTHS})\.?\s+{_DAY}{_ORD}\b(?!:\d)(?:,?\s+{_YEAR}\b)?",
+            0.8,
+            0,
+            None,
+            Starts(_weekday_or_month, pre=_month_gate),
+        ),
         # 14 March 2023 / 14th of March / the 3rd of June / le 14 mars 2023
         (
             "DATE_TIME",
@@ -863,10 +1076,10 @@ class FullDateRecognizer(_RegexRecognizer):
             0.8,
             0,
             None,
-            _month_gate,
+            Starts(_day_first, pre=_month_gate),
         ),  # noqa: E501
         # March 2023 (month and year)
-        ("DATE_TIME", rf"\b(?:{_MONTHS})\.?,?\s+{_YEAR}\b", 0.6, 0, None, _month_gate),
+        ("DATE_TIME", rf"\b(?:{_MONTHS})\.?,?\s+{_YEAR}\b", 0.6, 0, None, Starts(_MONTH_FORMS.__contains__, pre=_month_gate)),
         # 3/14 (month/day without year) after a date word
         (
             "DATE_TIME",
@@ -874,7 +1087,10 @@ class FullDateRecognizer(_RegexRecognizer):
             0.7,
             "v",
             None,
-            _slash_gate,
+            Starts(
+                prefix_test("on", "date", "dob", "seen", "visit", "admitted", "discharged", "since", "until", "from"),
+                pre=_slash_gate,
+            ),
         ),  # noqa: E501
         # a weekday and month/day ("Monday 8/3", "Tuesday 12/6")
         (
@@ -883,7 +1099,7 @@ class FullDateRecognizer(_RegexRecognizer):
             0.8,
             0,
             None,
-            _slash_gate,
+            Starts(_WEEKDAY_FORMS.__contains__, pre=_slash_gate),
         ),
         # 19490224 on its own (a key's value, a log's field): a valid date of the last 130 years
         (
@@ -892,7 +1108,7 @@ class FullDateRecognizer(_RegexRecognizer):
             0.6,
             0,
             None,
-            _eight_digits_gate,
+            Starts(_eight_digit_date),
         ),
         # 20230314 after a date label
         (
@@ -901,7 +1117,7 @@ class FullDateRecognizer(_RegexRecognizer):
             0.8,
             "v",
             None,
-            words_gate(["dob", "date", "born"]),
+            Starts(prefix_test("dob", "date", "born"), pre=words_gate(["dob", "date", "born"])),
         ),  # noqa: E501
     ]
 
@@ -911,9 +1127,16 @@ class FullDateRecognizer(_RegexRecognizer):
 
 class AgeOver89Recognizer(_RegexRecognizer):
     RULES = [
-        ("AGE", r"\b(?:9\d|1[01]\d)(?=\s*(?:-|\s)?\s*(?:years?|yrs?|y/?o|y\.o\.|yo)\b)", 0.85, 0, None),
-        ("AGE", r"\b(?:age|aged)\s*:?\s*(?P<v>9\d|1[01]\d)\b", 0.85, "v", None),
-        ("AGE", r"\b(?:nonagenarian|centenarian)\b", 0.6, 0, None),
+        (
+            "AGE",
+            r"\b(?:9\d|1[01]\d)(?=\s*(?:-|\s)?\s*(?:years?|yrs?|y/?o|y\.o\.|yo)\b)",
+            0.85,
+            0,
+            None,
+            Starts(prefix_test("9", "10", "11")),
+        ),
+        ("AGE", r"\b(?:age|aged)\s*:?\s*(?P<v>9\d|1[01]\d)\b", 0.85, "v", None, Starts(prefix_test("age"))),
+        ("AGE", r"\b(?:nonagenarian|centenarian)\b", 0.6, 0, None, words_gate(["nonagenarian", "centenarian"])),
     ]
 
 
@@ -1084,11 +1307,44 @@ def _has_underscore(text: str) -> bool:
     return "_" in text
 
 
+# Where each label of `LABELS` can begin: its alternatives' characters up to the first non-word character
+# (`prefix_test`; "a" of "a/c", "s" of "s/n", "mr" of "mr\\s*#", "licen" of "licen[cs]e").
+LABEL_STARTS: dict[str, Callable[[str], bool]] = {
+    "MEDICAL_RECORD_NUMBER": prefix_test(
+        "mr", "med", "record", "chart", "patient", "pt", "hosp", "unit", "umr", "emr", "ehr", "ur", "case", "encounter",
+        "admission", "accession", "specimen",
+    ),
+    "ACCOUNT_NUMBER": prefix_test(
+        "acc", "cust", "client", "iban", "sort", "cif", "id", "application", "routing", "aba", "swift", "bic", "loan",
+        "mortgage", "policy", "wallet", "billing", exact=("a",),
+    ),
+    "HEALTH_PLAN_ID": prefix_test(
+        "health", "member", "subscriber", "insur", "group", "medica", "beneficiary", "claim", "plan", "nhs", "ahcccs",
+        "policy",
+    ),
+    "LICENSE_NUMBER": prefix_test(
+        "driver", "dl", "licen", "passport", "dea", "npi", "cert", "permit", "national", "id", "state", "tax", "tin",
+        "ein", "itin", "nino",
+    ),
+    "VEHICLE_ID": prefix_test("vin", "vehicle", "licen", "plate", "reg"),
+    "DEVICE_ID": prefix_test(
+        "serial", "sn", "device", "imei", "udi", "mac", "implant", "pacemaker", "pump", exact=("s",)
+    ),
+    "US_SSN": prefix_test("ssn", "social", "ss"),
+}  # fmt: skip
+
+
+def _vin_length(word: str) -> bool:
+    return len(word) == 17  # `\b` and 17 word characters, then `\b`: the whole word
+
+
 class LabelledIdRecognizer(_RegexRecognizer):
-    RULES = [(e, _label_rule(e, lbl), 0.85, 0, _not_a_date) for e, lbl in LABELS.items()] + [
-        ("VEHICLE_ID", r"\b[A-HJ-NPR-Z0-9]{17}\b", 0.5, 0, vin_ok),
-        ("LICENSE_NUMBER", r"\bnpi\W{0,3}(?P<v>\d{10})\b", 0.9, "v", npi_ok),
-        ("DEVICE_ID", r"\bimei\W{0,3}(?P<v>\d{15})\b", 0.9, "v", luhn_ok),
+    RULES = [
+        (e, _label_rule(e, lbl), 0.85, 0, _not_a_date, Starts(LABEL_STARTS[e])) for e, lbl in LABELS.items()
+    ] + [
+        ("VEHICLE_ID", r"\b[A-HJ-NPR-Z0-9]{17}\b", 0.5, 0, vin_ok, Starts(_vin_length)),
+        ("LICENSE_NUMBER", r"\bnpi\W{0,3}(?P<v>\d{10})\b", 0.9, "v", npi_ok, Starts(prefix_test("npi"))),
+        ("DEVICE_ID", r"\bimei\W{0,3}(?P<v>\d{15})\b", 0.9, "v", luhn_ok, Starts(prefix_test("imei"))),
         # a log's or export's key=value ("patient_mrn=ZNT055886"): the label is the end of a snake_case key
         (
             "MEDICAL_RECORD_NUMBER",
@@ -1099,7 +1355,7 @@ class LabelledIdRecognizer(_RegexRecognizer):
             _has_underscore,
         ),
         # bare long digit runs are often account/record numbers: low, needs context
-        ("MEDICAL_RECORD_NUMBER", r"\b\d{7,12}\b", 0.2, 0, None),
+        ("MEDICAL_RECORD_NUMBER", r"\b\d{7,12}\b", 0.2, 0, None, Starts(_digits(7, 12))),
     ]
     FLAGS = re.IGNORECASE
 
