@@ -758,6 +758,46 @@ def test_label_starts_cover_every_label():
     assert seen > 80
 
 
+def test_name_label_starts_cover_every_label():
+    """The name labels' pattern is tried only at the words `_LABEL_START` accepts (and at "/"): each label of
+    `lexicons.NAME_LABELS` must begin with such a word; titles and weak labels are whole words of their sets."""
+    import re
+
+    from appliance.scrub import lexicons as lx
+    from appliance.scrub import recognizers as rc
+
+    test = rc._START_TESTS[rc._LABEL_START]
+    for label in rc._STRONG_LABELS:
+        heads = re.match(r"\(\?:([^()]*)\)", label)  # "(?:approved|verified|...)\s+by"
+        for alt in heads.group(1).split("|") if heads else [label]:
+            word = re.match(r"[\w']*", alt.replace("[sz]", "s")).group().split("'")[0]
+            assert alt.startswith("/") or (word and test(word)), label
+            rest = alt[len(word) :]
+            if word and not rest.startswith(("/", "'")):
+                assert test(word + "abc") or rest.startswith(("\\s", "(?:\\s")), label
+    titles = rc._START_TESTS[rc._TITLE_START]
+    assert all(titles(t.casefold().split(".")[0]) for t in lx.TITLES)
+
+
+def test_name_patterns_tried_at_their_starts_find_the_same(hipaa, monkeypatch):
+    """The name recognizer tries its title, label, "Last, First" and particle patterns only where a match can
+    start: trying them everywhere (`finditer`, a particle match at every position) finds the same names."""
+    from appliance.scrub import recognizers as rc
+    from bench.scrub_corpus import generate
+
+    names = next(r for r in hipaa.analyzer.registry.recognizers if r.name == "ContextNameRecognizer")
+    texts = GATE_TEXTS + [d["text"] for d in generate(300, 4, "final")] + [
+        "Kowalski, Anna; OKAFOR, CHIDI M.; vardakis, quillon; Dr de la Fuente; Hana dos Santos; D'Arcy-Jones, Mary",
+        "/s/ Jane Roe\nc/o Maria Lopez; i'm Tomasz; Patient:jane roe; from: Ama Owusu; Babajide E. di Stefano.",
+        "Mr.Smith, Sra. Ana Ruiz; seen by Dott.ssa Bianchi; Ms\tKaur; 3,Lee; _Lee, Ann; x-Lee, Ann; Ann van der Berg",
+    ]
+    key = lambda res: sorted((r.start, r.end, r.score) for r in res)  # noqa: E731
+    got = [key(names.analyze(t, ["PERSON"])) for t in texts]
+    monkeypatch.setattr(rc, "matches_at", lambda rx, text, starts: list(rx.finditer(text)))
+    monkeypatch.setattr(rc, "_particle_starts", lambda text: range(len(text)))
+    assert [key(names.analyze(t, ["PERSON"])) for t in texts] == got
+
+
 def test_name_pair_lookaheads_change_no_finding(hipaa, monkeypatch):
     """The capitalized-pair rule's look-aheads (each word starts with an upper-case letter) only skip pairs the
     recognizer rejects anyway: without them it finds the same names."""

@@ -15,7 +15,7 @@ from typing import Any
 import regex as re
 
 from appliance.scrub import lexicons as lx
-from appliance.scrub.recognizers import Starts, has_literal, matches_at, start_test
+from appliance.scrub.recognizers import Starts, has_literal, matches_at, start_test, with_firsts
 
 _TITLES = "|".join(re.escape(t) for t in lx.TITLES)
 _EPONYM = "|".join(sorted((re.escape(e) for e in lx.EPONYMS), key=len, reverse=True))
@@ -58,7 +58,7 @@ def _ends_in_drug_suffix(word: str) -> bool:
 
 def _prefixes(*heads: str) -> tuple[str, Callable[[str], bool]]:
     """A "starts" gate: the word begins with one of `heads`."""
-    return ("starts", lambda word: word.startswith(heads))
+    return ("starts", with_firsts(lambda word: word.startswith(heads), [h[0] for h in heads]))
 
 
 def _clock_hour(word: str) -> bool:
@@ -76,6 +76,11 @@ def _v_number(word: str) -> bool:
     return len(word) > 1 and word[0] == "v" and word[1].isdigit()
 
 
+with_firsts(_clock_hour, "0123456789")
+with_firsts(_icd_code_head, "abcdefghijklmnopqrstvwxyz")
+with_firsts(_v_number, "v")
+
+
 _CURRENCY_SIGNS = "$€£¥₹₦"
 _CURRENCY_CODES = (
     "usd eur gbp chf jpy cad aud inr ngn zar kes ghs brl mxn sek nok dkk pln try krw sgd nzd hkd cny rmb aed sar egp "
@@ -88,6 +93,9 @@ def _money_start(word: str) -> bool:
     """Where the money pattern can start with a word: a dollar's prefix right before its "$" ("us" of "US$"), or a
     currency code, alone or with the amount joined to it ("usd", "usd100"); the signs are the other starts."""
     return word in _DOLLAR_PREFIXES or word.startswith(tuple(_CURRENCY_CODES))
+
+
+with_firsts(_money_start, [w[0] for w in _DOLLAR_PREFIXES | set(_CURRENCY_CODES)])
 
 
 _EPONYM_GATE = ("starts", _EPONYM_STARTS.__contains__)
@@ -170,7 +178,7 @@ FINANCIAL = [
     # legal references ("Art. 15 UK GDPR", "§ 823 BGB")
     (
         r"(?:\bart(?:icle)?\.?|§)\s*\d+[a-z]?(?:\s*\(\d+\))?(?:\s+(?:uk\s+|eu\s+)?(?:gdpr|dsgvo|bgb|ccpa|hipaa))?",
-        ("starts", lambda word: word.startswith("art"), "§"),
+        ("starts", with_firsts(lambda word: word.startswith("art"), "a"), "§"),
     ),
 ]
 

@@ -134,15 +134,40 @@ def words_gate(forms: Iterable[str]) -> Callable[[str], bool]:
 _START_TESTS: list[Callable[[str], bool]] = []
 _start_rules: dict[str, tuple[int, ...]] = {}  # word form -> the indices of the tests that accept it (bounded)
 _last_starts: list[tuple[str | None, list[list[int]]]] = [(None, [])]
+# first character of an ASCII word -> the tests that can accept a word starting with it (a test's `firsts`: the
+# first characters of the words it accepts, where known; of a set's `__contains__`, its words' first characters)
+_tests_by_first: dict[str, tuple[int, ...]] = {}
+
+
+def with_firsts(test: Callable[[str], bool], firsts: Iterable[str]) -> Callable[[str], bool]:
+    """`test`, saying that it accepts only words that start with one of `firsts` (lower case)."""
+    test.firsts = frozenset(firsts)  # type: ignore[attr-defined]
+    return test
+
+
+def _firsts(test: Callable[[str], bool]) -> frozenset[str] | None:
+    known = getattr(test, "firsts", None)
+    if known is not None:
+        return known
+    words = getattr(test, "__self__", None)
+    if isinstance(words, frozenset) and getattr(test, "__name__", "") == "__contains__":
+        return frozenset(w[0] for w in words if w)
+    return None
 
 
 def start_test(test: Callable[[str], bool]) -> int:
     """Register a test of a word's form for `start_lists` (at import, before any text is read); its index."""
     for i, known in enumerate(_START_TESTS):
-        if known is test:
+        if known == test:
             return i
     _START_TESTS.append(test)
     _start_rules.clear()
+    firsts = [_firsts(t) for t in _START_TESTS]
+    chars = "abcdefghijklmnopqrstuvwxyz0123456789_"
+    _tests_by_first.clear()
+    _tests_by_first.update(
+        {c: tuple(k for k, f in enumerate(firsts) if f is None or c in f) for c in chars}
+    )
     return len(_START_TESTS) - 1
 
 
@@ -158,10 +183,15 @@ def start_lists(text: str) -> list[list[int]]:
     if len(cache) > 200_000:
         cache.clear()
     every = tuple(range(len(tests)))
+    by_first = _tests_by_first
     for i, w in word_index(text).runs:
         rules = cache.get(w)
         if rules is None:
-            rules = cache[w] = tuple(k for k, test in enumerate(tests) if test(w)) if w.isascii() else every
+            if w.isascii():  # a \w run: its first character is a letter, a digit or "_" (lower case)
+                rules = tuple(k for k in by_first.get(w[0], every) if tests[k](w))
+            else:
+                rules = every
+            cache[w] = rules
         for k in rules:
             lists[k].append(i)
     _last_starts[0] = (text, lists)
@@ -218,12 +248,12 @@ def prefix_test(*heads: str, exact: tuple[str, ...] = ()) -> Callable[[str], boo
     that opens with `\\b` and alternative keywords, `heads` are the keywords' characters up to their first
     non-word character ("mr" of "mr\\s*#", "a" of "a/c"), so the word a match begins at starts with one."""
     wanted = frozenset(exact)
-    return lambda word: word.startswith(heads) or word in wanted
+    return with_firsts(lambda word: word.startswith(heads) or word in wanted, [h[0] for h in heads + exact])
 
 
 def _digits(low: int, high: int) -> Callable[[str], bool]:
     """A word-form test: a number of `low` to `high` digits."""
-    return lambda word: low <= len(word) <= high and word.isdigit()
+    return with_firsts(lambda word: low <= len(word) <= high and word.isdigit(), "0123456789")
 
 
 class _RegexRecognizer(EntityRecognizer):
@@ -292,6 +322,50 @@ _LAST_FIRST_RX = re.compile(
 )
 _INITIAL_RX = re.compile(r"\s+[^\W\d_]\.(?=\s)")
 
+# Where the title and label patterns can start (`start_lists`): each opens with a look-behind that puts no word
+# character before it and an alternative of words, so a match begins at a word that starts with one of their
+# first words (a title is a whole word: "." or a blank after it; "dott" of "dott.ssa"; "i" of "i'm", "c" of
+# "c/o"), or at the "/" of "/s/".
+_TITLE_START = start_test(frozenset(t.casefold().split(".")[0] for t in lx.TITLES).__contains__)
+_LABEL_START = start_test(
+    prefix_test(
+        "patient", "pt", "name", "full", "client", "customer", "card", "account", "member", "beneficiary", "payee",
+        "guarantor", "subscriber", "insured", "caller", "requester", "reported", "referred", "seen", "signed",
+        "attending", "physician", "provider", "pcp", "surgeon", "emergency", "next", "nok", "spouse", "husband", "wife",
+        "partner", "mother", "father", "son", "daughter", "brother", "sister", "guardian", "policy", "dependent",
+        "legal", "preferred", "applicant", "witness", "claimant", "complainant", "assistant", "resident", "caregiver",
+        "prescriber", "requesting", "referring", "approved", "verified", "opened", "reviewed", "dictated", "prepared",
+        "entered", "written", "authori", "handed", "transferring", "ask", "appoint", "chatting", "agent", "rep",
+        "dear", "hi", "hello", "hey", "thanks", "thank", "regards", "sincerely", "cheers", "my", "this", "call",
+        "spoke", "talked", "speak", "accompanied", "mr", "attn",
+        exact=("i", "c"),
+    )
+)  # fmt: skip
+_WEAK_LABEL_START = start_test(frozenset(["from", "to", "cc", "best", "im"]).__contains__)  # whole words
+
+
+def _label_starts(text: str) -> list[int]:
+    starts = start_lists(text)[_LABEL_START]
+    if "/" not in text:
+        return starts
+    return sorted(set(starts).union(_positions(text, "/")))
+
+
+# `_LAST_FIRST_RX` begins a name token right before a ",": at the start of the letters (and ' ’ -) that end at a
+# comma (the look-behind puts no word character, ' ’ or - before it).
+_NAME_CHARS_BACK = re.compile(r"(?r)(?:[^\W\d_]|['’\-])+")
+
+
+def _last_first_starts(text: str) -> list[int]:
+    out = []
+    c = text.find(",")
+    while c > 0:
+        m = _NAME_CHARS_BACK.match(text, 0, c)
+        if m is not None:
+            out.append(m.start())
+        c = text.find(",", c + 1)
+    return out
+
 
 # Both words must be name-shaped, which starts with an upper-case letter: the look-aheads let the (overlapped)
 # search give up at once on every other word instead of pairing it for Python to reject. Where the second word
@@ -327,9 +401,30 @@ _PARTICLE_RX = re.compile(
     r"(?P<part>(?:(?i:de|van|von|der|den|del|della|la|le|da|di|dos|das|du|ben|bin|ibn|al|el|ter|ten|zu|af)[ \t]+){1,3})"
     r"(?P<sur>\p{Lu}[\w'’-]+)"
 )
-_PARTICLE_GATE = words_gate(
-    "de van von der den del della la le da di dos das du ben bin ibn al el ter ten zu af".split()
-)
+_PARTICLES = "de van von der den del della la le da di dos das du ben bin ibn al el ter ten zu af".split()
+_PARTICLE_GATE = words_gate(_PARTICLES)
+_PARTICLE_START = start_test(frozenset(_PARTICLES).__contains__)  # a particle is a whole word (blanks around it)
+_PRE_BACK = re.compile(r"(?r)[\w'’-]+")
+
+
+def _particle_starts(text: str) -> list[int]:
+    """Where `_PARTICLE_RX` can match: its first word ("pre") is all of the run of word characters, ' ’ and -
+    that starts there (nothing of that kind before it, and only "." or blanks after it), then come blanks and
+    a particle. So from each particle that follows blanks, the match can only start at the beginning of the
+    run that ends before those blanks (and an optional ".")."""
+    out = set()
+    for q in start_lists(text)[_PARTICLE_START]:
+        j = q
+        while j > 0 and text[j - 1] in " \t":
+            j -= 1
+        if j == q:
+            continue
+        if j > 0 and text[j - 1] == ".":
+            j -= 1
+        m = _PRE_BACK.match(text, 0, j)
+        if m is not None:
+            out.add(m.start())
+    return sorted(out)
 _PLACE_WORDS = frozenset(
     "rue calle via rua chemin allee allée quai paseo carrer camino piazza viale corso largo travessa avenida plaza "
     "place boulevard avenue banco banque universidad université universita hotel hôtel hospital "
@@ -463,7 +558,7 @@ class ContextNameRecognizer(EntityRecognizer):
         if "PERSON" not in entities:
             return []
         out: list[RecognizerResult] = []
-        for m in _TITLE_RX.finditer(text):
+        for m in matches_at(_TITLE_RX, text, start_lists(text)[_TITLE_START]):
             j = m.end()
             while j < len(text) and text[j] in " \t":
                 j += 1
@@ -474,11 +569,11 @@ class ContextNameRecognizer(EntityRecognizer):
                     continue  # "moved to 12 Oak Dr. last week"
             if span:
                 out.append(_result(self, "PERSON", *span, 0.85))
-        for m in _LABEL_RX.finditer(text):
+        for m in matches_at(_LABEL_RX, text, _label_starts(text)):
             span = self._run(text, m.end(), allow_lower=True)
             if span and self._plausible(text[span[0] : span[1]], strong=True):
                 out.append(_result(self, "PERSON", *span, 0.7))
-        for m in _WEAK_LABEL_RX.finditer(text):
+        for m in matches_at(_WEAK_LABEL_RX, text, start_lists(text)[_WEAK_LABEL_START]):
             span = self._run(text, m.end(), allow_lower=False, max_tokens=3)
             if span and self._plausible(text[span[0] : span[1]], strong=False):
                 out.append(_result(self, "PERSON", *span, 0.6))
@@ -502,7 +597,7 @@ class ContextNameRecognizer(EntityRecognizer):
             )
             if subject or after_trigger or caps or unknown:
                 out.append(_result(self, "PERSON", m.start(), m.end(), 0.6 if unknown else 0.55))
-        for m in _LAST_FIRST_RX.finditer(text):
+        for m in matches_at(_LAST_FIRST_RX, text, _last_first_starts(text)):
             last, first = m.group(1), m.group(2)
             if not (_name_shaped(last) and _name_shaped(first)):
                 # lower case "vardakis, quillon": both words must read as names
@@ -545,7 +640,8 @@ class ContextNameRecognizer(EntityRecognizer):
         out: list[RecognizerResult] = []
         if not _PARTICLE_GATE(text):
             return out
-        for m in _PARTICLE_RX.finditer(text, overlapped=True):
+        # overlapped: a match at each position where one starts (`match` there), not only past the previous one
+        for m in filter(None, (_PARTICLE_RX.match(text, i) for i in _particle_starts(text))):
             pre, sur = m.group("pre"), m.group("sur")
             if _not_a_name_word(sur) or sur.casefold() in _PLACE_WORDS:
                 continue
@@ -882,6 +978,9 @@ _POSTCODE_HEAD = re.compile(r"[a-z][a-z]?\d")
 def _postcode_head(word: str) -> bool:
     """Where a UK or Canadian postcode can start: a letter, maybe another, then a digit ("sw1a", "m5v")."""
     return _POSTCODE_HEAD.match(word) is not None
+
+
+with_firsts(_postcode_head, "abcdefghijklmnopqrstuvwxyz")
 _SIX_DIGITS = re.compile(r"\b[1-9]\d{2}\s?\d{3}\b")
 
 
@@ -1020,6 +1119,12 @@ def _year_form(word: str) -> bool:
 
 def _eight_digit_date(word: str) -> bool:
     return len(word) == 8 and word.startswith(("19", "20")) and word.isdigit()
+
+
+with_firsts(_weekday_or_month, {w[0] for w in _WEEKDAY_FORMS | _MONTH_FORMS})
+with_firsts(_day_first, {w[0] for w in _DAY_ORD_FORMS | _WEEKDAY_FORMS} | {"t"})
+with_firsts(_year_form, "12")
+with_firsts(_eight_digit_date, "12")
 
 
 _EIGHT_DIGITS = re.compile(r"\d{8}")
