@@ -662,6 +662,17 @@ GATE_TEXTS = [
     # non-ASCII texts: their ASCII words are judged by form, the others are always tried
     "Ménière’s disease and Parkinson’s disease; atorvastatin 40 mg, metformin 500 mg, €12 co-pay — Sjögren's",
     "SJÖGREN’S SYNDROME; LISINOPRIL 10 MG; seen 4 März 2023 by Dr. Müller; DOB: 19850314; non-Hodgkin’s",
+    # rules tried at the words where a match can start
+    "DOB 19850314, Apt5, 12 Oak St; #4 12 Main St; no. 5 Elm Road; Unit 3B, 44 Quail Run Lane, Springfield, IL 62704",
+    "P.O. Box 12, pobox 5, Postfach 1234; NY 10001; zipcode 12345, postcode M5V 3L9; SW1A 1AA; Seattle, Washington 98126",
+    "Hobart TAS 7329; 10 Park Street, Chennai - 600 045; VIN 1HGCM82633A004352; a/c 12345678; s/n AB12345; MRN12345678",
+    "92yo, aged 95, nonagenarian; 1234567; the 3rd of June, 3/Feb/2021, 2023-03-14, Monday 8/3, on 3/14, 19490224",
+    "\u0661\u0662/\u0660\u0663/\u0662\u0660\u0662\u0663, \u0669\u0665 years; \u017feptember 5; \u212aY 12345; \u0130D# 123456",
+    # keep-phrases that start at a keyword, a sign or a number
+    "paid usd100, USD 250.00, US$5, C$12, €12, 12 €, 5 dollars, £3,000.50, NGN 5000, TRY 12; § 823 BGB, Art. 15 UK GDPR",
+    "at 12:30 pm and 9:05a.m.; J45.909, ICD-10 E11.9, CPT 99213, NDC 0169-4132-12; v2.4.1, iOS 17, Windows 11 24H2",
+    "SpO2 94% on RA, o2 sats 88% on 2L NC, BP 128/82, Temp 37.6 C, gcs12, APACHE II score 25, APR of 5.5%, 3% p.a.",
+    "ſpo2 94%, \u212aill usd 5, \u0130CD-10 E11.9, PAIN 7/10, Gleason 3+4=7, ASA III, fee 2%",
 ]
 
 
@@ -710,6 +721,81 @@ def test_gates_never_change_findings(hipaa, monkeypatch):
     for t in texts:
         want = [m.span() for rx, _, _ in keep._rules for m in rx.finditer(t) if m.end() > m.start()]
         assert keep.spans(t) == want, t
+
+
+def test_label_starts_cover_every_label():
+    """A label rule is tried only at the words `LABEL_STARTS` accepts: each alternative of each label must begin
+    with a word it accepts (the alternative's characters up to its first non-word character, with any word
+    characters after them unless a "/" follows, as in "a/c")."""
+    import re
+
+    from appliance.scrub.recognizers import LABEL_STARTS, LABELS
+
+    def alternatives(rx: str) -> list[str]:
+        out, depth, cur = [], 0, ""
+        for ch in rx:
+            depth += ch == "("
+            depth -= ch == ")"
+            if ch == "|" and depth == 0:
+                out.append(cur)
+                cur = ""
+            else:
+                cur += ch
+        return [*out, cur]
+
+    seen = 0
+    for entity, labels in LABELS.items():
+        test = LABEL_STARTS[entity]
+        for alt in alternatives(labels):
+            options = re.match(r"\[(\w+)\]", alt)
+            for first in options.group(1) if options else [""]:
+                word = first + re.match(r"\w*", alt[options.end() if options else 0 :]).group()
+                assert word and test(word), (entity, alt)
+                rest = alt[len(word) - len(first) + (options.end() if options else 0) :]
+                if not rest.startswith("/"):
+                    assert test(word + "abc"), (entity, alt)
+                seen += 1
+    assert seen > 80
+
+
+def test_name_label_starts_cover_every_label():
+    """The name labels' pattern is tried only at the words `_LABEL_START` accepts (and at "/"): each label of
+    `lexicons.NAME_LABELS` must begin with such a word; titles and weak labels are whole words of their sets."""
+    import re
+
+    from appliance.scrub import lexicons as lx
+    from appliance.scrub import recognizers as rc
+
+    test = rc._START_TESTS[rc._LABEL_START]
+    for label in rc._STRONG_LABELS:
+        heads = re.match(r"\(\?:([^()]*)\)", label)  # "(?:approved|verified|...)\s+by"
+        for alt in heads.group(1).split("|") if heads else [label]:
+            word = re.match(r"[\w']*", alt.replace("[sz]", "s")).group().split("'")[0]
+            assert alt.startswith("/") or (word and test(word)), label
+            rest = alt[len(word) :]
+            if word and not rest.startswith(("/", "'")):
+                assert test(word + "abc") or rest.startswith(("\\s", "(?:\\s")), label
+    titles = rc._START_TESTS[rc._TITLE_START]
+    assert all(titles(t.casefold().split(".")[0]) for t in lx.TITLES)
+
+
+def test_name_patterns_tried_at_their_starts_find_the_same(hipaa, monkeypatch):
+    """The name recognizer tries its title, label, "Last, First" and particle patterns only where a match can
+    start: trying them everywhere (`finditer`, a particle match at every position) finds the same names."""
+    from appliance.scrub import recognizers as rc
+    from bench.scrub_corpus import generate
+
+    names = next(r for r in hipaa.analyzer.registry.recognizers if r.name == "ContextNameRecognizer")
+    texts = GATE_TEXTS + [d["text"] for d in generate(300, 4, "final")] + [
+        "Kowalski, Anna; OKAFOR, CHIDI M.; vardakis, quillon; Dr de la Fuente; Hana dos Santos; D'Arcy-Jones, Mary",
+        "/s/ Jane Roe\nc/o Maria Lopez; i'm Tomasz; Patient:jane roe; from: Ama Owusu; Babajide E. di Stefano.",
+        "Mr.Smith, Sra. Ana Ruiz; seen by Dott.ssa Bianchi; Ms\tKaur; 3,Lee; _Lee, Ann; x-Lee, Ann; Ann van der Berg",
+    ]
+    key = lambda res: sorted((r.start, r.end, r.score) for r in res)  # noqa: E731
+    got = [key(names.analyze(t, ["PERSON"])) for t in texts]
+    monkeypatch.setattr(rc, "matches_at", lambda rx, text, starts: list(rx.finditer(text)))
+    monkeypatch.setattr(rc, "_particle_starts", lambda text: range(len(text)))
+    assert [key(names.analyze(t, ["PERSON"])) for t in texts] == got
 
 
 def test_name_pair_lookaheads_change_no_finding(hipaa, monkeypatch):

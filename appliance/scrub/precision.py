@@ -15,7 +15,7 @@ from typing import Any
 import regex as re
 
 from appliance.scrub import lexicons as lx
-from appliance.scrub.recognizers import word_index
+from appliance.scrub.recognizers import Starts, has_literal, matches_at, start_test, with_firsts
 
 _TITLES = "|".join(re.escape(t) for t in lx.TITLES)
 _EPONYM = "|".join(sorted((re.escape(e) for e in lx.EPONYMS), key=len, reverse=True))
@@ -34,11 +34,16 @@ _LAB_UNIT = (
     r"x\s?10\^?\d+/l|k/ul|/µl|/ul|/mm3|bpm|mmhg|kg|lbs?|cm|mm|°[cf]|ml/min(?:/1\.73\s?m2)?|s|sec|seconds)"
 )
 
-# Patterns that cost most are paired with a gate. ("regex", R): a cheap necessary condition, a regex every match
-# contains; without it the pattern cannot match, so it is skipped. ("starts", F): a match can only begin at a
-# word (\w run) whose lower-case form F accepts (e.g. a word of a lexicon); the pattern is tried at those
-# words only (`_matches_at`) instead of at every position of the text. A word with a non-ASCII character is
-# always tried (see `WordIndex.foreign`).
+# Patterns are paired with a gate where one is cheap. ("regex", R): a cheap necessary condition, a regex every
+# match contains; without it the pattern cannot match, so it is skipped. ("has", L, E): every match holds one of
+# the literals L (as the case-insensitive pattern matches them: `has_literal`) or E (as written). ("starts", F)
+# or ("starts", F, C): a match can only begin at a word (\w run) whose lower-case form F accepts (e.g. a word of
+# a lexicon), or at one of the characters C; the pattern is tried there only (`_matches_at`) instead of at every
+# position of the text. A word with a non-ASCII character is always tried (see `WordIndex.foreign`).
+# A pattern that opens with `\b` and a keyword (`\b(?:bp|blood\s+pressure)`) begins at the start of a word
+# (the keyword's first character is a word character and `\b` puts a non-word character or the text's start
+# before it), and that word begins with the keyword's characters up to its first non-word character ("bp",
+# "blood"; "phq" of "phq-?9"): `_prefixes` of those.
 _EPONYM_FIRST = {e.lower().split("-")[0] for e in lx.EPONYMS | lx.EPONYMS_HEADED}
 # "Parkinsons' disease"; "non-Hodgkin lymphoma" starts at "non"
 _EPONYM_STARTS = frozenset(_EPONYM_FIRST | {w + "s" for w in _EPONYM_FIRST} | {"non"})
@@ -49,6 +54,48 @@ _SUFFIXES = tuple(lx.DRUG_SUFFIXES.split("|"))
 def _ends_in_drug_suffix(word: str) -> bool:
     """Where the suffix-drug pattern can start (`\\b[a-z]{3,}(?:suffix)\\b`)."""
     return word.endswith(_SUFFIXES)
+
+
+def _prefixes(*heads: str) -> tuple[str, Callable[[str], bool]]:
+    """A "starts" gate: the word begins with one of `heads`."""
+    return ("starts", with_firsts(lambda word: word.startswith(heads), [h[0] for h in heads]))
+
+
+def _clock_hour(word: str) -> bool:
+    r"""Where `\b(?:[01]?\d|2[0-3]):` can start: a word of one or two digits (the ":" ends it)."""
+    return len(word) <= 2 and word.isdigit()
+
+
+def _icd_code_head(word: str) -> bool:
+    r"""Where `\b[A-TV-Z]\d{2}\.` can start: a word of a letter other than "u" and two digits (the "." ends it)."""
+    return len(word) == 3 and word[0] in "abcdefghijklmnopqrstvwxyz" and word[1:].isdigit()
+
+
+def _v_number(word: str) -> bool:
+    r"""Where `\bv\d+` can start: "v" and a digit."""
+    return len(word) > 1 and word[0] == "v" and word[1].isdigit()
+
+
+with_firsts(_clock_hour, "0123456789")
+with_firsts(_icd_code_head, "abcdefghijklmnopqrstvwxyz")
+with_firsts(_v_number, "v")
+
+
+_CURRENCY_SIGNS = "$€£¥₹₦"
+_CURRENCY_CODES = (
+    "usd eur gbp chf jpy cad aud inr ngn zar kes ghs brl mxn sek nok dkk pln try krw sgd nzd hkd cny rmb aed sar egp "
+    "php thb idr myr ils czk huf ron"
+).split()
+_DOLLAR_PREFIXES = frozenset("us c ca a au nz hk s r".split())
+
+
+def _money_start(word: str) -> bool:
+    """Where the money pattern can start with a word: a dollar's prefix right before its "$" ("us" of "US$"), or a
+    currency code, alone or with the amount joined to it ("usd", "usd100"); the signs are the other starts."""
+    return word in _DOLLAR_PREFIXES or word.startswith(tuple(_CURRENCY_CODES))
+
+
+with_firsts(_money_start, [w[0] for w in _DOLLAR_PREFIXES | set(_CURRENCY_CODES)])
 
 
 _EPONYM_GATE = ("starts", _EPONYM_STARTS.__contains__)
@@ -81,46 +128,76 @@ CLINICAL = [
         rf"\b[A-Za-z][A-Za-z0-9-]{{0,12}}\s*(?::|=|of|was|is|at)?\s*\d+(?:[.,]\d+)?\s*{_LAB_UNIT}(?![\w/])",
         _LAB_GATE,
     ),
-    r"\b(?:bp|blood\s+pressure)\s*(?::|of|was|is)?\s*\d{2,3}\s*/\s*\d{2,3}(?:\s*mmhg)?",
-    r"\b(?:phq-?9|gad-?7|mmse|moca|nihss|gcs|apgar|ecog|asa|nyha|cha2ds2-vasc|has-bled|curb-65|bmi|pain)"
-    r"(?:\s+score)?\s*(?:of|was|is|=|:)?\s*\d+(?:\.\d+)?(?:\s*/\s*\d+)?",
+    (r"\b(?:bp|blood\s+pressure)\s*(?::|of|was|is)?\s*\d{2,3}\s*/\s*\d{2,3}(?:\s*mmhg)?", _prefixes("bp", "blood")),
+    (
+        r"\b(?:phq-?9|gad-?7|mmse|moca|nihss|gcs|apgar|ecog|asa|nyha|cha2ds2-vasc|has-bled|curb-65|bmi|pain)"
+        r"(?:\s+score)?\s*(?:of|was|is|=|:)?\s*\d+(?:\.\d+)?(?:\s*/\s*\d+)?",
+        _prefixes("phq", "gad", "mmse", "moca", "nihss", "gcs", "apgar", "ecog", "asa", "nyha", "cha2ds2", "has", "curb",
+                  "bmi", "pain"),
+    ),
     # classes in roman numerals ("ASA III", "Mallampati class II", "NYHA IV") and Gleason sums ("Gleason 3+4=7")
-    r"\b(?:asa|nyha|mallampati|killip|tanner)(?:\s+(?:class|grade|stage|score))?\s*(?:[IV]{1,4}E?|[1-5])\b",
-    r"\bapache(?:\s+(?:ii|iv))?(?:\s+score)?\s*(?:of|=|:)?\s*\d{1,3}\b",
-    r"\bgleason(?:\s+(?:score|grade))?\s*(?:of|=|:)?\s*\d\s*\+\s*\d(?:\s*=\s*\d{1,2})?",
+    (
+        r"\b(?:asa|nyha|mallampati|killip|tanner)(?:\s+(?:class|grade|stage|score))?\s*(?:[IV]{1,4}E?|[1-5])\b",
+        _prefixes("asa", "nyha", "mallampati", "killip", "tanner"),
+    ),
+    (r"\bapache(?:\s+(?:ii|iv))?(?:\s+score)?\s*(?:of|=|:)?\s*\d{1,3}\b", _prefixes("apache")),
+    (r"\bgleason(?:\s+(?:score|grade))?\s*(?:of|=|:)?\s*\d\s*\+\s*\d(?:\s*=\s*\d{1,2})?", _prefixes("gleason")),
     # oxygen saturation with its source ("SpO2 94% on RA", "SpO2 88% on 2L NC"): RA and NC are not places
-    r"\b(?:spo2|sao2|o2\s+sats?|sats?)\s*(?::|of|was|is)?\s*\d{2,3}\s*%(?:\s+(?:on\s+)?(?:ra|room\s+air|nc|nrb|"
-    r"cpap|bipap|hfnc|\d+(?:\.\d+)?\s*l(?:/min)?(?:\s+(?:nc|nrb|fm|via\s+nc))?)\b)?",
+    (
+        r"\b(?:spo2|sao2|o2\s+sats?|sats?)\s*(?::|of|was|is)?\s*\d{2,3}\s*%(?:\s+(?:on\s+)?(?:ra|room\s+air|nc|nrb|"
+        r"cpap|bipap|hfnc|\d+(?:\.\d+)?\s*l(?:/min)?(?:\s+(?:nc|nrb|fm|via\s+nc))?)\b)?",
+        _prefixes("spo2", "sao2", "o2", "sat"),
+    ),
     # temperature and clock times ("Temp 37.6 C", "at 4:37 PM"): NER took "PM, Bruno" and ", Temp" for names
-    r"\b(?:temp|temperature)\s*(?::|of|was|is)?\s*\d{2,3}(?:\.\d)?\s*°?\s*[cf]\b",
-    r"\b(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?\s?(?:am|pm|a\.m\.|p\.m\.)(?![\w.])",
+    (r"\b(?:temp|temperature)\s*(?::|of|was|is)?\s*\d{2,3}(?:\.\d)?\s*°?\s*[cf]\b", _prefixes("temp")),
+    (r"\b(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?\s?(?:am|pm|a\.m\.|p\.m\.)(?![\w.])", ("starts", _clock_hour)),
     # drug product codes ("NDC 0169-4132-12"): not a ZIP+4 or a phone number
-    r"\bndc\s*(?:code|#|no\.?)?\s*:?\s*\d{4,5}-\d{3,4}-\d{1,2}\b",
+    (r"\bndc\s*(?:code|#|no\.?)?\s*:?\s*\d{4,5}-\d{3,4}-\d{1,2}\b", _prefixes("ndc")),
     # ICD-9/10 and CPT/HCPCS codes
-    r"\bicd-?(?:9|10|11)(?:-cm)?(?:\s+code)?\s*:?\s*[A-Z]?\d[\dA-Z](?:\.[\dA-Z]{1,4})?\b",
-    r"\b[A-TV-Z]\d{2}\.\d{1,4}[A-Z]?\b",
-    r"\b(?:cpt|hcpcs)(?:\s+code)?\s*:?\s*#?\s*[A-Z]?\d{4}[\dFTU]\b",
+    (r"\bicd-?(?:9|10|11)(?:-cm)?(?:\s+code)?\s*:?\s*[A-Z]?\d[\dA-Z](?:\.[\dA-Z]{1,4})?\b", _prefixes("icd")),
+    (r"\b[A-TV-Z]\d{2}\.\d{1,4}[A-Z]?\b", ("starts", _icd_code_head)),
+    (r"\b(?:cpt|hcpcs)(?:\s+code)?\s*:?\s*#?\s*[A-Z]?\d{4}[\dFTU]\b", _prefixes("cpt", "hcpcs")),
 ]
 
 FINANCIAL = [
-    r"(?:(?:\b(?:us|c|ca|a|au|nz|hk|s|r)\$|[$€£¥₹₦])|\b(?:usd|eur|gbp|chf|jpy|cad|aud|inr|(?-i:NGN|ZAR|KES|GHS|BRL|MXN|"
-    r"SEK|NOK|DKK|PLN|TRY|KRW|SGD|NZD|HKD|CNY|RMB|AED|SAR|EGP|PHP|THB|IDR|MYR|ILS|CZK|HUF|RON))\s?)\s?-?\d{1,3}(?:[,.\s]\d{3}){0,5}"
-    r"(?:[.,]\d{1,2})?(?:\s?(?:k|m|bn|million|billion))?\b",
-    r"\b\d{1,3}(?:[,.\s]\d{3}){0,5}(?:[.,]\d{1,2})?\s?(?:usd|eur|gbp|chf|dollars|euros|pounds|€|\$)",
-    r"\b(?:apr|apy|interest(?:\s+rate)?|rate|fee)\s*(?:of|is|:)?\s*\d+(?:\.\d+)?\s?%",
-    r"\b\d+(?:[.,]\d+)?\s?%\s*(?:p\.\s?a\.?|per\s+annum|apr|apy)",
+    (
+        r"(?:(?:\b(?:us|c|ca|a|au|nz|hk|s|r)\$|[$€£¥₹₦])|\b(?:usd|eur|gbp|chf|jpy|cad|aud|inr|(?-i:NGN|ZAR|KES|GHS|BRL|"
+        r"MXN|SEK|NOK|DKK|PLN|TRY|KRW|SGD|NZD|HKD|CNY|RMB|AED|SAR|EGP|PHP|THB|IDR|MYR|ILS|CZK|HUF|RON))\s?)\s?-?\d{1,3}"
+        r"(?:[,.\s]\d{3}){0,5}(?:[.,]\d{1,2})?(?:\s?(?:k|m|bn|million|billion))?\b",
+        ("starts", _money_start, _CURRENCY_SIGNS),
+    ),
+    (
+        r"\b\d{1,3}(?:[,.\s]\d{3}){0,5}(?:[.,]\d{1,2})?\s?(?:usd|eur|gbp|chf|dollars|euros|pounds|€|\$)",
+        ("has", ("usd", "eur", "gbp", "chf", "dollars", "euros", "pounds"), ("€", "$")),
+    ),
+    (
+        r"\b(?:apr|apy|interest(?:\s+rate)?|rate|fee)\s*(?:of|is|:)?\s*\d+(?:\.\d+)?\s?%",
+        _prefixes("apr", "apy", "interest", "rate", "fee"),
+    ),
+    (r"\b\d+(?:[.,]\d+)?\s?%\s*(?:p\.\s?a\.?|per\s+annum|apr|apy)", ("has", (), ("%",))),
     # legal references ("Art. 15 UK GDPR", "§ 823 BGB")
-    r"(?:\bart(?:icle)?\.?|§)\s*\d+[a-z]?(?:\s*\(\d+\))?(?:\s+(?:uk\s+|eu\s+)?(?:gdpr|dsgvo|bgb|ccpa|hipaa))?",
+    (
+        r"(?:\bart(?:icle)?\.?|§)\s*\d+[a-z]?(?:\s*\(\d+\))?(?:\s+(?:uk\s+|eu\s+)?(?:gdpr|dsgvo|bgb|ccpa|hipaa))?",
+        ("starts", with_firsts(lambda word: word.startswith("art"), "a"), "§"),
+    ),
 ]
 
 SOFTWARE = [
-    r"\b(?:v|version|ver\.?|build|release|firmware|fw|ios|android|macos|windows|chrome|firefox|safari|edge|"
-    r"app|api|sdk|kernel|python|java|node)\s*v?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?\b",
-    r"\bv\d+(?:\.\d+){1,3}\b",
+    (
+        r"\b(?:v|version|ver\.?|build|release|firmware|fw|ios|android|macos|windows|chrome|firefox|safari|edge|"
+        r"app|api|sdk|kernel|python|java|node)\s*v?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?\b",
+        _prefixes("v", "build", "release", "firmware", "fw", "ios", "android", "macos", "windows", "chrome", "firefox",
+                  "safari", "edge", "app", "api", "sdk", "kernel", "python", "java", "node"),
+    ),
+    (r"\bv\d+(?:\.\d+){1,3}\b", ("starts", _v_number)),
     # an operating system or browser with its major version only ("Android 13", "Windows 11 24H2", "iOS 17")
-    r"\b(?:ios|ipados|android|macos|windows|ubuntu|debian|chrome|chromeos|firefox|safari|wear\s+os|outlook|"
-    r"excel|powerpoint|sql\s+server|visual\s+studio)\s+\d{1,4}"
-    r"(?:\.\d+){0,3}(?:\s+\d{2}h\d)?\b",
+    (
+        r"\b(?:ios|ipados|android|macos|windows|ubuntu|debian|chrome|chromeos|firefox|safari|wear\s+os|outlook|"
+        r"excel|powerpoint|sql\s+server|visual\s+studio)\s+\d{1,4}"
+        r"(?:\.\d+){0,3}(?:\s+\d{2}h\d)?\b",
+        _prefixes("ios", "ipados", "android", "macos", "windows", "ubuntu", "debian", "chrome", "firefox", "safari",
+                  "wear", "outlook", "excel", "powerpoint", "sql", "visual"),
+    ),
 ]
 
 PACKS = {"clinical": CLINICAL, "financial": FINANCIAL, "software": SOFTWARE}
@@ -155,48 +232,30 @@ class KeepPhrases:
     def __init__(self, packs: list[str], extra: list[str]):
         pats = [p for name in packs for p in PACKS[name]] + list(extra)
         self._rules: list[tuple[re.Pattern, str | None, Any]] = []
-        self._starters: list[Callable[[str], bool]] = []  # the "starts" rules' word tests, in rule order
         for p in pats:
             rx, gate = (p, None) if isinstance(p, str) else p
-            kind, cond = gate if gate else (None, None)
+            kind, cond = (gate[0], gate[1:]) if gate else (None, None)
             if kind == "regex":
-                cond = re.compile(cond, re.IGNORECASE)
+                cond = re.compile(cond[0], re.IGNORECASE)
             elif kind == "starts":
-                self._starters.append(cond)
-                cond = len(self._starters) - 1
+                cond = Starts(*cond)  # the packs' tests were registered at import (`_register_starts`)
             self._rules.append((re.compile(rx, re.IGNORECASE), kind, cond))
-        self._word_starts: dict[str, tuple[int, ...]] = {}  # word form -> the "starts" rules it may begin
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         out = []
-        starts = self._start_lists(text) if self._starters else []
         for rx, kind, cond in self._rules:
             if kind == "starts":
-                out.extend(_matches_at(rx, text, starts[cond]))
+                out.extend(m.span() for m in matches_at(rx, text, cond.positions(text)))
                 continue
             if kind == "regex" and not cond.search(text):
+                continue
+            if kind == "has" and not has_literal(text, *cond):
                 continue
             out.extend(m.span() for m in rx.finditer(text) if m.end() > m.start())
         return out
 
     def index(self, text: str) -> SpanIndex:
         return SpanIndex(self.spans(text))
-
-    def _start_lists(self, text: str) -> list[list[int]]:
-        """For each "starts" rule, the positions (in order) of the words where one of its matches can begin.
-        Each distinct word form is judged once per process (bounded cache)."""
-        lists: list[list[int]] = [[] for _ in self._starters]
-        cache = self._word_starts
-        if len(cache) > 200_000:
-            cache.clear()
-        for i, w in word_index(text).runs:
-            rules = cache.get(w)
-            if rules is None:
-                every = not w.isascii()
-                rules = cache[w] = tuple(k for k, test in enumerate(self._starters) if every or test(w))
-            for k in rules:
-                lists[k].append(i)
-        return lists
 
 
 class SpanIndex:
@@ -233,17 +292,11 @@ class SpanIndex:
         return [spans[k] for k in sorted(k for k in self._order[lo:hi] if spans[k][1] > start)]
 
 
-def _matches_at(rx: Any, text: str, starts: list[int]) -> list[tuple[int, int]]:
-    """`rx.finditer(text)`'s non-empty spans, given every position where a match can start (in order): the first
-    candidate at or after the previous match's end where `rx` matches is where `finditer` would find the next
-    match, and `match` there gives the same match (look-behinds and `\\b` still see the text before it)."""
-    out = []
-    end = 0
-    for i in starts:
-        if i < end:
-            continue
-        m = rx.match(text, i)
-        if m is not None and m.end() > m.start():
-            out.append(m.span())
-            end = m.end()
-    return out
+def _register_starts() -> None:
+    """The packs' word tests join `start_lists` at import, before any text is read."""
+    for p in CLINICAL + FINANCIAL + SOFTWARE:
+        if not isinstance(p, str) and p[1][0] == "starts":
+            start_test(p[1][1])
+
+
+_register_starts()

@@ -54,15 +54,23 @@ class WordIndex(NamedTuple):
     """The words (\\w runs) of one text, for gates. `runs`: (start, form) of each word, the form in lower case
     for an ASCII word and as written for any other. `words`: the distinct forms of its ASCII words.
     `foreign`: some word has a non-ASCII character. The patterns' case-insensitive matching folds some of those
-    unlike `lower` ("ſ" matches "s", "K" the Kelvin sign "k"), so such a word is never ruled out by its form."""
+    unlike `lower` ("ſ" matches "s", "K" the Kelvin sign "k"), so such a word is never ruled out by its form.
+    `lower`: the text in lower case, where a case-insensitive pattern's ASCII literal ("usd") can only match
+    where `lower` has it; None when the text has one of `_FOLDS_TO_ASCII` (see `has_literal`)."""
 
     text: str | None
     runs: list[tuple[int, str]]
     words: set[str]
     foreign: bool
+    lower: str | None
 
 
-_last_words: list[WordIndex] = [WordIndex(None, [], set(), False)]
+# The only characters outside ASCII that the `regex` module's case-insensitive matching (version 0, the
+# default: simple case folding) matches to an ASCII letter or digit: "İ" to "i", "ſ" to "s", the Kelvin sign
+# to "k" (checked over every code point against [a-z0-9] and each letter).
+_FOLDS_TO_ASCII = ("\u0130", "\u017f", "\u212a")
+
+_last_words: list[WordIndex] = [WordIndex(None, [], set(), False, None)]
 
 
 def word_index(text: str) -> WordIndex:
@@ -72,14 +80,27 @@ def word_index(text: str) -> WordIndex:
     if last.text is text:
         return last
     if text.isascii():
-        runs = [(m.start(), m.group()) for m in _WORD_RUN.finditer(text.lower())]
-        last = WordIndex(text, runs, {w for _, w in runs}, False)
+        low = text.lower()
+        runs = [(m.start(), m.group()) for m in _WORD_RUN.finditer(low)]
+        last = WordIndex(text, runs, {w for _, w in runs}, False, low)
     else:  # word by word: `lower` may change a non-ASCII text's length, and with it the offsets
         runs = [(m.start(), _ascii_lower(m.group())) for m in _WORD_RUN.finditer(text)]
         words = {w for _, w in runs if w.isascii()}
-        last = WordIndex(text, runs, words, len(words) < len({w for _, w in runs}))
+        low = None if any(c in text for c in _FOLDS_TO_ASCII) else text.lower()
+        last = WordIndex(text, runs, words, len(words) < len({w for _, w in runs}), low)
     _last_words[0] = last
     return last
+
+
+def has_literal(text: str, folded: tuple[str, ...], exact: tuple[str, ...] = ()) -> bool:
+    """Gate: the text holds one of `folded` (ASCII, lower case) as a case-insensitive pattern matches it, or
+    one of `exact` as written. A case-insensitive match of an ASCII literal is that literal in `lower` unless
+    the text has a character of `_FOLDS_TO_ASCII` (then True: not ruled out). `lower` maps each character on
+    its own, so a match's characters stay together in it; characters it adds only make the gate pass more."""
+    if any(x in text for x in exact):
+        return True
+    low = word_index(text).lower
+    return low is None or any(x in low for x in folded)
 
 
 def _ascii_lower(word: str) -> str:
@@ -105,9 +126,140 @@ def words_gate(forms: Iterable[str]) -> Callable[[str], bool]:
     return gate
 
 
+# Where a match can start. A pattern that begins with a word character after `\b` (or a look-behind that puts
+# no word character before it) begins at the start of a word (\w run): a registered test of the word's form
+# (lower case for an ASCII word) names the words where it can, and the pattern is tried there only instead of
+# at every position of the text (`matches_at`). A word with a non-ASCII character is always tried (see
+# `WordIndex.foreign`).
+_START_TESTS: list[Callable[[str], bool]] = []
+_start_rules: dict[str, tuple[int, ...]] = {}  # word form -> the indices of the tests that accept it (bounded)
+_last_starts: list[tuple[str | None, list[list[int]]]] = [(None, [])]
+# first character of an ASCII word -> the tests that can accept a word starting with it (a test's `firsts`: the
+# first characters of the words it accepts, where known; of a set's `__contains__`, its words' first characters)
+_tests_by_first: dict[str, tuple[int, ...]] = {}
+
+
+def with_firsts(test: Callable[[str], bool], firsts: Iterable[str]) -> Callable[[str], bool]:
+    """`test`, saying that it accepts only words that start with one of `firsts` (lower case)."""
+    test.firsts = frozenset(firsts)  # type: ignore[attr-defined]
+    return test
+
+
+def _firsts(test: Callable[[str], bool]) -> frozenset[str] | None:
+    known = getattr(test, "firsts", None)
+    if known is not None:
+        return known
+    words = getattr(test, "__self__", None)
+    if isinstance(words, frozenset) and getattr(test, "__name__", "") == "__contains__":
+        return frozenset(w[0] for w in words if w)
+    return None
+
+
+def start_test(test: Callable[[str], bool]) -> int:
+    """Register a test of a word's form for `start_lists` (at import, before any text is read); its index."""
+    for i, known in enumerate(_START_TESTS):
+        if known == test:
+            return i
+    _START_TESTS.append(test)
+    _start_rules.clear()
+    firsts = [_firsts(t) for t in _START_TESTS]
+    chars = "abcdefghijklmnopqrstuvwxyz0123456789_"
+    _tests_by_first.clear()
+    _tests_by_first.update(
+        {c: tuple(k for k, f in enumerate(firsts) if f is None or c in f) for c in chars}
+    )
+    return len(_START_TESTS) - 1
+
+
+def start_lists(text: str) -> list[list[int]]:
+    """For each registered test, the starts (in order) of the text's words it accepts. Remembered for the last
+    text, as one tuple replaced whole (threads may scrub at once); each distinct form is judged once."""
+    last = _last_starts[0]
+    if last[0] is text:
+        return last[1]
+    tests = list(_START_TESTS)
+    lists: list[list[int]] = [[] for _ in tests]
+    cache = _start_rules
+    if len(cache) > 200_000:
+        cache.clear()
+    every = tuple(range(len(tests)))
+    by_first = _tests_by_first
+    for i, w in word_index(text).runs:
+        rules = cache.get(w)
+        if rules is None:
+            if w.isascii():  # a \w run: its first character is a letter, a digit or "_" (lower case)
+                rules = tuple(k for k in by_first.get(w[0], every) if tests[k](w))
+            else:
+                rules = every
+            cache[w] = rules
+        for k in rules:
+            lists[k].append(i)
+    _last_starts[0] = (text, lists)
+    return lists
+
+
+def _positions(text: str, c: str) -> list[int]:
+    out = []
+    i = text.find(c)
+    while i >= 0:
+        out.append(i)
+        i = text.find(c, i + 1)
+    return out
+
+
+class Starts:
+    """A rule's gate that names where its matches can begin: the words `test` accepts (see `start_lists`) and
+    the characters `signs`; `pre` (optional) is a plain gate checked first."""
+
+    def __init__(self, test: Callable[[str], bool], signs: str = "", pre: Callable[[str], bool] | None = None):
+        self.index = start_test(test)
+        self.signs = signs
+        self.pre = pre
+
+    def positions(self, text: str) -> list[int] | None:
+        """Where a match can begin, in order; None when `pre` rules the text out."""
+        if self.pre is not None and not self.pre(text):
+            return None
+        starts = start_lists(text)[self.index]
+        if not self.signs:
+            return starts
+        at = [i for c in self.signs if c in text for i in _positions(text, c)]
+        return sorted(set(starts).union(at)) if at else starts
+
+
+def matches_at(rx: Any, text: str, starts: list[int]) -> list[Any]:
+    """`rx.finditer(text)`'s non-empty matches, given every position where a match can start (in order): the
+    first candidate at or after the previous match's end where `rx` matches is where `finditer` would find the
+    next match, and `match` there gives the same match (look-behinds and `\\b` still see the text before it)."""
+    out = []
+    end = 0
+    for i in starts:
+        if i < end:
+            continue
+        m = rx.match(text, i)
+        if m is not None and m.end() > m.start():
+            out.append(m)
+            end = m.end()
+    return out
+
+
+def prefix_test(*heads: str, exact: tuple[str, ...] = ()) -> Callable[[str], bool]:
+    """A word-form test for `Starts`: the word begins with one of `heads` or is one of `exact`. For a pattern
+    that opens with `\\b` and alternative keywords, `heads` are the keywords' characters up to their first
+    non-word character ("mr" of "mr\\s*#", "a" of "a/c"), so the word a match begins at starts with one."""
+    wanted = frozenset(exact)
+    return with_firsts(lambda word: word.startswith(heads) or word in wanted, [h[0] for h in heads + exact])
+
+
+def _digits(low: int, high: int) -> Callable[[str], bool]:
+    """A word-form test: a number of `low` to `high` digits."""
+    return with_firsts(lambda word: low <= len(word) <= high and word.isdigit(), "0123456789")
+
+
 class _RegexRecognizer(EntityRecognizer):
     """Base: a list of (entity, compiled regex, score, group, validator[, gate]) rules. A gate is a cheap
-    necessary condition of a match (`gate(text)` False: the rule cannot match, its regex is not run)."""
+    necessary condition of a match (`gate(text)` False: the rule cannot match, its regex is not run), or a
+    `Starts` that names the positions where a match can begin (the regex is tried there only)."""
 
     RULES: list[tuple[Any, ...]] = []
     FLAGS = re.IGNORECASE
@@ -128,9 +280,20 @@ class _RegexRecognizer(EntityRecognizer):
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
         out = []
         for entity, rx, score, group, validate, *gate in self._rules:
-            if entity not in entities or (gate and not gate[0](text)):
+            if entity not in entities:
                 continue
-            for m in rx.finditer(text):
+            if not gate:
+                matches = rx.finditer(text)
+            elif type(gate[0]) is Starts:
+                starts = gate[0].positions(text)
+                if not starts:
+                    continue
+                matches = matches_at(rx, text, starts)
+            elif gate[0](text):
+                matches = rx.finditer(text)
+            else:
+                continue
+            for m in matches:
                 start, end = m.span(group)
                 if start < 0 or end <= start:
                     continue
@@ -230,6 +393,50 @@ _SPELLING_WORDS_RX = re.compile(
     r"spell|spelt|spelled|that'?s|that’s|that\s+is|last\s+name|surname|first\s+name|family\s+name|name", re.IGNORECASE
 )
 
+# Where the title and label patterns can start (`start_lists`): each opens with a look-behind that puts no word
+# character before it and an alternative of words, so a match begins at a word that starts with one of their
+# first words (a title is a whole word: "." or a blank after it; "dott" of "dott.ssa"; "i" of "i'm", "c" of
+# "c/o"), or at the "/" of "/s/".
+_TITLE_START = start_test(frozenset(t.casefold().split(".")[0] for t in lx.TITLES).__contains__)
+_LABEL_START = start_test(
+    prefix_test(
+        "patient", "pt", "name", "full", "client", "customer", "card", "account", "member", "beneficiary", "payee",
+        "guarantor", "subscriber", "insured", "caller", "requester", "reported", "referred", "seen", "signed",
+        "attending", "physician", "provider", "pcp", "surgeon", "emergency", "next", "nok", "spouse", "husband", "wife",
+        "partner", "mother", "father", "son", "daughter", "brother", "sister", "guardian", "policy", "dependent",
+        "legal", "preferred", "applicant", "witness", "claimant", "complainant", "assistant", "resident", "caregiver",
+        "prescriber", "requesting", "referring", "approved", "verified", "opened", "reviewed", "dictated", "prepared",
+        "entered", "written", "authori", "handed", "transferring", "ask", "appoint", "chatting", "agent", "rep",
+        "dear", "hi", "hello", "hey", "thanks", "thank", "regards", "sincerely", "cheers", "my", "this", "call",
+        "spoke", "talked", "speak", "accompanied", "mr", "attn",
+        exact=("i", "c"),
+    )
+)  # fmt: skip
+_WEAK_LABEL_START = start_test(frozenset(["from", "to", "cc", "best", "im"]).__contains__)  # whole words
+
+
+def _label_starts(text: str) -> list[int]:
+    starts = start_lists(text)[_LABEL_START]
+    if "/" not in text:
+        return starts
+    return sorted(set(starts).union(_positions(text, "/")))
+
+
+# `_LAST_FIRST_RX` begins a name token right before a ",": at the start of the letters (and ' ’ -) that end at a
+# comma (the look-behind puts no word character, ' ’ or - before it).
+_NAME_CHARS_BACK = re.compile(r"(?r)(?:[^\W\d_]|['’\-])+")
+
+
+def _last_first_starts(text: str) -> list[int]:
+    out = []
+    c = text.find(",")
+    while c > 0:
+        m = _NAME_CHARS_BACK.match(text, 0, c)
+        if m is not None:
+            out.append(m.start())
+        c = text.find(",", c + 1)
+    return out
+
 
 # Both words must be name-shaped, which starts with an upper-case letter: the look-aheads let the (overlapped)
 # search give up at once on every other word instead of pairing it for Python to reject. Where the second word
@@ -265,9 +472,30 @@ _PARTICLE_RX = re.compile(
     r"(?P<part>(?:(?i:de|van|von|der|den|del|della|la|le|da|di|dos|das|du|ben|bin|ibn|al|el|ter|ten|zu|af)[ \t]+){1,3})"
     r"(?P<sur>\p{Lu}[\w'’-]+)"
 )
-_PARTICLE_GATE = words_gate(
-    "de van von der den del della la le da di dos das du ben bin ibn al el ter ten zu af".split()
-)
+_PARTICLES = "de van von der den del della la le da di dos das du ben bin ibn al el ter ten zu af".split()
+_PARTICLE_GATE = words_gate(_PARTICLES)
+_PARTICLE_START = start_test(frozenset(_PARTICLES).__contains__)  # a particle is a whole word (blanks around it)
+_PRE_BACK = re.compile(r"(?r)[\w'’-]+")
+
+
+def _particle_starts(text: str) -> list[int]:
+    """Where `_PARTICLE_RX` can match: its first word ("pre") is all of the run of word characters, ' ’ and -
+    that starts there (nothing of that kind before it, and only "." or blanks after it), then come blanks and
+    a particle. So from each particle that follows blanks, the match can only start at the beginning of the
+    run that ends before those blanks (and an optional ".")."""
+    out = set()
+    for q in start_lists(text)[_PARTICLE_START]:
+        j = q
+        while j > 0 and text[j - 1] in " \t":
+            j -= 1
+        if j == q:
+            continue
+        if j > 0 and text[j - 1] == ".":
+            j -= 1
+        m = _PRE_BACK.match(text, 0, j)
+        if m is not None:
+            out.add(m.start())
+    return sorted(out)
 _PLACE_WORDS = frozenset(
     "rue calle via rua chemin allee allée quai paseo carrer camino piazza viale corso largo travessa avenida plaza "
     "place boulevard avenue banco banque universidad université universita hotel hôtel hospital "
@@ -407,7 +635,7 @@ class ContextNameRecognizer(EntityRecognizer):
         if "PERSON" not in entities:
             return []
         out: list[RecognizerResult] = []
-        for m in _TITLE_RX.finditer(text):
+        for m in matches_at(_TITLE_RX, text, start_lists(text)[_TITLE_START]):
             j = m.end()
             while j < len(text) and text[j] in " \t":
                 j += 1
@@ -418,7 +646,7 @@ class ContextNameRecognizer(EntityRecognizer):
                     continue  # "moved to 12 Oak Dr. last week"
             if span:
                 out.append(_result(self, "PERSON", *span, 0.85))
-        for m in _LABEL_RX.finditer(text):
+        for m in matches_at(_LABEL_RX, text, _label_starts(text)):
             span = self._run(text, m.end(), allow_lower=True)
             if span and self._plausible(text[span[0] : span[1]], strong=True):
                 out.append(_result(self, "PERSON", *span, 0.7))
@@ -471,7 +699,7 @@ class ContextNameRecognizer(EntityRecognizer):
                 near = text[max(0, m.start() - 30) : m.start()] + " " + text[m.end() : m.end() + 30]
                 if _SPELLING_WORDS_RX.search(near):
                     out.append(_result(self, "PERSON", m.start(), m.end(), 0.6))
-        for m in _WEAK_LABEL_RX.finditer(text):
+        for m in matches_at(_WEAK_LABEL_RX, text, start_lists(text)[_WEAK_LABEL_START]):
             span = self._run(text, m.end(), allow_lower=False, max_tokens=3)
             if span and self._plausible(text[span[0] : span[1]], strong=False):
                 out.append(_result(self, "PERSON", *span, 0.6))
@@ -495,7 +723,7 @@ class ContextNameRecognizer(EntityRecognizer):
             )
             if subject or after_trigger or caps or unknown:
                 out.append(_result(self, "PERSON", m.start(), m.end(), 0.6 if unknown else 0.55))
-        for m in _LAST_FIRST_RX.finditer(text):
+        for m in matches_at(_LAST_FIRST_RX, text, _last_first_starts(text)):
             last, first = m.group(1), m.group(2)
             if not (_name_shaped(last) and _name_shaped(first)):
                 # lower case "vardakis, quillon": both words must read as names
@@ -538,7 +766,8 @@ class ContextNameRecognizer(EntityRecognizer):
         out: list[RecognizerResult] = []
         if not _PARTICLE_GATE(text):
             return out
-        for m in _PARTICLE_RX.finditer(text, overlapped=True):
+        # overlapped: a match at each position where one starts (`match` there), not only past the previous one
+        for m in filter(None, (_PARTICLE_RX.match(text, i) for i in _particle_starts(text))):
             pre, sur = m.group("pre"), m.group("sur")
             if _not_a_name_word(sur) or sur.casefold() in _PLACE_WORDS:
                 continue
@@ -898,6 +1127,15 @@ _TR_STREET = (
 )
 _KR_STREET = r"\b\d{1,5}(?:-\d{1,4})?,?[ ](?-i:\p{Lu}[a-z]+)-(?:ro|gil|daero|daeno)\b(?:[ ]\d{1,3}(?:-gil)?)?"
 
+# `_US_STREET` begins with a unit word ("Apt 4, ..."), a "#", "no." or the house number (`\\b\\d`): one of
+# those words, a word that starts with a digit, or a "#".
+_US_STREET_START = prefix_test(
+    "fl", "apt", "apartment", "unit", "suite", "ste", "room", "rm", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
+    exact=("no",),
+)
+# `_PO_BOX` begins with "p" ("p.o. box", "p o box"), "po" ("po box", "pobox"), "post" or "apartado"
+_PO_BOX_START = prefix_test("po", "apartado", exact=("p",))
+
 
 class StreetAddressRecognizer(_RegexRecognizer):
     RULES = [
@@ -906,10 +1144,9 @@ class StreetAddressRecognizer(_RegexRecognizer):
         ("STREET_ADDRESS", _KR_STREET, 0.7, 0, None, _korean_street_gate),
         ("STREET_ADDRESS", _NUMBERED_ROAD, 0.7, 0, None, words_gate(
             "route road rd highway hwy rte sr cr fm".split())),
-        ("STREET_ADDRESS", _US_STREET, 0.75, 0, None),
-
+        ("STREET_ADDRESS", _US_STREET, 0.75, 0, None, Starts(_US_STREET_START, "#")),
         ("STREET_ADDRESS", _EU_SUFFIX, 0.7, 0, None, _eu_suffix_gate),
-        ("STREET_ADDRESS", _PO_BOX, 0.8, 0, None),
+        ("STREET_ADDRESS", _PO_BOX, 0.8, 0, None, Starts(_PO_BOX_START)),
         ("STREET_ADDRESS", _DE_STREET, 0.7, 0, None, _de_street_gate),
     ]
 
@@ -969,6 +1206,19 @@ _ZIP_AFTER_STREET = re.compile(
 
 
 _STATE_GATE = words_gate(n.split()[0] for n in lx.US_STATE_NAMES)
+_STATE_FIRST_WORDS = frozenset(n.split()[0] for n in lx.US_STATE_NAMES)
+_STATE_CODES = frozenset(x.lower() for x in lx.US_STATES)
+_AU_STATES = frozenset("nsw vic qld tas act sa wa nt".split())
+_ZIP_AFTER_STREET_WORDS = _STREET_TYPE_WORDS | {"nagar", "salai", "marg", "straat", "weg", "laan", "gracht", "strasse"}
+_POSTCODE_HEAD = re.compile(r"[a-z][a-z]?\d")
+
+
+def _postcode_head(word: str) -> bool:
+    """Where a UK or Canadian postcode can start: a letter, maybe another, then a digit ("sw1a", "m5v")."""
+    return _POSTCODE_HEAD.match(word) is not None
+
+
+with_firsts(_postcode_head, "abcdefghijklmnopqrstuvwxyz")
 _SIX_DIGITS = re.compile(r"\b[1-9]\d{2}\s?\d{3}\b")
 
 
@@ -979,7 +1229,15 @@ def _six_digit_gate(text: str) -> bool:
 class PostalCodeRecognizer(_RegexRecognizer):
     FLAGS = 0
     RULES = [
-        ("ZIP_CODE", r"\b(?:" + _STATES.upper() + r")\.?\s(?P<v>\d{5}(?:-\d{4})?)\b", 0.85, "v", None),
+        # (the state code is a word of its own: `\b` before it, "." or a space after it)
+        (
+            "ZIP_CODE",
+            r"\b(?:" + _STATES.upper() + r")\.?\s(?P<v>\d{5}(?:-\d{4})?)\b",
+            0.85,
+            "v",
+            None,
+            Starts(_STATE_CODES.__contains__),
+        ),
         (
             "ZIP_CODE",
             r"(?i)\b(?:zip|zip\s*code|postal\s*code|postcode|plz|pin\s*code|pin|eircode|cep|c[oó]digo\s+postal|c\.p\.|"
@@ -987,21 +1245,51 @@ class PostalCodeRecognizer(_RegexRecognizer):
             0.85,
             "v",
             None,
+            Starts(prefix_test("zip", "post", "plz", "pin", "eircode", "cep", "codigo", "code", exact=("c",))),
         ),  # noqa: E501
-        ("ZIP_CODE", r"\b\d{5}-\d{4}\b", 0.6, 0, None),
+        ("ZIP_CODE", r"\b\d{5}-\d{4}\b", 0.6, 0, None, Starts(_digits(5, 5))),
         # Portuguese "3049-806 Coimbra", Polish "80-228 Gdańsk", before a capitalized town; Japanese "〒160-5792"
         ("ZIP_CODE", r"(?<![\w/.-])(?P<v>\d{4}-\d{3}|\d{2}-\d{3})(?=[ \t]+(?-i:\p{Lu}\p{Ll}))", 0.6, "v", None),
         ("ZIP_CODE", r"〒[ ]?(?P<v>\d{3}-?\d{4})\b", 0.9, "v", None, _jp_postal_gate),
         # HL7 v2 addresses: "...^Tucson^AZ^85741^USA"
         ("ZIP_CODE", r"\^(?-i:[A-Z]{2})\^(?P<v>\d{5}(?:-\d{4})?)(?=\^|\|)", 0.85, "v", None, _hl7_caret_gate),
         # UK postcode (outward + inward), Canadian postal code
-        ("ZIP_CODE", r"\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?)\s?\d[ABD-HJLNP-UW-Z]{2}\b", 0.6, 0, None),
-        ("ZIP_CODE", r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b", 0.6, 0, None),
+        (
+            "ZIP_CODE",
+            r"\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?)\s?\d[ABD-HJLNP-UW-Z]{2}\b",
+            0.6,
+            0,
+            None,
+            Starts(_postcode_head),
+        ),
+        (
+            "ZIP_CODE",
+            r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b",
+            0.6,
+            0,
+            None,
+            Starts(_postcode_head),
+        ),
         # five digits before a capitalized city, as written in much of Europe ("75004 Paris")
         ("ZIP_CODE", r"(?:,\s|\n|^)(?P<v>\d{4,5})(?=\s+[A-ZÄÖÜ][a-zäöüéèß]+)", 0.5, "v", None),
         # a US state written out ("Seattle, Washington 98126"), an Australian state ("Hobart TAS 7329")
-        ("ZIP_CODE", r"\b(?i:" + _STATE_NAMES + r")\s+(?P<v>\d{5}(?:-\d{4})?)\b", 0.85, "v", None, _STATE_GATE),
-        ("ZIP_CODE", r"\b(?:NSW|VIC|QLD|TAS|ACT|SA|WA|NT)\s+(?P<v>\d{4})\b", 0.75, "v", None),
+        # (the state's first word is a word of its own: `\b` before it, a space after it)
+        (
+            "ZIP_CODE",
+            r"\b(?i:" + _STATE_NAMES + r")\s+(?P<v>\d{5}(?:-\d{4})?)\b",
+            0.85,
+            "v",
+            None,
+            Starts(_STATE_FIRST_WORDS.__contains__),
+        ),
+        (
+            "ZIP_CODE",
+            r"\b(?:NSW|VIC|QLD|TAS|ACT|SA|WA|NT)\s+(?P<v>\d{4})\b",
+            0.75,
+            "v",
+            None,
+            Starts(_AU_STATES.__contains__),
+        ),
         # Dutch "2037 PE Haarlem" and Irish Eircodes ("Cork, T23 WFN7") at the end of an address
         ("ZIP_CODE", r"(?:,\s|\n|^)(?P<v>[1-9]\d{3}\s?[A-Z]{2})(?=\s+[A-Z][a-z])", 0.6, "v", None),
         ("ZIP_CODE", r"(?:,\s*|\n|^)(?P<v>[ACDEFHKNPRTVWXY]\d[\dW]\s?[\dACDEFHKNPRTVWXY]{4})\b", 0.6, "v", None),
@@ -1014,9 +1302,9 @@ class PostalCodeRecognizer(_RegexRecognizer):
             0.6,
             "v",
             None,
-            _six_digit_gate,
+            Starts(_ZIP_AFTER_STREET_WORDS.__contains__, pre=_six_digit_gate),  # the street word is a word of its own
         ),
-        ("ZIP_CODE", r"\b\d{5}\b", 0.2, 0, None),
+        ("ZIP_CODE", r"\b\d{5}\b", 0.2, 0, None, Starts(_digits(5, 5))),
     ]
 
     def __init__(self, entities: Iterable[str], language: str = "en"):
@@ -1043,18 +1331,53 @@ _MON = r"(?:0?[1-9]|1[0-2])"
 _YEAR = r"(?:19|20)\d{2}"
 _WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+(?:the\s+)?)?"
 _ORD = r"(?:st|nd|rd|th)?"
-_MONTH_WORD = re.compile(rf"(?:{_MONTHS})", re.IGNORECASE)
-
-
-@lru_cache(maxsize=65536)
-def _is_month_word(word: str) -> bool:
-    return _MONTH_WORD.fullmatch(word) is not None
+# The words the date patterns are made of, in lower case (a word never holds "."): what `_MONTHS` matches (its
+# alternatives written out), the weekdays of `_WEEKDAY`, `_DAY` (with `_ORD`) and `_YEAR`.
+_MONTH_FORMS = frozenset(
+    "jan january feb february mar march apr april may jun june jul july aug august sep sept september oct october "
+    "nov november dec december janvier février fevrier mars avril mai juin juillet août aout septembre octobre "
+    "novembre décembre januar februar märz maerz juni juli oktober dezember enero febrero marzo abril mayo junio "
+    "julio agosto septiembre octubre noviembre diciembre "
+    # Italian, Portuguese, Dutch, Polish (genitive), Turkish: as `_MONTHS`
+    "gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre janeiro fevereiro março marco maio "
+    "junho julho setembro outubro dezembro januari februari maart mei augustus stycznia lutego marca kwietnia maja "
+    "czerwca lipca sierpnia września wrzesnia października pazdziernika listopada grudnia ocak şubat subat mart "
+    "nisan mayıs mayis haziran temmuz ağustos agustos eylül eylul ekim kasım kasim aralık aralik".split()
+)
+_WEEKDAY_FORMS = frozenset(
+    d + day for d in "mon tue tues wed wednes thu thur thurs fri sat satur sun".split() for day in ("", "day")
+)
+_DAY_FORMS = frozenset([str(d) for d in range(1, 32)] + [f"0{d}" for d in range(1, 10)])
+_DAY_ORD_FORMS = frozenset(d + o for d in _DAY_FORMS for o in ("", "st", "nd", "rd", "th"))
 
 
 def _month_gate(text: str) -> bool:
     """Necessary for the month-name rules: a word that is a month name or abbreviation (or a non-ASCII text)."""
     words = ascii_lower_words(text)
-    return words is None or any(_is_month_word(w) for w in words)
+    return words is None or not _MONTH_FORMS.isdisjoint(words)
+
+
+def _weekday_or_month(word: str) -> bool:
+    return word in _WEEKDAY_FORMS or word in _MONTH_FORMS
+
+
+def _day_first(word: str) -> bool:
+    """Where "14 March", "the 3rd of June", "Tuesday 14 March" can start."""
+    return word in _DAY_ORD_FORMS or word in _WEEKDAY_FORMS or word == "the"
+
+
+def _year_form(word: str) -> bool:
+    return len(word) == 4 and word.startswith(("19", "20")) and word[2:].isdigit()
+
+
+def _eight_digit_date(word: str) -> bool:
+    return len(word) == 8 and word.startswith(("19", "20")) and word.isdigit()
+
+
+with_firsts(_weekday_or_month, {w[0] for w in _WEEKDAY_FORMS | _MONTH_FORMS})
+with_firsts(_day_first, {w[0] for w in _DAY_ORD_FORMS | _WEEKDAY_FORMS} | {"t"})
+with_firsts(_year_form, "12")
+with_firsts(_eight_digit_date, "12")
 
 
 _ORDINAL_WORDS = (
@@ -1116,6 +1439,10 @@ def _slash_gate(text: str) -> bool:
 
 
 
+# Each rule begins at a word (`\b` or a look-behind before a word character, see `Starts`) of a known form: the
+# day or month of a numeric date (one or two digits, then a separator), a year (four digits, then a
+# separator), a weekday, a month (a whole word: "." or a blank after it), a day with its ordinal, "the", a date
+# word, an eight-digit date (nothing of a word around it).
 class FullDateRecognizer(_RegexRecognizer):
     RULES = [
         # 03/14/2023, 14/03/2023, 3-14-23, 14.03.2023
@@ -1125,6 +1452,7 @@ class FullDateRecognizer(_RegexRecognizer):
             0.8,
             0,
             None,
+            Starts(_DAY_FORMS.__contains__),
         ),
         # 2023-03-14, 2023/03/14; an ISO 8601 timestamp whole ("2025-11-29T04:57:18.163Z", a log's field)
         (
@@ -1134,11 +1462,26 @@ class FullDateRecognizer(_RegexRecognizer):
             0.85,
             0,
             None,
+            Starts(_year_form),
         ),
         # 08-MAY-2023, 21-Jun-25, 3/Feb/2021
-        ("DATE_TIME", rf"\b{_DAY}([/.-])(?:{_MONTHS})\1(?:{_YEAR}|\d{{2}})\b", 0.85, 0, None, _month_gate),
+        (
+            "DATE_TIME",
+            rf"\b{_DAY}([/.-])(?:{_MONTHS})\1(?:{_YEAR}|\d{{2}})\b",
+            0.85,
+            0,
+            None,
+            Starts(_DAY_FORMS.__contains__, pre=_month_gate),
+        ),
         # March 14, 2023 / Mar. 14th / Tuesday, March 14 2023
-        ("DATE_TIME", rf"\b{_WEEKDAY}(?:{_MONTHS})\.?[^\S\n]+{_DAY}{_ORD}\b(?!:\d)(?:,?\s+{_YEAR}\b)?", 0.8, 0, None, _month_gate),
+        (
+            "DATE_TIME",
+            rf"\b{_WEEKDAY}(?:{_MONTHS})\.?[^\S\n]+{_DAY}{_ORD}\b(?!:\d)(?:,?\s+{_YEAR}\b)?",
+            0.8,
+            0,
+            None,
+            Starts(_weekday_or_month, pre=_month_gate),
+        ),
         # 14 March 2023 / 14th of March / the 3rd of June / le 14 mars 2023
         (
             "DATE_TIME",
@@ -1146,10 +1489,10 @@ class FullDateRecognizer(_RegexRecognizer):
             0.8,
             0,
             None,
-            _month_gate,
+            Starts(_day_first, pre=_month_gate),
         ),  # noqa: E501
         # March 2023 (month and year)
-        ("DATE_TIME", rf"\b(?:{_MONTHS})\.?,?\s+{_YEAR}\b", 0.6, 0, None, _month_gate),
+        ("DATE_TIME", rf"\b(?:{_MONTHS})\.?,?\s+{_YEAR}\b", 0.6, 0, None, Starts(_MONTH_FORMS.__contains__, pre=_month_gate)),
         # 3/14 (month/day without year) after a date word
         (
             "DATE_TIME",
@@ -1157,7 +1500,10 @@ class FullDateRecognizer(_RegexRecognizer):
             0.7,
             "v",
             None,
-            _slash_gate,
+            Starts(
+                prefix_test("on", "date", "dob", "seen", "visit", "admitted", "discharged", "since", "until", "from"),
+                pre=_slash_gate,
+            ),
         ),  # noqa: E501
         # a weekday and month/day ("Monday 8/3", "Tuesday 12/6")
         (
@@ -1166,7 +1512,7 @@ class FullDateRecognizer(_RegexRecognizer):
             0.8,
             0,
             None,
-            _slash_gate,
+            Starts(_WEEKDAY_FORMS.__contains__, pre=_slash_gate),
         ),
         # 19490224 on its own (a key's value, a log's field): a valid date of the last 130 years
         (
@@ -1175,7 +1521,7 @@ class FullDateRecognizer(_RegexRecognizer):
             0.6,
             0,
             None,
-            _eight_digits_gate,
+            Starts(_eight_digit_date),
         ),
         # 20220120115254, 202201201152 (HL7, compact log stamps): a valid date and time of day
         (
@@ -1229,7 +1575,7 @@ class FullDateRecognizer(_RegexRecognizer):
             0.8,
             "v",
             None,
-            words_gate(["dob", "date", "born"]),
+            Starts(prefix_test("dob", "date", "born"), pre=words_gate(["dob", "date", "born"])),
         ),  # noqa: E501
     ]
 
@@ -1239,9 +1585,16 @@ class FullDateRecognizer(_RegexRecognizer):
 
 class AgeOver89Recognizer(_RegexRecognizer):
     RULES = [
-        ("AGE", r"\b(?:9\d|1[01]\d)(?=\s*(?:-|\s)?\s*(?:years?|yrs?|y/?o|y\.o\.|yo)\b)", 0.85, 0, None),
-        ("AGE", r"\b(?:age|aged)\s*:?\s*(?P<v>9\d|1[01]\d)\b", 0.85, "v", None),
-        ("AGE", r"\b(?:nonagenarian|centenarian)\b", 0.6, 0, None),
+        (
+            "AGE",
+            r"\b(?:9\d|1[01]\d)(?=\s*(?:-|\s)?\s*(?:years?|yrs?|y/?o|y\.o\.|yo)\b)",
+            0.85,
+            0,
+            None,
+            Starts(prefix_test("9", "10", "11")),
+        ),
+        ("AGE", r"\b(?:age|aged)\s*:?\s*(?P<v>9\d|1[01]\d)\b", 0.85, "v", None, Starts(prefix_test("age"))),
+        ("AGE", r"\b(?:nonagenarian|centenarian)\b", 0.6, 0, None, words_gate(["nonagenarian", "centenarian"])),
     ]
 
 
@@ -1430,11 +1783,45 @@ def _has_underscore(text: str) -> bool:
     return "_" in text
 
 
+# Where each label of `LABELS` can begin: its alternatives' characters up to the first non-word character
+# (`prefix_test`; "a" of "a/c", "s" of "s/n", "mr" of "mr\\s*#", "licen" of "licen[cs]e").
+LABEL_STARTS: dict[str, Callable[[str], bool]] = {
+    "MEDICAL_RECORD_NUMBER": prefix_test(
+        "mr", "med", "record", "chart", "patient", "pt", "hosp", "unit", "umr", "emr", "ehr", "ur", "case", "encounter",
+        "admission", "accession", "specimen", "versich", "pati", "historia", "num", "dossier", "cartella", "prontu",
+        "chi", "utente", "pesel", "nr", "fallnr", "kvnr", exact=("n",),
+    ),
+    "ACCOUNT_NUMBER": prefix_test(
+        "acc", "cust", "client", "iban", "sort", "cif", "id", "application", "routing", "aba", "swift", "bic", "loan",
+        "mortgage", "policy", "wallet", "billing", "our", "your", "fqtv", "frequent", "loyalty", "rewards", exact=("a",),
+    ),
+    "HEALTH_PLAN_ID": prefix_test(
+        "health", "member", "subscriber", "insur", "group", "medica", "beneficiary", "claim", "plan", "nhs", "ahcccs",
+        "policy",
+    ),
+    "LICENSE_NUMBER": prefix_test(
+        "driver", "dl", "licen", "passport", "dea", "npi", "cert", "permit", "national", "id", "state", "tax", "tin",
+        "ein", "itin", "nino",
+    ),
+    "VEHICLE_ID": prefix_test("vin", "vehicle", "licen", "plate", "reg"),
+    "DEVICE_ID": prefix_test(
+        "serial", "sn", "device", "imei", "udi", "mac", "implant", "pacemaker", "pump", exact=("s",)
+    ),
+    "US_SSN": prefix_test("ssn", "social", "ss"),
+}  # fmt: skip
+
+
+def _vin_length(word: str) -> bool:
+    return len(word) == 17  # `\b` and 17 word characters, then `\b`: the whole word
+
+
 class LabelledIdRecognizer(_RegexRecognizer):
-    RULES = [(e, _label_rule(e, lbl), 0.85, 0, _not_a_date) for e, lbl in LABELS.items()] + [
-        ("VEHICLE_ID", r"\b[A-HJ-NPR-Z0-9]{17}\b", 0.5, 0, vin_ok),
-        ("LICENSE_NUMBER", r"\bnpi\W{0,3}(?P<v>\d{10})\b", 0.9, "v", npi_ok),
-        ("DEVICE_ID", r"\bimei\W{0,3}(?P<v>\d{15})\b", 0.9, "v", luhn_ok),
+    RULES = [
+        (e, _label_rule(e, lbl), 0.85, 0, _not_a_date, Starts(LABEL_STARTS[e])) for e, lbl in LABELS.items()
+    ] + [
+        ("VEHICLE_ID", r"\b[A-HJ-NPR-Z0-9]{17}\b", 0.5, 0, vin_ok, Starts(_vin_length)),
+        ("LICENSE_NUMBER", r"\bnpi\W{0,3}(?P<v>\d{10})\b", 0.9, "v", npi_ok, Starts(prefix_test("npi"))),
+        ("DEVICE_ID", r"\bimei\W{0,3}(?P<v>\d{15})\b", 0.9, "v", luhn_ok, Starts(prefix_test("imei"))),
         # a log's or export's key=value ("patient_mrn=ZNT055886"): the label is the end of a snake_case key
         (
             "MEDICAL_RECORD_NUMBER",
@@ -1461,7 +1848,7 @@ class LabelledIdRecognizer(_RegexRecognizer):
             words_gate(["system"]),
         ),
         # bare long digit runs are often account/record numbers: low, needs context
-        ("MEDICAL_RECORD_NUMBER", r"\b\d{7,12}\b", 0.2, 0, None),
+        ("MEDICAL_RECORD_NUMBER", r"\b\d{7,12}\b", 0.2, 0, None, Starts(_digits(7, 12))),
     ]
     FLAGS = re.IGNORECASE
 
