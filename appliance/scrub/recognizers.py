@@ -1724,11 +1724,11 @@ LABELS: dict[str, str] = {
         r"unit\s+(?:no|number)|[ue]mr\s+(?:id|no|number)|ehr\s+(?:id|no)|ur\s+(?:no|number)|urn|"
         r"case\s+(?:no|number)|encounter|admission|accession|specimen|hosp(?:ital)?\.?\s*#|"
         # other languages: German, Dutch, Spanish, French, Italian, Portuguese
-        r"versichertenn(?:r|ummer)|patientenn(?:r|ummer)|pati[eë]ntnummer|(?:n\.?[º°o]\.?\s+(?:de\s+)?)?historia\s+cl[ií]nica|"
-        r"(?:num[ée]ro\s+de\s+)?dossier(?:\s+m[ée]dical)?|cartella\s+clinica|prontu[aá]rio|"
-        r"patient\s*#|chi|n\.?[º°o]?\.?\s*(?:de\s+)?utente|utente|pesel(?:/nr\s+hist)?|nr\s+hist|fallnr(?:/kvnr)?|kvnr|"
+        r"versichertenn(?:r|ummer)|patientenn(?:r|ummer)|pati[eë]ntnummer|historia\s+cl[ií]nica|"
+        r"num[ée]ro\s+de\s+dossier|dossier(?:\s+m[ée]dical)?|cartella\s+clinica|prontu[aá]rio|"
+        r"patient\s*#|chi|utente|pesel(?:/nr\s+hist)?|nr\s+hist|fallnr(?:/kvnr)?|kvnr|"
         # an Australian UR number in a handover ("ur 88655770", "UR 8865605660")
-        r"(?-i:ur|UR)(?=\s+[A-Z]?\d)"
+        r"ur(?=\s+[A-Z]?\d)"
     ),
     "ACCOUNT_NUMBER": (
         r"account|acct|a/c|acc|customer\s+(?:id|no|number|ref(?:erence)?)|customer\s*#|client\s+(?:id|no|number)|"
@@ -1789,7 +1789,7 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
     "MEDICAL_RECORD_NUMBER": prefix_test(
         "mr", "med", "record", "chart", "patient", "pt", "hosp", "unit", "umr", "emr", "ehr", "ur", "case", "encounter",
         "admission", "accession", "specimen", "versich", "pati", "historia", "num", "dossier", "cartella", "prontu",
-        "chi", "utente", "pesel", "nr", "fallnr", "kvnr", exact=("n",),
+        "chi", "utente", "pesel", "nr", "fallnr", "kvnr",
     ),
     "ACCOUNT_NUMBER": prefix_test(
         "acc", "cust", "client", "iban", "sort", "cif", "id", "application", "routing", "aba", "swift", "bic", "loan",
