@@ -798,6 +798,31 @@ def test_name_patterns_tried_at_their_starts_find_the_same(hipaa, monkeypatch):
     assert [key(names.analyze(t, ["PERSON"])) for t in texts] == got
 
 
+def test_stronger_predefined_gates_find_the_same():
+    """The gates in front of Presidio's SSN, card and IBAN recognizers are necessary conditions: without them
+    the recognizers find the same."""
+    from presidio_analyzer import predefined_recognizers as pr
+
+    from appliance.scrub.engine import _GATES
+    from appliance.scrub.recognizers import gated
+    from bench.scrub_corpus import generate
+
+    texts = GATE_TEXTS + [d["text"] for d in generate(300, 4, "final")] + [
+        "SSN 123-45-6789, 123 45 6789, 123.45.6789, 123456789, 12345-6789, 123-456789; 1234-567-890",
+        "card 4111 1111 1111 1111, 4111-1111-1111-1111, 4111111111111111, 378282246310005, 3782 822463 10005",
+        "IBAN DE89 3704 0044 0532 0130 00, GB82WEST12345698765432, gb82 west 1234 5698 7654 32, FR14-2004-1010-0505",
+    ]
+    found = 0
+    for ent, name in (("US_SSN", "UsSsnRecognizer"), ("CREDIT_CARD", "CreditCardRecognizer"), ("IBAN_CODE", "IbanRecognizer")):
+        plain = getattr(pr, name)()
+        fast = gated(getattr(pr, name), _GATES[ent])()
+        for t in texts:
+            want = sorted((r.start, r.end, r.score) for r in plain.analyze(t, [ent]))
+            assert sorted((r.start, r.end, r.score) for r in fast.analyze(t, [ent])) == want, (ent, t)
+            found += len(want)
+    assert found > 20
+
+
 def test_name_pair_lookaheads_change_no_finding(hipaa, monkeypatch):
     """The capitalized-pair rule's look-aheads (each word starts with an upper-case letter) only skip pairs the
     recognizer rejects anyway: without them it finds the same names."""

@@ -53,9 +53,12 @@ _GATES = {
     "EMAIL_ADDRESS": r"@",
     "URL": r"://|www\.|[A-Za-z0-9-]\.[A-Za-z]{2,}",
     "IP_ADDRESS": r"\d\.\d{1,3}\.\d|::|[0-9A-Fa-f]:[0-9A-Fa-f]*:",  # IPv4 has 3 dots; IPv6 "h:h:", "h::" or "::"
-    "IBAN_CODE": r"[A-Za-z]{2}\d{2}",
-    "US_SSN": r"\d{3}",
-    "CREDIT_CARD": r"\d{4}",
+    # the first groups of Presidio's patterns: IBAN "[A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]{4}){2,6}..." (its flags have no
+    # IGNORECASE); every SSN pattern (5-4, 3-6, 3-2-4, 9, 3-2-4 with "-", " " or ".") holds 3, 2 and 4 digits
+    # with at most one separator between; a card number 4, 3-4, 3-4 and 3-5 digits with "-" or " " between
+    "IBAN_CODE": r"[A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]{4}){2}",
+    "US_SSN": r"[0-9]{3}[- .]?[0-9]{2}[- .]?[0-9]{4}",
+    "CREDIT_CARD": r"\d{4}[- ]?\d{3,4}[- ]?\d{3,4}[- ]?\d{3}",
 }
 # Predefined recognizers whose matches never span white space: run on the white-space-delimited runs only.
 _CHUNKED = {"EMAIL_ADDRESS", "URL", "IP_ADDRESS"}

@@ -15,7 +15,7 @@ from typing import Any
 import regex as re
 
 from appliance.scrub import lexicons as lx
-from appliance.scrub.recognizers import Starts, has_literal, matches_at, start_test, with_firsts
+from appliance.scrub.recognizers import DIGIT_FIRST, Starts, has_literal, matches_at, start_test, with_firsts
 
 _TITLES = "|".join(re.escape(t) for t in lx.TITLES)
 _EPONYM = "|".join(sorted((re.escape(e) for e in lx.EPONYMS), key=len, reverse=True))
@@ -98,6 +98,10 @@ def _money_start(word: str) -> bool:
 with_firsts(_money_start, [w[0] for w in _DOLLAR_PREFIXES | set(_CURRENCY_CODES)])
 
 
+def _money_words(text: str) -> bool:
+    return has_literal(text, ("usd", "eur", "gbp", "chf", "dollars", "euros", "pounds"), ("€", "$"))
+
+
 _EPONYM_GATE = ("starts", _EPONYM_STARTS.__contains__)
 _DRUG_GATE = ("starts", _DRUG_WORDS.__contains__)
 _DOSE_GATE = ("starts", _ends_in_drug_suffix)
@@ -168,7 +172,7 @@ FINANCIAL = [
     ),
     (
         r"\b\d{1,3}(?:[,.\s]\d{3}){0,5}(?:[.,]\d{1,2})?\s?(?:usd|eur|gbp|chf|dollars|euros|pounds|€|\$)",
-        ("has", ("usd", "eur", "gbp", "chf", "dollars", "euros", "pounds"), ("€", "$")),
+        ("starts", DIGIT_FIRST, "", _money_words),
     ),
     (
         r"\b(?:apr|apy|interest(?:\s+rate)?|rate|fee)\s*(?:of|is|:)?\s*\d+(?:\.\d+)?\s?%",
@@ -245,7 +249,9 @@ class KeepPhrases:
         out = []
         for rx, kind, cond in self._rules:
             if kind == "starts":
-                out.extend(m.span() for m in matches_at(rx, text, cond.positions(text)))
+                at = cond.positions(text)
+                if at:
+                    out.extend(m.span() for m in matches_at(rx, text, at))
                 continue
             if kind == "regex" and not cond.search(text):
                 continue

@@ -20,6 +20,7 @@ ones. Each returns spans with a score; the policy's thresholds decide.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
@@ -211,19 +212,28 @@ class Starts:
     """A rule's gate that names where its matches can begin: the words `test` accepts (see `start_lists`) and
     the characters `signs`; `pre` (optional) is a plain gate checked first."""
 
-    def __init__(self, test: Callable[[str], bool], signs: str = "", pre: Callable[[str], bool] | None = None):
-        self.index = start_test(test)
+    def __init__(
+        self,
+        test: Callable[[str], bool] | None,
+        signs: str = "",
+        pre: Callable[[str], bool] | None = None,
+        text_start: bool = False,
+    ):
+        self.index = start_test(test) if test is not None else None  # None: at no word
         self.signs = signs
         self.pre = pre
+        self.text_start = text_start  # also at the text's start (a pattern that opens with `^`)
 
     def positions(self, text: str) -> list[int] | None:
         """Where a match can begin, in order; None when `pre` rules the text out."""
         if self.pre is not None and not self.pre(text):
             return None
-        starts = start_lists(text)[self.index]
-        if not self.signs:
+        starts = start_lists(text)[self.index] if self.index is not None else []
+        if not self.signs and not self.text_start:
             return starts
         at = [i for c in self.signs if c in text for i in _positions(text, c)]
+        if self.text_start:
+            at.append(0)
         return sorted(set(starts).union(at)) if at else starts
 
 
@@ -256,6 +266,10 @@ def _digits(low: int, high: int) -> Callable[[str], bool]:
     return with_firsts(lambda word: low <= len(word) <= high and word.isdigit(), "0123456789")
 
 
+# a word that starts with a digit (`\\b\\d`, or a look-behind that puts no word character before the digit)
+DIGIT_FIRST = prefix_test("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
+
+
 class _RegexRecognizer(EntityRecognizer):
     """Base: a list of (entity, compiled regex, score, group, validator[, gate]) rules. A gate is a cheap
     necessary condition of a match (`gate(text)` False: the rule cannot match, its regex is not run), or a
@@ -284,7 +298,7 @@ class _RegexRecognizer(EntityRecognizer):
                 continue
             if not gate:
                 matches = rx.finditer(text)
-            elif type(gate[0]) is Starts:
+            elif isinstance(gate[0], Starts):
                 starts = gate[0].positions(text)
                 if not starts:
                     continue
@@ -1017,26 +1031,32 @@ _EU_SUFFIX = (
     r"(?:\s+(?:hs|huis|bis|ter)\b)?"
 )
 _PO_BOX = r"\b(?:p\.?\s?o\.?\s*box|post\s+office\s+box|postfach|apartado(?:\s+postal)?)\s*#?\s*\d{1,7}\b"
-_EU_SUFFIX_ENDS = tuple(x.replace("\\.", "") for x in lx.EU_STREET_SUFFIX.split("|"))
 _SPACE_DIGIT = re.compile(r"\s\d")
 
 
-def _eu_suffix_gate(text: str) -> bool:
-    """Necessary for `_EU_SUFFIX`: a word ending in a street suffix, then an optional ".", space and a digit."""
-    if not text.isascii():
-        return True
-    low = text.lower()
-    for m in _SPACE_DIGIT.finditer(low):
-        k = m.start()
-        while k > 0 and low[k - 1].isspace():
-            k -= 1
-        for _ in range(3):  # "str." and the pattern's optional "." after the suffix
-            if low.endswith(_EU_SUFFIX_ENDS, 0, k):
-                return True
-            if k == 0 or low[k - 1] != ".":
-                break
-            k -= 1
-    return False
+_STREET_WORD_BACK = re.compile(r"(?r)([\w'’.-]+)\s+")
+_SUFFIX_BACK = re.compile(r"(?r)(?:" + lx.EU_STREET_SUFFIX + r")\.?", re.IGNORECASE)  # as `_EU_SUFFIX` reads it
+
+
+def _eu_suffix_starts(text: str) -> list[int]:
+    """Where `_EU_SUFFIX` can start. Its street word (a letter after `\\b`, word characters, ' ’ -, the suffix with
+    "str." among them, an optional ".") ends right before the blanks in front of the house number: from each
+    digit after a blank, a match can only start at a word that begins inside the run of word characters,
+    ' ’ . and - that ends before those blanks, and ends with a suffix (and an optional ".")."""
+    runs = word_index(text).runs
+    out: set[int] = set()
+    for m in _SPACE_DIGIT.finditer(text):  # every blank + digit (two of them never overlap)
+        back = _STREET_WORD_BACK.match(text, 0, m.start() + 1)
+        if back is None:
+            continue
+        a, b = back.span(1)
+        if _SUFFIX_BACK.match(text, a, b) is None:
+            continue
+        k = bisect.bisect_left(runs, a, key=lambda r: r[0])
+        while k < len(runs) and runs[k][0] < b:
+            out.add(runs[k][0])
+            k += 1
+    return sorted(out)
 
 
 
@@ -1132,9 +1152,23 @@ _KR_STREET = r"\b\d{1,5}(?:-\d{1,4})?,?[ ](?-i:\p{Lu}[a-z]+)-(?:ro|gil|daero|dae
 _US_STREET_START = prefix_test(
     "fl", "apt", "apartment", "unit", "suite", "ste", "room", "rm", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
     exact=("no",),
-)
+)  # the same digits as DIGIT_FIRST
 # `_PO_BOX` begins with "p" ("p.o. box", "p o box"), "po" ("po box", "pobox"), "post" or "apartado"
 _PO_BOX_START = prefix_test("po", "apartado", exact=("p",))
+
+
+class _StartsAt(Starts):
+    """A `Starts` whose positions a function of the text gives."""
+
+    def __init__(self, where: Callable[[str], list[int]]):
+        super().__init__(None)
+        self.where = where
+
+    def positions(self, text: str) -> list[int] | None:
+        return self.where(text)
+
+
+_EU_SUFFIX_STARTS = _StartsAt(_eu_suffix_starts)
 
 
 class StreetAddressRecognizer(_RegexRecognizer):
@@ -1145,7 +1179,7 @@ class StreetAddressRecognizer(_RegexRecognizer):
         ("STREET_ADDRESS", _NUMBERED_ROAD, 0.7, 0, None, words_gate(
             "route road rd highway hwy rte sr cr fm".split())),
         ("STREET_ADDRESS", _US_STREET, 0.75, 0, None, Starts(_US_STREET_START, "#")),
-        ("STREET_ADDRESS", _EU_SUFFIX, 0.7, 0, None, _eu_suffix_gate),
+        ("STREET_ADDRESS", _EU_SUFFIX, 0.7, 0, None, _EU_SUFFIX_STARTS),
         ("STREET_ADDRESS", _PO_BOX, 0.8, 0, None, Starts(_PO_BOX_START)),
         ("STREET_ADDRESS", _DE_STREET, 0.7, 0, None, _de_street_gate),
     ]
@@ -1205,7 +1239,6 @@ _ZIP_AFTER_STREET = re.compile(
 )
 
 
-_STATE_GATE = words_gate(n.split()[0] for n in lx.US_STATE_NAMES)
 _STATE_FIRST_WORDS = frozenset(n.split()[0] for n in lx.US_STATE_NAMES)
 _STATE_CODES = frozenset(x.lower() for x in lx.US_STATES)
 _AU_STATES = frozenset("nsw vic qld tas act sa wa nt".split())
@@ -1224,6 +1257,10 @@ _SIX_DIGITS = re.compile(r"\b[1-9]\d{2}\s?\d{3}\b")
 
 def _six_digit_gate(text: str) -> bool:
     return _SIX_DIGITS.search(text) is not None
+
+
+# `(?:,\s|\n|^)`: at a comma, a line break or the text's start (`^` without MULTILINE)
+_AFTER_COMMA_OR_LINE = Starts(None, ",\n", text_start=True)
 
 
 class PostalCodeRecognizer(_RegexRecognizer):
@@ -1271,7 +1308,7 @@ class PostalCodeRecognizer(_RegexRecognizer):
             Starts(_postcode_head),
         ),
         # five digits before a capitalized city, as written in much of Europe ("75004 Paris")
-        ("ZIP_CODE", r"(?:,\s|\n|^)(?P<v>\d{4,5})(?=\s+[A-ZÄÖÜ][a-zäöüéèß]+)", 0.5, "v", None),
+        ("ZIP_CODE", r"(?:,\s|\n|^)(?P<v>\d{4,5})(?=\s+[A-ZÄÖÜ][a-zäöüéèß]+)", 0.5, "v", None, _AFTER_COMMA_OR_LINE),
         # a US state written out ("Seattle, Washington 98126"), an Australian state ("Hobart TAS 7329")
         # (the state's first word is a word of its own: `\b` before it, a space after it)
         (
@@ -1291,8 +1328,8 @@ class PostalCodeRecognizer(_RegexRecognizer):
             Starts(_AU_STATES.__contains__),
         ),
         # Dutch "2037 PE Haarlem" and Irish Eircodes ("Cork, T23 WFN7") at the end of an address
-        ("ZIP_CODE", r"(?:,\s|\n|^)(?P<v>[1-9]\d{3}\s?[A-Z]{2})(?=\s+[A-Z][a-z])", 0.6, "v", None),
-        ("ZIP_CODE", r"(?:,\s*|\n|^)(?P<v>[ACDEFHKNPRTVWXY]\d[\dW]\s?[\dACDEFHKNPRTVWXY]{4})\b", 0.6, "v", None),
+        ("ZIP_CODE", r"(?:,\s|\n|^)(?P<v>[1-9]\d{3}\s?[A-Z]{2})(?=\s+[A-Z][a-z])", 0.6, "v", None, _AFTER_COMMA_OR_LINE),
+        ("ZIP_CODE", r"(?:,\s*|\n|^)(?P<v>[ACDEFHKNPRTVWXY]\d[\dW]\s?[\dACDEFHKNPRTVWXY]{4})\b", 0.6, "v", None, _AFTER_COMMA_OR_LINE),
         # 6-digit (India, Nigeria) or 4-digit codes after the city of a street address on the same line
         # ("10 Park Street, Chennai - 600 045", "Adeola Odeku Street, Lagos 102665")
         (
@@ -1436,8 +1473,6 @@ def _eight_digits_gate(text: str) -> bool:
 
 def _slash_gate(text: str) -> bool:
     return "/" in text
-
-
 
 # Each rule begins at a word (`\b` or a look-behind before a word character, see `Starts`) of a known form: the
 # day or month of a numeric date (one or two digits, then a separator), a year (four digits, then a
@@ -2222,16 +2257,24 @@ class PromptedValueRecognizer(EntityRecognizer):
                 pos = c.end()
         return out
 
+def _iban_head(word: str) -> bool:
+    """Where `\\b[A-Z]{2}\\d{2}` can start: two letters, then two digits."""
+    return len(word) >= 4 and word[:2].isalpha() and word[2:4].isdigit()
+
+
+with_firsts(_iban_head, "abcdefghijklmnopqrstuvwxyz")
+
 
 class CardDataRecognizer(_RegexRecognizer):
     RULES = [
-        ("CREDIT_CARD", r"\b(?:\d[ -]?){12,18}\d\b", 0.6, 0, card_ok),
+        ("CREDIT_CARD", r"\b(?:\d[ -]?){12,18}\d\b", 0.6, 0, card_ok),  # (scanning beats trying each number)
         (
             "CVV",
             r"(?i)\b(?:cvv2?|cvc2?|cid|csc|security\s+code|card\s+code|card\s+verification(?:\s+value)?)\s*[:#=]?\s*(?:is\s+)?(?P<v>\d{3,4})\b",
             0.9,
             "v",
             None,
+            Starts(prefix_test("cvv", "cvc", "cid", "csc", "security", "card")),
         ),  # noqa: E501
         (
             "CARD_EXPIRY",
@@ -2239,8 +2282,16 @@ class CardDataRecognizer(_RegexRecognizer):
             0.9,
             "v",
             None,
+            Starts(prefix_test("exp", "valid", "good")),
         ),  # noqa: E501
-        ("IBAN_CODE", r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b", 0.6, 0, iban_ok),
+        (
+            "IBAN_CODE",
+            r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b",
+            0.6,
+            0,
+            iban_ok,
+            Starts(_iban_head),
+        ),
     ]
     FLAGS = 0
 
