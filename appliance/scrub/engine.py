@@ -52,7 +52,9 @@ _PRESIDIO_PREDEFINED = {
 _GATES = {
     "EMAIL_ADDRESS": r"@",
     "URL": r"://|www\.|[A-Za-z0-9-]\.[A-Za-z]{2,}",
-    "IP_ADDRESS": r"\d\.\d{1,3}\.\d|::|[0-9A-Fa-f]:[0-9A-Fa-f]*:",  # IPv4 has 3 dots; IPv6 "h:h:", "h::" or "::"
+    # IPv4 (also inside the mapped and embedded forms) is four groups of 1-3 digits joined by dots: a digit, two such
+    # groups and a digit; IPv6 "h:h:", "h::" or "::"
+    "IP_ADDRESS": r"\d\.\d{1,3}\.\d{1,3}\.\d|::|[0-9A-Fa-f]:[0-9A-Fa-f]*:",
     # the first groups of Presidio's patterns: IBAN "[A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]{4}){2,6}..." (its flags have no
     # IGNORECASE); every SSN pattern (5-4, 3-6, 3-2-4, 9, 3-2-4 with "-", " " or ".") holds 3, 2 and 4 digits
     # with at most one separator between; a card number 4, 3-4, 3-4 and 3-5 digits with "-" or " " between

@@ -223,18 +223,25 @@ class Starts:
         self.signs = signs
         self.pre = pre
         self.text_start = text_start  # also at the text's start (a pattern that opens with `^`)
+        self._last: tuple[str | None, list[int] | None] = (None, None)  # (text, positions), replaced whole
 
     def positions(self, text: str) -> list[int] | None:
-        """Where a match can begin, in order; None when `pre` rules the text out."""
-        if self.pre is not None and not self.pre(text):
-            return None
+        """Where a match can begin, in order; None (or empty) when there is no such place or `pre` rules the
+        text out. Remembered for the last text (rules that share a `Starts` ask for the same text in turn)."""
+        last = self._last
+        if last[0] is text:
+            return last[1]
         starts = start_lists(text)[self.index] if self.index is not None else []
-        if not self.signs and not self.text_start:
-            return starts
-        at = [i for c in self.signs if c in text for i in _positions(text, c)]
-        if self.text_start:
-            at.append(0)
-        return sorted(set(starts).union(at)) if at else starts
+        if self.signs or self.text_start:
+            at = [i for c in self.signs if c in text for i in _positions(text, c)]
+            if self.text_start:
+                at.append(0)
+            if at:
+                starts = sorted(set(starts).union(at))
+        if starts and self.pre is not None and not self.pre(text):
+            starts = None
+        self._last = (text, starts)
+        return starts
 
 
 def matches_at(rx: Any, text: str, starts: list[int]) -> list[Any]:
@@ -1034,7 +1041,8 @@ _PO_BOX = r"\b(?:p\.?\s?o\.?\s*box|post\s+office\s+box|postfach|apartado(?:\s+po
 _SPACE_DIGIT = re.compile(r"\s\d")
 
 
-_STREET_WORD_BACK = re.compile(r"(?r)([\w'’.-]+)\s+")
+_BLANKS_BACK = re.compile(r"(?r)\s+")
+_STREET_WORD_BACK = re.compile(r"(?r)[\w'’.-]+")
 _SUFFIX_BACK = re.compile(r"(?r)(?:" + lx.EU_STREET_SUFFIX + r")\.?", re.IGNORECASE)  # as `_EU_SUFFIX` reads it
 
 
@@ -1046,12 +1054,10 @@ def _eu_suffix_starts(text: str) -> list[int]:
     runs = word_index(text).runs
     out: set[int] = set()
     for m in _SPACE_DIGIT.finditer(text):  # every blank + digit (two of them never overlap)
-        back = _STREET_WORD_BACK.match(text, 0, m.start() + 1)
-        if back is None:
+        b = _BLANKS_BACK.match(text, 0, m.start() + 1).start()
+        if _SUFFIX_BACK.match(text, 0, b) is None:  # (the suffix's characters are all of the run's kind)
             continue
-        a, b = back.span(1)
-        if _SUFFIX_BACK.match(text, a, b) is None:
-            continue
+        a = _STREET_WORD_BACK.match(text, 0, b).start()
         k = bisect.bisect_left(runs, a, key=lambda r: r[0])
         while k < len(runs) and runs[k][0] < b:
             out.add(runs[k][0])
