@@ -517,6 +517,8 @@ def _particle_starts(text: str) -> list[int]:
         if m is not None:
             out.add(m.start())
     return sorted(out)
+
+
 _PLACE_WORDS = frozenset(
     "rue calle via rua chemin allee allée quai paseo carrer camino piazza viale corso largo travessa avenida plaza "
     "place boulevard avenue banco banque universidad université universita hotel hôtel hospital "
