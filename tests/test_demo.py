@@ -52,10 +52,12 @@ def test_demo_trains_evaluates_exports_and_audits(demo):
         "export.onnx",
     ]
     assert res.audit_records_written == 7 and "intact" in res.audit_verified
-    # Lineage through the deleted planted copy: original source -> planted copy (audited) -> prepared dataset.
-    planted = next(r for r in AuditLog(ws.audit_dir).records() if r["event"] == "data.canaries_planted")
-    copy_hash = [h for k, h in planted["artifacts"].items() if k.startswith("planted:")]
-    assert copy_hash == [ws.get("dataset", res.dataset_prepared).manifest["inputs"][0]["sha256"]]
+    # Lineage through the deleted planted copy: original source -> planted copy (audited) -> prepared dataset,
+    # by the raw files' keyed HMACs in the encrypted bodies (never their plain hashes in a readable header).
+    log = AuditLog(ws.audit_dir, ws.keys_dir)
+    planted = next(r for r in log.iter_records(decrypt=True) if r["event"] == "data.canaries_planted")
+    assert planted["artifacts"] == {} and planted["details"]["planted"].startswith("hmac-sha256:")
+    assert planted["details"]["planted"] == ws.get("dataset", res.dataset_prepared).manifest["inputs"][0]["sha256"]
 
 
 def test_demo_ends_with_a_passing_gate_verdict_and_a_model_card(demo):
