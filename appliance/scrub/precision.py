@@ -105,7 +105,12 @@ def _money_words(text: str) -> bool:
 _EPONYM_GATE = ("starts", _EPONYM_STARTS.__contains__)
 _DRUG_GATE = ("starts", _DRUG_WORDS.__contains__)
 _DOSE_GATE = ("starts", _ends_in_drug_suffix)
-_LAB_GATE = ("regex", rf"\d(?:[.,]\d+)?\s*{_LAB_UNIT}(?![\w/])")
+# ("tail", G, C): every match ends with a match of G that begins at the last digit of its number, and all of the
+# match before that digit is of the class C. So no match starts before the run of C that ends where the leftmost
+# match of G (from where the search stands) begins, and the search may start there (`_tail_matches`).
+# Lab values: a word of letters, digits and "-", blanks, ":" or "=" or "of"/"was"/"is"/"at", blanks, then the
+# number and its unit (the unit never starts with a digit, so the number's digits are all before the unit).
+_LAB_GATE = ("tail", rf"\d(?:[.,]\d+)?\s*{_LAB_UNIT}(?![\w/])", r"[A-Za-z0-9\-:=\s\d]")
 
 CLINICAL = [
     # eponymous diseases, signs, scores, procedures: "Parkinson's disease", "Glasgow Coma Scale 14"
@@ -241,6 +246,8 @@ class KeepPhrases:
             kind, cond = (gate[0], gate[1:]) if gate else (None, None)
             if kind == "regex":
                 cond = re.compile(cond[0], re.IGNORECASE)
+            elif kind == "tail":  # the tail and the class read as the pattern reads them (case-insensitive)
+                cond = (re.compile(cond[0], re.IGNORECASE), re.compile(rf"(?r){cond[1]}*", re.IGNORECASE))
             elif kind == "starts":
                 cond = Starts(*cond)  # the packs' tests were registered at import (`_register_starts`)
             self._rules.append((re.compile(rx, re.IGNORECASE), kind, cond))
@@ -252,6 +259,9 @@ class KeepPhrases:
                 at = cond.positions(text)
                 if at:
                     out.extend(m.span() for m in matches_at(rx, text, at))
+                continue
+            if kind == "tail":
+                out.extend(_tail_matches(rx, text, *cond))
                 continue
             if kind == "regex" and not cond.search(text):
                 continue
@@ -296,6 +306,27 @@ class SpanIndex:
         hi = bisect_left(self._starts, end)
         spans = self.spans
         return [spans[k] for k in sorted(k for k in self._order[lo:hi] if spans[k][1] > start)]
+
+
+def _tail_matches(rx: Any, text: str, tail: Any, back: Any) -> list[tuple[int, int]]:
+    """`rx.finditer(text)`'s spans for a ("tail", G, C) rule: from where the search stands, the next match
+    cannot start before the run of C that ends at the leftmost match of G (see `_LAB_GATE`); the search
+    starts there (no match starts in between, so `search` finds the same next match as `finditer`)."""
+    out = []
+    pos = 0
+    while True:
+        g = tail.search(text, pos)
+        if g is None:
+            return out
+        m = rx.search(text, max(pos, back.match(text, 0, g.start()).start()))
+        if m is None:
+            return out
+        if m.end() > m.start():
+            out.append(m.span())
+            pos = m.end()
+        else:  # (never for these patterns: `finditer` would step past an empty match)
+            out.extend(s.span() for s in rx.finditer(text, m.start()) if s.end() > s.start())
+            return out
 
 
 def _register_starts() -> None:

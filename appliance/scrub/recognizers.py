@@ -136,8 +136,10 @@ _START_TESTS: list[Callable[[str], bool]] = []
 _start_rules: dict[str, tuple[int, ...]] = {}  # word form -> the indices of the tests that accept it (bounded)
 _last_starts: list[tuple[str | None, list[list[int]]]] = [(None, [])]
 # first character of an ASCII word -> the tests that can accept a word starting with it (a test's `firsts`: the
-# first characters of the words it accepts, where known; of a set's `__contains__`, its words' first characters)
-_tests_by_first: dict[str, tuple[int, ...]] = {}
+# first characters of the words it accepts, where known; of a set's `__contains__`, its words' first characters);
+# made on first use after the tests are registered
+_START_FIRSTS: list[frozenset[str] | None] = []
+_tests_by_first: list[dict[str, tuple[int, ...]] | None] = [None]
 
 
 def with_firsts(test: Callable[[str], bool], firsts: Iterable[str]) -> Callable[[str], bool]:
@@ -162,14 +164,22 @@ def start_test(test: Callable[[str], bool]) -> int:
         if known == test:
             return i
     _START_TESTS.append(test)
+    _START_FIRSTS.append(_firsts(test))
     _start_rules.clear()
-    firsts = [_firsts(t) for t in _START_TESTS]
-    chars = "abcdefghijklmnopqrstuvwxyz0123456789_"
-    _tests_by_first.clear()
-    _tests_by_first.update(
-        {c: tuple(k for k, f in enumerate(firsts) if f is None or c in f) for c in chars}
-    )
+    _tests_by_first[0] = None
     return len(_START_TESTS) - 1
+
+
+def _by_first() -> dict[str, tuple[int, ...]]:
+    known = _tests_by_first[0]
+    if known is None:
+        firsts = list(_START_FIRSTS)
+        known = {
+            c: tuple(k for k, f in enumerate(firsts) if f is None or c in f)
+            for c in "abcdefghijklmnopqrstuvwxyz0123456789_"
+        }
+        _tests_by_first[0] = known
+    return known
 
 
 def start_lists(text: str) -> list[list[int]]:
@@ -184,7 +194,7 @@ def start_lists(text: str) -> list[list[int]]:
     if len(cache) > 200_000:
         cache.clear()
     every = tuple(range(len(tests)))
-    by_first = _tests_by_first
+    by_first = _by_first()
     for i, w in word_index(text).runs:
         rules = cache.get(w)
         if rules is None:
