@@ -333,6 +333,8 @@ def test_an_english_word_name_is_not_taken_at_a_sentence_start(hipaa):
         ("Return address: Paseo de Gracia 59, 3º B, 41082 Sevilla", "3º"),
         ("Addr: Am Markt 29b, 80966 München | Old: Schönhauser Allee 14a", "Markt 29b"),
         ("Old: Schönhauser Allee 14a, Berlin", "Allee 14a"),
+        ("Addr: Am\tMarkt 29b, 80966 München", "Markt 29b"),
+        ("pt DOB19850314 per wristband", "19850314"),
         ("On Tue, 16 Apr 2024 at 4:37 PM, Bruno Rodrigues <b.rod@example.org> wrote:", "Rodrigues"),
         ("Will you be in?\n\n--\nTakoda Whitcombe\nLarkspur Hotels", "Whitcombe"),
     ],
@@ -662,6 +664,8 @@ GATE_TEXTS = [
     # non-ASCII texts: their ASCII words are judged by form, the others are always tried
     "Ménière’s disease and Parkinson’s disease; atorvastatin 40 mg, metformin 500 mg, €12 co-pay — Sjögren's",
     "SJÖGREN’S SYNDROME; LISINOPRIL 10 MG; seen 4 März 2023 by Dr. Müller; DOB: 19850314; non-Hodgkin’s",
+    # a label glued to its value and a tab after a German street's head
+    "DOB19850314 / born19850314, moved to Am\tMarkt 5 and Im\u00a0Winkel 3 from Unter\nden Linden 77",
     # rules tried at the words where a match can start
     "DOB 19850314, Apt5, 12 Oak St; #4 12 Main St; no. 5 Elm Road; Unit 3B, 44 Quail Run Lane, Springfield, IL 62704",
     "P.O. Box 12, pobox 5, Postfach 1234; NY 10001; zipcode 12345, postcode M5V 3L9; SW1A 1AA; Seattle, Washington 98126",

@@ -1094,10 +1094,12 @@ def _eu_prefix_gate(text: str) -> bool:
 _DE_WORDS = words_gate("allee straße strasse weg platz ring damm gasse ufer markt chaussee steig pfad".split())
 
 
+# the heads of `_DE_STREET`'s first form with the blank after them, which may be a tab or a no-break space
+_DE_HEAD = re.compile(r"(?:Am|Im|Zum|Zur|An\s+der|Auf\s+der|In\s+der|Unter\s+den)\s")
+
+
 def _de_street_gate(text: str) -> bool:
-    return any(p in text for p in ("Am ", "Im ", "Zum ", "Zur ", "An der ", "Auf der ", "In der ", "Unter den ")) or (
-        _DE_WORDS(text)
-    )
+    return _DE_HEAD.search(text) is not None or _DE_WORDS(text)
 
 
 # The rest of a line after an address label ("Home address: 3-20-9 Jingumae, Shibuya-ku, Tokyo 150-0001",
@@ -1628,7 +1630,8 @@ class FullDateRecognizer(_RegexRecognizer):
             0.8,
             "v",
             None,
-            Starts(prefix_test("dob", "date", "born"), pre=words_gate(["dob", "date", "born"])),
+            # glued to its label ("DOB19850314") the label is not a word of its own: a literal search
+            Starts(prefix_test("dob", "date", "born"), pre=lambda text: has_literal(text, ("dob", "date", "born"))),
         ),  # noqa: E501
     ]
 
