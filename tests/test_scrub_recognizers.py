@@ -1179,3 +1179,69 @@ def test_word_given_names_before_a_surname_after_role_labels_and_values_on_the_n
     for raw in ("Can Vantablack", "Jun Quillfeather", "Sunday Brannagh", "Ysolde", "Harrowgate", "Teodor"):
         assert raw not in out, (raw, out)
     assert hipaa.scrub_text("Can you call me? I can.").text == "Can you call me? I can."
+
+
+@pytest.mark.parametrize(
+    "text, raws",
+    [
+        # a name and a house number before a postal code and a town, whatever the street's form
+        ("moved to Vrchlického 418/12, 616 00 Brno last spring", ["Vrchlického", "418/12", "616 00"]),
+        ("Lives at Ilmarinkuja 7 B 12, 02230 Espoo with", ["Ilmarinkuja", "7 B 12", "02230"]),
+        # Hungarian street words after the name, with floor and door
+        ("near Kossuth Lajos utca 58. 3/7, 6720 Szeged.", ["Kossuth Lajos", "58. 3/7", "6720"]),
+        ("post to Andrássy út 12., 1061 Budapest", ["Andrássy", "12.", "1061"]),
+        # Romanian, Italian units; Hebrew, Indonesian, Peruvian, Thai prefixes; German "Str." as a word
+        ("to Str. Brândușei 40, bl. C4, ap. 12, 400372 Cluj-Napoca", ["Brândușei 40", "C4", "ap. 12", "400372"]),
+        ("Calea Dorobanților 9, 010551 București", ["Dorobanților 9", "010551"]),
+        ("Via dei Mille 14, int. 6, 80121 Napoli", ["Mille 14", "int. 6", "80121"]),
+        ("at Rehov Yafo 220, apt 9, Haifa 3303231 with", ["Yafo 220", "apt 9", "3303231"]),
+        ("at Jl. Kebon Sirih No. 41, Jakarta 10340", ["Kebon Sirih", "No. 41", "10340"]),
+        ("Jr. Ucayali 388, Cercado, Lima 15001", ["Ucayali 388", "15001"]),
+        ("to 77/9 Soi Thonglor 13, Watthana, Bangkok 10110.", ["77/9", "Thonglor 13", "10110"]),
+        ("near Gneisenaustr. 8 and Bergmann Str. 102, 10961 Berlin", ["Bergmann Str. 102", "10961"]),
+        # South Asian house/road numbers, Indian "12th Cross", Japanese chome-ban-go
+        ("to House 9, Road 27, Dhanmondi, Dhaka 1209.", ["House 9", "Road 27", "1209"]),
+        ("Flat 402, 6th Cross, Malleswaram, Bengaluru - 560003", ["402", "6th Cross", "560003"]),
+        ("at 3-14-2 Kichijoji, Musashino-shi, Tokyo 180-0004.", ["3-14-2", "Kichijoji", "180-0004"]),
+        # British, Irish and New Zealand street words; postal codes after one or more places
+        ("to 41 Quarry Lawn, Douglas, Co. Cork T12 X3F9", ["41 Quarry Lawn", "T12 X3F9"]),
+        ("at 8 Rimu Tce, Karori, Wellington 6012; ok", ["8 Rimu Tce", "6012"]),
+        ("to 19 Banksia Pde, Brunswick, Melbourne 3056.", ["19 Banksia Pde", "3056"]),
+        ("Rua Augusta 1508, Consolação, São Paulo - SP, 01304-001", ["Augusta 1508", "01304-001"]),
+    ],
+)
+def test_street_forms_and_postal_codes_of_more_countries(hipaa, text, raws):
+    out = hipaa.scrub_text(text).text
+    for raw in raws:
+        assert raw not in out, (raw, out)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fever during 3 days, lesion measuring 21 x 41 x 19 mm; Bring 2 forms and a string 5 cm long.",
+        "VTE: apixaban 2.5 mg BD.\nFollow-up in clinic 3 weeks.",
+        "See Table 4, 2019 Guidelines and Figure 2, 1500 Patients in the cohort.",
+    ],
+)
+def test_english_words_doses_and_tables_are_no_streets(hipaa, text):
+    assert "STREET_ADDRESS" not in {t for t, _ in found(hipaa, text)[0]}, found(hipaa, text)
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("payments missed since March '24; LTV 80%", "March '24"),
+        ("Mrs Quillon was admitted on the 17th with chest pain", "17th"),
+        ("Next review 19/11. DOS 02/04.", "19/11"),
+        ("DOS 02/04. Billed CPT 99213", "02/04"),
+        ("FOP CCVI4539578763621486/0927\nTKT 125", "4539578763621486"),
+    ],
+)
+def test_month_with_short_year_day_alone_day_month_and_glued_cards(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize("text", ["seen on the 3rd floor", "succeeded on the 2nd attempt", "on the 4th day of"])
+def test_an_ordinal_that_is_no_day_of_the_month_stays(hipaa, text):
+    assert hipaa.scrub_text(text).text == text

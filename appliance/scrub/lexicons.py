@@ -279,7 +279,9 @@ STREET_TYPES = (
     "quay|wharf|broadway|causeway|crossing|xing|expressway|expy|freeway|fwy|turnpike|tpke|run|bend|hollow|"
     "glen|meadow|meadows|chase|view|vista|court|commons|landing|junction|jct|estate|estates|villas|"
     "cove|creek|field|fields|harbor|harbour|knoll|manor|orchard|pass|pines|ranch|spring|springs|station|"
-    "summit|valley|village|wood|woods|yard"
+    "summit|valley|village|wood|woods|yard|"
+    # British, Irish, Australian and New Zealand forms
+    "lawn|acre|tce|pde|wynd|brae|vale|grange"
 )
 
 # European street words that come before the name ("Rue de Rivoli 12", "12 rue de Rivoli", "Via Roma 5").
@@ -290,7 +292,11 @@ EU_STREET_PREFIX = (
     "ulica|ul\\.|aleja|al\\.|straße|strasse|"
     "gata|gatan|vej|vei|veien|stræde|laan|straat|weg|plein|gracht|kade|"
     # Welsh, Irish, French-Canadian
-    "heol|ffordd|stryd|lôn|lon|bóthar|bothar|sráid|sraid|ascaill|ch\\.|boul\\.?"
+    "heol|ffordd|stryd|lôn|lon|bóthar|bothar|sráid|sraid|ascaill|ch\\.|boul\\.?|"
+    # Romanian, Hebrew (transliterated), Indonesian/Malay, Peruvian, Thai (abbreviations that are also other
+    # words, "BD." twice daily, "Jr." after a name, are added with their case in recognizers.py)
+    "strada|calea|b-dul|bulevardul|aleea|șoseaua|soseaua|"
+    "rehov|rechov|derech|sderot|jalan|jirón|jiron|soi|thanon"
 )
 
 # German/Dutch/Nordic suffix forms written as one word ("Hauptstraße 5", "Kerkstraat 12").

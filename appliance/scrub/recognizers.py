@@ -1007,7 +1007,7 @@ _DIR = r"(?:\s+(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\b\.?)?"
 _CITY_TAIL = (
     r"(?:,?\s+(?:[^\W\d_][\w'’.-]*\s+){0,2}?[^\W\d_][\w'’.-]*,\s*(?:"
     + _STATES
-    + r")\.?(?:\s+\d{5}(?:-\d{4})?)?"
+    + r")\b\.?(?:\s+\d{5}(?:-\d{4})?)?"  # a state whole ("Melbourne" does not begin with Maine's "ME")
     r"|,\s*(?:" + _STATES + r")\s+\d{5}(?:-\d{4})?)?"
 )
 _STREET_WORD = (
@@ -1032,8 +1032,10 @@ _US_STREET = (
     + _UNIT
     + _CITY_TAIL
 )
+# Romanian "Bd.", "Str.", Indonesian "Jl.", Peruvian "Jr.": as written (in capitals they are something else)
+_EU_PREFIX_CASED = r"(?-i:Bd|Str|Jl|Jr)\."
 _EU_PREFIX = (
-    r"\b(?:\d{1,5}(?:\s*(?:bis|ter))?,?\s+)?(?:" + lx.EU_STREET_PREFIX + r")\s+"
+    r"\b(?:\d{1,5}(?:/\d{1,4})?(?:\s*(?:bis|ter))?,?\s+)?(?:" + lx.EU_STREET_PREFIX + r"|" + _EU_PREFIX_CASED + r")[ \t]+"
     r"(?:(?:de|del|de\s+la|de\s+las|de\s+los|des|du|da|do|dos|das|di|della|delle|dei|degli|van|von|der)\s+|d['’]|l['’])?"
     r"(?:" + _WORD + r")(?:[ \t]+(?:[A-ZÀ-Ý][\w'’.-]*|de|del|di|la|le|van|der)){0,3}"  # never past the line's end
     r"(?:,?[ \t]+(?:n[º°o]\.?\s*)?\d{1,5}[a-z]?\b)?"
@@ -1042,15 +1044,31 @@ _EU_PREFIX = (
 # German and Dutch forms with no street word ("Am Markt 29b", "Schönhauser Allee 14a"): case-sensitive
 _DE_STREET = (
     r"(?-i:\b(?:(?:Am|Im|Zum|Zur|An\s+der|Auf\s+der|In\s+der|Unter\s+den)\s+[A-ZÄÖÜ][\w'’-]+"
-    r"|(?<![\w'’-])[A-ZÄÖÜ][\w'’-]+\s+(?:Allee|Straße|Strasse|Weg|Platz|Ring|Damm|Gasse|Ufer|Markt|Chaussee|Steig|Pfad))"
+    r"|(?<![\w'’-])[A-ZÄÖÜ][\w'’-]+\s+(?:Allee|Straße|Strasse|Str\.|Weg|Platz|Ring|Damm|Gasse|Ufer|Markt|Chaussee|Steig|Pfad))"
     r"\s+\d{1,5}[a-z]?\b)"
 )
 _EU_SUFFIX = (
-    r"\b[^\W\d_][\w'’-]*(?:" + lx.EU_STREET_SUFFIX + r")\.?\s+\d{1,5}(?:\s?[a-z])?\b(?:\s*[/-]\s*\d{1,4})?"
+    r"\b[^\W\d_][\w'’-]*(?:" + lx.EU_STREET_SUFFIX + r")\.?\s+\d{1,5}(?:\s?[a-z](?:[ ]\d{1,3}\b(?![.,:/]\d))?)?\b"
+    r"(?:\s*[/-]\s*\d{1,4})?"
     r"(?:\s+(?:hs|huis|bis|ter)\b)?"
 )
 _PO_BOX = r"\b(?:p\.?\s?o\.?\s*box|post\s+office\s+box|postfach|apartado(?:\s+postal)?)\s*#?\s*\d{1,7}\b"
 _SPACE_DIGIT = re.compile(r"\s\d")
+
+
+# English words that end like a street ("during 3 days", "measuring 21 x 41 mm", "bring 2 forms", "untie 3")
+_NOT_RING = frozenset("bring string spring during ring wring sting tie untie necktie bowtie cutie sortie".split())
+_ING_RING = ("aring", "ering", "iring", "oring", "uring", "yring")
+
+
+def _suffix_street_ok(match: str) -> bool:
+    """Validator of `_EU_SUFFIX`: its street word is not an English word ending in "ring" or "tie" (a German
+    "…ring", "Kaiserring", is a compound of a name; "occurring" in lower case is not one)."""
+    word = match.split(None, 1)[0].rstrip(".")
+    low = word.lower()
+    if low in _NOT_RING or low.endswith(_ING_RING):
+        return False
+    return not (low.endswith("rring") and word[0].islower())
 
 
 _BLANKS_BACK = re.compile(r"(?r)\s+")
@@ -1082,7 +1100,7 @@ def _eu_suffix_starts(text: str) -> list[int]:
 # one of them as a whole word (or with a word that has a non-ASCII character, as "allée" and "straße" do).
 _EU_PREFIX_WORDS = frozenset(
     re.match(r"[a-z]+", p).group() for p in lx.EU_STREET_PREFIX.split("|") if p.isascii()
-)
+) | {"bd", "str", "jl", "jr"}
 
 
 def _eu_prefix_gate(text: str) -> bool:
@@ -1091,7 +1109,7 @@ def _eu_prefix_gate(text: str) -> bool:
     return words is None or not _EU_PREFIX_WORDS.isdisjoint(words)
 
 
-_DE_WORDS = words_gate("allee straße strasse weg platz ring damm gasse ufer markt chaussee steig pfad".split())
+_DE_WORDS = words_gate("allee straße strasse str weg platz ring damm gasse ufer markt chaussee steig pfad".split())
 
 
 # the heads of `_DE_STREET`'s first form with the blank after them, which may be a tab or a no-break space
@@ -1122,6 +1140,8 @@ _ADDRESS_LABEL_LINE = (
 _UNIT_AFTER = re.compile(
     r"(?:[ \t]+(?:dr|rd|st|ave|ln|ct|pl|blvd|cir|ter|pde|cl|cres|hwy)\b\.?)?"  # a type the street rule left out
     r"(?:,?[ \t]*(?:apt|apartment|unit|suite|ste|flat|fl|floor|room|rm|bldg|building|#)\.?[ \t]*#?[ \t]*[\w-]{1,6}\b"
+    # Italian "int. 17", Romanian "bl. M12, sc. B, et. 3, ap. 8"
+    r"|,[ \t]*(?:int|interno|bl|bloc|sc|scara|et|etaj|ap|apt)\.?[ \t]*[A-Z]?\d{1,3}[A-Z]?\b"
     r"|,[ \t]*\d{1,2}[ ]?(?:º|ª|°|r|er|o|a)?\.?[ \t]+(?:\d{1,2}[ ]?(?:º|ª|a|[a-z])?\b|izq(?:da|uierda)?\.?|dcha\.?|dch\.?|"
     r"derecha|ctro\.?|centro|pta\.?[ ]?\d{1,2}|og\b|eg\b|dg\b|dto\.?|esq\.?|frente|fte\.?)\.?(?![\w/-])"
     r"|[ \t]+(?:izq(?:da|uierda)?|dcha|dch|derecha|ctro|centro|dto|esq|frente|fte)\b\.?"
@@ -1129,7 +1149,8 @@ _UNIT_AFTER = re.compile(
     re.IGNORECASE,
 )
 _HOUSE_BEFORE = re.compile(
-    r"(?:^|(?<=[\s,(]))(?:house|plot|block|stand|erf|lot|h\.?[ ]?no\.?)(?:[ \t]*\d{1,5}[a-z]?(?:/[\w-]{1,6})?,?)?[ \t]+\Z",
+    r"(?:^|(?<=[\s,(]))(?:house|hse|plot|block|stand|erf|lot|h\.?[ ]?no\.?|flat|appt|apt|apartment|unit)"
+    r"(?:[ \t]*\d{1,5}[a-z]?(?:/[\w-]{1,6})?,?)?[ \t]+\Z",
     re.IGNORECASE,
 )
 # numbered roads: "3129 Route 9W", "17634 County Road 14", "88 State Highway 61"
@@ -1145,6 +1166,10 @@ def _jp_postal_gate(text: str) -> bool:
 
 def _hl7_caret_gate(text: str) -> bool:
     return "^" in text
+
+
+def _has_dash(text: str) -> bool:
+    return "-" in text
 
 
 def _korean_street_gate(text: str) -> bool:
@@ -1166,6 +1191,24 @@ _TR_STREET = (
     r"(?:,?[ ](?:no|numara)[:.]?[ ]?\d{1,5}[a-z]?)?(?:,?[ ](?:d|daire)[:.]?[ ]?\d{1,4})?"
 )
 _KR_STREET = r"\b\d{1,5}(?:-\d{1,4})?,?[ ](?-i:\p{Lu}[a-z]+)-(?:ro|gil|daero|daeno)\b(?:[ ]\d{1,3}(?:-gil)?)?"
+# Hungarian: the street word after the name ("Petőfi Sándor utca 116. 2/11", "Bartók Béla út 7.", "Király u. 4")
+_HU_STREET = (
+    r"(?-i:\b\p{Lu}[\w'’-]+(?:[ ]\p{Lu}[\w'’-]+){0,2})[ ](?:utca|u\.|út|útja|körút|krt\.|tér|köz|sor|fasor|sétány|"
+    r"rakpart)[ ]\d{1,4}(?:/[a-z])?\.?(?:[ ]\d{1,2}/\d{1,3}\b|[ ]\d{1,2}\.[ ]?em\.?(?:[ ]\d{1,3}\.?)?)?"
+)
+_HU_WORDS = words_gate("utca u út útja körút krt tér köz sor fasor sétány rakpart".split())
+# South Asian "House 74, Road 18", "House 21, Street 26", and Indian "12th Cross", "4th Main" (after a flat: the
+# house word before a street is read by `_HOUSE_BEFORE`)
+_HOUSE_ROAD = (
+    r"\b(?:house|hse|h\.?[ ]?no\.?)[ ]?#?[ ]?\d{1,5}[a-z]?,[ \t]*(?:road|rd|street|st|lane|ln|block|sector)[ ]?"
+    r"(?:no\.?[ ]?)?#?[ ]?\d{1,4}[a-z]?\b"
+)
+_ORDINAL_CROSS = r"\b\d{1,3}(?:st|nd|rd|th)[ ](?:cross|main)(?:[ ](?:road|rd|street|st))?\b"
+# Japanese chōme-ban-gō before the district ("1-28-5 Nishiazabu", "2-5-18 Nishiazabu"): not a date before a month
+_JP_STREET = (
+    r"\b\d{1,2}-\d{1,2}-\d{1,3}[ ](?!(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun|"
+    r"at|am|pm|to|and|or|from|until)\w*\b)(?-i:\p{Lu}[a-z]{2,}(?:-(?:ku|cho|chō|machi|shi|gun))?)\b"
+)
 
 # `_US_STREET` begins with a unit word ("Apt 4, ..."), a "#", "no." or the house number (`\\b\\d`): one of
 # those words, a word that starts with a digit, or a "#".
@@ -1196,10 +1239,15 @@ class StreetAddressRecognizer(_RegexRecognizer):
         ("STREET_ADDRESS", _TR_STREET, 0.7, 0, None, words_gate(
             "caddesi cad sokak sokağı sok bulvarı blv mahallesi mah".split())),
         ("STREET_ADDRESS", _KR_STREET, 0.7, 0, None, _korean_street_gate),
+        ("STREET_ADDRESS", _HU_STREET, 0.7, 0, None, _HU_WORDS),
+        ("STREET_ADDRESS", _HOUSE_ROAD, 0.7, 0, None, Starts(prefix_test("house", "hse", "h"), pre=words_gate(
+            "road rd street st lane ln block sector".split()))),
+        ("STREET_ADDRESS", _ORDINAL_CROSS, 0.7, 0, None, Starts(DIGIT_FIRST, pre=words_gate(["cross", "main"]))),
+        ("STREET_ADDRESS", _JP_STREET, 0.6, 0, None, Starts(DIGIT_FIRST, pre=_has_dash)),
         ("STREET_ADDRESS", _NUMBERED_ROAD, 0.7, 0, None, words_gate(
             "route road rd highway hwy rte sr cr fm".split())),
         ("STREET_ADDRESS", _US_STREET, 0.75, 0, None, Starts(_US_STREET_START, "#")),
-        ("STREET_ADDRESS", _EU_SUFFIX, 0.7, 0, None, _EU_SUFFIX_STARTS),
+        ("STREET_ADDRESS", _EU_SUFFIX, 0.7, 0, _suffix_street_ok, _EU_SUFFIX_STARTS),
         ("STREET_ADDRESS", _PO_BOX, 0.8, 0, None, Starts(_PO_BOX_START)),
         ("STREET_ADDRESS", _DE_STREET, 0.7, 0, None, _de_street_gate),
     ]
@@ -1224,6 +1272,14 @@ class StreetAddressRecognizer(_RegexRecognizer):
                 m = _ADDRESS_LABEL_LINE_RX.search(text, max(line_start, word.start() - 40), min(len(text), word.end() + 140))
                 if m and m.start("w") == word.start():
                     out.append(_result(self, "STREET_ADDRESS", *m.span("v"), 0.7))
+        if "STREET_ADDRESS" in entities and "," in text:
+            # "Korunní 7, 702 00 Ostrava", "Koivukuja 23 A 4, 20990 Turku": a name and a house number right before
+            # a postal code and a town, whatever the street's form
+            for pc in _POSTCODE_TOWN.finditer(text):
+                line_start = text.rfind("\n", 0, pc.start()) + 1
+                m = _STREET_BEFORE_POSTCODE.search(text, max(line_start, pc.start() - 60), pc.start())
+                if m:
+                    out.append(_result(self, "STREET_ADDRESS", *m.span("v"), 0.6))
         if self._eu is not None and "STREET_ADDRESS" in entities and _eu_prefix_gate(text):
             for m in self._eu.finditer(text):
                 s, e = m.span()
@@ -1234,8 +1290,10 @@ class StreetAddressRecognizer(_RegexRecognizer):
                 out.append(_result(self, "STREET_ADDRESS", s, e, 0.7 if has_num else 0.3))
         for r in out:
             if r.entity_type == "STREET_ADDRESS":
-                unit = _UNIT_AFTER.match(text, r.end)
-                if unit:
+                for _ in range(4):  # "bl. M12, ap. 8"
+                    unit = _UNIT_AFTER.match(text, r.end)
+                    if not unit or unit.end() == r.end:
+                        break
                     r.end = unit.end()
                 house = _HOUSE_BEFORE.search(text, max(0, r.start - 24), r.start)
                 if house:
@@ -1246,16 +1304,42 @@ class StreetAddressRecognizer(_RegexRecognizer):
                 if r.entity_type != "STREET_ADDRESS" or r.score < 0.5 or r.end in seen:
                     continue
                 seen.add(r.end)
-                m = _ZIP_AFTER_STREET.match(text, r.end)
+                m = _ZIP_AFTER_STREET.match(text, r.end) or _POSTCODE_AFTER_STREET.match(text, r.end)
                 if m:
                     out.append(_result(self, "ZIP_CODE", *m.span("v"), 0.8))
         return out
+
+
+# ", 702 00 Ostrava", ", 20990 Turku", ", 300110 Timișoara": a postal code of 4 to 6 digits (or 3 + 2) between a
+# comma and a capitalized town (a 4-digit year is not one)
+_POSTCODE_TOWN = re.compile(
+    r"(?<=\d[a-zA-Z]?\.?|\b[A-Z]|\b[A-Z][ ]\d{1,3}),[ \t]+(?!(?:19|20)\d\d\b)(?:\d{3}[ ]\d{2}|\d{4,6})[ \t]+(?-i:\p{Lu}\p{Ll})"
+)
+_STREET_BEFORE_POSTCODE = re.compile(
+    r"(?:(?<=^)|(?<=[\s(,:;]))(?!(?-i:(?:Table|Figure|Fig|Room|Rm|Bed|Ward|Page|Step|Grade|Stage|Type|Level|Version|"
+    r"Phase|Part|Section|Chapter|Appendix|Item|Line|Box|Cycle|Day|Week|Dose|Visit|Floor|Unit|Suite|Apt|Flat|Lot|"
+    r"Gate|Bay|Row|Seat|Slide|Sample|Tube|Lane|Cohort|Arm|Group|Study|Trial|Site|Wave|Round|Year|Class|Form|"
+    r"Schedule|Article|Art|Rule|Clause|Paragraph|Para|Annex|Exhibit|Tab|Sheet|Volume|Vol|Issue|No|Number)\b))"
+    r"(?P<v>(?-i:\p{Lu}[\w'’.-]+)(?:[ ](?:(?-i:\p{Lu})[\w'’.-]*|de|del|della|delle|dei|di|da|do|dos|das|du|des|"
+    r"la|le|les|van|der|den|von|na|an|al|el|ul\.)){0,3}"
+    r"[ ]\d{1,5}[a-z]?(?:/\d{1,4}[a-z]?)?\.?(?:[ ][A-H](?:[ ]\d{1,3})?)?)\Z"
+)
 
 
 # The postal code that follows a street address, optionally after a city of one or two capitalized words.
 _ZIP_AFTER_STREET = re.compile(
     r"(?:(?:,?[ \t]+|(?<=\s))(?-i:[A-Z][\w'’.-]+)(?:[ \t]+(?-i:[A-Z][\w'’.-]+))?)?(?:,?[ \t]+|(?<=\s))"
     r"(?P<v>\d{5}(?:-\d{4})?)(?![\w]|[-/.,]\d)"
+)
+# Elsewhere: up to three places (each of capitalized words, "Co. Galway", "Dublin 24", "São Paulo - SP") and a
+# postal code of any country's shape, on the street's line: "..., Lince, Lima 15046", "..., Hyderabad - 500062",
+# "..., Dublin 24 D24 A1X8", ", 702 00 Ostrava", "..., Tokyo 202-5724", "..., Jerusalem 1571155"
+_PLACE = r"(?-i:\p{Lu}[\w'’.-]*)(?:[ \t]+(?-i:\p{Lu}[\w'’.-]*)){0,3}(?:[ \t]+-[ \t]+(?-i:[A-Z]{2})\b|[ \t]+\d{1,2}(?=[ \t]+[A-Z]\d))?"
+_POSTCODE_AFTER_STREET = re.compile(
+    r"(?:(?:,[ \t]*|[ \t]+)" + _PLACE + r"){0,3}(?:,?[ \t]+|[ \t]+-[ \t]+)"
+    r"(?P<v>\d{5}-\d{3,4}|\d{3}[ ]\d{2}(?![ ]?\d)|(?!(?:19|20)\d\d(?!\d))\d{4,7}|\d{3}-\d{4}|[ACDEFHKNPRTVWXY]\d[\dW][ ]?[\dACDEFHKNPRTVWXY]{4}"
+    r"|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2}|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]?\d[ABCEGHJ-NPRSTV-Z]\d)"
+    r"(?![\w]|[-/.,:]\d)"
 )
 
 
@@ -1328,7 +1412,15 @@ class PostalCodeRecognizer(_RegexRecognizer):
             Starts(_postcode_head),
         ),
         # five digits before a capitalized city, as written in much of Europe ("75004 Paris")
-        ("ZIP_CODE", r"(?:,\s|\n|^)(?P<v>\d{4,5})(?=\s+[A-ZÄÖÜ][a-zäöüéèß]+)", 0.5, "v", None, _AFTER_COMMA_OR_LINE),
+        # (six digits in Romania, "702 00" in Czechia, Slovakia and Sweden)
+        (
+            "ZIP_CODE",
+            r"(?:,\s|\n|^)(?P<v>\d{4,6}|\d{3}[ ]\d{2})(?=[ \t]+(?-i:[A-ZÄÖÜ][a-zäöüéèßșțăâîşţ]+))",
+            0.5,
+            "v",
+            None,
+            _AFTER_COMMA_OR_LINE,
+        ),
         # a US state written out ("Seattle, Washington 98126"), an Australian state ("Hobart TAS 7329")
         # (the state's first word is a word of its own: `\b` before it, a space after it)
         (
@@ -1546,20 +1638,43 @@ class FullDateRecognizer(_RegexRecognizer):
             None,
             Starts(_day_first, pre=_month_gate),
         ),  # noqa: E501
-        # March 2023 (month and year)
-        ("DATE_TIME", rf"\b(?:{_MONTHS})\.?,?\s+{_YEAR}\b", 0.6, 0, None, Starts(_MONTH_FORMS.__contains__, pre=_month_gate)),
-        # 3/14 (month/day without year) after a date word
+        # March 2023 / February '23 (month and year)
         (
             "DATE_TIME",
-            rf"\b(?:on|dated?|dob|seen|visit|admitted|discharged|since|until|from)\s*:?\s*(?P<v>{_MON}/{_DAY})\b(?!/)",
+            rf"\b(?:{_MONTHS})\.?(?:,?\s+{_YEAR}\b|[ ]?['’]\d{{2}}\b)",
+            0.6,
+            0,
+            None,
+            Starts(_MONTH_FORMS.__contains__, pre=_month_gate),
+        ),
+        # 3/14 or 14/03 (month and day without a year) after a date word
+        (
+            "DATE_TIME",
+            rf"\b(?:on|dated?|dob|dos|seen|visit|admitted|discharged|since|until|from|review|reviewed|due|ref)\s*:?\s*"
+            rf"(?P<v>{_MON}/{_DAY}|{_DAY}/{_MON})\b(?![/.]\d)",
             0.7,
             "v",
             None,
             Starts(
-                prefix_test("on", "date", "dob", "seen", "visit", "admitted", "discharged", "since", "until", "from"),
+                prefix_test(
+                    "on", "date", "dob", "dos", "seen", "visit", "admitted", "discharged", "since", "until", "from",
+                    "review", "due", "ref",
+                ),
                 pre=_slash_gate,
             ),
         ),  # noqa: E501
+        # "admitted on the 20th": a day of the month alone after "on the" (not "on the 3rd floor", "on the 2nd
+        # attempt"; "the 4th of July" is a whole date above)
+        (
+            "DATE_TIME",
+            rf"\bon\s+(?:the|teh|th)\s+(?P<v>{_DAY}(?:st|nd|rd|th))\b(?!\s*(?:of\b|[/.-]\d|(?:floor|fl|storey|"
+            r"story|level|century|centuries|percentile|centile|anniversary|birthday|day|week|month|year|time|attempt|"
+            r"try|dose|cycle|visit|line|place|round|page|row|item|step|post-?op|call|occasion|go|ward|bed)\b))",
+            0.6,
+            "v",
+            None,
+            Starts(prefix_test(exact=("on",)), pre=words_gate(["the", "teh", "th"])),
+        ),
         # a weekday and month/day ("Monday 8/3", "Tuesday 12/6")
         (
             "DATE_TIME",
@@ -2289,6 +2404,8 @@ with_firsts(_iban_head, "abcdefghijklmnopqrstuvwxyz")
 class CardDataRecognizer(_RegexRecognizer):
     RULES = [
         ("CREDIT_CARD", r"\b(?:\d[ -]?){12,18}\d\b", 0.6, 0, card_ok),  # (scanning beats trying each number)
+        # glued to a code before it: an airline's form of payment "FOP CCCA4222253727271479/1226", "CCVI4…"
+        ("CREDIT_CARD", r"(?<=[A-Za-z])[2-6]\d{12,18}(?!\d)", 0.6, 0, card_ok),
         (
             "CVV",
             r"(?i)\b(?:cvv2?|cvc2?|cid|csc|security\s+code|card\s+code|card\s+verification(?:\s+value)?)\s*[:#=]?\s*(?:is\s+)?(?P<v>\d{3,4})\b",
