@@ -1245,3 +1245,27 @@ def test_month_with_short_year_day_alone_day_month_and_glued_cards(hipaa, text, 
 @pytest.mark.parametrize("text", ["seen on the 3rd floor", "succeeded on the 2nd attempt", "on the 4th day of"])
 def test_an_ordinal_that_is_no_day_of_the_month_stays(hipaa, text):
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raws",
+    [
+        # the author of a note in brackets after a time written "1930 hrs", "0702h", "11.45pm"
+        ("10/20/2024 1930 hrs [K. Vantablack] Outbound call", ["Vantablack"]),
+        ("04/04/2024 0702h [R. Quillon] Father called", ["Quillon"]),
+        ("25.10.2022 11.45pm [T. Harrowgate] Card added", ["Harrowgate"]),
+        # a given name that is also a word before a surname, a surname that is also a word after a given name
+        ("Account 1330-7361-25 — Lucky Obi, 83 Okigwe Road, Enugu", ["Lucky"]),
+        ("To: Ioana Ward <iw@example.org>", ["Ward"]),
+        ("Q: Will Jung, 26 y/o man, MRN E533634", ["Will"]),
+    ],
+)
+def test_rest_of_a_name_spacy_leaves_out(hipaa, text, raws):
+    out = hipaa.scrub_text(text).text
+    for raw in raws:
+        assert raw not in out, (raw, out)
+
+
+@pytest.mark.parametrize("text", ["Seen on Ward 5 by the team.", "May I help? Lucky you.", "Hope all is well."])
+def test_word_names_stay_words_without_a_name_beside_them(hipaa, text):
+    assert hipaa.scrub_text(text).text == text

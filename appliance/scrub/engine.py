@@ -591,12 +591,16 @@ def _join_names(text: str, findings: list[Finding]) -> list[Finding]:
     """Join PERSON findings separated only by a space, a comma or a middle initial ("Ingrid M. Moreau"); split
     one that runs across a tab (spaCy reads "Zebulon<TAB>Quartermaine" in a pasted TSV as one name), so that a
     table keeps its cells."""
+    from appliance.scrub import lexicons as lx
+
     out: list[Finding] = []
     for f in _split_at_tabs(text, findings):
         if f.entity_type == "PERSON":  # a name's initials before it are the name's too ("A. Tanaka", "J. R. Okafor")
-            m = _INITIALS_BEFORE.search(text, max(0, f.start - 12, out[-1].end if out else 0), f.start)
+            floor = out[-1].end if out else 0
+            m = _INITIALS_BEFORE.search(text, max(0, f.start - 12, floor), f.start)
             if m:
                 f = Finding(f.entity_type, m.start(1), f.end, f.score, f.operator, f.recognizer)
+            f = _whole_name(text, f, floor, lx)
         prev = out[-1] if out else None
         if (
             prev is not None
@@ -608,6 +612,43 @@ def _join_names(text: str, findings: list[Finding]) -> list[Finding]:
             continue
         out.append(f)
     return out
+
+
+def _whole_name(text: str, f: Finding, floor: int, lx: Any) -> Finding:
+    """A PERSON finding with the rest of its name that spaCy left out: the other half of a hyphenated given name
+    ("Seo" of "Seo-jun"), a given name that is also a word right before it ("Patience" Quispe, "Lucky" Obi), and
+    a surname that is also a word right after a name of one word or a given name ("Ioana" Ward, "Do-yun" Park)."""
+    start, end = f.start, f.end
+    m = _HYPHEN_PART_AFTER.match(text, end)
+    if m:
+        end = m.end()
+    m = _HYPHEN_PART_BEFORE.search(text, max(floor, start - 20), start)
+    if m:
+        start = m.start()
+    m = _WORD_BEFORE.search(text, max(floor, start - 20), start)
+    if m and m.group(1).casefold() in lx.WORD_GIVEN:
+        start = m.start(1)
+    m = _WORD_AFTER.match(text, end)
+    if m and m.group(1).casefold() in lx.WORD_SURNAMES:
+        words = _NAME_WORD.findall(text, start, end)
+        last = words[-1] if words else ""
+        given = last.split("-")[0].casefold()
+        if len(words) == 1 or "-" in last or given in lx.GIVEN_NAMES or given in lx.WORD_GIVEN:
+            end = m.end(1)
+    if (start, end) == (f.start, f.end):
+        return f
+    return Finding(f.entity_type, start, end, f.score, f.operator, f.recognizer)
+
+
+# the rest of a hyphenated name ("Seo" + "-jun", "Hyun" + "-woo"), and the part before one ("Ana-" + "Maria")
+_HYPHEN_PART_AFTER = re.compile(r"-[^\W\d_]{2,}(?![\w'’-])")
+_HYPHEN_PART_BEFORE = re.compile(r"(?<![\w'’-])[^\W\d_]{2,}-\Z")
+# a capitalized word right before (after) a name, one space between them, nothing of another word around it; not
+# one before a street or a place's word ("Park Road", "Ward 5")
+_WORD_BEFORE = re.compile(r"(?<![\w'’.-])([A-Z][a-z]+)[ ]\Z")
+_WORD_AFTER = re.compile(
+    r"[ ]([A-Z][a-z]+)(?![\w'’-]|[ ](?:[A-Z]|\d|road|street|st|avenue|ave|lane|hospital|clinic|ward)\b)"
+)
 
 
 _NOT_TAB = re.compile(r"[^\t]+")

@@ -66,6 +66,27 @@ AMBIGUOUS_GIVEN = _words(
     """
 )
 
+# Given names that are also English words, taken only right before a name found otherwise ("Patience Quispe",
+# "Lucky Obi", "Storm Little"), and surnames that are English words, taken only right after a given name
+# ("Ioana Ward", "Do-yun Park", "Seo-jun Nurse").
+WORD_GIVEN = AMBIGUOUS_GIVEN | _words(
+    """
+    patience memory lucky storm rain rocky joy star honour honor innocent blessing precious godswill goodluck
+    promise mercy charity prudence constance felicity hazel heather holly iris violet daisy poppy willow river
+    sage misty dusty happy king duke earl sterling cash bliss harmony melody
+    """
+)
+WORD_SURNAMES = _words(
+    """
+    ward nurse hope field fields best park wood woods law short little young king hill hills cook baker bird
+    moon snow frost fisher hunter walker price rich black white brown green gray grey long strong wells chase
+    bell ball lane marsh rose hall moss ford stone knight page mason butler carter porter turner cooper miller
+    taylor smith wright shepherd gardener fox wolf lamb swan crane finch sparrow nash day night summers winter
+    spring rivers brooks banks waters lake sands meadows bush birch oak ash reed rush dean bishop pope sexton
+    steward chamberlain marshall sargent major noble savage wise goodman sweet love merry gay bright fair
+    """
+)
+
 SURNAMES = _words(
     """
     abara abernathy achebe adeyemi afolabi agarwal aguilar ahmadi akhtar albrecht alvarado alvarez andersen

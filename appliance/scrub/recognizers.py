@@ -376,7 +376,9 @@ _LIST_NEXT_RX = re.compile(r"(?:\s*\([^()\n]{1,30}\))?\s*(?:,|;|\band\b|&)\s*")
 _INTRO_RX = re.compile(r"(?<![\w'’])(?:it'?s|it’s|thank\s+u|thanks|thx|ty)\s+(?=[^\W\d_])", re.IGNORECASE)
 # a name in brackets after a time at a line's start: the author of a CRM or log note ("01/25/2022 01:30 [grace]")
 _BRACKET_AUTHOR_RX = re.compile(
-    r"(?m)^[^\n\[]{0,30}?\b\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?\s*\[(?P<v>[^\]\n\d]{2,40})\]", re.IGNORECASE
+    r"(?m)^[^\n\[]{0,30}?\b(?:\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?|\d{4}\s?(?:h|hrs)\b\.?)\s*"
+    r"\[(?P<v>[^\]\n\d]{2,40})\]",
+    re.IGNORECASE,
 )
 _NOT_AUTHORS = frozenset(
     "info warn warning error err debug trace fatal critical crit notice alert emerg ok system admin bot auto cron "
