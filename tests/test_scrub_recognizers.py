@@ -1269,3 +1269,25 @@ def test_rest_of_a_name_spacy_leaves_out(hipaa, text, raws):
 @pytest.mark.parametrize("text", ["Seen on Ward 5 by the team.", "May I help? Lucky you.", "Hope all is well."])
 def test_word_names_stay_words_without_a_name_beside_them(hipaa, text):
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw, kept",
+    [
+        # an identifier in brackets right after a name
+        ("- Concerns: Ysolde Harrowgate (0404653).\n- Key date", "0404653", "- Key date"),
+        ("Customer: Teodor Quillon (7799-362211), 010-6363-5712", "7799-362211", "Customer:"),
+        ("Mary Jones (2019) said so", "Mary", "(2019) said so"),
+        # a handover's record number after the age
+        ("Ward 2A: Harrowgate, Ysolde, 45-year-old, 7221168. S: day 4", "7221168", "S: day 4"),
+        ("bed 9: QUILLON, TEO, 24 y/o, P-0861334. S: sepsis", "P-0861334", "S: sepsis"),
+        # labels: a value in brackets, a misspelt "acount", "savings"; not an amount, not the words after
+        ("late payments on the auto loan (LN-2020-5994011) in April", "5994011", "in April"),
+        ("Benefit paid into acount 03546060 and savings 248794285.", "248794285", "paid into"),
+        ("TRANSFER FROM SAVINGS  1.520,00 €", "Quillon", "1.520,00 €"),
+        ("MRN: 12345678 seen today", "12345678", "seen today"),
+    ],
+)
+def test_identifiers_after_names_ages_and_more_labels(hipaa, text, raw, kept):
+    out = hipaa.scrub_text(text).text
+    assert raw not in out and kept in out, out

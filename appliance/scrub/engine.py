@@ -316,6 +316,14 @@ class Scrubber:
         from appliance.scrub import lexicons as lx
 
         self._not_mentions = frozenset(t.casefold() for t in lx.TITLES) | lx.NOT_NAMES | lx.NAME_STOP
+        # an identifier in brackets right after a name ("Mikko Heikkinen (0404653)"): a record number in a clinical
+        # text, an account number elsewhere, whichever of them the policy scrubs
+        self._id_entity = None
+        if "labelled_ids" in policy.builtin_recognizers and "PERSON" in self.entities:
+            record = "MEDICAL_RECORD_NUMBER" if "MEDICAL_RECORD_NUMBER" in self.entities else None
+            account = "ACCOUNT_NUMBER" if "ACCOUNT_NUMBER" in self.entities else None
+            if record or account:
+                self._id_entity = lambda text: (record if record and _CLINICAL.search(text) else None) or account or record
         self.vetoable = VETOABLE - set(_PRESIDIO_PREDEFINED)  # e.g. an IP after "API" stays an identifier
         self.key = key
         self._operators = self._build_operators()
@@ -434,6 +442,10 @@ class Scrubber:
             extra = self._name_mentions(text, merged, keep)
             if extra:
                 merged = _join_names(text, _merge(merged + extra))
+        if self._id_entity and any(f.entity_type == "PERSON" for f in merged):
+            extra = _ids_after_names(text, merged, self._id_entity(text))
+            if extra:
+                merged = _merge(merged + extra)
         for f in merged:
             f.operator = self.operator_name(f.entity_type)
         residual = _uncovered(residual, merged)
@@ -612,6 +624,27 @@ def _join_names(text: str, findings: list[Finding]) -> list[Finding]:
             continue
         out.append(f)
     return out
+
+
+def _ids_after_names(text: str, findings: list[Finding], entity: str) -> list[Finding]:
+    """An identifier in brackets right after a PERSON finding: "Mikko Heikkinen (0404653)", "Customer: Hira Malik
+    (7799-362211)" (letters, digits and dashes, at least five digits; not a year or a date)."""
+    out = []
+    for f in findings:
+        if f.entity_type == "PERSON":
+            m = _ID_AFTER_NAME.match(text, f.end)
+            if m:
+                out.append(Finding(entity, *m.span("v"), 0.7, recognizer="IdAfterName"))
+    return out
+
+
+_ID_AFTER_NAME = re.compile(
+    r"[ ]?\((?P<v>(?=[A-Z0-9-]{6,24}\))(?=(?:[A-Z-]*\d){5})(?!(?:19|20)\d\d-\d\d-\d\d\))[A-Z0-9]+(?:-[A-Z0-9]+)*)\)"
+)
+_CLINICAL = re.compile(
+    r"(?i)\b(?:patient|pt|mrn|hospital|clinic|ward|bed|admitted|discharged|diagnos\w*|nurse|dr|gp|medication|"
+    r"triage|referral|consultant|surgery|clinical)\b"
+)
 
 
 def _whole_name(text: str, f: Finding, floor: int, lx: Any) -> Finding:

@@ -1887,7 +1887,7 @@ class IntlPhoneRecognizer(EntityRecognizer):
 # ---------------------------------------------------------------------------------------------------------
 # Identifiers by label
 
-_SEP = r"\s*(?:(?:number|num|no\.?|nr\.?|n[º°]|#|id|code)\s*)?(?:[:#=/|]|is|of)?\s*#?\s*"
+_SEP = r"\s*(?:(?:number|num|no\.?|nr\.?|n[º°]|#|id|code)\s*)?(?:[:#=/|]|is|of)?\s*#?\s*(?:(?P<paren>\()\s*)?"
 _ID = r"(?:(?-i:(?!USD|EUR|GBP|CAD|AUD|INR|CHF|JPY|NGN|ZAR|SEK|NOK|DKK|PLN|BRL|MXN)[A-Z]{2,4})[ ](?=\d))?(?=[A-Z0-9-]{0,30}\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,24}\b"
 
 LABELS: dict[str, str] = {
@@ -1904,7 +1904,8 @@ LABELS: dict[str, str] = {
         r"ur(?=\s+[A-Z]?\d)"
     ),
     "ACCOUNT_NUMBER": (
-        r"account|acct|a/c|acc|customer\s+(?:id|no|number|ref(?:erence)?)|customer\s*#|client\s+(?:id|no|number)|"
+        r"account|acct|a/c|acc|acount|accout|savings|chequing|checking|"
+        r"customer\s+(?:id|no|number|ref(?:erence)?)|customer\s*#|client\s+(?:id|no|number)|"
         r"iban|sort\s+code|cif|id\s*#|cust\.?\s*(?:no|#|id|number)|application\s+(?:ref(?:erence)?|id|no|number)|"
         r"id\b|"
         r"routing|aba|swift|bic|loan|mortgage|policy\s+holder\s+id|wallet|billing\s+id|our\s+ref(?:erence)?|"
@@ -1927,7 +1928,7 @@ LABELS: dict[str, str] = {
 def _label_rule(entity: str, labels: str) -> str:
     return (
         rf"\b(?:{labels})\.?\)?(?:[\s_]+(?:number|no|num|id|code|ref(?:erence)?)\.?){{0,2}}"
-        rf"{_SEP}(?P<v>{_ID})"
+        rf"{_SEP}(?P<v>{_ID})(?![.,]\d)(?(paren)\))"  # not an amount ("savings 1.520,00 €"); "loan (LN-2020-5994011)"
     )
 
 
@@ -1965,8 +1966,9 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "chi", "utente", "pesel", "nr", "fallnr", "kvnr",
     ),
     "ACCOUNT_NUMBER": prefix_test(
-        "acc", "cust", "client", "iban", "sort", "cif", "id", "application", "routing", "aba", "swift", "bic", "loan",
-        "mortgage", "policy", "wallet", "billing", "our", "your", "fqtv", "frequent", "loyalty", "rewards", exact=("a",),
+        "acc", "aco", "savings", "chequing", "checking", "cust", "client", "iban", "sort", "cif", "id", "application",
+        "routing", "aba", "swift", "bic", "loan", "mortgage", "policy", "wallet", "billing", "our", "your", "fqtv",
+        "frequent", "loyalty", "rewards", exact=("a",),
     ),
     "HEALTH_PLAN_ID": prefix_test(
         "health", "member", "subscriber", "insur", "group", "medica", "beneficiary", "claim", "plan", "nhs", "ahcccs",
@@ -1982,6 +1984,13 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
     ),
     "US_SSN": prefix_test("ssn", "social", "ss"),
 }  # fmt: skip
+
+
+_AGE_WORDS = words_gate(["old", "yo", "y"])
+
+
+def _age_word_gate(text: str) -> bool:
+    return _AGE_WORDS(text)
 
 
 def _vin_length(word: str) -> bool:
@@ -2019,6 +2028,17 @@ class LabelledIdRecognizer(_RegexRecognizer):
             "v",
             None,
             words_gate(["system"]),
+        ),
+        # a handover's "Haddad, Dalia, 45-year-old, 7221168." / "bed 9: VU, LINH, 24 y/o, P-0861334.": the record
+        # number after the age
+        (
+            "MEDICAL_RECORD_NUMBER",
+            r"\b\d{1,3}(?:[- ]?(?:year|yr)s?[- ]old|[ ]?y/o|[ ]?yo|[ ]years?[ ]old),[ \t]+"
+            r"(?P<v>(?-i:(?=[A-Z0-9-]{6,24}\b)(?=(?:[A-Z-]*\d){5})[A-Z0-9]+(?:-[A-Z0-9]+)*))\b",
+            0.7,
+            "v",
+            None,
+            Starts(_digits(1, 3), pre=_age_word_gate),
         ),
         # bare long digit runs are often account/record numbers: low, needs context
         ("MEDICAL_RECORD_NUMBER", r"\b\d{7,12}\b", 0.2, 0, None, Starts(_digits(7, 12))),
@@ -2224,6 +2244,7 @@ _YAML_PAIR = re.compile(r"(?m)^[ \t]*(?:-[ \t]+)?(?P<k>[A-Za-z_][\w.\-]{0,40}):[
 # logfmt and URL queries: key=value, key="value", key='value' (the key read backwards from its "=")
 _LOGFMT_KEY = re.compile(r"(?r)(?<![\w.\-])[A-Za-z_][\w.\-]{0,40}")
 _LOGFMT_VALUE = re.compile(r"\"(?P<v>[^\"\n]{1,200})\"|'(?P<v2>[^'\n]{1,200})'|(?P<v3>[^\s\"',;&<>]{1,200})")
+_KV_NUMBERS = frozenset(LABELS) | {"PHONE_NUMBER", "ZIP_CODE", "CREDIT_CARD", "IBAN_CODE"}
 _KV_ID_SHAPE = re.compile(r"(?=[^\d\s]*\d)[A-Za-z0-9][A-Za-z0-9\-./#]{2,29}")
 _KV_VAGUE_KEYS = frozenset(["id", "record", "chart", "encounter", "admission", "device", "policy", "claim", "member",
                             "reg", "registration", "plate", "pump", "implant", "serial", "date"])  # fmt: skip
@@ -2262,8 +2283,12 @@ class KeyValueRecognizer(EntityRecognizer):
         if ":\n" in text or ": " in text:
             for m in _YAML_PAIR.finditer(text):  # only keys that name their kind (`_key_entity`: named)
                 entity, named = _key_entity(m.group("k"))
-                # a lower-case value is prose here ("family: supportive"), not a name
-                if named and not (entity == "PERSON" and m.group("v").islower()):
+                # a lower-case value is prose here ("family: supportive"), not a name; an identifier's line that
+                # goes on in words ("MRN: 12345678 seen today") is the label rules' (the number alone)
+                v = m.group("v")
+                if named and not (entity == "PERSON" and v.islower()) and not (
+                    entity in _KV_NUMBERS and not any(c.isdigit() for c in v.split()[-1])
+                ):
                     pairs.append((m.group("k"), *m.span("v")))
         eq = text.find("=")
         while eq != -1:
