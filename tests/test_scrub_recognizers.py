@@ -1291,3 +1291,28 @@ def test_word_names_stay_words_without_a_name_beside_them(hipaa, text):
 def test_identifiers_after_names_ages_and_more_labels(hipaa, text, raw, kept):
     out = hipaa.scrub_text(text).text
     assert raw not in out and kept in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        # national numbers after what a note says about them
+        ("Father called (09 397 1207) asking for news", "397 1207"),
+        ("Best number for her is 959 613 879; landline", "613 879"),
+        ("Turku; contact number 09 852 7043. Queries", "852 7043"),
+        ("Lauri is NOK (661 461 092). Plan", "461 092"),
+        ("alternative 96076-30620.", "96076-30620"),
+        ("following a call from (21) 93308-3379.", "93308-3379"),
+        ("also my phone is now 09 160 8934", "160 8934"),
+        # a reference number, a record number after "41yo"
+        ("2. Ysolde Quillon: escalate (ref 7996-651-45).", "7996-651-45"),
+        ("bed 32: Teo Quillon, 41yo, 3Q6-XX4-VN24. S: admitted", "3Q6-XX4-VN24"),
+    ],
+)
+def test_phones_after_what_is_said_of_them_and_reference_numbers(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_labs_reference_range_is_no_reference_number(hipaa):
+    text = "K 4.1 (ref 3.5-5.0), Na 139 (ref 135-145), plt (ref 150-4000)"
+    assert hipaa.scrub_text(text).text == text

@@ -1794,9 +1794,11 @@ _PHONE_EXT = re.compile(
 )
 _US_PHONE = re.compile(r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}$")
 _PHONE_CONTEXT_RX = re.compile(
-    r"(?:phones?|ph|tel|telephone|mobile|mob|cell|fax|call|callback|contact|reach|whatsapp|sms|text|line|direct|"
-    r"office|landline|switchboard|dial|\b[mtwod])"
-    r"(?:\s+(?:me\s+|us\s+|sent\s+|on\s+file\s+|(?:[a-z]+\s+){1,3})?(?:at|on|to|is))?\W{0,3}$",
+    r"(?:phones?|ph|tel|telephone|mobile|mob|cell|fax|call(?:ed|s|ing)?|call\s?back|contact|reach|whatsapp|sms|text|"
+    r"line|direct|office|landline|switchboard|dial|nok|next\s+of\s+kin|(?:best|home|work|secondary|alternative|"
+    r"alt|other|new)\s+(?:number|no\.?)|alternative|\b[mtwod])"
+    r"(?:\s+(?:number|no\.?|#))?"  # "contact number", "mob no."
+    r"(?:\s+(?:me\s+|us\s+|sent\s+|on\s+file\s+|(?:[a-z]+\s+){1,3})?(?:at|on|to|is|from|back|now))?\W{0,3}$",
     re.IGNORECASE,
 )
 
@@ -1986,11 +1988,8 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
 }  # fmt: skip
 
 
-_AGE_WORDS = words_gate(["old", "yo", "y"])
-
-
 def _age_word_gate(text: str) -> bool:
-    return _AGE_WORDS(text)
+    return has_literal(text, ("old", "yo", "y/o"))
 
 
 def _vin_length(word: str) -> bool:
@@ -2038,7 +2037,18 @@ class LabelledIdRecognizer(_RegexRecognizer):
             0.7,
             "v",
             None,
-            Starts(_digits(1, 3), pre=_age_word_gate),
+            Starts(DIGIT_FIRST, pre=_age_word_gate),
+        ),
+        # a reference number ("(ref W0303-05094)", "Ref: 7996-651-45"): five digits at least, not a lab's reference
+        # range ("ref 3.5-5.0") or a date
+        (
+            "ACCOUNT_NUMBER",
+            r"\b(?:ref|reference)\.?[ \t]*(?:no\.?|#|:)?[ \t]*(?!\d{1,4}-\d{1,4}(?![\w-]))(?P<v>(?-i:(?=(?:[A-Z-]*\d){5})[A-Z0-9]+(?:-[A-Z0-9]+)*))\b"
+            r"(?![.,/]\d)",
+            0.7,
+            "v",
+            None,
+            Starts(prefix_test("ref")),
         ),
         # bare long digit runs are often account/record numbers: low, needs context
         ("MEDICAL_RECORD_NUMBER", r"\b\d{7,12}\b", 0.2, 0, None, Starts(_digits(7, 12))),
