@@ -1316,3 +1316,23 @@ def test_phones_after_what_is_said_of_them_and_reference_numbers(hipaa, text, ra
 def test_a_labs_reference_range_is_no_reference_number(hipaa):
     text = "K 4.1 (ref 3.5-5.0), Na 139 (ref 135-145), plt (ref 150-4000)"
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("Accounts: Everyday Saver account, Gold Cashback Mastercard ending 2778.", "Everyday Saver"),
+        ("on your Business Plus line of credit ending 8959.", "Business Plus"),
+        ("Plan: Dental Essentials with the insurer", "Dental Essentials"),
+        ("heterozygous for factor V Leiden (c.1601G>A)", "factor V Leiden"),
+        ("Transfer to DE22349057528005051007 (BIC CHASUS33) and at BIC NDEAFIHH.", "BIC NDEAFIHH"),
+        ("Running agent 6.8.85.5 from host 10.24.211.71; Chrome 117.0.6712.133", "agent 6.8.85.5"),
+    ],
+)
+def test_product_names_gene_variants_bank_codes_and_versions_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text
+
+
+def test_a_person_named_like_a_product_word_is_still_a_person(hipaa):
+    out = hipaa.scrub_text("Dear Grace Visa-Okafor, your host 10.24.211.71 and IBAN DE22349057528005051007").text
+    assert "Visa-Okafor" not in out and "10.24.211.71" not in out and "DE22349057528005051007" not in out

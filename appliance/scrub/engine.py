@@ -421,6 +421,10 @@ class Scrubber:
             if r.entity_type == "URL":  # Presidio's URL patterns take a sentence's ";" or "." along
                 while r.end - r.start > 1 and text[r.end - 1] in _URL_TRAILING:
                     r.end -= 1
+            elif r.entity_type == "IP_ADDRESS" and _VERSION_BEFORE.search(text, max(0, r.start - 24), r.start):
+                continue  # "agent 6.8.85.5", "Chrome 117.0.6712.133": a version with an address's shape
+            elif r.entity_type == "PERSON" and _PRODUCT_WORD.search(text, r.start, _line_end(text, r.start, r.end)):
+                continue  # "Everyday Saver account", "Gold Cashback Mastercard": a product, not a person
             elif r.entity_type == "PERSON" and r.end - r.start > 2 and text[r.end - 2 : r.end] in _POSSESSIVE:
                 r.end -= 2  # "Maria Okafor's file": the name alone, or it gets another pseudonym and loses the 's
             if self._allow and r.entity_type != "PERSON" and self._allow.fullmatch(text, r.start, r.end):
@@ -557,6 +561,22 @@ def _scan_time_limit() -> float | None:
 
 _TRIMMABLE = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
 _URL_TRAILING = ".,;:!?"
+def _line_end(text: str, start: int, end: int) -> int:
+    """The end of the first line of text[start:end] (a name spaCy runs on into the next line keeps its name)."""
+    nl = text.find("\n", start, end)
+    return end if nl < 0 else nl
+
+
+_VERSION_BEFORE = re.compile(
+    r"(?i)\b(?:version|ver|v|build|agent|release|firmware|client|sdk|driver|kernel|chrome|chromium|firefox|edge|"
+    r"safari|opera|app|os)\.?[ \t]*\Z"
+)
+# words of a bank's or an insurer's product names that are never a person's
+_PRODUCT_WORD = re.compile(
+    r"(?i)(?<![\w'’-])(?:saver|savers|cashback|mastercard|visa|account|accounts|isa|hsa|fsa|essentials|protect|plus|"
+    r"premier|current|everyday|overdraft|mortgage|insurance|rewards|savings|checking|chequing|debit|premium|deluxe)"
+    r"(?![\w'’-])"
+)
 _POSSESSIVE = ("'s", "’s", "'S", "’S")
 
 

@@ -113,6 +113,8 @@ _DOSE_GATE = ("starts", _ends_in_drug_suffix)
 _LAB_GATE = ("tail", rf"\d(?:[.,]\d+)?\s*{_LAB_UNIT}(?![\w/])", r"[A-Za-z0-9\-:=\s\d]")
 
 CLINICAL = [
+    # a gene variant named after a city: "factor V Leiden"
+    (r"\bfactor[ \t]+V[ \t]+Leiden\b", _prefixes("factor")),
     # eponymous diseases, signs, scores, procedures: "Parkinson's disease", "Glasgow Coma Scale 14"
     (
         rf"(?<!\b(?:{_TITLES})\.?\s+)\b(?:non-)?(?:{_EPONYM_HEADED})(?:['’]s|s['’]|['’])?"
@@ -169,6 +171,8 @@ CLINICAL = [
 ]
 
 FINANCIAL = [
+    # a bank's BIC (SWIFT) code names the bank, not its customer ("at BIC NDEAFIHH", "(BIC CHASUS33)")
+    (r"\b(?:bic|swift)(?:[ \t]+code)?[ \t]*[:#]?[ \t]*(?-i:[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)\b", _prefixes("bic", "swift")),
     (
         r"(?:(?:\b(?:us|c|ca|a|au|nz|hk|s|r)\$|[$€£¥₹₦])|\b(?:usd|eur|gbp|chf|jpy|cad|aud|inr|(?-i:NGN|ZAR|KES|GHS|BRL|"
         r"MXN|SEK|NOK|DKK|PLN|TRY|KRW|SGD|NZD|HKD|CNY|RMB|AED|SAR|EGP|PHP|THB|IDR|MYR|ILS|CZK|HUF|RON))\s?)\s?-?\d{1,3}"
