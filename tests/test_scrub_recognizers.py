@@ -1336,3 +1336,15 @@ def test_product_names_gene_variants_bank_codes_and_versions_stay(hipaa, text, k
 def test_a_person_named_like_a_product_word_is_still_a_person(hipaa):
     out = hipaa.scrub_text("Dear Grace Visa-Okafor, your host 10.24.211.71 and IBAN DE22349057528005051007").text
     assert "Visa-Okafor" not in out and "10.24.211.71" not in out and "DE22349057528005051007" not in out
+
+
+@pytest.mark.parametrize(
+    "text, raw", [("Progress note 02/09 11.05pm", "02/09"), ("Symptoms started (14/07) and", "14/07")]
+)
+def test_day_and_month_of_two_digits_each(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_scores_and_pressures_are_no_day_and_month(hipaa):
+    text = "pain 10/10, GCS 15/15, BP 120/80, 1/2 tablet"
+    assert hipaa.scrub_text(text).text == text

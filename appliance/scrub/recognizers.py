@@ -1585,6 +1585,13 @@ def _eight_digits_gate(text: str) -> bool:
     return _EIGHT_DIGITS.search(text) is not None
 
 
+def _two_digits(word: str) -> bool:
+    return len(word) == 2 and word.isdigit()
+
+
+with_firsts(_two_digits, "0123")
+
+
 def _slash_gate(text: str) -> bool:
     return "/" in text
 
@@ -1676,6 +1683,18 @@ class FullDateRecognizer(_RegexRecognizer):
             "v",
             None,
             Starts(prefix_test(exact=("on",)), pre=words_gate(["the", "teh", "th"])),
+        ),
+        # day and month written with two digits each, anywhere ("Progress note 02/09", "booked for 03/12", "(14/07)"):
+        # not part of a longer number, a fraction's or a score's shape ("7/10", "120/80"); a score's keep-phrase
+        # ("pain 10/10") still vetoes it
+        (
+            "DATE_TIME",
+            r"(?<![\w/.:,-])(?:(?:0[1-9]|[12]\d|3[01])/(?:0[1-9]|1[0-2])|(?:0[1-9]|1[0-2])/(?:0[1-9]|[12]\d|3[01]))"
+            r"(?![\w/]|[.,:-]\d)",
+            0.55,
+            0,
+            None,
+            Starts(_two_digits, pre=_slash_gate),
         ),
         # a weekday and month/day ("Monday 8/3", "Tuesday 12/6")
         (
