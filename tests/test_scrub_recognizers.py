@@ -1348,3 +1348,25 @@ def test_day_and_month_of_two_digits_each(hipaa, text, raw):
 def test_scores_and_pressures_are_no_day_and_month(hipaa):
     text = "pain 10/10, GCS 15/15, BP 120/80, 1/2 tablet"
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raws",
+    [
+        ("08/09/2023 00:45 [I. Chase] Personal website checked", ["Chase"]),
+        ("with Gráinne Ó Súilleabháin (health visitor).", ["Súilleabháin"]),
+        ("hi dr lee, dusty marsh here. my daughter", ["dusty", "marsh"]),
+        ("Can you confirm your full name and date of birth?\nuser: quillfeather, dob 24.8.01\nbot: Thanks", ["quillfeather"]),
+    ],
+)
+def test_authors_irish_particles_self_introductions_and_names_asked_for(hipaa, text, raws):
+    out = hipaa.scrub_text(text).text
+    for raw in raws:
+        assert raw not in out, (raw, out)
+
+
+@pytest.mark.parametrize(
+    "text", ["hi team, nurse here. Bed 4 is free.", "What is your full name?\nuser: yes sure, one sec"]
+)
+def test_a_role_or_a_yes_is_no_name(hipaa, text):
+    assert hipaa.scrub_text(text).text == text

@@ -374,12 +374,21 @@ _LIST_NEXT_RX = re.compile(r"(?:\s*\([^()\n]{1,30}\))?\s*(?:,|;|\band\b|&)\s*")
 # "its friederike saleh", "it's Tomasz", "thank u yulia": chat-style introductions and thanks; the words after
 # them are a name only where each reads as one (a gazetteer name, or not an English word)
 _INTRO_RX = re.compile(r"(?<![\w'’])(?:it'?s|it’s|thank\s+u|thanks|thx|ty)\s+(?=[^\W\d_])", re.IGNORECASE)
+_HERE_INTRO_RX = re.compile(
+    r"(?im)(?:^|[\]>:]\s*)(?:hi|hey|hello|dear|good\s+(?:morning|afternoon|evening))\b[^\n,]{0,25},[ \t]*"
+    r"(?:(?:it'?s|this\s+is)[ \t]+)?(?P<v>[^\W\d_][\w'’-]+(?:[ ][^\W\d_][\w'’-]+)?)[ ]here\b"
+)
+_NOT_HERE = frozenset(
+    "i me we us it its this that who nurse doctor dr mum mom dad son daughter wife husband patient family team "
+    "everyone someone somebody nobody reception pharmacy admin office support manager".split()
+)
 # a name in brackets after a time at a line's start: the author of a CRM or log note ("01/25/2022 01:30 [grace]")
 _BRACKET_AUTHOR_RX = re.compile(
     r"(?m)^[^\n\[]{0,30}?\b(?:\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?|\d{4}\s?(?:h|hrs)\b\.?)\s*"
     r"\[(?P<v>[^\]\n\d]{2,40})\]",
     re.IGNORECASE,
 )
+_INITIAL_SURNAME = re.compile(r"\p{Lu}\.[ ]?\p{Lu}[\p{Ll}'’-]+(?:[ -]\p{Lu}[\p{Ll}'’-]+)?")
 _NOT_AUTHORS = frozenset(
     "info warn warning error err debug trace fatal critical crit notice alert emerg ok system admin bot auto cron "
     "root sys daemon api web app db n/a na none unassigned tbd tba".split()
@@ -502,10 +511,11 @@ _VERB_END = re.compile(r"(?:ed|ing|ly|ies|ness|ment|tion|sion)$")
 # a name with a particle ("Hana dos Santos", "Dr de la Fuente", "Babajide E. di Stefano", "Declan Le Gall")
 _PARTICLE_RX = re.compile(
     r"(?<![\w'’.-])(?P<pre>[^\W\d_][\w'’-]*\.?)[ \t]+"
-    r"(?P<part>(?:(?i:de|van|von|der|den|del|della|la|le|da|di|dos|das|du|ben|bin|ibn|al|el|ter|ten|zu|af)[ \t]+){1,3})"
+    r"(?P<part>(?:(?i:de|van|von|der|den|del|della|la|le|da|di|dos|das|du|ben|bin|ibn|al|el|ter|ten|zu|af|ó|ní|nic|"
+    r"uí|ua|mac)[ \t]+){1,3})"
     r"(?P<sur>\p{Lu}[\w'’-]+)"
 )
-_PARTICLES = "de van von der den del della la le da di dos das du ben bin ibn al el ter ten zu af".split()
+_PARTICLES = "de van von der den del della la le da di dos das du ben bin ibn al el ter ten zu af ó ní nic uí ua mac".split()
 _PARTICLE_GATE = words_gate(_PARTICLES)
 _PARTICLE_START = start_test(frozenset(_PARTICLES).__contains__)  # a particle is a whole word (blanks around it)
 _PRE_BACK = re.compile(r"(?r)[\w'’-]+")
@@ -706,10 +716,18 @@ class ContextNameRecognizer(EntityRecognizer):
                 span = self._run(text, m.end(), allow_lower=True)
                 if span and self._reads_as_name(text[span[0] : span[1]], lower_evidence=2):
                     out.append(_result(self, "PERSON", *span, 0.6))
+            if " here" in text:
+                for m in _HERE_INTRO_RX.finditer(text):  # a greeting, then who writes: "hi dr lee, layla here"
+                    words = m.group("v").casefold().split()
+                    if not any(w in _NOT_HERE or w in lx.DRUGS for w in words):
+                        out.append(_result(self, "PERSON", *m.span("v"), 0.6))
             if "[" in text:
                 for m in _BRACKET_AUTHOR_RX.finditer(text):
                     v = m.group("v").strip()
-                    if 0 < len(v.split()) <= 3 and self._reads_as_name(v, lower_evidence=2):
+                    # "[I. Chase]", "[B. Field]": an initial and a surname, even one that is a word
+                    if _INITIAL_SURNAME.fullmatch(v) or (
+                        0 < len(v.split()) <= 3 and self._reads_as_name(v, lower_evidence=2)
+                    ):
                         out.append(_result(self, "PERSON", m.start("v"), m.end("v"), 0.6))
         for m in _user_names(text):
             if m.group("v").casefold() not in _NOT_USERS:
@@ -2381,6 +2399,7 @@ _PROMPT_KINDS = [
     ("MEDICAL_RECORD_NUMBER", rf"mrn|medical\s+record\s+{_NUM}|hospital\s+{_NUM}|nhs\s+{_NUM}|patient\s+{_NUM}"),
     ("ACCOUNT_NUMBER", rf"acc?ou?nt\s+{_NUM}|acct(?:\s+{_NUM})?|customer\s+{_NUM}|reference\s+{_NUM}|card\s+{_NUM}"),
     ("STREET_ADDRESS", r"(?:first\s+line\s+of\s+(?:the\s+|your\s+|ur\s+|teh\s+)?)?(?:home\s+)?add?res?s"),
+    ("PERSON", r"(?:your\s+(?:full\s+)?|full\s+|first\s+and\s+last\s+|patient'?s\s+|caller'?s\s+)name"),
 ]
 _PROMPT_RX = re.compile(
     r"(?im)^[^\n]{0,200}?\b(?:" + "|".join(f"(?P<k{i}>{rx})" for i, (_, rx) in enumerate(_PROMPT_KINDS))
@@ -2401,7 +2420,10 @@ _PROMPT_VALUE = {
     ),
     "ZIP_CODE": re.compile(r"(?i)(?=[a-z0-9 -]*\d)[a-z0-9]{2,5}(?:[ -][a-z0-9]{2,4})?(?![\w-])"),
     "STREET_ADDRESS": re.compile(r"(?=[^\n]*\d)[^\n]{4,80}"),
+    # one to four words before a comma, a digit or the line's end ("bekele, dob 24.8.01", "ji-woo 06/08/1965")
+    "PERSON": re.compile(r"[^\W\d_][\w'’.-]*(?:[ ][^\W\d_][\w'’.-]*){0,3}(?=[ \t]*(?:,|\d|$|\n|\.(?:\s|$)))"),
 }
+_ANSWER_WORDS = frozenset("yes no yeah yep nope ok okay sure sorry what why hello hi thanks thank please pls".split())
 # a correction in the same answer: "7 5 6 8 hang on no wait H V 3 9 3 4"
 _CORRECTION_RX = re.compile(r"(?i)\s*(?:,\s*)?(?:hang\s+on|no\s+wait|sorry|i\s+mean|or|actually)(?:[ ,]+(?:no|wait|sorry|it'?s|its))*[ ,]+")
 
@@ -2438,6 +2460,11 @@ class PromptedValueRecognizer(EntityRecognizer):
             while pos < end:
                 v = shape.match(text, pos, end)
                 if not v:
+                    break
+                if entity == "PERSON":
+                    words = v.group().casefold().split()
+                    if not any(_drop_word(w) or w in _NOT_HERE or w in _ANSWER_WORDS for w in words):
+                        out.append(_result(self, entity, v.start(), v.end(), 0.6))
                     break
                 if entity == "STREET_ADDRESS" or entity == "ZIP_CODE" or sum(c.isdigit() for c in v.group()) >= 3 or (
                     not any(c.isdigit() for c in v.group())  # spoken digits
