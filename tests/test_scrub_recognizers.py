@@ -1370,3 +1370,43 @@ def test_authors_irish_particles_self_introductions_and_names_asked_for(hipaa, t
 )
 def test_a_role_or_a_yes_is_no_name(hipaa, text):
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raws",
+    [
+        ("Lives with family at 5512 NE Quillon Hollow Ct, Phoenix, AZ 85070.", ["5512", "Ct,", "85070"]),
+        ("Lives alone at Pihlajatie 66 as. 7, 90900 Oulu.", ["Pihlajatie", "as. 7", "90900"]),
+        ("Lives at Kingsley House, 174 Victoria Crescent, Leeds LS19 3UX with", ["Kingsley", "174", "3UX"]),
+        ("Lives at 70 Ard na Gréine, Ennis, Co. Clare V95 H6H8 with his carer", ["Gréine", "H6H8"]),
+        ("No. 61, Shaghayegh Alley, Vali-e Asr Ave, Tehran 9600291974\nTel", ["Shaghayegh", "9600291974"]),
+        ("sent to House 21, Street 26, G-9/4, Islamabad 44090.", ["House 21", "44090"]),
+        ("Rua Augusta 2800, apto 1296, Rio de Janeiro - RJ, 22705-570\n", ["Augusta", "1296", "22705"]),
+        ("shipped to 116 Hai Ba Trung, Hoan Kiem, Hanoi 550000, which", ["116 Hai", "550000"]),
+        # accounts by what is done with them; a reference and an id in brackets with spaces
+        ("The difference has been paid into 2747 6992 1394.", ["2747 6992 1394"]),
+        ("[C. Walsh] Direct debit set up from 09305153.", ["09305153"]),
+        ("her pharmacy benefit card number on file is C176210982.", ["C176210982"]),
+        ("2. Imani Quillon: stable (ref 8399 2022 5209).", ["8399 2022 5209"]),
+        ("- Concerns: Wanida Kongkaew (0789 6123 6485).", ["0789 6123 6485"]),
+        # an address under a wildcard public suffix ("*.sch.uk")
+        ("From: Qassem, Pearl <pearl-qassem@brightwater.sch.uk>", ["pearl-qassem@brightwater.sch.uk"]),
+    ],
+)
+def test_third_round_addresses_accounts_and_emails(hipaa, text, raws):
+    out = hipaa.scrub_text(text).text
+    for raw in raws:
+        assert raw not in out, (raw, out)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "takes mirtazapine 15 mg BD and levetiracetam 500 mg IV",
+        "Remote session via BeyondTrust as agreed, 3 sessions",
+        "laparoscopic cholecystectomy (CPT 76805) with the team",
+        "paid into savings 500.00 today",
+    ],
+)
+def test_twice_daily_english_via_codes_and_amounts_stay(hipaa, text):
+    assert hipaa.scrub_text(text).text == text

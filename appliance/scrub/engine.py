@@ -343,6 +343,8 @@ class Scrubber:
             for ent, cls_name in _PRESIDIO_PREDEFINED.items():
                 if ent in ents:
                     cls = rc.gated(getattr(pr, cls_name), _GATES[ent], chunked=ent in _CHUNKED)
+                    if ent == "EMAIL_ADDRESS":
+                        cls = type(cls.__name__, (cls,), {"validate_result": _email_domain_ok})
                     rec = cls(supported_language=lang)
                     if ent in _INLINE_FLAGS:
                         rec.global_regex_flags = 0
@@ -449,6 +451,8 @@ class Scrubber:
         if self._id_entity and any(f.entity_type == "PERSON" for f in merged):
             extra = _ids_after_names(text, merged, self._id_entity(text))
             if extra:
+                keep = keep if keep is not None else self.keep.index(text)
+                extra = [f for f in extra if not keep.covers(f.start, f.end)]  # "(CPT 99213)" stays a code
                 merged = _merge(merged + extra)
         for f in merged:
             f.operator = self.operator_name(f.entity_type)
@@ -561,6 +565,16 @@ def _scan_time_limit() -> float | None:
 
 _TRIMMABLE = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
 _URL_TRAILING = ".,;:!?"
+def _email_domain_ok(self: Any, pattern_text: str) -> bool:
+    """Presidio's check of an e-mail address (a registrable domain by the public-suffix list), except that a
+    domain under a wildcard suffix is an address too: "pearlq@brightwater.sch.uk" (the list has "*.sch.uk", so
+    tldextract finds no registrable domain in it)."""
+    import tldextract
+
+    found = tldextract.extract(pattern_text)
+    return found.fqdn != "" or "." in found.suffix
+
+
 def _line_end(text: str, start: int, end: int) -> int:
     """The end of the first line of text[start:end] (a name spaCy runs on into the next line keeps its name)."""
     nl = text.find("\n", start, end)
@@ -659,7 +673,8 @@ def _ids_after_names(text: str, findings: list[Finding], entity: str) -> list[Fi
 
 
 _ID_AFTER_NAME = re.compile(
-    r"[ ]?\((?P<v>(?=[A-Z0-9-]{6,24}\))(?=(?:[A-Z-]*\d){5})(?!(?:19|20)\d\d-\d\d-\d\d\))[A-Z0-9]+(?:-[A-Z0-9]+)*)\)"
+    r"[ ]?\((?P<v>(?=[A-Z0-9 -]{6,24}\))(?=(?:[A-Z -]*\d){5})(?!(?:19|20)\d\d-\d\d-\d\d\))(?=[A-Z-]*\d)[A-Z0-9]+"
+    r"(?:-[A-Z0-9]+|[ ]\d{3,5})*)\)"
 )
 _CLINICAL = re.compile(
     r"(?i)\b(?:patient|pt|mrn|hospital|clinic|ward|bed|admitted|discharged|diagnos\w*|nurse|dr|gp|medication|"

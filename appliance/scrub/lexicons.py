@@ -307,17 +307,19 @@ STREET_TYPES = (
 
 # European street words that come before the name ("Rue de Rivoli 12", "12 rue de Rivoli", "Via Roma 5").
 EU_STREET_PREFIX = (
-    "rue|avenue|av\\.?|boulevard|bd|bld|place|pl\\.?|chemin|impasse|allée|allee|quai|route|cours|"
+    "rue|avenue|av\\.?|boulevard|bld|place|pl\\.?|chemin|impasse|allée|allee|quai|route|cours|"
     "calle|c/|avenida|avda\\.?|paseo|camino|carrer|carretera|plaza|pza\\.?|ronda|travesía|"
-    "via|viale|piazza|corso|largo|vicolo|rua|travessa|praça|praca|estrada|alameda|"
+    "viale|piazza|corso|largo|vicolo|rua|travessa|praça|praca|estrada|alameda|"
     "ulica|ul\\.|aleja|al\\.|straße|strasse|"
     "gata|gatan|vej|vei|veien|stræde|laan|straat|weg|plein|gracht|kade|"
     # Welsh, Irish, French-Canadian
     "heol|ffordd|stryd|lôn|lon|bóthar|bothar|sráid|sraid|ascaill|ch\\.|boul\\.?|"
-    # Romanian, Hebrew (transliterated), Indonesian/Malay, Peruvian, Thai (abbreviations that are also other
-    # words, "BD." twice daily, "Jr." after a name, are added with their case in recognizers.py)
+    # Romanian, Hebrew (transliterated), Indonesian/Malay, Peruvian, Thai (words that are also other words,
+    # "BD" twice daily, "Jr." after a name, English "via", are added with their case in recognizers.py)
     "strada|calea|b-dul|bulevardul|aleea|șoseaua|soseaua|"
-    "rehov|rechov|derech|sderot|jalan|jirón|jiron|soi|thanon"
+    "rehov|rechov|derech|sderot|jalan|jirón|jiron|soi|thanon|"
+    # Irish ("Ard na Gréine", "Cnoc an Óir", "Páirc na Coille")
+    "ard|cnoc|páirc|pairc|radharc|céide|ceide|lána|plás"
 )
 
 # German/Dutch/Nordic suffix forms written as one word ("Hauptstraße 5", "Kerkstraat 12").

@@ -1047,16 +1047,18 @@ _US_STREET = (
     + _ST
     + r")|dr(?!\.?[ \t]+(?-i:[A-Z][a-z])))\b"
     + _ABBR_DOT
-    + r"(?:\s+(?:lane|road|street|avenue|drive|way|court|place|ln|rd|st|ave)\b\.?)?"  # "Quail Run Lane"
+    + r"(?:\s+(?:lane|road|street|avenue|drive|way|court|place|terrace|circle|trail|ln|rd|st|ave|ct|ter|cir|trl|pl|dr)"
+    r"\b\.?)?"  # "Quail Run Lane", "Oak Hollow Ct", "Cedar Hollow Terrace"
     + _DIR
     + _UNIT
     + _CITY_TAIL
 )
-# Romanian "Bd.", "Str.", Indonesian "Jl.", Peruvian "Jr.": as written (in capitals they are something else)
-_EU_PREFIX_CASED = r"(?-i:Bd|Str|Jl|Jr)\."
+# Romanian "Bd.", "Str.", Indonesian "Jl.", Peruvian "Jr.", Italian "Via": as written ("BD" is twice daily, "via"
+# an English word)
+_EU_PREFIX_CASED = r"(?-i:Bd\.?|Str\.|Jl\.|Jr\.|Via|VIA)"
 _EU_PREFIX = (
     r"\b(?:\d{1,5}(?:/\d{1,4})?(?:\s*(?:bis|ter))?,?\s+)?(?:" + lx.EU_STREET_PREFIX + r"|" + _EU_PREFIX_CASED + r")[ \t]+"
-    r"(?:(?:de|del|de\s+la|de\s+las|de\s+los|des|du|da|do|dos|das|di|della|delle|dei|degli|van|von|der)\s+|d['’]|l['’])?"
+    r"(?:(?:de|del|de\s+la|de\s+las|de\s+los|des|du|da|do|dos|das|di|della|delle|dei|degli|van|von|der|na|an)\s+|d['’]|l['’])?"
     r"(?:" + _WORD + r")(?:[ \t]+(?:[A-ZÀ-Ý][\w'’.-]*|de|del|di|la|le|van|der)){0,3}"  # never past the line's end
     r"(?:,?[ \t]+(?:n[º°o]\.?\s*)?\d{1,5}[a-z]?\b)?"
     r"(?:,?[ \t]+\d{1,2}[º°ª](?:[ \t]?[A-Z]\b)?|,?[ \t]+(?:apto|apt|piso|dpto)\.?[ \t]*\d{1,5}[a-z]?\b)?"  # "8º B", "apto 15"
@@ -1120,7 +1122,7 @@ def _eu_suffix_starts(text: str) -> list[int]:
 # one of them as a whole word (or with a word that has a non-ASCII character, as "allée" and "straße" do).
 _EU_PREFIX_WORDS = frozenset(
     re.match(r"[a-z]+", p).group() for p in lx.EU_STREET_PREFIX.split("|") if p.isascii()
-) | {"bd", "str", "jl", "jr"}
+) | {"bd", "str", "jl", "jr", "via"}
 
 
 def _eu_prefix_gate(text: str) -> bool:
@@ -1162,6 +1164,7 @@ _UNIT_AFTER = re.compile(
     r"(?:,?[ \t]*(?:apt|apartment|unit|suite|ste|flat|fl|floor|room|rm|bldg|building|#)\.?[ \t]*#?[ \t]*[\w-]{1,6}\b"
     # Italian "int. 17", Romanian "bl. M12, sc. B, et. 3, ap. 8"
     r"|,[ \t]*(?:int|interno|bl|bloc|sc|scara|et|etaj|ap|apt)\.?[ \t]*[A-Z]?\d{1,3}[A-Z]?\b"
+    r"|[ \t]+as\.[ \t]*\d{1,4}\b"  # Finnish "Pihlajatie 66 as. 7"
     r"|,[ \t]*\d{1,2}[ ]?(?:º|ª|°|r|er|o|a)?\.?[ \t]+(?:\d{1,2}[ ]?(?:º|ª|a|[a-z])?\b|izq(?:da|uierda)?\.?|dcha\.?|dch\.?|"
     r"derecha|ctro\.?|centro|pta\.?[ ]?\d{1,2}|og\b|eg\b|dg\b|dto\.?|esq\.?|frente|fte\.?)\.?(?![\w/-])"
     r"|[ \t]+(?:izq(?:da|uierda)?|dcha|dch|derecha|ctro|centro|dto|esq|frente|fte)\b\.?"
@@ -1170,7 +1173,10 @@ _UNIT_AFTER = re.compile(
 )
 _HOUSE_BEFORE = re.compile(
     r"(?:^|(?<=[\s,(]))(?:house|hse|plot|block|stand|erf|lot|h\.?[ ]?no\.?|flat|appt|apt|apartment|unit)"
-    r"(?:[ \t]*\d{1,5}[a-z]?(?:/[\w-]{1,6})?,?)?[ \t]+\Z",
+    r"(?:[ \t]*\d{1,5}[a-z]?(?:/[\w-]{1,6})?,?)?[ \t]+\Z"
+    # a house's name: "Kingsley House, 174 Victoria Crescent", "Orchard Cottage, 3 Mill Lane"
+    r"|(?:^|(?<=[\s,(]))(?-i:\p{Lu}[\w'’-]+[ ])(?:house|court|lodge|cottage|farm|mansions|hall|villa|barn|mill)"
+    r",[ \t]+\Z",
     re.IGNORECASE,
 )
 # numbered roads: "3129 Route 9W", "17634 County Road 14", "88 State Highway 61"
@@ -1300,6 +1306,11 @@ class StreetAddressRecognizer(_RegexRecognizer):
                 m = _STREET_BEFORE_POSTCODE.search(text, max(line_start, pc.start() - 60), pc.start())
                 if m:
                     out.append(_result(self, "STREET_ADDRESS", *m.span("v"), 0.6))
+            # "116 Hai Ba Trung, Hoan Kiem, Hanoi 550000": a number and two to four capitalised words, then places
+            # and a postal code
+            if _FIVE_DIGITS.search(text):
+                for m in _NUMBERED_NAME_STREET.finditer(text):
+                    out.append(_result(self, "STREET_ADDRESS", *m.span("v"), 0.6))
         if self._eu is not None and "STREET_ADDRESS" in entities and _eu_prefix_gate(text):
             for m in self._eu.finditer(text):
                 s, e = m.span()
@@ -1335,6 +1346,7 @@ class StreetAddressRecognizer(_RegexRecognizer):
 _POSTCODE_TOWN = re.compile(
     r"(?<=\d[a-zA-Z]?\.?|\b[A-Z]|\b[A-Z][ ]\d{1,3}),[ \t]+(?!(?:19|20)\d\d\b)(?:\d{3}[ ]\d{2}|\d{4,6})[ \t]+(?-i:\p{Lu}\p{Ll})"
 )
+_FIVE_DIGITS = re.compile(r"\d{5}")
 _STREET_BEFORE_POSTCODE = re.compile(
     r"(?:(?<=^)|(?<=[\s(,:;]))(?!(?-i:(?:Table|Figure|Fig|Room|Rm|Bed|Ward|Page|Step|Grade|Stage|Type|Level|Version|"
     r"Phase|Part|Section|Chapter|Appendix|Item|Line|Box|Cycle|Day|Week|Dose|Visit|Floor|Unit|Suite|Apt|Flat|Lot|"
@@ -1346,6 +1358,12 @@ _STREET_BEFORE_POSTCODE = re.compile(
 )
 
 
+_NUMBERED_NAME_STREET = re.compile(
+    r"(?<![\w,.:/-])(?P<v>\d{1,5}[a-z]?(?:/\d{1,4})?[ ](?-i:\p{Lu}\p{Ll}+)(?:[ ](?-i:\p{Lu}\p{Ll}+)){1,3})"
+    r"(?=(?:,[ ](?-i:\p{Lu}[\w'’.-]*)(?:[ ](?:(?-i:\p{Lu}[\w'’.-]*)|\d{1,2}\b)){0,3}){1,3}[ ](?:\d{5,6}|\d{10})(?![\w-]))"
+)
+
+
 # The postal code that follows a street address, optionally after a city of one or two capitalized words.
 _ZIP_AFTER_STREET = re.compile(
     r"(?:(?:,?[ \t]+|(?<=\s))(?-i:[A-Z][\w'’.-]+)(?:[ \t]+(?-i:[A-Z][\w'’.-]+))?)?(?:,?[ \t]+|(?<=\s))"
@@ -1354,10 +1372,13 @@ _ZIP_AFTER_STREET = re.compile(
 # Elsewhere: up to three places (each of capitalized words, "Co. Galway", "Dublin 24", "São Paulo - SP") and a
 # postal code of any country's shape, on the street's line: "..., Lince, Lima 15046", "..., Hyderabad - 500062",
 # "..., Dublin 24 D24 A1X8", ", 702 00 Ostrava", "..., Tokyo 202-5724", "..., Jerusalem 1571155"
-_PLACE = r"(?-i:\p{Lu}[\w'’.-]*)(?:[ \t]+(?-i:\p{Lu}[\w'’.-]*)){0,3}(?:[ \t]+-[ \t]+(?-i:[A-Z]{2})\b|[ \t]+\d{1,2}(?=[ \t]+[A-Z]\d))?"
+_PLACE = (
+    r"(?:(?-i:\p{Lu}[\w'’.-]*)(?:[ \t]+(?:(?-i:\p{Lu}[\w'’.-]*)|de|da|do|dos|das|del|di|la|le|\d{1,2}\b)){0,3}"
+    r"(?:[ \t]+-[ \t]+(?-i:[A-Z]{2})\b)?|(?-i:[A-Z])-\d{1,2}(?:/\d{1,2})?)"  # "Rio de Janeiro - RJ", "G-9/4"
+)
 _POSTCODE_AFTER_STREET = re.compile(
     r"(?:(?:,[ \t]*|[ \t]+)" + _PLACE + r"){0,3}(?:,?[ \t]+|[ \t]+-[ \t]+)"
-    r"(?P<v>\d{5}-\d{3,4}|\d{3}[ ]\d{2}(?![ ]?\d)|(?!(?:19|20)\d\d(?!\d))\d{4,7}|\d{3}-\d{4}|[ACDEFHKNPRTVWXY]\d[\dW][ ]?[\dACDEFHKNPRTVWXY]{4}"
+    r"(?P<v>\d{5}-\d{3,4}|\d{3}[ ]\d{2}(?![ ]?\d)|(?!(?:19|20)\d\d(?!\d))\d{4,7}|\d{10}|\d{3}-\d{4}|[ACDEFHKNPRTVWXY]\d[\dW][ ]?[\dACDEFHKNPRTVWXY]{4}"
     r"|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2}|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]?\d[ABCEGHJ-NPRSTV-Z]\d)"
     r"(?![\w]|[-/.,:]\d)"
 )
@@ -1462,6 +1483,16 @@ class PostalCodeRecognizer(_RegexRecognizer):
         # Dutch "2037 PE Haarlem" and Irish Eircodes ("Cork, T23 WFN7") at the end of an address
         ("ZIP_CODE", r"(?:,\s|\n|^)(?P<v>[1-9]\d{3}\s?[A-Z]{2})(?=\s+[A-Z][a-z])", 0.6, "v", None, _AFTER_COMMA_OR_LINE),
         ("ZIP_CODE", r"(?:,\s*|\n|^)(?P<v>[ACDEFHKNPRTVWXY]\d[\dW]\s?[\dACDEFHKNPRTVWXY]{4})\b", 0.6, "v", None, _AFTER_COMMA_OR_LINE),
+        # ... after an Irish county or a Dublin district: "Co. Clare V95 H6H8", "Dublin 24 D24 A1X8"
+        (
+            "ZIP_CODE",
+            r"\b(?:co\.?[ ](?-i:\p{Lu}\p{Ll}+)|dublin[ ]\d{1,2}w?)[ ,]+(?P<v>(?-i:[ACDEFHKNPRTVWXY]\d[\dW][ ]?"
+            r"[\dACDEFHKNPRTVWXY]{4}))\b",
+            0.8,
+            "v",
+            None,
+            Starts(prefix_test("co", "dublin")),
+        ),
         # 6-digit (India, Nigeria) or 4-digit codes after the city of a street address on the same line
         # ("10 Park Street, Chennai - 600 045", "Adeola Odeku Street, Lagos 102665")
         (
@@ -1967,7 +1998,7 @@ LABELS: dict[str, str] = {
 def _label_rule(entity: str, labels: str) -> str:
     return (
         rf"\b(?:{labels})\.?\)?(?:[\s_]+(?:number|no|num|id|code|ref(?:erence)?)\.?){{0,2}}"
-        rf"{_SEP}(?P<v>{_ID})(?![.,]\d)(?(paren)\))"  # not an amount ("savings 1.520,00 €"); "loan (LN-2020-5994011)"
+        rf"{_SEP}(?!\d{{1,7}}(?:[.,]\d{{3}})*[.,]\d{{2}}(?![\d.,-]))(?P<v>{_ID})(?![.,]\d)(?(paren)\))"  # not an amount ("savings 1.520,00 €"); "loan (LN-2020-5994011)"
     )
 
 
@@ -2080,12 +2111,26 @@ class LabelledIdRecognizer(_RegexRecognizer):
         # range ("ref 3.5-5.0") or a date
         (
             "ACCOUNT_NUMBER",
-            r"\b(?:ref|reference)\.?[ \t]*(?:no\.?|#|:)?[ \t]*(?!\d{1,4}-\d{1,4}(?![\w-]))(?P<v>(?-i:(?=(?:[A-Z-]*\d){5})[A-Z0-9]+(?:-[A-Z0-9]+)*))\b"
+            r"\b(?:ref|reference)\.?[ \t]*(?:no\.?|#|:)?[ \t]*(?!\d{1,4}-\d{1,4}(?![\w-]))"
+            r"(?P<v>(?-i:(?=(?:[A-Z -]*\d){5})[A-Z0-9]+(?:-[A-Z0-9]+|[ ]\d{3,5}(?=[\s).,;]|$))*))\b"
             r"(?![.,/]\d)",
             0.7,
             "v",
             None,
             Starts(prefix_test("ref")),
+        ),
+        # an account by what is done with it: "paid into 5437619646", "Direct debit set up from 7591-6874-05", "direct
+        # deposit updated to 988955419", "overdraft 8908-040541", "card number on file is C176210982"
+        (
+            "ACCOUNT_NUMBER",
+            r"\b(?:paid\s+into|set\s+up\s+from|(?:deposit|debit)\s+(?:updated\s+|changed\s+)?(?:to|from)|"
+            r"transferred\s+(?:to|from)|credited\s+to|debited\s+from|overdraft|(?:number|no\.?)\s+on\s+file\s+is)"
+            r"\s+(?:account\s+|a/c\s+)?(?P<v>(?-i:[A-Z]{0,4}-?)\d[\d -]{4,18}\d)\b(?![.,]\d)",
+            0.7,
+            "v",
+            None,
+            Starts(prefix_test("paid", "set", "deposit", "debit", "transferred", "credited", "debited", "overdraft",
+                               "number", "no")),
         ),
         # bare long digit runs are often account/record numbers: low, needs context
         ("MEDICAL_RECORD_NUMBER", r"\b\d{7,12}\b", 0.2, 0, None, Starts(_digits(7, 12))),
