@@ -1410,3 +1410,26 @@ def test_third_round_addresses_accounts_and_emails(hipaa, text, raws):
 )
 def test_twice_daily_english_via_codes_and_amounts_stay(hipaa, text):
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("confirmed by phone on +234-1-795-6605 Ext 600 with", "795-6605"),
+        ("Next of kin: J. Coleman (partner), 040/001708-80.", "001708-80"),
+        ("Teléfono: 55-1627-8759\nIngreso", "1627-8759"),
+        ("MOBILE                          (55) 8005-8925\nEMAIL", "8005-8925"),
+        ("call us back thats oh one seven one, four three five seven oh two four and quote", "four three five seven"),
+        ("tél. 04 15 55 54 21, n° patient 00781819. Turner", "00781819"),
+        ("患者ID: 84560280\n", "84560280"),
+        ("bed 19 - mr Quillon 52 y/o f, ur MR-2011-3649945. adm", "3649945"),
+        ('telecom:\n    - system: phone\n      value: "612 92 12 57"\n', "92 12 57"),
+    ],
+)
+def test_phones_in_more_forms_and_record_labels_of_more_languages(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize("text", ["one of the two, three or four options", "We met in 04/2023 only."])
+def test_number_words_and_month_years_are_no_phones(hipaa, text):
+    assert "PHONE_NUMBER" not in {t for t, _ in found(hipaa, text)[0]}

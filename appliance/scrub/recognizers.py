@@ -1847,6 +1847,7 @@ _PHONE_CANDIDATE = re.compile(
     r"(?:[ \u00a0\u202f.-]\d{1,8}){0,5}"
     r"(?![\w/]|[.-]\d)"  # never across a line's end or a tab: "+27 72 421 5941\n81 Road" is a number, an address
     r"|(?<![\w/.+-])\+\d{7,15}\b|(?<![\w/.+-])\(\d{3}\)\s?\d{3}[\s.-]?\d{4}\b|(?<![\w/.-])\d{10,12}(?!\w)"
+    r"|(?<![\w/.+-])0\d{1,4}/\d{3,8}(?:-\d{1,5})?(?![\w/]|[.-]\d)"  # German "040/946542-55"
 )
 # national formats tried for a number written without its country code ("0161 338 1713", "(02) 8134 7594")
 _NATIONAL_REGIONS = (
@@ -1860,15 +1861,25 @@ _NOT_NATIONAL = re.compile(
 _PHONE_EXT = re.compile(
     r",?[ \t]*(?:\([ \t]*(?:ext\.?|extension|x)[ \t]*\d{1,6}[ \t]*\)|(?:ext\.?|extension|x|#)[ \t]*\d{1,6}\b)", re.IGNORECASE
 )
+_PHONE_GROUPS = re.compile(r"\d+")
 _US_PHONE = re.compile(r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}$")
 _PHONE_CONTEXT_RX = re.compile(
     r"(?:phones?|ph|tel|telephone|mobile|mob|cell|fax|call(?:ed|s|ing)?|call\s?back|contact|reach|whatsapp|sms|text|"
+    r"tel[eé]fono|telefone|t[eé]l[eé]phone|t[eé]l|telefon|電話|전화|"
     r"line|direct|office|landline|switchboard|dial|nok|next\s+of\s+kin|(?:best|home|work|secondary|alternative|"
     r"alt|other|new)\s+(?:number|no\.?)|alternative|\b[mtwod])"
     r"(?:\s+(?:number|no\.?|#))?"  # "contact number", "mob no."
-    r"(?:\s+(?:me\s+|us\s+|sent\s+|on\s+file\s+|(?:[a-z]+\s+){1,3})?(?:at|on|to|is|from|back|now))?\W{0,3}$",
+    r"(?:\s+(?:me\s+|us\s+|sent\s+|on\s+file\s+|(?:[a-z]+\s+){1,3})?(?:at|on|to|is|from|back|now))?\W{0,3}[ \t]*$",
     re.IGNORECASE,
 )
+
+
+_SPOKEN_DIGITS = "zero|oh|one|two|three|four|five|six|seven|eight|nine"
+_SPOKEN_TOKEN = re.compile(rf"(?i)\b(?:{_SPOKEN_DIGITS}|double|triple)\b")
+_SPOKEN_NUMBER = re.compile(
+    rf"(?i)\b(?:(?:{_SPOKEN_DIGITS}|double|triple)[ ,-]+){{4,}}(?:{_SPOKEN_DIGITS})\b"
+)
+_SPOKEN_GATE = words_gate(_SPOKEN_DIGITS.split("|"))
 
 
 class IntlPhoneRecognizer(EntityRecognizer):
@@ -1921,6 +1932,10 @@ class IntlPhoneRecognizer(EntityRecognizer):
                 if phonenumbers.is_possible_number(num):
                     valid = phonenumbers.is_valid_number(num)
                     out.append(_result(self, "PHONE_NUMBER", s, e, 0.85 if valid else 0.6))
+                elif 9 <= digits and (labelled or (cand.startswith("+") and len(_PHONE_GROUPS.findall(cand)) >= 3)):
+                    # a number the library's plan does not know ("+234-1-795-6605", an old "+52 1 33 ..."), written
+                    # in groups as numbers are, or after a phone label
+                    out.append(_result(self, "PHONE_NUMBER", s, e, 0.6))
                 continue
             if labelled and (" " in cand or "-" in cand or "." in cand or cand.startswith("(")):
                 if _NOT_NATIONAL.fullmatch(cand):
@@ -1947,6 +1962,11 @@ class IntlPhoneRecognizer(EntityRecognizer):
                     if phonenumbers.is_valid_number(num):
                         out.append(_result(self, "PHONE_NUMBER", s, e, 0.6 if labelled else 0.55))
                         break
+        if _SPOKEN_GATE(text):
+            # a number read out in words: seven digits at least ("oh one seven one, four three five seven oh two four")
+            for m in _SPOKEN_NUMBER.finditer(text):
+                if len(_SPOKEN_TOKEN.findall(m.group())) >= 7:
+                    out.append(_result(self, "PHONE_NUMBER", m.start(), m.end(), 0.6))
         for r in out:  # the extension is part of the number ("617.278.2399 ext. 2310")
             ext = _PHONE_EXT.match(text, r.end)
             if ext:
@@ -1971,7 +1991,7 @@ LABELS: dict[str, str] = {
         r"num[ée]ro\s+de\s+dossier|dossier(?:\s+m[ée]dical)?|cartella\s+clinica|prontu[aá]rio|"
         r"patient\s*#|chi|utente|pesel(?:/nr\s+hist)?|nr\s+hist|fallnr(?:/kvnr)?|kvnr|"
         # an Australian UR number in a handover ("ur 88655770", "UR 8865605660")
-        r"ur(?=\s+[A-Z]?\d)"
+        r"ur(?=\s+[A-Z]{0,3}-?\d)|n[°º]\s*(?:de\s+)?patient|患者\s*id|患者番号|診察券番号|환자\s*번호|cart[aã]o\s+sus"
     ),
     "ACCOUNT_NUMBER": (
         r"account|acct|a/c|acc|acount|accout|savings|chequing|checking|"
@@ -1983,7 +2003,8 @@ LABELS: dict[str, str] = {
     ),
     "HEALTH_PLAN_ID": (
         r"health\s+plan|member\s+id|membership|member|subscriber(?:\s+id)?|insurance(?:\s+id)?|group\s+(?:number|no\.?|#)|"
-        r"medicare|medicaid|beneficiary|claim|plan\s+id|insured\s+id|nhs|ahcccs|policy\s+(?:number|no\.?|#|id)|policy"
+        r"medicare|medicaid|beneficiary|claim|plan\s+id|insured\s+id|nhs|ahcccs|policy\s+(?:number|no\.?|#|id)|policy|"
+        r"health\s+card"
     ),
     "LICENSE_NUMBER": (
         r"driver'?s?\s+licen[cs]e|dl(?=\s*[#:])|licen[cs]e|passport|dea|npi|certificate|cert|permit|"
@@ -2033,7 +2054,7 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
     "MEDICAL_RECORD_NUMBER": prefix_test(
         "mr", "med", "record", "chart", "patient", "pt", "hosp", "unit", "umr", "emr", "ehr", "ur", "case", "encounter",
         "admission", "accession", "specimen", "versich", "pati", "historia", "num", "dossier", "cartella", "prontu",
-        "chi", "utente", "pesel", "nr", "fallnr", "kvnr",
+        "chi", "utente", "pesel", "nr", "fallnr", "kvnr", "n", "cart", "患者", "診察券番号", "환자",
     ),
     "ACCOUNT_NUMBER": prefix_test(
         "acc", "aco", "savings", "chequing", "checking", "cust", "client", "iban", "sort", "cif", "id", "application",
@@ -2086,10 +2107,21 @@ class LabelledIdRecognizer(_RegexRecognizer):
          None, _hl7_gate),
         # a cheque's MICR line: routing number between ⑆, then the account number before ⑈
         ("ACCOUNT_NUMBER", r"⑆\d{9}⑆\s*(?P<v>\d[\d -]{3,18}\d)\s*⑈", 0.9, "v", None, _micr_gate),
+        # a FHIR contact point's value ("system: phone" / "value: \"612 92 12 57\"")
+        (
+            "PHONE_NUMBER",
+            r"\bsystem[\"']?\s*[:=]\s*[\"']?(?:phone|fax|sms|pager|mobile)[\"']?\s*,?\s*(?:\n[ \t]*)?[\"']?value[\"']?"
+            r"\s*[:=]\s*[\"']?(?P<v>\+?[\d(][\d ()./-]{5,24}\d)",
+            0.85,
+            "v",
+            None,
+            words_gate(["system"]),
+        ),
         # a FHIR identifier's value after its system ("system: urn:oid:2.16.840.1.6926", "value: 14076810")
         (
             "MEDICAL_RECORD_NUMBER",
-            r"\bsystem[\"']?\s*[:=]\s*[\"']?[^\s\"',]{3,120}[\"']?\s*,?\s*(?:\n[ \t]*)?[\"']?value[\"']?\s*[:=]\s*[\"']?"
+            r"\bsystem[\"']?\s*[:=]\s*[\"']?(?!(?:phone|fax|sms|pager|mobile|email|url|other)\b)[^\s\"',]{3,120}[\"']?\s*,?\s*"
+            r"(?:\n[ \t]*)?[\"']?value[\"']?\s*[:=]\s*[\"']?"
             r"(?P<v>(?=[A-Z0-9-]{0,30}\d)[A-Z0-9][A-Z0-9\-./]{2,40})",
             0.85,
             "v",
