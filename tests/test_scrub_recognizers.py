@@ -1433,3 +1433,23 @@ def test_phones_in_more_forms_and_record_labels_of_more_languages(hipaa, text, r
 @pytest.mark.parametrize("text", ["one of the two, three or four options", "We met in 04/2023 only."])
 def test_number_words_and_month_years_are_no_phones(hipaa, text):
     assert "PHONE_NUMBER" not in {t for t, _ in found(hipaa, text)[0]}
+
+
+@pytest.mark.parametrize(
+    "text, raws",
+    [
+        ("mobile => +64 4 762 1950\npreferred_name => Ysolde\nfull_name => Teo Quillfeather", ["Ysolde", "Quillfeather"]),
+        ('{"mrn" => "A1234567", "first_name" => "Ngaire"}', ["A1234567", "Ngaire"]),
+        ("Nia ap Gruffydd attended with Rhys ab Owain", ["Gruffydd", "Owain"]),
+        ("Rowena dela Cruz, PsyD", ["Rowena"]),
+    ],
+)
+def test_ruby_and_php_dumps_and_welsh_and_filipino_particles(hipaa, text, raws):
+    out = hipaa.scrub_text(text).text
+    for raw in raws:
+        assert raw not in out, (raw, out)
+
+
+def test_an_arrow_in_code_is_no_pair(hipaa):
+    text = "if x => 5 then y => z; f = (a) => a + 1"
+    assert hipaa.scrub_text(text).text == text

@@ -512,10 +512,13 @@ _VERB_END = re.compile(r"(?:ed|ing|ly|ies|ness|ment|tion|sion)$")
 _PARTICLE_RX = re.compile(
     r"(?<![\w'’.-])(?P<pre>[^\W\d_][\w'’-]*\.?)[ \t]+"
     r"(?P<part>(?:(?i:de|van|von|der|den|del|della|la|le|da|di|dos|das|du|ben|bin|ibn|al|el|ter|ten|zu|af|ó|ní|nic|"
-    r"uí|ua|mac)[ \t]+){1,3})"
+    r"uí|ua|mac|ap|ab|verch|ferch|dela|delos)[ \t]+){1,3})"
     r"(?P<sur>\p{Lu}[\w'’-]+)"
 )
-_PARTICLES = "de van von der den del della la le da di dos das du ben bin ibn al el ter ten zu af ó ní nic uí ua mac".split()
+_PARTICLES = (
+    "de van von der den del della la le da di dos das du ben bin ibn al el ter ten zu af ó ní nic uí ua mac ap ab verch "
+    "ferch dela delos"
+).split()
 _PARTICLE_GATE = words_gate(_PARTICLES)
 _PARTICLE_START = start_test(frozenset(_PARTICLES).__contains__)  # a particle is a whole word (blanks around it)
 _PRE_BACK = re.compile(r"(?r)[\w'’-]+")
@@ -2367,6 +2370,7 @@ _XML_PAIR = re.compile(r"<(?P<k>[A-Za-z_][\w.\-]{0,40})(?:\s[^<>\n]{0,200})?>(?P
 _YAML_PAIR = re.compile(r"(?m)^[ \t]*(?:-[ \t]+)?(?P<k>[A-Za-z_][\w.\-]{0,40}):[ \t]+(?P<q>[\"']?)(?P<v>[^\n#\"']{1,200}?)(?P=q)[ \t]*$")
 # logfmt and URL queries: key=value, key="value", key='value' (the key read backwards from its "=")
 _LOGFMT_KEY = re.compile(r"(?r)(?<![\w.\-])[A-Za-z_][\w.\-]{0,40}")
+_ARROW_VALUE = re.compile(r"[ \t]*(?:\"(?P<v>[^\"\n]{1,200})\"|'(?P<v2>[^'\n]{1,200})'|(?P<v3>[^\s\"',;][^\n\"',;]{0,199}?))[ \t]*(?=[,;})\]]|$|\n)", re.M)
 _LOGFMT_VALUE = re.compile(r"\"(?P<v>[^\"\n]{1,200})\"|'(?P<v2>[^'\n]{1,200})'|(?P<v3>[^\s\"',;&<>]{1,200})")
 _KV_NUMBERS = frozenset(LABELS) | {"PHONE_NUMBER", "ZIP_CODE", "CREDIT_CARD", "IBAN_CODE"}
 _KV_ID_SHAPE = re.compile(r"(?=[^\d\s]*\d)[A-Za-z0-9][A-Za-z0-9\-./#]{2,29}")
@@ -2416,8 +2420,15 @@ class KeyValueRecognizer(EntityRecognizer):
                     pairs.append((m.group("k"), *m.span("v")))
         eq = text.find("=")
         while eq != -1:
-            key = _LOGFMT_KEY.match(text, max(0, eq - 41), eq)
-            value = _LOGFMT_VALUE.match(text, eq + 1) if key else None
+            if text.startswith("=>", eq):  # a Ruby, PHP or Perl dump: `preferred_name => Sunday`, `"mrn" => "A12"`
+                k_end = eq
+                while k_end > 0 and text[k_end - 1] in " \t\"'":
+                    k_end -= 1
+                key = _LOGFMT_KEY.match(text, max(0, k_end - 41), k_end)
+                value = _ARROW_VALUE.match(text, eq + 2) if key else None
+            else:
+                key = _LOGFMT_KEY.match(text, max(0, eq - 41), eq)
+                value = _LOGFMT_VALUE.match(text, eq + 1) if key else None
             if value:
                 pairs.append((key.group(), *value.span(value.lastgroup)))
             eq = text.find("=", eq + 1)
