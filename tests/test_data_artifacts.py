@@ -160,7 +160,10 @@ def test_prepared_report_of_a_csv_lists_only_the_columns_it_may_name(ws, tmp_pat
     from appliance.data import prepare_dataset
 
     src = tmp_path / "t.csv"
-    src.write_text("question,answer,Zebulon Quartermaine 536-90-4287\nHow?,Like this.,x\n", encoding="utf-8")
+    # thirty rows: a record's split comes from a keyed hash of its id (the workspace's own key), so one row alone
+    # lands outside the training split now and then ("the split left no training records")
+    rows = "".join(f"How {i}?,Like this {i}.,x\n" for i in range(30))
+    src.write_text("question,answer,Zebulon Quartermaine 536-90-4287\n" + rows, encoding="utf-8")
     art = prepare_dataset(ws, DataSection.model_validate({"source": src.name}), tmp_path)
     report = json.loads(art.file("report.json").read_text())
     assert report["source"]["columns"] == ["question", "answer", None]
