@@ -1453,3 +1453,28 @@ def test_ruby_and_php_dumps_and_welsh_and_filipino_particles(hipaa, text, raws):
 def test_an_arrow_in_code_is_no_pair(hipaa):
     text = "if x => 5 then y => z; f = (a) => a + 1"
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raws",
+    [
+        ("Private Clinic\n143 Quillon Close\nRondebosch\nCape Town\n7700\nTel 082 982 0119", ["143 Quillon", "7700"]),
+        ("Trust Bank\n2C Ring Road\nIndependence Layout\nEnugu 400110\nEnugu State", ["2C Ring", "400110"]),
+        ("at the cafe on 1513 Route 9W Lot 31", ["Lot 31"]),
+        ("patient at home (Av. Chapultepec 2064, Depto. 30), callback", ["2064", "Depto. 30"]),
+        ("    879-486 Boul. Saint-Laurent, Ottawa ON K1N 3Y0", ["879-486", "K1N 3Y0"]),
+        ("adres Laan van Meerdervoort 401 bis, 2517MZ DEN HAAG", ["401 bis", "2517MZ"]),
+        ("by post to the family at Unit 14, 185 Coolabah Cl.", ["185 Coolabah Cl"]),
+        ("Surgery\nFlat 7A, 36 Station Approach\nBirmingham\nB13 6YU", ["36 Station Approach", "B13 6YU"]),
+        ('    city: Kilkenny\n    postalCode: "R95 R8Y8"', ["R95 R8Y8"]),
+    ],
+)
+def test_address_blocks_units_and_postal_codes_of_more_shapes(hipaa, text, raws):
+    out = hipaa.scrub_text(text).text
+    for raw in raws:
+        assert raw not in out, (raw, out)
+
+
+def test_a_phone_after_an_address_block_is_no_postal_code(hipaa):
+    found_types = {t for t, v in found(hipaa, "Orchard Lane 5\nSpringfield\nTel 0829820119")[0] if "0829820119" in v}
+    assert "ZIP_CODE" not in found_types

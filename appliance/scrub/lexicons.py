@@ -302,7 +302,7 @@ STREET_TYPES = (
     "cove|creek|field|fields|harbor|harbour|knoll|manor|orchard|pass|pines|ranch|spring|springs|station|"
     "summit|valley|village|wood|woods|yard|"
     # British, Irish, Australian and New Zealand forms
-    "lawn|acre|tce|pde|wynd|brae|vale|grange"
+    "lawn|acre|tce|pde|wynd|brae|vale|grange|cl|approach|appr"
 )
 
 # European street words that come before the name ("Rue de Rivoli 12", "12 rue de Rivoli", "Via Roma 5").

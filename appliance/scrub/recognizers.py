@@ -1060,10 +1060,10 @@ _US_STREET = (
 # an English word)
 _EU_PREFIX_CASED = r"(?-i:Bd\.?|Str\.|Jl\.|Jr\.|Via|VIA)"
 _EU_PREFIX = (
-    r"\b(?:\d{1,5}(?:/\d{1,4})?(?:\s*(?:bis|ter))?,?\s+)?(?:" + lx.EU_STREET_PREFIX + r"|" + _EU_PREFIX_CASED + r")[ \t]+"
+    r"\b(?:\d{1,5}(?:[/-]\d{1,5})?(?:\s*(?:bis|ter))?,?\s+)?(?:" + lx.EU_STREET_PREFIX + r"|" + _EU_PREFIX_CASED + r")[ \t]+"
     r"(?:(?:de|del|de\s+la|de\s+las|de\s+los|des|du|da|do|dos|das|di|della|delle|dei|degli|van|von|der|na|an)\s+|d['’]|l['’])?"
     r"(?:" + _WORD + r")(?:[ \t]+(?:[A-ZÀ-Ý][\w'’.-]*|de|del|di|la|le|van|der)){0,3}"  # never past the line's end
-    r"(?:,?[ \t]+(?:n[º°o]\.?\s*)?\d{1,5}[a-z]?\b)?"
+    r"(?:,?[ \t]+(?:n[º°o]\.?\s*)?\d{1,5}[a-z]?\b(?:[ ](?:bis|ter|hs|huis)\b|-I{1,3}\b)?)?"
     r"(?:,?[ \t]+\d{1,2}[º°ª](?:[ \t]?[A-Z]\b)?|,?[ \t]+(?:apto|apt|piso|dpto)\.?[ \t]*\d{1,5}[a-z]?\b)?"  # "8º B", "apto 15"
 )
 # German and Dutch forms with no street word ("Am Markt 29b", "Schönhauser Allee 14a"): case-sensitive
@@ -1166,7 +1166,7 @@ _UNIT_AFTER = re.compile(
     r"(?:[ \t]+(?:dr|rd|st|ave|ln|ct|pl|blvd|cir|ter|pde|cl|cres|hwy)\b\.?)?"  # a type the street rule left out
     r"(?:,?[ \t]*(?:apt|apartment|unit|suite|ste|flat|fl|floor|room|rm|bldg|building|#)\.?[ \t]*#?[ \t]*[\w-]{1,6}\b"
     # Italian "int. 17", Romanian "bl. M12, sc. B, et. 3, ap. 8"
-    r"|,[ \t]*(?:int|interno|bl|bloc|sc|scara|et|etaj|ap|apt)\.?[ \t]*[A-Z]?\d{1,3}[A-Z]?\b"
+    r"|,?[ \t]*(?:int|interno|bl|bloc|sc|scara|et|etaj|ap|apt|depto|dpto|apto|casa|lot)\.?[ \t]*[A-Z]?\d{1,4}[A-Z]?\b"
     r"|[ \t]+as\.[ \t]*\d{1,4}\b"  # Finnish "Pihlajatie 66 as. 7"
     r"|,[ \t]*\d{1,2}[ ]?(?:º|ª|°|r|er|o|a)?\.?[ \t]+(?:\d{1,2}[ ]?(?:º|ª|a|[a-z])?\b|izq(?:da|uierda)?\.?|dcha\.?|dch\.?|"
     r"derecha|ctro\.?|centro|pta\.?[ ]?\d{1,2}|og\b|eg\b|dg\b|dto\.?|esq\.?|frente|fte\.?)\.?(?![\w/-])"
@@ -1338,7 +1338,11 @@ class StreetAddressRecognizer(_RegexRecognizer):
                 if r.entity_type != "STREET_ADDRESS" or r.score < 0.5 or r.end in seen:
                     continue
                 seen.add(r.end)
-                m = _ZIP_AFTER_STREET.match(text, r.end) or _POSTCODE_AFTER_STREET.match(text, r.end)
+                m = (
+                    _ZIP_AFTER_STREET.match(text, r.end)
+                    or _POSTCODE_AFTER_STREET.match(text, r.end)
+                    or _POSTCODE_IN_BLOCK.match(text, r.end)
+                )
                 if m:
                     out.append(_result(self, "ZIP_CODE", *m.span("v"), 0.8))
         return out
@@ -1350,6 +1354,16 @@ _POSTCODE_TOWN = re.compile(
     r"(?<=\d[a-zA-Z]?\.?|\b[A-Z]|\b[A-Z][ ]\d{1,3}),[ \t]+(?!(?:19|20)\d\d\b)(?:\d{3}[ ]\d{2}|\d{4,6})[ \t]+(?-i:\p{Lu}\p{Ll})"
 )
 _FIVE_DIGITS = re.compile(r"\d{5}")
+# an address block: the street's line, then up to three lines of places ("Rondebosch", "Cape Town", "Pune,
+# Maharashtra"), and the postal code on its own line or at the end of the last place's line
+_POSTCODE_IN_BLOCK = re.compile(
+    r"(?:[ \t]*,?[ \t]*\n[ \t]*" + r"(?:(?-i:\p{Lu}[\w'’.-]*)(?:[ \t]+(?:(?-i:\p{Lu}[\w'’.-]*)|de|da|do|dos|das|del)){0,3}"
+    r"(?:,[ \t]*(?-i:\p{Lu}[\w'’.-]*)(?:[ \t]+(?-i:\p{Lu}[\w'’.-]*)){0,2})?(?:[ \t]+-[ \t]+(?-i:[A-Z]{2}))?)"
+    r"){1,3}(?:[ \t]*\n[ \t]*|[ \t]+|[ \t]+-[ \t]+|,[ \t]*)"
+    r"(?P<v>\d{5}-\d{3,4}|\d{4,6}|\d{3}[ ]\d{2,3}|\d{4}[ ]?[A-Z]{2}|[ACDEFHKNPRTVWXY]\d[\dW][ ]?[\dACDEFHKNPRTVWXY]{4}"
+    r"|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2}|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]?\d[ABCEGHJ-NPRSTV-Z]\d)"
+    r"[ \t]*(?=\n|$)"
+)
 _STREET_BEFORE_POSTCODE = re.compile(
     r"(?:(?<=^)|(?<=[\s(,:;]))(?!(?-i:(?:Table|Figure|Fig|Room|Rm|Bed|Ward|Page|Step|Grade|Stage|Type|Level|Version|"
     r"Phase|Part|Section|Chapter|Appendix|Item|Line|Box|Cycle|Day|Week|Dose|Visit|Floor|Unit|Suite|Apt|Flat|Lot|"
@@ -1381,7 +1395,7 @@ _PLACE = (
 )
 _POSTCODE_AFTER_STREET = re.compile(
     r"(?:(?:,[ \t]*|[ \t]+)" + _PLACE + r"){0,3}(?:,?[ \t]+|[ \t]+-[ \t]+)"
-    r"(?P<v>\d{5}-\d{3,4}|\d{3}[ ]\d{2}(?![ ]?\d)|(?!(?:19|20)\d\d(?!\d))\d{4,7}|\d{10}|\d{3}-\d{4}|[ACDEFHKNPRTVWXY]\d[\dW][ ]?[\dACDEFHKNPRTVWXY]{4}"
+    r"(?P<v>\d{5}-\d{3,4}|\d{3}[ ]\d{2}(?![ ]?\d)|\d{4}[ ]?(?-i:[A-Z]{2})\b|(?!(?:19|20)\d\d(?!\d))\d{4,7}|\d{10}|\d{3}-\d{4}|[ACDEFHKNPRTVWXY]\d[\dW][ ]?[\dACDEFHKNPRTVWXY]{4}"
     r"|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2}|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]?\d[ABCEGHJ-NPRSTV-Z]\d)"
     r"(?![\w]|[-/.,:]\d)"
 )

@@ -126,7 +126,9 @@ _SHAPES = {
     "US_SSN": re.compile(r"\d{3}[- .]?\d{2}[- .]?\d{4}"),
     "PHONE_NUMBER": re.compile(r"\+?[\d\s().\-/]+(?:\s*(?:x|ext\.?|extension)\s*\d{1,6})?", re.IGNORECASE),
     "ZIP_CODE": re.compile(
-        r"\d{3,6}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|[A-Z]\d[A-Z][\s-]?\d[A-Z]\d", re.IGNORECASE
+        r"\d{3,6}(?:-\d{3,4})?|\d{3}[ ]\d{2}|\d{4}[ ]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|[A-Z]\d[A-Z][\s-]?\d[A-Z]\d"
+        r"|[ACDEFHKNPRTVWXY]\d[\dW][ ]?[\dACDEFHKNPRTVWXY]{4}",  # Brazil, Czechia, the Netherlands, Ireland too
+        re.IGNORECASE,
     ),
     "MEDICAL_RECORD_NUMBER": re.compile(r"(?=\D*\d)[A-Z0-9][A-Z0-9\-./# ]{2,29}", re.IGNORECASE),
     "DATE_TIME": re.compile(r"(?=\D*\d)[^\n]{4,40}"),
