@@ -1197,8 +1197,16 @@ def _hl7_caret_gate(text: str) -> bool:
     return "^" in text
 
 
-def _has_dash(text: str) -> bool:
-    return "-" in text
+_JP_HEAD = re.compile(r"\d-\d{1,2}-\d{1,3}[ ]\p{Lu}")
+_CROSS_HEAD = re.compile(r"(?i)\d(?:st|nd|rd|th)[ ](?:cross|main)\b")
+
+
+def _jp_street_gate(text: str) -> bool:
+    return "-" in text and _JP_HEAD.search(text) is not None
+
+
+def _ordinal_cross_gate(text: str) -> bool:
+    return _CROSS_HEAD.search(text) is not None
 
 
 def _korean_street_gate(text: str) -> bool:
@@ -1271,8 +1279,8 @@ class StreetAddressRecognizer(_RegexRecognizer):
         ("STREET_ADDRESS", _HU_STREET, 0.7, 0, None, _HU_WORDS),
         ("STREET_ADDRESS", _HOUSE_ROAD, 0.7, 0, None, Starts(prefix_test("house", "hse", "h"), pre=words_gate(
             "road rd street st lane ln block sector".split()))),
-        ("STREET_ADDRESS", _ORDINAL_CROSS, 0.7, 0, None, Starts(DIGIT_FIRST, pre=words_gate(["cross", "main"]))),
-        ("STREET_ADDRESS", _JP_STREET, 0.6, 0, None, Starts(DIGIT_FIRST, pre=_has_dash)),
+        ("STREET_ADDRESS", _ORDINAL_CROSS, 0.7, 0, None, Starts(DIGIT_FIRST, pre=_ordinal_cross_gate)),
+        ("STREET_ADDRESS", _JP_STREET, 0.6, 0, None, Starts(_digits(1, 2), pre=_jp_street_gate)),
         ("STREET_ADDRESS", _NUMBERED_ROAD, 0.7, 0, None, words_gate(
             "route road rd highway hwy rte sr cr fm".split())),
         ("STREET_ADDRESS", _US_STREET, 0.75, 0, None, Starts(_US_STREET_START, "#")),
@@ -1311,8 +1319,9 @@ class StreetAddressRecognizer(_RegexRecognizer):
                     out.append(_result(self, "STREET_ADDRESS", *m.span("v"), 0.6))
             # "116 Hai Ba Trung, Hoan Kiem, Hanoi 550000": a number and two to four capitalised words, then places
             # and a postal code
-            if _FIVE_DIGITS.search(text):
-                for m in _NUMBERED_NAME_STREET.finditer(text):
+            starts = _NUMBERED_STARTS.positions(text) if _PLACE_CODE.search(text) else None
+            if starts:
+                for m in matches_at(_NUMBERED_NAME_STREET, text, starts):
                     out.append(_result(self, "STREET_ADDRESS", *m.span("v"), 0.6))
         if self._eu is not None and "STREET_ADDRESS" in entities and _eu_prefix_gate(text):
             for m in self._eu.finditer(text):
@@ -1353,7 +1362,8 @@ class StreetAddressRecognizer(_RegexRecognizer):
 _POSTCODE_TOWN = re.compile(
     r"(?<=\d[a-zA-Z]?\.?|\b[A-Z]|\b[A-Z][ ]\d{1,3}),[ \t]+(?!(?:19|20)\d\d\b)(?:\d{3}[ ]\d{2}|\d{4,6})[ \t]+(?-i:\p{Lu}\p{Ll})"
 )
-_FIVE_DIGITS = re.compile(r"\d{5}")
+_PLACE_CODE = re.compile(r"[\w'’.-][ ](?:\d{5,6}|\d{10})(?![\w-])")  # "Hanoi 550000", the end of such an address
+_NUMBERED_STARTS = Starts(_digits(1, 5))
 # an address block: the street's line, then up to three lines of places ("Rondebosch", "Cape Town", "Pune,
 # Maharashtra"), and the postal code on its own line or at the end of the last place's line
 _POSTCODE_IN_BLOCK = re.compile(
@@ -1658,6 +1668,13 @@ def _two_digits(word: str) -> bool:
 with_firsts(_two_digits, "0123")
 
 
+_TWO_TWO = re.compile(r"\d\d/\d\d")
+
+
+def _two_two_gate(text: str) -> bool:
+    return _TWO_TWO.search(text) is not None
+
+
 def _slash_gate(text: str) -> bool:
     return "/" in text
 
@@ -1760,7 +1777,7 @@ class FullDateRecognizer(_RegexRecognizer):
             0.55,
             0,
             None,
-            Starts(_two_digits, pre=_slash_gate),
+            Starts(_two_digits, pre=_two_two_gate),
         ),
         # a weekday and month/day ("Monday 8/3", "Tuesday 12/6")
         (
@@ -1896,7 +1913,7 @@ _SPOKEN_TOKEN = re.compile(rf"(?i)\b(?:{_SPOKEN_DIGITS}|double|triple)\b")
 _SPOKEN_NUMBER = re.compile(
     rf"(?i)\b(?:(?:{_SPOKEN_DIGITS}|double|triple)[ ,-]+){{4,}}(?:{_SPOKEN_DIGITS})\b"
 )
-_SPOKEN_GATE = words_gate(_SPOKEN_DIGITS.split("|"))
+_SPOKEN_STARTS = Starts(frozenset(_SPOKEN_DIGITS.split("|") + ["double", "triple"]).__contains__)
 
 
 class IntlPhoneRecognizer(EntityRecognizer):
@@ -1979,9 +1996,10 @@ class IntlPhoneRecognizer(EntityRecognizer):
                     if phonenumbers.is_valid_number(num):
                         out.append(_result(self, "PHONE_NUMBER", s, e, 0.6 if labelled else 0.55))
                         break
-        if _SPOKEN_GATE(text):
+        starts = _SPOKEN_STARTS.positions(text)
+        if starts and len(starts) >= 7:
             # a number read out in words: seven digits at least ("oh one seven one, four three five seven oh two four")
-            for m in _SPOKEN_NUMBER.finditer(text):
+            for m in matches_at(_SPOKEN_NUMBER, text, starts):
                 if len(_SPOKEN_TOKEN.findall(m.group())) >= 7:
                     out.append(_result(self, "PHONE_NUMBER", m.start(), m.end(), 0.6))
         for r in out:  # the extension is part of the number ("617.278.2399 ext. 2310")
@@ -2071,7 +2089,7 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
     "MEDICAL_RECORD_NUMBER": prefix_test(
         "mr", "med", "record", "chart", "patient", "pt", "hosp", "unit", "umr", "emr", "ehr", "ur", "case", "encounter",
         "admission", "accession", "specimen", "versich", "pati", "historia", "num", "dossier", "cartella", "prontu",
-        "chi", "utente", "pesel", "nr", "fallnr", "kvnr", "n", "cart", "患者", "診察券番号", "환자",
+        "chi", "utente", "pesel", "nr", "fallnr", "kvnr", "cart", "患者", "診察券番号", "환자", exact=("n",),
     ),
     "ACCOUNT_NUMBER": prefix_test(
         "acc", "aco", "savings", "chequing", "checking", "cust", "client", "iban", "sort", "cif", "id", "application",
@@ -2094,8 +2112,25 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
 }  # fmt: skip
 
 
+_AGE_WORD = re.compile(r"\d{1,3}(?:yo|y)?")
+
+
+def _age_word(word: str) -> bool:
+    """Where the age before a handover's record number starts: "45" (of "45-year-old", "45 y/o") or "41yo"."""
+    return _AGE_WORD.fullmatch(word) is not None
+
+
+with_firsts(_age_word, "0123456789")
+
+
+_MONEY_MOVES = ("paid into", "set up from", "deposit", "debit", "transferred", "credited", "overdraft", "on file")
+
+
+_AGE_THEN_ID = re.compile(r"(?i)(?:old|y/?o),[ \t]+[A-Z0-9]")
+
+
 def _age_word_gate(text: str) -> bool:
-    return has_literal(text, ("old", "yo", "y/o"))
+    return _AGE_THEN_ID.search(text) is not None
 
 
 def _vin_length(word: str) -> bool:
@@ -2154,7 +2189,7 @@ class LabelledIdRecognizer(_RegexRecognizer):
             0.7,
             "v",
             None,
-            Starts(DIGIT_FIRST, pre=_age_word_gate),
+            Starts(_age_word, pre=_age_word_gate),
         ),
         # a reference number ("(ref W0303-05094)", "Ref: 7996-651-45"): five digits at least, not a lab's reference
         # range ("ref 3.5-5.0") or a date
@@ -2178,8 +2213,11 @@ class LabelledIdRecognizer(_RegexRecognizer):
             0.7,
             "v",
             None,
-            Starts(prefix_test("paid", "set", "deposit", "debit", "transferred", "credited", "debited", "overdraft",
-                               "number", "no")),
+            Starts(
+                prefix_test("paid", "set", "deposit", "debit", "transferred", "credited", "debited", "overdraft",
+                            "number", "no"),
+                pre=lambda text: has_literal(text, _MONEY_MOVES),
+            ),
         ),
         # bare long digit runs are often account/record numbers: low, needs context
         ("MEDICAL_RECORD_NUMBER", r"\b\d{7,12}\b", 0.2, 0, None, Starts(_digits(7, 12))),
