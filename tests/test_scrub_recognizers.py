@@ -1481,3 +1481,36 @@ def test_address_blocks_units_and_postal_codes_of_more_shapes(hipaa, text, raws)
 def test_a_phone_after_an_address_block_is_no_postal_code(hipaa):
     found_types = {t for t, v in found(hipaa, "Orchard Lane 5\nSpringfield\nTel 0829820119")[0] if "0829820119" in v}
     assert "ZIP_CODE" not in found_types
+
+
+@pytest.mark.parametrize(
+    "text, raws",
+    [
+        ("details on the form are Villa 52, Street 7, Jumeirah 2, Dubai", ["Villa 52", "Street 7"]),
+        ("write to him at H.No. 1-5-843, Park Street, Koramangala", ["1-5-843"]),
+        ("junction outside #373, 5th Cross, 1st Block. other", ["#373", "5th Cross", "1st Block"]),
+        ("changed on 03/05/2022 to 612 17 Avenue SW, which", ["612 17 Avenue"]),
+        ("Property to be mortgaged: 59A The Crescent, Norwich NR1 0JR", ["59A The Crescent"]),
+        ("Grace Winter of 165 N. Broadway, Raleigh, NC 27659 (", ["165 N. Broadway"]),
+        ("working from home at Plot 239, Sector 6 today", ["Plot 239", "Sector 6"]),
+        ("late of No. 252, Road No. 12, Gachibowli, Hyderabad, Telangana 500418.", ["No. 252", "500418"]),
+        ("住所: Room 1102, 7-26-10 Umeda, Kita-ku, Osaka 530-8790", ["Room 1102", "530-8790"]),
+        ("visit booked at Bât. B, 104 quai de la Loire, 31019 Toulouse.", ["Bât. B", "104 quai"]),
+        ("traffic lights near Calle 5 de Mayo 1190. The", ["5 de Mayo 1190"]),
+        ("Is Passeig de Gràcia 79, 3º B, 50033 Zaragoza still", ["Gràcia 79", "50033"]),
+        ("at Lange Voorhout 247-II, 9769 PP Groningen. Current", ["Voorhout 247", "9769 PP"]),
+        ("at Rua das Flores, 2193 - Centro, Curitiba - PR, 80528-400 and", ["2193", "80528-400"]),
+        ("new address is 8119 willow creek drive phoenix 85040 and", ["8119 willow", "85040"]),
+        ("|796 WILLOW CREEK DRIVE UNIT 19^^SAVANNAH^Georgia^31482||61", ["796 WILLOW", "31482"]),
+        ("it's Kalverstraat 250-3,2519 MW Den Haag now", ["250-3", "2519 MW"]),
+    ],
+)
+def test_fourth_round_street_and_postal_forms(hipaa, text, raws):
+    out = hipaa.scrub_text(text).text
+    for raw in raws:
+        assert raw not in out, (raw, out)
+
+
+@pytest.mark.parametrize("text", ["The Crescent moon rose at 9 pm.", "We met on Broadway twice, 5 shows in all."])
+def test_named_streets_need_a_house_number(hipaa, text):
+    assert "STREET_ADDRESS" not in {t for t, _ in found(hipaa, text)[0]}

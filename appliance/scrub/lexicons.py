@@ -308,7 +308,8 @@ STREET_TYPES = (
 # European street words that come before the name ("Rue de Rivoli 12", "12 rue de Rivoli", "Via Roma 5").
 EU_STREET_PREFIX = (
     "rue|avenue|av\\.?|boulevard|bld|place|pl\\.?|chemin|impasse|allée|allee|quai|route|cours|"
-    "calle|c/|avenida|avda\\.?|paseo|camino|carrer|carretera|plaza|pza\\.?|ronda|travesía|"
+    "calle|c/|avenida|avda\\.?|paseo|camino|carrer|carretera|plaza|pza\\.?|ronda|travesía|passeig|avinguda|plaça|"
+    "rambla|travessera|"
     "viale|piazza|corso|largo|vicolo|rua|travessa|praça|praca|estrada|alameda|"
     "ulica|ul\\.|aleja|al\\.|straße|strasse|"
     "gata|gatan|vej|vei|veien|stræde|laan|straat|weg|plein|gracht|kade|"

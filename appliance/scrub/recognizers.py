@@ -1043,7 +1043,8 @@ _ABBR_DOT = (
 )
 _US_STREET = (
     r"(?:(?:\b(?:flat|fl|apt|apartment|unit|suite|ste|room|rm)\.?\s*#?\s*|#\s*)\w{1,5},?\s+)?(?:\bno\.\s*)?"
-    r"\b\d{1,6}[a-z]?(?:[-/]\d{1,4}[a-z]?)?,?\s+(?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?\s+)?"
+    r"\b\d{1,6}[a-z]?(?:[-/]\d{1,4}[a-z]?){0,2},?\s+(?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?\s+)?"
+    r"(?:\d{1,3}[ ](?=(?:avenue|ave|street|st)\b))?"  # Calgary's "612 17 Avenue SW"
     r"(?:(?:"
     + _STREET_WORD
     + r"|\d{1,3}(?:st|nd|rd|th))\s+){1,4}?(?:(?!dr\b)(?:"
@@ -1061,7 +1062,8 @@ _US_STREET = (
 _EU_PREFIX_CASED = r"(?-i:Bd\.?|Str\.|Jl\.|Jr\.|Via|VIA)"
 _EU_PREFIX = (
     r"\b(?:\d{1,5}(?:[/-]\d{1,5})?(?:\s*(?:bis|ter))?,?\s+)?(?:" + lx.EU_STREET_PREFIX + r"|" + _EU_PREFIX_CASED + r")[ \t]+"
-    r"(?:(?:de|del|de\s+la|de\s+las|de\s+los|des|du|da|do|dos|das|di|della|delle|dei|degli|van|von|der|na|an)\s+|d['’]|l['’])?"
+    r"(?:(?:de|del|de\s+la|de\s+las|de\s+los|des|du|da|do|dos|das|di|della|delle|dei|degli|van|von|der|na|an)\s+|d['’]|l['’]|"
+    r"\d{1,2}\s+de\s+)?"
     r"(?:" + _WORD + r")(?:[ \t]+(?:[A-ZÀ-Ý][\w'’.-]*|de|del|di|la|le|van|der)){0,3}"  # never past the line's end
     r"(?:,?[ \t]+(?:n[º°o]\.?\s*)?\d{1,5}[a-z]?\b(?:[ ](?:bis|ter|hs|huis)\b|-I{1,3}\b)?)?"
     r"(?:,?[ \t]+\d{1,2}[º°ª](?:[ \t]?[A-Z]\b)?|,?[ \t]+(?:apto|apt|piso|dpto)\.?[ \t]*\d{1,5}[a-z]?\b)?"  # "8º B", "apto 15"
@@ -1168,6 +1170,8 @@ _UNIT_AFTER = re.compile(
     # Italian "int. 17", Romanian "bl. M12, sc. B, et. 3, ap. 8"
     r"|,?[ \t]*(?:int|interno|bl|bloc|sc|scara|et|etaj|ap|apt|depto|dpto|apto|casa|lot)\.?[ \t]*[A-Z]?\d{1,4}[A-Z]?\b"
     r"|[ \t]+as\.[ \t]*\d{1,4}\b"  # Finnish "Pihlajatie 66 as. 7"
+    r"|,[ \t]*\d{1,2}(?:st|nd|rd|th)[ \t]+(?:block|stage|phase|sector)\b"  # "5th Cross, 1st Block"
+    r"|[ \t]+(?:apartment|apt)\.?[ \t]*#?\d{1,5}[a-z]?\b"
     r"|,[ \t]*\d{1,2}[ ]?(?:º|ª|°|r|er|o|a)?\.?[ \t]+(?:\d{1,2}[ ]?(?:º|ª|a|[a-z])?\b|izq(?:da|uierda)?\.?|dcha\.?|dch\.?|"
     r"derecha|ctro\.?|centro|pta\.?[ ]?\d{1,2}|og\b|eg\b|dg\b|dto\.?|esq\.?|frente|fte\.?)\.?(?![\w/-])"
     r"|[ \t]+(?:izq(?:da|uierda)?|dcha|dch|derecha|ctro|centro|dto|esq|frente|fte)\b\.?"
@@ -1175,8 +1179,13 @@ _UNIT_AFTER = re.compile(
     re.IGNORECASE,
 )
 _HOUSE_BEFORE = re.compile(
-    r"(?:^|(?<=[\s,(]))(?:house|hse|plot|block|stand|erf|lot|h\.?[ ]?no\.?|flat|appt|apt|apartment|unit)"
-    r"(?:[ \t]*\d{1,5}[a-z]?(?:/[\w-]{1,6})?,?)?[ \t]+\Z"
+    r"(?:^|(?<=[\s,(]))(?:house|hse|plot|block|stand|erf|lot|h\.?[ ]?no\.?|flat|appt|apt|apartment|unit|room|rm|"
+    r"villa|no\.|b[aâ]t(?:iment)?\.?|esc(?:alier)?\.?|#)"
+    r"(?:[ \t]*(?:\d{1,5}[a-z]?(?:[-/][\w]{1,6}){0,3}|(?-i:[A-Z])\b),?)?[ \t]+\Z"
+    # a flat in a named building: "Flat 109, Lake View Towers, "
+    r"|(?:^|(?<=[\s,(]))(?:flat|apt|apartment|unit|no\.|#)[ \t]*\d{1,5}[a-z]?,[ \t]+(?-i:(?:\p{Lu}[\w'’-]+[ ]){1,3})"
+    r"(?:towers?|apartments?|residency|heights|court|house|complex|enclave|nivas|bhavan|layout|plaza|mansions?|"
+    r"gardens|block),[ \t]+\Z"
     # a house's name: "Kingsley House, 174 Victoria Crescent", "Orchard Cottage, 3 Mill Lane"
     r"|(?:^|(?<=[\s,(]))(?-i:\p{Lu}[\w'’-]+[ ])(?:house|court|lodge|cottage|farm|mansions|hall|villa|barn|mill)"
     r",[ \t]+\Z",
@@ -1199,6 +1208,14 @@ def _hl7_caret_gate(text: str) -> bool:
 
 _JP_HEAD = re.compile(r"\d-\d{1,2}-\d{1,3}[ ]\p{Lu}")
 _CROSS_HEAD = re.compile(r"(?i)\d(?:st|nd|rd|th)[ ](?:cross|main)\b")
+
+
+def _digit_house(word: str) -> bool:
+    """A house number ("53", "59A") as a word."""
+    return word[:1].isdigit() and len(word) <= 6
+
+
+with_firsts(_digit_house, "0123456789")
 
 
 def _jp_street_gate(text: str) -> bool:
@@ -1237,8 +1254,14 @@ _HU_WORDS = words_gate("utca u út útja körút krt tér köz sor fasor sétán
 # South Asian "House 74, Road 18", "House 21, Street 26", and Indian "12th Cross", "4th Main" (after a flat: the
 # house word before a street is read by `_HOUSE_BEFORE`)
 _HOUSE_ROAD = (
-    r"\b(?:house|hse|h\.?[ ]?no\.?)[ ]?#?[ ]?\d{1,5}[a-z]?,[ \t]*(?:road|rd|street|st|lane|ln|block|sector)[ ]?"
-    r"(?:no\.?[ ]?)?#?[ ]?\d{1,4}[a-z]?\b"
+    r"(?:\b(?:house|hse|h\.?[ ]?no\.?|villa|plot|no\.)|(?<![\w#])#)[ ]?#?[ ]?\d{1,5}[a-z]?,[ \t]*"
+    r"(?:road|rd|street|st|lane|ln|block|sector)[ ]?(?:no\.?[ ]?)?#?[ ]?\d{1,4}[a-z]?\b"
+)
+# whole streets without another word: "53 Kingsway", "165 N. Broadway", "59A The Crescent"
+_NAMED_STREET = (
+    r"\b\d{1,5}[a-z]?[ ](?:(?:n|s|e|w)\.?[ ])?(?:broadway|kingsway|the[ ](?:crescent|strand|parade|green|avenue|mall|"
+    r"drive|close|grove|square|terrace|circus|boulevard|promenade|esplanade|paddock|mews|quadrant|croft|rise|lane|"
+    r"walk|row|common|ridgeway|broadway))\b"
 )
 _ORDINAL_CROSS = r"\b\d{1,3}(?:st|nd|rd|th)[ ](?:cross|main)(?:[ ](?:road|rd|street|st))?\b"
 # Japanese chōme-ban-gō before the district ("1-28-5 Nishiazabu", "2-5-18 Nishiazabu"): not a date before a month
@@ -1277,9 +1300,12 @@ class StreetAddressRecognizer(_RegexRecognizer):
             "caddesi cad sokak sokağı sok bulvarı blv mahallesi mah".split())),
         ("STREET_ADDRESS", _KR_STREET, 0.7, 0, None, _korean_street_gate),
         ("STREET_ADDRESS", _HU_STREET, 0.7, 0, None, _HU_WORDS),
-        ("STREET_ADDRESS", _HOUSE_ROAD, 0.7, 0, None, Starts(prefix_test("house", "hse", "h"), pre=words_gate(
+        ("STREET_ADDRESS", _HOUSE_ROAD, 0.7, 0, None, Starts(prefix_test("house", "hse", "h", "villa", "plot"),
+            signs="#", pre=words_gate("road rd street st lane ln block sector".split()))),
+        ("STREET_ADDRESS", _HOUSE_ROAD, 0.7, 0, None, Starts(prefix_test(exact=("no",)), pre=words_gate(
             "road rd street st lane ln block sector".split()))),
         ("STREET_ADDRESS", _ORDINAL_CROSS, 0.7, 0, None, Starts(DIGIT_FIRST, pre=_ordinal_cross_gate)),
+        ("STREET_ADDRESS", _NAMED_STREET, 0.7, 0, None, Starts(_digit_house, pre=words_gate(["broadway", "kingsway", "the"]))),
         ("STREET_ADDRESS", _JP_STREET, 0.6, 0, None, Starts(_digits(1, 2), pre=_jp_street_gate)),
         ("STREET_ADDRESS", _NUMBERED_ROAD, 0.7, 0, None, words_gate(
             "route road rd highway hwy rte sr cr fm".split())),
@@ -1360,7 +1386,8 @@ class StreetAddressRecognizer(_RegexRecognizer):
 # ", 702 00 Ostrava", ", 20990 Turku", ", 300110 Timișoara": a postal code of 4 to 6 digits (or 3 + 2) between a
 # comma and a capitalized town (a 4-digit year is not one)
 _POSTCODE_TOWN = re.compile(
-    r"(?<=\d[a-zA-Z]?\.?|\b[A-Z]|\b[A-Z][ ]\d{1,3}),[ \t]+(?!(?:19|20)\d\d\b)(?:\d{3}[ ]\d{2}|\d{4,6})[ \t]+(?-i:\p{Lu}\p{Ll})"
+    r"(?<=\d[a-zA-Z]?\.?|\b[A-Z]|\b[A-Z][ ]\d{1,3}|-I{1,3}),[ \t]*(?!(?:19|20)\d\d\b)(?:\d{3}[ ]\d{2}|\d{4,6}|\d{4}[ ]?[A-Z]{2})"
+    r"[ \t]+(?-i:\p{Lu}\p{Ll})"
 )
 _PLACE_CODE = re.compile(r"[\w'’.-][ ](?:\d{5,6}|\d{10})(?![\w-])")  # "Hanoi 550000", the end of such an address
 _NUMBERED_STARTS = Starts(_digits(1, 5))
@@ -1381,7 +1408,7 @@ _STREET_BEFORE_POSTCODE = re.compile(
     r"Schedule|Article|Art|Rule|Clause|Paragraph|Para|Annex|Exhibit|Tab|Sheet|Volume|Vol|Issue|No|Number)\b))"
     r"(?P<v>(?-i:\p{Lu}[\w'’.-]+)(?:[ ](?:(?-i:\p{Lu})[\w'’.-]*|de|del|della|delle|dei|di|da|do|dos|das|du|des|"
     r"la|le|les|van|der|den|von|na|an|al|el|ul\.)){0,3}"
-    r"[ ]\d{1,5}[a-z]?(?:/\d{1,4}[a-z]?)?\.?(?:[ ][A-H](?:[ ]\d{1,3})?)?)\Z"
+    r"[ ]\d{1,5}[a-z]?(?:/\d{1,4}[a-z]?|-I{1,3}|-\d{1,3})?\.?(?:[ ][A-H](?:[ ]\d{1,3})?)?)\Z"
 )
 
 
@@ -1393,7 +1420,7 @@ _NUMBERED_NAME_STREET = re.compile(
 
 # The postal code that follows a street address, optionally after a city of one or two capitalized words.
 _ZIP_AFTER_STREET = re.compile(
-    r"(?:(?:,?[ \t]+|(?<=\s))(?-i:[A-Z][\w'’.-]+)(?:[ \t]+(?-i:[A-Z][\w'’.-]+))?)?(?:,?[ \t]+|(?<=\s))"
+    r"(?:(?:,?[ \t]+|(?<=\s))(?-i:[A-Za-z][\w'’.-]+)(?:[ \t]+(?-i:[A-Za-z][\w'’.-]+))?)?(?:,?[ \t]+|(?<=\s))"
     r"(?P<v>\d{5}(?:-\d{4})?)(?![\w]|[-/.,]\d)"
 )
 # Elsewhere: up to three places (each of capitalized words, "Co. Galway", "Dublin 24", "São Paulo - SP") and a
@@ -1404,8 +1431,8 @@ _PLACE = (
     r"(?:[ \t]+-[ \t]+(?-i:[A-Z]{2})\b)?|(?-i:[A-Z])-\d{1,2}(?:/\d{1,2})?)"  # "Rio de Janeiro - RJ", "G-9/4"
 )
 _POSTCODE_AFTER_STREET = re.compile(
-    r"(?:(?:,[ \t]*|[ \t]+)" + _PLACE + r"){0,3}(?:,?[ \t]+|[ \t]+-[ \t]+)"
-    r"(?P<v>\d{5}-\d{3,4}|\d{3}[ ]\d{2}(?![ ]?\d)|\d{4}[ ]?(?-i:[A-Z]{2})\b|(?!(?:19|20)\d\d(?!\d))\d{4,7}|\d{10}|\d{3}-\d{4}|[ACDEFHKNPRTVWXY]\d[\dW][ ]?[\dACDEFHKNPRTVWXY]{4}"
+    r"(?:(?:,[ \t]*|[ \t]+-[ \t]+|[ \t]+)" + _PLACE + r"){0,3}(?:,?[ \t]+|,|[ \t]+-[ \t]+)"
+    r"(?P<v>\d{5}-\d{3,4}|\d{3}[ ]\d{3}(?![ ]?\d)|\d{3}[ ]\d{2}(?![ ]?\d)|\d{4}[ ]?(?-i:[A-Z]{2})\b|(?!(?:19|20)\d\d(?!\d))\d{4,7}|\d{10}|\d{3}-\d{4}|[ACDEFHKNPRTVWXY]\d[\dW][ ]?[\dACDEFHKNPRTVWXY]{4}"
     r"|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2}|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]?\d[ABCEGHJ-NPRSTV-Z]\d)"
     r"(?![\w]|[-/.,:]\d)"
 )
@@ -1461,7 +1488,8 @@ class PostalCodeRecognizer(_RegexRecognizer):
         ("ZIP_CODE", r"(?<![\w/.-])(?P<v>\d{4}-\d{3}|\d{2}-\d{3})(?=[ \t]+(?-i:\p{Lu}\p{Ll}))", 0.6, "v", None),
         ("ZIP_CODE", r"〒[ ]?(?P<v>\d{3}-?\d{4})\b", 0.9, "v", None, _jp_postal_gate),
         # HL7 v2 addresses: "...^Tucson^AZ^85741^USA"
-        ("ZIP_CODE", r"\^(?-i:[A-Z]{2})\^(?P<v>\d{5}(?:-\d{4})?)(?=\^|\|)", 0.85, "v", None, _hl7_caret_gate),
+        ("ZIP_CODE", r"\^(?-i:[A-Z]{2}|[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?)\^(?P<v>\d{5}(?:-\d{4})?)(?=\^|\|)", 0.85, "v", None,
+         _hl7_caret_gate),
         # UK postcode (outward + inward), Canadian postal code
         (
             "ZIP_CODE",
