@@ -1514,3 +1514,36 @@ def test_fourth_round_street_and_postal_forms(hipaa, text, raws):
 @pytest.mark.parametrize("text", ["The Crescent moon rose at 9 pm.", "We met on Broadway twice, 5 shows in all."])
 def test_named_streets_need_a_house_number(hipaa, text):
     assert "STREET_ADDRESS" not in {t for t, _ in found(hipaa, text)[0]}
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Subject: Teo Quillon (DOB May 7, 1973), customer C88054665\nLinked", "C88054665"),
+        ("we can close account 879-98773-5 and 387-87465-9, and send", "387-87465-9"),
+        ("au titre du contrat HM02516277 concernant", "HM02516277"),
+        ("Re: Application MTG11309573\n\nDear", "MTG11309573"),
+        ("Your mortgage account number will be LN-2022-451404. Funds", "451404"),
+        ("personal loan of £702.44 (reference 9170 2899 56) has been", "2899 56"),
+        ("PID|1||x||A^B||1940|F|||1 A ST^^SAVANNAH^GA^31482||6175550139|||||849-34996-3|689265874\n", "689265874"),
+        ("PID|1||x||A^B||1940|F|||1 A ST^^SAVANNAH^GA^31482||6175550139|||||849-34996-3|689265874\n", "849-34996-3"),
+        ("pls update payee: kenji yoshida / iban fr5012355459629137446451289 / bic BNPAFRPP", "5459629137446451289"),
+        ("card 5172.0756.3258.6221 exp 06/27", "5172.0756.3258.6221"),
+        ("- Yamada Shota: (41) 92019-0092\n- Thiago", "92019-0092"),
+        ("kept informed throughout and can be reached on 688 781 050. Diane", "781 050"),
+        ("please phone her wife Seo-yeon on 02-334-0298 after", "334-0298"),
+        ("Could you confirm a phone number we can reach you on?\n\nHuman: 548-254-906. my email", "548-254-906"),
+        ("Caller: plus one, five oh three, five five five, oh one four seven.\nAgent", "plus one"),
+        ("traiga su tarjeta del seguro (número de afiliado FL0566831-01) y una", "FL0566831-01"),
+    ],
+)
+def test_fourth_round_identifiers(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text", ["identifier system: urn:oid:2.16.840.1.249308 stays", "account 12345678 and 2 others were closed"]
+)
+def test_object_ids_and_small_counts_are_no_identifiers(hipaa, text):
+    out = hipaa.scrub_text(text).text
+    assert "2.16.840.1.249308" in out if "oid" in text else "and 2 others" in out

@@ -1924,14 +1924,16 @@ _PHONE_EXT = re.compile(
     r",?[ \t]*(?:\([ \t]*(?:ext\.?|extension|x)[ \t]*\d{1,6}[ \t]*\)|(?:ext\.?|extension|x|#)[ \t]*\d{1,6}\b)", re.IGNORECASE
 )
 _PHONE_GROUPS = re.compile(r"\d+")
+_BR_MOBILE = re.compile(r"\(\d{2}\)[ ]?9\d{4}-\d{4}")
 _US_PHONE = re.compile(r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}$")
 _PHONE_CONTEXT_RX = re.compile(
-    r"(?:phones?|ph|tel|telephone|mobile|mob|cell|fax|call(?:ed|s|ing)?|call\s?back|contact|reach|whatsapp|sms|text|"
+    r"(?:phones?|ph|tel|telephone|mobile|mob|cell|fax|call(?:ed|s|ing)?|call\s?back|contact|reach(?:ed)?|whatsapp|sms|text|"
+    r"(?:my|his|her|their|your)\s+(?:phone\s+|mobile\s+|contact\s+)?number|"
     r"tel[eé]fono|telefone|t[eé]l[eé]phone|t[eé]l|telefon|電話|전화|"
     r"line|direct|office|landline|switchboard|dial|nok|next\s+of\s+kin|(?:best|home|work|secondary|alternative|"
     r"alt|other|new)\s+(?:number|no\.?)|alternative|\b[mtwod])"
     r"(?:\s+(?:number|no\.?|#))?"  # "contact number", "mob no."
-    r"(?:\s+(?:me\s+|us\s+|sent\s+|on\s+file\s+|(?:[a-z]+\s+){1,3})?(?:at|on|to|is|from|back|now))?\W{0,3}[ \t]*$",
+    r"(?:\s+(?:me\s+|us\s+|sent\s+|on\s+file\s+|(?:[\w'’-]+\s+){1,3})?(?:at|on|to|is|from|back|now))?\W{0,3}[ \t]*$",
     re.IGNORECASE,
 )
 
@@ -1939,9 +1941,9 @@ _PHONE_CONTEXT_RX = re.compile(
 _SPOKEN_DIGITS = "zero|oh|one|two|three|four|five|six|seven|eight|nine"
 _SPOKEN_TOKEN = re.compile(rf"(?i)\b(?:{_SPOKEN_DIGITS}|double|triple)\b")
 _SPOKEN_NUMBER = re.compile(
-    rf"(?i)\b(?:(?:{_SPOKEN_DIGITS}|double|triple)[ ,-]+){{4,}}(?:{_SPOKEN_DIGITS})\b"
+    rf"(?i)\b(?:plus[ ,]+)?(?:(?:{_SPOKEN_DIGITS}|double|triple)[ ,-]+){{4,}}(?:{_SPOKEN_DIGITS})\b"
 )
-_SPOKEN_STARTS = Starts(frozenset(_SPOKEN_DIGITS.split("|") + ["double", "triple"]).__contains__)
+_SPOKEN_STARTS = Starts(frozenset(_SPOKEN_DIGITS.split("|") + ["double", "triple", "plus"]).__contains__)
 
 
 class IntlPhoneRecognizer(EntityRecognizer):
@@ -1975,6 +1977,9 @@ class IntlPhoneRecognizer(EntityRecognizer):
                 continue
             before = text[max(0, s - 40) : s]
             labelled = bool(_PHONE_CONTEXT_RX.search(before))
+            if _BR_MOBILE.fullmatch(cand):  # "(41) 92019-0092": Brazil's mobile shape, never a ZIP+4
+                out.append(_result(self, "PHONE_NUMBER", s, e, 0.7))
+                continue
             if _US_PHONE.match(cand) and (not cand.isdigit() or labelled):
                 out.append(_result(self, "PHONE_NUMBER", s, e, 0.75 if not cand.isdigit() else 0.6))
                 continue
@@ -2040,7 +2045,10 @@ class IntlPhoneRecognizer(EntityRecognizer):
 # ---------------------------------------------------------------------------------------------------------
 # Identifiers by label
 
-_SEP = r"\s*(?:(?:number|num|no\.?|nr\.?|n[º°]|#|id|code)\s*)?(?:[:#=/|]|is|of)?\s*#?\s*(?:(?P<paren>\()\s*)?"
+_SEP = (
+    r"\s*(?:(?:number|num|no\.?|nr\.?|n[º°]|#|id|code)\s*)?(?:[:#=/|]|is|of|will\s+be|was)?\s*#?\s*"
+    r"(?:(?P<paren>\()\s*)?"
+)
 _ID = r"(?:(?-i:(?!USD|EUR|GBP|CAD|AUD|INR|CHF|JPY|NGN|ZAR|SEK|NOK|DKK|PLN|BRL|MXN)[A-Z]{2,4})[ ](?=\d))?(?=[A-Z0-9-]{0,30}\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,24}\b"
 
 LABELS: dict[str, str] = {
@@ -2059,6 +2067,9 @@ LABELS: dict[str, str] = {
     "ACCOUNT_NUMBER": (
         r"account|acct|a/c|acc|acount|accout|savings|chequing|checking|"
         r"customer\s+(?:id|no|number|ref(?:erence)?)|customer\s*#|client\s+(?:id|no|number)|"
+        # "customer C88054665", "Application MTG11309573": the word right before an id
+        r"customer(?=\s+[A-Z]{0,4}-?\d)|application(?=\s+[A-Z]{0,4}-?\d)|"
+        r"contrat|contrato|vertrag|polizza|poliza|póliza|polis(?=\s+[A-Z]{0,4}-?\d)|"
         r"iban|sort\s+code|cif|id\s*#|cust\.?\s*(?:no|#|id|number)|application\s+(?:ref(?:erence)?|id|no|number)|"
         r"id\b|"
         r"routing|aba|swift|bic|loan|mortgage|policy\s+holder\s+id|wallet|billing\s+id|our\s+ref(?:erence)?|"
@@ -2067,7 +2078,7 @@ LABELS: dict[str, str] = {
     "HEALTH_PLAN_ID": (
         r"health\s+plan|member\s+id|membership|member|subscriber(?:\s+id)?|insurance(?:\s+id)?|group\s+(?:number|no\.?|#)|"
         r"medicare|medicaid|beneficiary|claim|plan\s+id|insured\s+id|nhs|ahcccs|policy\s+(?:number|no\.?|#|id)|policy|"
-        r"health\s+card"
+        r"health\s+card|numero\s+de\s+afiliado|número\s+de\s+afiliado|afiliado"
     ),
     "LICENSE_NUMBER": (
         r"driver'?s?\s+licen[cs]e|dl(?=\s*[#:])|licen[cs]e|passport|dea|npi|certificate|cert|permit|"
@@ -2103,6 +2114,10 @@ def _hl7_gate(text: str) -> bool:
     return "^^^" in text
 
 
+def _pid_gate(text: str) -> bool:
+    return "PID|" in text
+
+
 def _micr_gate(text: str) -> bool:
     return "⑆" in text
 
@@ -2121,12 +2136,13 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
     ),
     "ACCOUNT_NUMBER": prefix_test(
         "acc", "aco", "savings", "chequing", "checking", "cust", "client", "iban", "sort", "cif", "id", "application",
+        "contrat", "vertrag", "polizza", "poliza", "póliza", "polis",
         "routing", "aba", "swift", "bic", "loan", "mortgage", "policy", "wallet", "billing", "our", "your", "fqtv",
         "frequent", "loyalty", "rewards", exact=("a",),
     ),
     "HEALTH_PLAN_ID": prefix_test(
         "health", "member", "subscriber", "insur", "group", "medica", "beneficiary", "claim", "plan", "nhs", "ahcccs",
-        "policy",
+        "policy", "numero", "número", "afiliado",
     ),
     "LICENSE_NUMBER": prefix_test(
         "driver", "dl", "licen", "passport", "dea", "npi", "cert", "permit", "national", "id", "state", "tax", "tin",
@@ -2165,6 +2181,10 @@ def _vin_length(word: str) -> bool:
     return len(word) == 17  # `\b` and 17 word characters, then `\b`: the whole word
 
 
+_LISTED_IDS = frozenset(["ACCOUNT_NUMBER", "MEDICAL_RECORD_NUMBER", "HEALTH_PLAN_ID"])
+_AND_ID = re.compile(r"[ \t]+(?:and|&|or)[ \t]+(?P<v>(?-i:[A-Z]{0,4}-?)\d[\dA-Z-]{4,20})\b(?![.,/]\d)")
+
+
 class LabelledIdRecognizer(_RegexRecognizer):
     RULES = [
         (e, _label_rule(e, lbl), 0.85, 0, _not_a_date, Starts(LABEL_STARTS[e])) for e, lbl in LABELS.items()
@@ -2185,6 +2205,9 @@ class LabelledIdRecognizer(_RegexRecognizer):
         ("US_SSN", r"(?<=[|~])(?P<v>\d{3}-?\d{2}-?\d{4})\^\^\^[^\^|~\n]*\^SS\b", 0.9, "v", None, _hl7_gate),
         ("MEDICAL_RECORD_NUMBER", r"(?<=[|~])(?P<v>[A-Z0-9][A-Z0-9-]{3,20})\^\^\^[^\^|~\n]*\^(?:MR|PI|MRN|PT)\b", 0.9, "v",
          None, _hl7_gate),
+        # HL7 v2 PID-18 (the patient's account number) and PID-19 (the social security number)
+        ("ACCOUNT_NUMBER", r"(?m)^PID(?:\|[^|\n]*){17}\|(?P<v>[A-Z0-9][A-Z0-9-]{3,24})(?=[|^\n]|$)", 0.85, "v", None, _pid_gate),
+        ("US_SSN", r"(?m)^PID(?:\|[^|\n]*){18}\|(?P<v>\d{3}-?\d{2}-?\d{4})(?=[|\n]|$)", 0.9, "v", None, _pid_gate),
         # a cheque's MICR line: routing number between ⑆, then the account number before ⑈
         ("ACCOUNT_NUMBER", r"⑆\d{9}⑆\s*(?P<v>\d[\d -]{3,18}\d)\s*⑈", 0.9, "v", None, _micr_gate),
         # a FHIR contact point's value ("system: phone" / "value: \"612 92 12 57\"")
@@ -2224,7 +2247,7 @@ class LabelledIdRecognizer(_RegexRecognizer):
         (
             "ACCOUNT_NUMBER",
             r"\b(?:ref|reference)\.?[ \t]*(?:no\.?|#|:)?[ \t]*(?!\d{1,4}-\d{1,4}(?![\w-]))"
-            r"(?P<v>(?-i:(?=(?:[A-Z -]*\d){5})[A-Z0-9]+(?:-[A-Z0-9]+|[ ]\d{3,5}(?=[\s).,;]|$))*))\b"
+            r"(?P<v>(?-i:(?=(?:[A-Z -]*\d){5})[A-Z0-9]+(?:-[A-Z0-9]+|[ ]\d{2,5}(?=[\s).,;]|$))*))\b"
             r"(?![.,/]\d)",
             0.7,
             "v",
@@ -2254,6 +2277,15 @@ class LabelledIdRecognizer(_RegexRecognizer):
 
     def __init__(self, entities: Iterable[str], language: str = "en"):
         super().__init__(entities, language, context=["mrn", "record", "account", "acct", "member", "chart"])
+
+    def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
+        out = super().analyze(text, entities, nlp_artifacts)
+        for r in list(out):  # "close account 879-98773-5 and 387-87465-9": the second number is one too
+            if r.entity_type in _LISTED_IDS:
+                m = _AND_ID.match(text, r.end)
+                if m:
+                    out.append(_result(self, r.entity_type, *m.span("v"), r.score))
+        return out
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -2572,7 +2604,7 @@ _PROMPT_KINDS = [
 _PROMPT_RX = re.compile(
     r"(?im)^[^\n]{0,200}?\b(?:" + "|".join(f"(?P<k{i}>{rx})" for i, (_, rx) in enumerate(_PROMPT_KINDS))
     # the question ends soon after what it asks for, without a value ("pls", "on file?", "we have for you")
-    + r")\b[^\n\d:]{0,30}\n"
+    + r")\b[^\n\d:]{0,30}\n(?:[ \t]*\n)?"
     # the next line: an optional speaker, fillers, then the value
     r"[ \t]*(?:[\w .'’()-]{1,25}:[ \t]*)?(?:(?:yeah|yes|yep|sure|ok|okay|umm+|um|uh|so|ya|erm|hmm|right)[ ,]+)*"
     r"(?:(?:i\s+think|i\s+believe)\s+)?(?:(?:it'?s|it’s|its|it\s+is|that'?s|thats|my\s+\w+(?:\s+\w+)?\s+is)\s+)?"
@@ -2655,6 +2687,8 @@ with_firsts(_iban_head, "abcdefghijklmnopqrstuvwxyz")
 class CardDataRecognizer(_RegexRecognizer):
     RULES = [
         ("CREDIT_CARD", r"\b(?:\d[ -]?){12,18}\d\b", 0.6, 0, card_ok),  # (scanning beats trying each number)
+        # in groups of four between dots ("5172.0756.3258.6221"), not an OID's "2.16.840.1.249308"
+        ("CREDIT_CARD", r"(?<![\d.])\d{4}\.\d{4}\.\d{4}\.\d{1,7}(?![\d.])", 0.6, 0, card_ok),
         # glued to a code before it: an airline's form of payment "FOP CCCA4222253727271479/1226", "CCVI4…"
         ("CREDIT_CARD", r"(?<=[A-Za-z])[2-6]\d{12,18}(?!\d)", 0.6, 0, card_ok),
         (
@@ -2680,6 +2714,15 @@ class CardDataRecognizer(_RegexRecognizer):
             0,
             iban_ok,
             Starts(_iban_head),
+        ),
+        # typed in lower case after its label ("iban fr5012355459629137446451289", "iban nl95 abna 0306 0991 31")
+        (
+            "IBAN_CODE",
+            r"(?i)\biban[ \t]*[:#]?[ \t]*(?P<v>[a-z]{2}\d{2}(?:[ ]?[a-z0-9]{4}){2,7}(?:[ ]?[a-z0-9]{1,4})?)\b",
+            0.8,
+            "v",
+            iban_ok,
+            Starts(prefix_test("iban")),
         ),
     ]
     FLAGS = 0
