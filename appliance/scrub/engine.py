@@ -425,7 +425,7 @@ class Scrubber:
                     r.end -= 1
             elif r.entity_type == "IP_ADDRESS" and _VERSION_BEFORE.search(text, max(0, r.start - 24), r.start):
                 continue  # "agent 6.8.85.5", "Chrome 117.0.6712.133": a version with an address's shape
-            elif r.entity_type == "PERSON" and _PRODUCT_WORD.search(text, r.start, _line_end(text, r.start, r.end)):
+            elif r.entity_type == "PERSON" and _has_product_word(text, r.start, _line_end(text, r.start, r.end)):
                 continue  # "Everyday Saver account", "Gold Cashback Mastercard": a product, not a person
             elif r.entity_type == "PERSON" and r.end - r.start > 2 and text[r.end - 2 : r.end] in _POSSESSIVE:
                 r.end -= 2  # "Maria Okafor's file": the name alone, or it gets another pseudonym and loses the 's
@@ -448,8 +448,8 @@ class Scrubber:
             extra = self._name_mentions(text, merged, keep)
             if extra:
                 merged = _join_names(text, _merge(merged + extra))
-        if self._id_entity and any(f.entity_type == "PERSON" for f in merged):
-            extra = _ids_after_names(text, merged, self._id_entity(text))
+        if self._id_entity and "(" in text and any(f.entity_type == "PERSON" for f in merged):
+            extra = _ids_after_names(text, merged, self._id_entity)
             if extra:
                 keep = keep if keep is not None else self.keep.index(text)
                 extra = [f for f in extra if not keep.covers(f.start, f.end)]  # "(CPT 99213)" stays a code
@@ -586,11 +586,15 @@ _VERSION_BEFORE = re.compile(
     r"safari|opera|app|os)\.?[ \t]*\Z"
 )
 # words of a bank's or an insurer's product names that are never a person's
-_PRODUCT_WORD = re.compile(
-    r"(?i)(?<![\w'’-])(?:saver|savers|cashback|mastercard|visa|account|accounts|isa|hsa|fsa|essentials|protect|plus|"
-    r"premier|current|everyday|overdraft|mortgage|insurance|rewards|savings|checking|chequing|debit|premium|deluxe)"
-    r"(?![\w'’-])"
+_PRODUCT_WORDS = frozenset(
+    "saver savers cashback mastercard visa account accounts isa hsa fsa essentials protect plus premier current "
+    "everyday overdraft mortgage insurance rewards savings checking chequing debit premium deluxe".split()
 )
+
+
+def _has_product_word(text: str, start: int, end: int) -> bool:
+    """A word of text[start:end] (blank-separated, punctuation around it stripped, not hyphenated) is a product's."""
+    return any(w.strip(".,;:()\"'’").casefold() in _PRODUCT_WORDS for w in text[start:end].split())
 _POSSESSIVE = ("'s", "’s", "'S", "’S")
 
 
@@ -660,14 +664,17 @@ def _join_names(text: str, findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _ids_after_names(text: str, findings: list[Finding], entity: str) -> list[Finding]:
+def _ids_after_names(text: str, findings: list[Finding], entity_of: Any) -> list[Finding]:
     """An identifier in brackets right after a PERSON finding: "Mikko Heikkinen (0404653)", "Customer: Hira Malik
-    (7799-362211)" (letters, digits and dashes, at least five digits; not a year or a date)."""
+    (7799-362211)" (letters, digits and dashes, at least five digits; not a year or a date). `entity_of(text)`
+    names its entity (asked only when there is one: it reads the whole text)."""
     out = []
+    entity = None
     for f in findings:
-        if f.entity_type == "PERSON":
+        if f.entity_type == "PERSON" and text.startswith(("(", " ("), f.end):
             m = _ID_AFTER_NAME.match(text, f.end)
             if m:
+                entity = entity or entity_of(text)
                 out.append(Finding(entity, *m.span("v"), 0.7, recognizer="IdAfterName"))
     return out
 
@@ -687,16 +694,16 @@ def _whole_name(text: str, f: Finding, floor: int, lx: Any) -> Finding:
     ("Seo" of "Seo-jun"), a given name that is also a word right before it ("Patience" Quispe, "Lucky" Obi), and
     a surname that is also a word right after a name of one word or a given name ("Ioana" Ward, "Do-yun" Park)."""
     start, end = f.start, f.end
-    m = _HYPHEN_PART_AFTER.match(text, end)
+    m = _HYPHEN_PART_AFTER.match(text, end) if text.startswith("-", end) else None
     if m:
         end = m.end()
-    m = _HYPHEN_PART_BEFORE.search(text, max(floor, start - 20), start)
+    m = _HYPHEN_PART_BEFORE.search(text, max(floor, start - 20), start) if text.startswith("-", start - 1) else None
     if m:
         start = m.start()
-    m = _WORD_BEFORE.search(text, max(floor, start - 20), start)
+    m = _WORD_BEFORE.search(text, max(floor, start - 20), start) if text.startswith(" ", start - 1) else None
     if m and m.group(1).casefold() in lx.WORD_GIVEN:
         start = m.start(1)
-    m = _WORD_AFTER.match(text, end)
+    m = _WORD_AFTER.match(text, end) if text.startswith(" ", end) else None
     if m and m.group(1).casefold() in lx.WORD_SURNAMES:
         words = _NAME_WORD.findall(text, start, end)
         last = words[-1] if words else ""

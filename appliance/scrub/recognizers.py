@@ -1178,14 +1178,17 @@ _UNIT_AFTER = re.compile(
     r"|/\d{1,4}[a-z]?\b(?!/))",
     re.IGNORECASE,
 )
+# a flat in a named building: "Flat 109, Lake View Towers, " (looked for only after a comma)
+_BUILDING_BEFORE = re.compile(
+    r"(?:^|(?<=[\s,(]))(?:flat|apt|apartment|unit|no\.|#)[ \t]*\d{1,5}[a-z]?,[ \t]+(?-i:(?:\p{Lu}[\w'’-]+[ ]){1,3})"
+    r"(?:towers?|apartments?|residency|heights|court|house|complex|enclave|nivas|bhavan|layout|plaza|mansions?|"
+    r"gardens|block),[ \t]+\Z",
+    re.IGNORECASE,
+)
 _HOUSE_BEFORE = re.compile(
     r"(?:^|(?<=[\s,(]))(?:house|hse|plot|block|stand|erf|lot|h\.?[ ]?no\.?|flat|appt|apt|apartment|unit|room|rm|"
     r"villa|no\.|b[aâ]t(?:iment)?\.?|esc(?:alier)?\.?|#)"
     r"(?:[ \t]*(?:\d{1,5}[a-z]?(?:[-/][\w]{1,6}){0,3}|(?-i:[A-Z])\b),?)?[ \t]+\Z"
-    # a flat in a named building: "Flat 109, Lake View Towers, "
-    r"|(?:^|(?<=[\s,(]))(?:flat|apt|apartment|unit|no\.|#)[ \t]*\d{1,5}[a-z]?,[ \t]+(?-i:(?:\p{Lu}[\w'’-]+[ ]){1,3})"
-    r"(?:towers?|apartments?|residency|heights|court|house|complex|enclave|nivas|bhavan|layout|plaza|mansions?|"
-    r"gardens|block),[ \t]+\Z"
     # a house's name: "Kingsley House, 174 Victoria Crescent", "Orchard Cottage, 3 Mill Lane"
     r"|(?:^|(?<=[\s,(]))(?-i:\p{Lu}[\w'’-]+[ ])(?:house|court|lodge|cottage|farm|mansions|hall|villa|barn|mill)"
     r",[ \t]+\Z",
@@ -1365,6 +1368,8 @@ class StreetAddressRecognizer(_RegexRecognizer):
                         break
                     r.end = unit.end()
                 house = _HOUSE_BEFORE.search(text, max(0, r.start - 24), r.start)
+                if house is None and text.startswith(", ", r.start - 2):
+                    house = _BUILDING_BEFORE.search(text, max(0, r.start - 60), r.start)
                 if house:
                     r.start = house.start()
         if self._zip and "ZIP_CODE" in entities:
@@ -1934,7 +1939,7 @@ _PHONE_CONTEXT_RX = re.compile(
     r"alt|other|new)\s+(?:number|no\.?)|alternative|\b[mtwod])"
     r"(?:\s+(?:number|no\.?|#))?"  # "contact number", "mob no."
     r"(?:\s+(?:me\s+|us\s+|sent\s+|on\s+file\s+|(?:[\w'’-]+\s+){1,3})?(?:at|on|to|is|from|back|now))?\W{0,3}[ \t]*$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.REVERSE,  # searched from the end, where a match must end: the same matches, twice as fast
 )
 
 
