@@ -565,6 +565,8 @@ def _scan_time_limit() -> float | None:
 
 _TRIMMABLE = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
 _URL_TRAILING = ".,;:!?"
+
+
 def _email_domain_ok(self: Any, pattern_text: str) -> bool:
     """Presidio's check of an e-mail address (a registrable domain by the public-suffix list), except that a
     domain under a wildcard suffix is an address too: "pearlq@brightwater.sch.uk" (the list has "*.sch.uk", so
@@ -595,6 +597,8 @@ _PRODUCT_WORDS = frozenset(
 def _has_product_word(text: str, start: int, end: int) -> bool:
     """A word of text[start:end] (blank-separated, punctuation around it stripped, not hyphenated) is a product's."""
     return any(w.strip(".,;:()\"'’").casefold() in _PRODUCT_WORDS for w in text[start:end].split())
+
+
 _POSSESSIVE = ("'s", "’s", "'S", "’S")
 
 
@@ -697,10 +701,12 @@ def _whole_name(text: str, f: Finding, floor: int, lx: Any) -> Finding:
     m = _HYPHEN_PART_AFTER.match(text, end) if text.startswith("-", end) else None
     if m:
         end = m.end()
-    m = _HYPHEN_PART_BEFORE.search(text, max(floor, start - 20), start) if text.startswith("-", start - 1) else None
+    before = text[start - 1] if start > 0 else ""
+    m = _HYPHEN_PART_BEFORE.search(text, max(floor, start - 20), start) if before == "-" else None
     if m:
         start = m.start()
-    m = _WORD_BEFORE.search(text, max(floor, start - 20), start) if text.startswith(" ", start - 1) else None
+    before = text[start - 1] if start > 0 else ""
+    m = _WORD_BEFORE.search(text, max(floor, start - 20), start) if before == " " else None
     if m and m.group(1).casefold() in lx.WORD_GIVEN:
         start = m.start(1)
     m = _WORD_AFTER.match(text, end) if text.startswith(" ", end) else None
