@@ -1394,6 +1394,11 @@ _POSTCODE_TOWN = re.compile(
     r"(?<=\d[a-zA-Z]?\.?|\b[A-Z]|\b[A-Z][ ]\d{1,3}|-I{1,3}),[ \t]*(?!(?:19|20)\d\d\b)(?:\d{3}[ ]\d{2}|\d{4,6}|\d{4}[ ]?[A-Z]{2})"
     r"[ \t]+(?-i:\p{Lu}\p{Ll})"
 )
+# postal codes of a known shape: an Irish Eircode, a British postcode, a Canadian postal code
+_EIRCODE = r"[ACDEFHKNPRTVWXY]\d[\dW][ ]?[\dACDEFHKNPRTVWXY]{4}"
+_UK_CA_POSTCODE = (
+    r"[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2}|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]?\d[ABCEGHJ-NPRSTV-Z]\d"
+)
 _PLACE_CODE = re.compile(r"[\w'’.-][ ](?:\d{5,6}|\d{10})(?![\w-])")  # "Hanoi 550000", the end of such an address
 _NUMBERED_STARTS = Starts(_digits(1, 5))
 # an address block: the street's line, then up to three lines of places ("Rondebosch", "Cape Town", "Pune,
@@ -1402,8 +1407,7 @@ _POSTCODE_IN_BLOCK = re.compile(
     r"(?:[ \t]*,?[ \t]*\n[ \t]*" + r"(?:(?-i:\p{Lu}[\w'’.-]*)(?:[ \t]+(?:(?-i:\p{Lu}[\w'’.-]*)|de|da|do|dos|das|del)){0,3}"
     r"(?:,[ \t]*(?-i:\p{Lu}[\w'’.-]*)(?:[ \t]+(?-i:\p{Lu}[\w'’.-]*)){0,2})?(?:[ \t]+-[ \t]+(?-i:[A-Z]{2}))?)"
     r"){1,3}(?:[ \t]*\n[ \t]*|[ \t]+|[ \t]+-[ \t]+|,[ \t]*)"
-    r"(?P<v>\d{5}-\d{3,4}|\d{4,6}|\d{3}[ ]\d{2,3}|\d{4}[ ]?[A-Z]{2}|[ACDEFHKNPRTVWXY]\d[\dW][ ]?[\dACDEFHKNPRTVWXY]{4}"
-    r"|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2}|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]?\d[ABCEGHJ-NPRSTV-Z]\d)"
+    r"(?P<v>\d{5}-\d{3,4}|\d{4,6}|\d{3}[ ]\d{2,3}|\d{4}[ ]?[A-Z]{2}|" + _EIRCODE + "|" + _UK_CA_POSTCODE + ")"
     r"[ \t]*(?=\n|$)"
 )
 _STREET_BEFORE_POSTCODE = re.compile(
@@ -1437,8 +1441,8 @@ _PLACE = (
 )
 _POSTCODE_AFTER_STREET = re.compile(
     r"(?:(?:,[ \t]*|[ \t]+-[ \t]+|[ \t]+)" + _PLACE + r"){0,3}(?:,?[ \t]+|,|[ \t]+-[ \t]+)"
-    r"(?P<v>\d{5}-\d{3,4}|\d{3}[ ]\d{3}(?![ ]?\d)|\d{3}[ ]\d{2}(?![ ]?\d)|\d{4}[ ]?(?-i:[A-Z]{2})\b|(?!(?:19|20)\d\d(?!\d))\d{4,7}|\d{10}|\d{3}-\d{4}|[ACDEFHKNPRTVWXY]\d[\dW][ ]?[\dACDEFHKNPRTVWXY]{4}"
-    r"|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2}|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]?\d[ABCEGHJ-NPRSTV-Z]\d)"
+    r"(?P<v>\d{5}-\d{3,4}|\d{3}[ ]\d{3}(?![ ]?\d)|\d{3}[ ]\d{2}(?![ ]?\d)|\d{4}[ ]?(?-i:[A-Z]{2})\b|(?!(?:19|20)\d\d(?!\d))\d{4,7}|\d{10}|\d{3}-\d{4}|"
+    + _EIRCODE + "|" + _UK_CA_POSTCODE + ")"
     r"(?![\w]|[-/.,:]\d)"
 )
 
@@ -1546,8 +1550,7 @@ class PostalCodeRecognizer(_RegexRecognizer):
         # ... after an Irish county or a Dublin district: "Co. Clare V95 H6H8", "Dublin 24 D24 A1X8"
         (
             "ZIP_CODE",
-            r"\b(?:co\.?[ ](?-i:\p{Lu}\p{Ll}+)|dublin[ ]\d{1,2}w?)[ ,]+(?P<v>(?-i:[ACDEFHKNPRTVWXY]\d[\dW][ ]?"
-            r"[\dACDEFHKNPRTVWXY]{4}))\b",
+            r"\b(?:co\.?[ ](?-i:\p{Lu}\p{Ll}+)|dublin[ ]\d{1,2}w?)[ ,]+(?P<v>(?-i:" + _EIRCODE + r"))\b",
             0.8,
             "v",
             None,
