@@ -24,6 +24,13 @@ def found(scrubber, text):
     return {(f.entity_type, text[f.start : f.end]) for f in r.findings}, r.text
 
 
+def assert_all_gone(scrubber, text, raws):
+    """None of `raws` is left in the scrubbed text."""
+    out = scrubber.scrub_text(text).text
+    for raw in raws:
+        assert raw not in out, (raw, out)
+
+
 def types_over(scrubber, text, value):
     """Entity types of findings that cover `value` completely."""
     i = text.index(value)
@@ -533,12 +540,11 @@ def test_names_in_adjacent_table_cells_stay_separate_cells(hipaa):
     ],
 )  # fmt: skip
 def test_values_of_json_xml_or_logfmt_in_text_are_scrubbed_by_their_key(hipaa, text, raws):
-    out = hipaa.scrub_text(text).text
-    for raw in raws:
-        assert raw not in out, (raw, out)
+    assert_all_gone(hipaa, text, raws)
     if text.startswith("Payload: "):
         import json
 
+        out = hipaa.scrub_text(text).text
         assert json.loads(out[len("Payload: "):])["mrn"] == "<MEDICAL_RECORD_NUMBER>"  # still valid JSON
 
 
@@ -939,9 +945,7 @@ def test_keep_phrase_index_answers_as_the_span_by_span_checks(hipaa):
     ],
 )
 def test_iso_and_compact_timestamps_are_dates(hipaa, text, raws):
-    out = hipaa.scrub_text(text).text
-    for raw in raws:
-        assert raw not in out, (raw, out)
+    assert_all_gone(hipaa, text, raws)
 
 
 def test_an_address_label_makes_the_rest_of_its_line_an_address(hipaa):
@@ -1078,9 +1082,7 @@ def test_ur_means_your_without_a_number(hipaa):
     ],
 )
 def test_street_units_numbered_roads_house_numbers_and_postcode_labels(hipaa, text, raws):
-    out = hipaa.scrub_text(text).text
-    for raw in raws:
-        assert raw not in out, (raw, out)
+    assert_all_gone(hipaa, text, raws)
 
 
 @pytest.mark.parametrize(
@@ -1098,9 +1100,7 @@ def test_street_units_numbered_roads_house_numbers_and_postcode_labels(hipaa, te
     ],
 )
 def test_dates_in_compact_forms_other_languages_and_words(hipaa, text, raws):
-    out = hipaa.scrub_text(text).text
-    for raw in raws:
-        assert raw not in out, (raw, out)
+    assert_all_gone(hipaa, text, raws)
 
 
 def test_date_lookalikes_stay(hipaa):
@@ -1169,9 +1169,7 @@ def test_hl7_assigning_authorities_are_not_names(hipaa):
     ],
 )
 def test_turkish_korean_welsh_portuguese_polish_japanese_and_hl7_addresses(hipaa, text, raws):
-    out = hipaa.scrub_text(text).text
-    for raw in raws:
-        assert raw not in out, (raw, out)
+    assert_all_gone(hipaa, text, raws)
 
 
 def test_word_given_names_before_a_surname_after_role_labels_and_values_on_the_next_line(hipaa):
@@ -1214,9 +1212,7 @@ def test_word_given_names_before_a_surname_after_role_labels_and_values_on_the_n
     ],
 )
 def test_street_forms_and_postal_codes_of_more_countries(hipaa, text, raws):
-    out = hipaa.scrub_text(text).text
-    for raw in raws:
-        assert raw not in out, (raw, out)
+    assert_all_gone(hipaa, text, raws)
 
 
 @pytest.mark.parametrize(
@@ -1264,9 +1260,7 @@ def test_an_ordinal_that_is_no_day_of_the_month_stays(hipaa, text):
     ],
 )
 def test_rest_of_a_name_spacy_leaves_out(hipaa, text, raws):
-    out = hipaa.scrub_text(text).text
-    for raw in raws:
-        assert raw not in out, (raw, out)
+    assert_all_gone(hipaa, text, raws)
 
 
 @pytest.mark.parametrize("text", ["Seen on Ward 5 by the team.", "May I help? Lucky you.", "Hope all is well."])
@@ -1363,9 +1357,7 @@ def test_scores_and_pressures_are_no_day_and_month(hipaa):
     ],
 )
 def test_authors_irish_particles_self_introductions_and_names_asked_for(hipaa, text, raws):
-    out = hipaa.scrub_text(text).text
-    for raw in raws:
-        assert raw not in out, (raw, out)
+    assert_all_gone(hipaa, text, raws)
 
 
 @pytest.mark.parametrize(
@@ -1397,9 +1389,7 @@ def test_a_role_or_a_yes_is_no_name(hipaa, text):
     ],
 )
 def test_third_round_addresses_accounts_and_emails(hipaa, text, raws):
-    out = hipaa.scrub_text(text).text
-    for raw in raws:
-        assert raw not in out, (raw, out)
+    assert_all_gone(hipaa, text, raws)
 
 
 @pytest.mark.parametrize(
@@ -1448,9 +1438,7 @@ def test_number_words_and_month_years_are_no_phones(hipaa, text):
     ],
 )
 def test_ruby_and_php_dumps_and_welsh_and_filipino_particles(hipaa, text, raws):
-    out = hipaa.scrub_text(text).text
-    for raw in raws:
-        assert raw not in out, (raw, out)
+    assert_all_gone(hipaa, text, raws)
 
 
 def test_an_arrow_in_code_is_no_pair(hipaa):
@@ -1473,9 +1461,7 @@ def test_an_arrow_in_code_is_no_pair(hipaa):
     ],
 )
 def test_address_blocks_units_and_postal_codes_of_more_shapes(hipaa, text, raws):
-    out = hipaa.scrub_text(text).text
-    for raw in raws:
-        assert raw not in out, (raw, out)
+    assert_all_gone(hipaa, text, raws)
 
 
 def test_a_phone_after_an_address_block_is_no_postal_code(hipaa):
@@ -1506,9 +1492,7 @@ def test_a_phone_after_an_address_block_is_no_postal_code(hipaa):
     ],
 )
 def test_fourth_round_street_and_postal_forms(hipaa, text, raws):
-    out = hipaa.scrub_text(text).text
-    for raw in raws:
-        assert raw not in out, (raw, out)
+    assert_all_gone(hipaa, text, raws)
 
 
 @pytest.mark.parametrize("text", ["The Crescent moon rose at 9 pm.", "We met on Broadway twice, 5 shows in all."])
@@ -1542,8 +1526,11 @@ def test_fourth_round_identifiers(hipaa, text, raw):
 
 
 @pytest.mark.parametrize(
-    "text", ["identifier system: urn:oid:2.16.840.1.249308 stays", "account 12345678 and 2 others were closed"]
+    "text, kept",
+    [
+        ("identifier system: urn:oid:2.16.840.1.249308 stays", "2.16.840.1.249308"),
+        ("account 12345678 and 2 others were closed", "and 2 others"),
+    ],
 )
-def test_object_ids_and_small_counts_are_no_identifiers(hipaa, text):
-    out = hipaa.scrub_text(text).text
-    assert "2.16.840.1.249308" in out if "oid" in text else "and 2 others" in out
+def test_object_ids_and_small_counts_are_no_identifiers(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text
