@@ -425,7 +425,9 @@ class Scrubber:
                     r.end -= 1
             elif r.entity_type == "IP_ADDRESS" and _VERSION_BEFORE.search(text, max(0, r.start - 24), r.start):
                 continue  # "agent 6.8.85.5", "Chrome 117.0.6712.133": a version with an address's shape
-            elif r.entity_type == "PERSON" and _has_product_word(text, r.start, _line_end(text, r.start, r.end)):
+            elif r.entity_type in ("PERSON", "LOCATION") and _has_product_word(
+                text, r.start, _line_end(text, r.start, r.end)
+            ):
                 continue  # "Everyday Saver account", "Gold Cashback Mastercard": a product, not a person
             elif r.entity_type == "PERSON" and r.end - r.start > 2 and text[r.end - 2 : r.end] in _POSSESSIVE:
                 r.end -= 2  # "Maria Okafor's file": the name alone, or it gets another pseudonym and loses the 's
@@ -435,20 +437,26 @@ class Scrubber:
                 if keep.covers(r.start, r.end):
                     continue
                 if r.entity_type in _TRIMMABLE:
-                    r.start, r.end = _trim(r.start, r.end, keep.overlapping(r.start, r.end))
-                    if r.end <= r.start:
+                    start, end = _trim(r.start, r.end, keep.overlapping(r.start, r.end))
+                    if end <= start or ((start, end) != (r.start, r.end) and _cut_at_break(text[start:end])):
                         continue
+                    r.start, r.end = start, end
             meta = r.recognition_metadata or {}
             f = Finding(
                 r.entity_type, r.start, r.end, float(r.score), recognizer=str(meta.get("recognizer_name", ""))
             )
             (accepted if r.score >= self.policy.threshold(r.entity_type) else residual).append(f)
         merged = _join_names(text, _merge(accepted))
+        for f in merged:  # "Monday 22-Jul-2024", "Sat, 20JUL24": the weekday before a date is the date's
+            if f.entity_type == "DATE_TIME" and f.start > 3 and text[f.start - 1] in " ,":
+                m = _WEEKDAY_BEFORE.search(text, max(0, f.start - 12), f.start)
+                if m:
+                    f.start = m.start()
         if self._mentions and any(f.entity_type == "PERSON" for f in merged):
             extra = self._name_mentions(text, merged, keep)
             if extra:
                 merged = _join_names(text, _merge(merged + extra))
-        if self._id_entity and "(" in text and any(f.entity_type == "PERSON" for f in merged):
+        if self._id_entity and ("(" in text or "  " in text) and any(f.entity_type == "PERSON" for f in merged):
             extra = _ids_after_names(text, merged, self._id_entity)
             if extra:
                 keep = keep if keep is not None else self.keep.index(text)
@@ -594,12 +602,60 @@ _PRODUCT_WORDS = frozenset(
 )
 
 
+# Makers whose name opens a product's ("Vauxhall Corsa", "Samsung Galaxy", "Microsoft Teams"): a PERSON finding
+# that opens with one and goes on with a word that is not a surname is the product (not makers that are given
+# names too: "Kia", "Mercedes")
+_PRODUCT_MAKERS = frozenset(
+    "vauxhall seat ford skoda škoda fiat toyota tesla renault nissan honda hyundai volkswagen vw audi bmw "
+    "mercedes-benz peugeot citroen citroën mazda subaru volvo opel dacia suzuki mitsubishi lexus jaguar "
+    "land-rover jeep chevrolet dodge chrysler cupra porsche samsung google apple microsoft dell lenovo huawei "
+    "xiaomi oneplus sony nokia motorola oppo asus acer fitbit garmin nintendo netgear canva lego dyson bosch miele "
+    "philips hoover tefal".split()
+)
+# brands, products and dishes named after a person (or that read as one): a PERSON finding of exactly these words
+_PRODUCT_NAMES = frozenset(
+    [
+        "tom ford", "ted baker", "hugo boss", "aston martin", "captain morgan", "jack daniel", "jack daniel's",
+        "russell hobbs", "morphy richards", "harry potter", "paddington bear", "earl grey", "lady grey",
+        "victoria sponge", "le creuset", "calvin klein", "ralph lauren", "tommy hilfiger", "jimmy choo", "kate spade",
+        "michael kors", "dr martens", "peppa pig", "mr kipling", "john lewis", "barbie dreamhouse", "ben & jerry's",
+        "marks & spencer", "stella mccartney", "vera wang", "estée lauder", "estee lauder", "mary kay",
+        "kenneth cole", "ted lasso", "sherlock holmes", "james bond", "peter rabbit", "winnie the pooh",
+    ]
+)  # fmt: skip
+
+
 def _has_product_word(text: str, start: int, end: int) -> bool:
-    """A word of text[start:end] (blank-separated, punctuation around it stripped, not hyphenated) is a product's."""
-    return any(w.strip(".,;:()\"'’").casefold() in _PRODUCT_WORDS for w in text[start:end].split())
+    """A word of text[start:end] (blank-separated, punctuation around it stripped, not hyphenated) is a product's,
+    or text[start:end] opens with a maker's name and a word that is not a surname ("Ford Transit")."""
+    words = [w.strip(".,;:()\"'’").casefold() for w in text[start:end].split()]
+    if not _PRODUCT_WORDS.isdisjoint(words) or " ".join(words[:3]) in _PRODUCT_NAMES or " ".join(words[:2]) in _PRODUCT_NAMES:
+        return True
+    if len(words) == 1 and start > 1 and text[start - 1] == " " and text[start - 2].isalpha():
+        # the model alone, its maker before it ("Skoda " + "Octavia")
+        prev = _PREV_WORD.search(text, max(0, start - 24), start)
+        if prev is not None and prev.group(1).casefold() in _PRODUCT_MAKERS:
+            return True
+    if not words or words[0] not in _PRODUCT_MAKERS:
+        return False
+    if len(words) == 1:  # the maker alone, the model after it ("Skoda" + " Octavia")
+        nxt = _NEXT_WORD.match(text, end)
+        if nxt is None:
+            return False
+        words.append(nxt.group(1).casefold())
+    from appliance.scrub import lexicons as lx
+
+    return words[1] not in lx.SURNAMES and words[1] not in lx.WIDE_SURNAMES
+
+
+_NEXT_WORD = re.compile(r"[ ]([A-Z][\w-]+|\d[\w-]*)")
+_PREV_WORD = re.compile(r"(?<![\w-])([A-Z][\w-]+)[ ]\Z")
 
 
 _POSSESSIVE = ("'s", "’s", "'S", "’S")
+_WEEKDAY_BEFORE = re.compile(
+    r"(?i)(?<![\w-])(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?[ ]\Z"
+)
 
 
 def _trim(start: int, end: int, keep: list[tuple[int, int]]) -> tuple[int, int]:
@@ -611,6 +667,16 @@ def _trim(start: int, end: int, keep: list[tuple[int, int]]) -> tuple[int, int]:
         elif start < s < end <= e:
             end = s
     return start, end
+
+
+def _cut_at_break(rest: str) -> bool:
+    """What is left of a finding cut back at a keep-phrase begins or ends at a line break or a comma: it was
+    glued to the phrase, not a name of its own ("tiroidite de Hashimoto\n\nMedicação", "maladie de Basedow, HTA")."""
+    core = rest.strip(" \t")
+    return core[:1] in _BREAKS or core[-1:] in _BREAKS
+
+
+_BREAKS = ("\n", ",", ";", ":")
 
 
 def _uncovered(residual: list[Finding], merged: list[Finding]) -> list[Finding]:
@@ -675,18 +741,34 @@ def _ids_after_names(text: str, findings: list[Finding], entity_of: Any) -> list
     out = []
     entity = None
     for f in findings:
-        if f.entity_type == "PERSON" and text.startswith(("(", " ("), f.end):
-            m = _ID_AFTER_NAME.match(text, f.end)
-            if m:
-                entity = entity or entity_of(text)
-                out.append(Finding(entity, *m.span("v"), 0.7, recognizer="IdAfterName"))
+        if f.entity_type != "PERSON":
+            continue
+        m = None
+        if text.startswith(("(", " ("), f.end):
+            m = _ID_AFTER_NAME.match(text, f.end) or _ID_AFTER_AGE.match(text, f.end)
+        elif text.startswith("  ", f.end) or text.startswith("  ", f.end - 1):
+            m = _ID_AFTER_GAP.match(text, f.end)
+        else:
+            gap = text.find("  ", f.start, f.end)  # "Joy Knight  SDB411696": the NER took the id's letters too
+            if gap > 0:
+                m = _ID_AFTER_GAP.match(text, gap)
+                m = m if m and m.end("v") > f.end else None
+        if m:
+            entity = entity or entity_of(text)
+            out.append(Finding(entity, *m.span("v"), 0.7, recognizer="IdAfterName"))
     return out
 
 
 _ID_AFTER_NAME = re.compile(
-    r"[ ]?\((?P<v>(?=[A-Z0-9 -]{6,24}\))(?=(?:[A-Z -]*\d){5})(?!(?:19|20)\d\d-\d\d-\d\d\))(?=[A-Z-]*\d)[A-Z0-9]+"
+    r"[ ]?\((?P<v>(?=[A-Z0-9 -]{6,24}\))(?=(?:[A-Z -]*\d){5}|[A-Z]{2,4}\d{4}\))(?!(?:19|20)\d\d-\d\d-\d\d\))(?=[A-Z-]*\d)[A-Z0-9]+"
     r"(?:-[A-Z0-9]+|[ ]\d{3,5})*)\)"
 )
+# a record number after the name and an age/sex in brackets ("Reza Rezaei (74M) RX8859801", "MAY EDWARDS (F, 85)
+# 7598183406", "Megan Knight (77)   1562395890"), or after the name and a wide gap, as a column
+# ("Patient: Joy Knight  SDB411696  DOB ..."): letters, then five to twelve digits
+_RECORD_ID = r"(?P<v>[A-Z]{0,4}-?\d{5,12})\b(?![.,/:]\d)"
+_ID_AFTER_AGE = re.compile(r"[ ]?\((?:[MF],?[ ]?)?\d{1,3}[ ]?(?:[MF]|y|yo|yrs)?\)[ \t]+" + _RECORD_ID)
+_ID_AFTER_GAP = re.compile(r"[ \t]{2,}" + _RECORD_ID + r"(?=[ \t]{2,}|[ \t]*(?:\n|$))")
 _CLINICAL = re.compile(
     r"(?i)\b(?:patient|pt|mrn|hospital|clinic|ward|bed|admitted|discharged|diagnos\w*|nurse|dr|gp|medication|"
     r"triage|referral|consultant|surgery|clinical)\b"
@@ -733,7 +815,8 @@ _WORD_AFTER = re.compile(
 
 
 _NOT_TAB = re.compile(r"[^\t]+")
-_INITIALS_BEFORE = re.compile(r"(?:^|(?<=[^\w.'’-]))((?:[A-ZÀ-ÖØ-Þ]\.[ ]?){1,3})\Z")
+# ("A. Tanaka", "J. R. Okafor", and one capital without its full stop: "Engineer L Davies")
+_INITIALS_BEFORE = re.compile(r"(?:^|(?<=[^\w.'’-]))((?:[A-ZÀ-ÖØ-Þ]\.[ ]?){1,3}|(?<![.!?:][ ])[B-HJ-ZÀ-ÖØ-Þ][ ])\Z")
 
 
 def _split_at_tabs(text: str, findings: list[Finding]) -> Iterator[Finding]:

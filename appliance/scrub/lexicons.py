@@ -8,6 +8,8 @@ Lists are lower case; lookups casefold the token. Names that are also common wor
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def _words(s: str) -> frozenset[str]:
     return frozenset(w.strip().casefold() for w in s.split() if w.strip())
@@ -113,6 +115,19 @@ AMBIGUOUS_SURNAMES = _words(
     miller moore park parker price rice rose short stone strong turner walker ward white wood young
     """
 )
+
+def _data_words(name: str) -> frozenset[str]:
+    path = Path(__file__).with_name("data") / name
+    with open(path, encoding="utf-8") as f:
+        return frozenset(w.strip() for w in f if w.strip() and not w.startswith("#"))
+
+
+# The wide gazetteer: Faker's name lists of every locale (Latin script), less ordinary words of English and of
+# the European languages (packaging/build-name-list writes the files). A name here alone counts only written as
+# a name (capitalized or ALL CAPS), never in lower case, where a word of another language is as likely.
+WIDE_GIVEN = _data_words("given_names.txt")
+WIDE_SURNAMES = _data_words("surnames.txt")
+WIDE_NAMES = WIDE_GIVEN | WIDE_SURNAMES
 
 TITLES = (
     "mr",
@@ -310,7 +325,7 @@ EU_STREET_PREFIX = (
     "rue|avenue|av\\.?|boulevard|bld|place|pl\\.?|chemin|impasse|allée|allee|quai|route|cours|"
     "calle|c/|avenida|avda\\.?|paseo|camino|carrer|carretera|plaza|pza\\.?|ronda|travesía|passeig|avinguda|plaça|"
     "rambla|travessera|"
-    "viale|piazza|corso|largo|vicolo|rua|travessa|praça|praca|estrada|alameda|"
+    "viale|piazza|corso|largo|vicolo|borgo|rua|travessa|praça|praca|estrada|alameda|calçada|calcada|gran(?=\\s+v[ií]a)|"
     "ulica|ul\\.|aleja|al\\.|straße|strasse|"
     "gata|gatan|vej|vei|veien|stræde|laan|straat|weg|plein|gracht|kade|"
     # Welsh, Irish, French-Canadian
@@ -327,7 +342,7 @@ EU_STREET_PREFIX = (
 EU_STREET_SUFFIX = (
     "straße|strasse|str\\.|weg|gasse|platz|allee|ring|damm|ufer|steig|pfad|chaussee|markt|"
     "straat|laan|gracht|plein|kade|singel|dijk|"
-    "gatan|gata|vägen|vegen|veien|vej|gade|stræde|katu|tie"
+    "gatan|gata|vägen|vegen|veien|vejen|vej|gade|stræde|katu|tie"
 )
 
 # ---------------------------------------------------------------------------------------------------------
@@ -405,6 +420,8 @@ DRUGS = _words(
     advair singulair flonase zyrtec claritin augmentin keflex cipro levaquin zithromax
     folic valproic tranexamic ascorbic zoledronic mycophenolic fusidic aminocaproic ursodeoxycholic
     acetylsalicylic nicotinic
+    havrix jext fostair panadol seretide epipen calpol nurofen lemsip gaviscon mounjaro wegovy fybogel piriton
+    sudafed zirtek clarityn movicol laxido oramorph
     """
 )
 
@@ -419,6 +436,7 @@ DRUG_SUFFIXES = (
 # Words that never form a person name on their own (ALL CAPS clinical abbreviations, section labels).
 NOT_NAMES = _words(
     """
+    mbps gbps kbps kwh mwh ghz mhz gb mb tb kb
     bp hr rr spo2 o2 ldl hdl tsh ekg ecg mri ct cbc bmp cmp ana inr ptt pt bun egfr gfr alt ast a1c hba1c
     dob mrn ssn icd cpt npi dea hipaa gdpr pci phi pii er ed icu or pacu ob gyn ent gi copd chf cad htn
     dm ckd uti uri mi cva tia dvt pe afib sob cp n/v nkda nka prn bid tid qid qhs hs po iv im sc sq rx dx

@@ -122,10 +122,28 @@ CLINICAL = [
         rf"(?:[ \t]*(?:of|was|is|=|:)?[ \t]*(?:\d+(?:[.,]\d+)?(?:[ \t]*[+/][ \t]*\d+)*|[IV]{{1,4}}\b|[A-D]\b))?",
         _EPONYM_GATE,
     ),
+    # any name before "syndrome" or "disease" ("Hunter syndrome", "Young's syndrome", "Sheehan syndrome"), not after a
+    # title ("Dr. Hunter's disease clinic" keeps the doctor's name a name)
+    (
+        rf"(?<!\b(?:{_TITLES})\.?\s+)(?-i:\b\p{{Lu}}\p{{Ll}}+(?:-\p{{Lu}}\p{{Ll}}+)?)(?:['’]s)?[ \t]+(?:syndrome|disease)\b",
+        ("has", ("syndrome", "disease")),
+    ),
     # possessive eponym on its own ("history of Alzheimer's"), not after a title ("Dr. Wilson's office")
     (
         rf"(?<!\b(?:{_TITLES})\.?\s+)\b(?:{_EPONYM})['’]s\b(?!\s+(?:office|clinic|practice|team|wife|husband|son|daughter|mother|father|house|home|car|phone|email))",  # noqa: E501
         _EPONYM_GATE,
+    ),
+    # an eponym in another language's name of a disease, sign or test ("maladie de Crohn", "enfermedad de
+    # Alzheimer", "doença de Chagas", "ziekte van Parkinson", "Morbus Bechterew", "linfoma de Hodgkin")
+    (
+        r"\b(?:(?:maladie|syndrome|signe|enfermedad|s[ií]ndrome|signo|linfoma|lymphome|doen[çc]a|sinal|s[ií]ndroma|"
+        r"ziekte|syndroom|teken|proef|malattia|sindrome|segno|morbo|tiroidite|tiroiditis|thyro[iï]dite|maniobra|"
+        r"manobra|manovra|man[oœ]uvre|prueba|prova)[ \t]+(?:de[ \t]+(?:la[ \t]+)?|d['’]|van[ \t]+|di[ \t]+|von[ \t]+)"
+        r"|morbus[ \t]+)(?-i:\p{Lu}[\p{L}'’]+(?:-\p{Lu}[\p{L}'’]+)?)",
+        _prefixes("maladie", "syndrome", "signe", "enfermedad", "síndrom", "sindrom", "signo", "linfoma", "lymphome",
+                  "doença", "doenca", "sinal", "ziekte", "syndroom", "teken", "proef", "malattia", "segno", "morb",
+                  "tiroidit", "thyroïdite", "thyroidite", "maniobra", "manobra", "manovra", "manoeuvre", "manœuvre",
+                  "prueba", "prova"),
     ),
     # drug + dose, lexicon drug alone, suffix-shaped drug + dose
     (
@@ -188,6 +206,16 @@ FINANCIAL = [
         _prefixes("apr", "apy", "interest", "rate", "fee"),
     ),
     (r"\b\d+(?:[.,]\d+)?\s?%\s*(?:p\.\s?a\.?|per\s+annum|apr|apy)", ("has", (), ("%",))),
+    # statutes, codes and schemes by their names ("Employment Rights Act 1996", "Proceeds of Crime Act 2002",
+    # "Financial Services Compensation Scheme", "Statutory Sick Pay", "Regulation E")
+    (
+        r"(?-i:\b(?:[A-Z][a-z]+[ \t]+(?:(?:of|and|for|on|to|the|in)[ \t]+)*){1,6}"
+        r"(?:Act|Scheme|Regulations|Directive|Safeguards)\b)(?:[ \t]+\d{4})?"
+        r"|(?-i:\b(?:Model|Highway|Penal|Civil|Criminal|Tax|Consumer|Banking|Lending|Insurance)[ \t]+Code\b)"
+        r"|(?-i:\bStatutory[ \t]+(?:Sick|Maternity|Paternity|Adoption|Shared[ \t]+Parental)[ \t]+Pay\b)"
+        r"|(?-i:\bRegulation[ \t]+[A-Z]{1,2}\b)",
+        ("has", (), (" Act", " Code", " Scheme", "Regulation", " Directive", " Safeguards", "Statutory")),
+    ),
     # legal references ("Art. 15 UK GDPR", "§ 823 BGB")
     (
         r"(?:\bart(?:icle)?\.?|§)\s*\d+[a-z]?(?:\s*\(\d+\))?(?:\s+(?:uk\s+|eu\s+)?(?:gdpr|dsgvo|bgb|ccpa|hipaa))?",

@@ -366,7 +366,9 @@ _COLON_LABEL_RX = re.compile(
     r"consultant|registrar|sho|midwife|therapist|pharmacist|technician|vaccinator|given\s+by|administered\s+by|"
     r"interpreter|translator|key\s+worker|care\s+coordinator|counsel|solicitor|attorney|notary|agent\s+name|"
     r"verified\s+with|staff\s+member|guest|triage\s+(?:rn|nurse)|rn|commit(?:ter)?|signed-off-by|co-authored-by|"
-    r"reviewed-by|requester|requestor|caller\s+name)(?:[ \t]+\d)?\s*\Z",
+    r"reviewed-by|requester|requestor|caller\s+name|underwriter|broker|adjuster|fee\s+earner|manager|supervisor|"
+    r"typist|reviewer|approver|assessor|engineer|technician|surveyor|inspector|operative|courier|driver)"
+    r"(?:[ \t]+\d)?\s*\Z",
     re.IGNORECASE,
 )
 _AFTER_COLON_RX = re.compile(r":[ \t]*(?:\n[ \t]*)?(?=\S)")  # the value may be on the next line
@@ -392,6 +394,43 @@ _INITIAL_SURNAME = re.compile(r"\p{Lu}\.[ ]?\p{Lu}[\p{Ll}'’-]+(?:[ -]\p{Lu}[\p
 _NOT_AUTHORS = frozenset(
     "info warn warning error err debug trace fatal critical crit notice alert emerg ok system admin bot auto cron "
     "root sys daemon api web app db n/a na none unassigned tbd tba".split()
+)
+# Initials that stand for a person where a note's author or handler is named ("Typed by JM", "Minutes agreed by HS",
+# "Handover given by GK to FS", "Analyst DF", "Fee earner: ME", "01:40 DH: payment made", "... 22 July 2020 - RK").
+# Two or three capitals (a lower-case letter between: "SjY"); what comes before decides, and an abbreviation of
+# a role, a unit, a time zone or a body (`_NOT_INITIALS`) is never taken.
+_INITIALS_RX = re.compile(r"(?<![\w'’&/.@-])\p{Lu}(?:\p{Ll}?\p{Lu}){1,2}(?![\w'’&/@-]|\.\w)")
+_INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVERSE: the `\Z` end is tried first)
+    r"(?r)(?:(?P<by>(?i:\b(?:typed|dictated|transcribed|agreed|given|approved|authori[sz]ed|signed|handled|reviewed|"
+    r"checked|verified|entered|completed|prepared|witnessed|countersigned|actioned|seen|triaged|taken|recorded|"
+    r"written|minuted|updated|amended|closed|opened|logged|noted|compiled|screened|assessed|administered|"
+    r"issued|booked|escalated|received|dispensed|vaccinated)[ \t]+by)[ \t]+(?:\p{Lu}(?:\p{Ll}?\p{Lu}){1,2}[ \t]+"
+    r"(?i:to)[ \t]+)?)"
+    r"|(?P<label>(?i:\b(?:analyst|employee|manager|fee[ \t]+earner|handler|adjuster|underwriter|author|initials|"
+    r"typist|clinician|officer|assessor|reviewer|approver|case[ \t]?worker|adviser|advisor|supervisor|checker|"
+    r"vaccinator|pharmacist|dispenser|signature|checked|witness))[ \t]*:?[ \t]*)"
+    r"|(?P<time>\b\d{1,2}:\d{2}(?::\d{2})?[ \t]+\[?)"
+    r"|(?P<dash>(?:\d|(?i:consultation|call|review|visit|note|entry|contact))[ \t]+[-–—][ \t]*)"
+    r"|(?P<re>(?i:\bre):?[ \t]+))\Z"
+)
+_AFTER_INITIALS_RX = {
+    "label": re.compile(r"[ \t]*(?:\n|$)|[ \t]{2,}|[,;.)]"),
+    "time": re.compile(r"\]?:|\][ \t]"),
+    "dash": re.compile(r"[ \t]*(?:\n|$)"),
+    "re": re.compile(r"[ \t]+[-–—:]"),
+}
+_NOT_INITIALS = frozenset(
+    """
+    AM PM UTC GMT BST CET CEST EST EDT CST CDT PST PDT IST AEST AEDT NZST SGT HKT JST KST MST
+    OK NA NB PS RE FW FWD FYI CC BCC TBC TBA TBD ASAP EOD COB ETA AKA NFA NKA NKDA
+    UK US USA EU UN UAE NZ
+    GP MDT OT PT SLT SALT ED AE ICU ITU HDU CCU NICU PICU OR IV IM SC SQ PO PR NG NJ PEG ENT OPD ER EMS EMT RN NP
+    PA MD HCA CNS SHO SPR FY RMO CMO DN HV CT MRI ECG EKG EEG USS CXR AXR DNA RNA HIV TB COPD CKD AKI UTI DVT PE MI
+    CVA TIA BP HR RR GCS NEWS IT QA QC KC CEO CFO CTO COO CIO VP SVP HQ MP PC DC DS DI DCI CID CPS SFO NCA NHS DWP
+    HMRC DVLA CQC FCA PRA ICO HSE GMC NMC SRA FOS CMA ONS WHO CDC FDA CMS SMS MMS API SQL PDF CSV XML URL IP VPN SSO
+    MFA OTP PIN CVV SSN DOB MRN NI VAT PAYE ATM POS BACS CHAPS FPS DD SO BGC TFR SEPA BIC CIF KYC AML PEP SAR TV AI
+    ML AR VR ERR DBG SYS LOG WRN BOT CRM CSR IVR SLA KPI HSA FSA IRA ACH EFT LLP LTD PLC INC BV NV SA SL AG
+    """.split()
 )
 # an airline's or a booking system's "SURNAME/GIVEN MR" ("PRETORIUS/TENDAI MR", "DOHERTY/CIARAN MS")
 _SLASH_NAME_RX = re.compile(
@@ -484,7 +523,7 @@ def _last_first_starts(text: str) -> list[int]:
 # search give up at once on every other word instead of pairing it for Python to reject. Where the second word
 # fails, the only other match is the middle initial as second word, and one letter is never name-shaped.
 _PAIR_RX = re.compile(
-    r"(?<![\w'’.-])(?=\p{Uppercase})(" + _NAME_TOKEN + r")(?:\s+[^\W\d_]\.)?\s+(?=\p{Uppercase})("
+    r"(?<![\w'’.-])(?=\p{Uppercase})(" + _NAME_TOKEN + r")(?:[ \t]+[^\W\d_]\.)?[ \t]+(?=\p{Uppercase})("
     + _NAME_TOKEN
     + r")(?![\w'’-])"
 )
@@ -589,7 +628,13 @@ def _not_a_name_word(tok: str) -> bool:
 
 
 def _is_capitalized(tok: str) -> bool:
-    return tok[:1].isupper() and (tok[1:].islower() or "'" in tok or "-" in tok or "’" in tok)
+    return tok[:1].isupper() and (
+        tok[1:].islower() or "'" in tok or "-" in tok or "’" in tok or _CAMEL_NAME_RX.fullmatch(tok) is not None
+    )
+
+
+# a surname with a capital inside it ("MacKenzie", "McAllister", "DiMaggio", "LeBlanc", "VanDyke")
+_CAMEL_NAME_RX = re.compile(r"(?:Mac|Mc|Fitz|Di|De|Da|Du|La|Le|Van|Von)\p{Lu}\p{Ll}+")
 
 
 def _is_caps(tok: str) -> bool:
@@ -642,10 +687,10 @@ class ContextNameRecognizer(EntityRecognizer):
                 break
             tok = m.group(0)
             low = tok.casefold()
-            if count == 0 and len(tok) == 1 and tok.isupper() and text.startswith(". ", m.end()):
-                # initials before the surname ("Agent: P. Balogun", "by J. R. Okafor"): part of the name if a
-                # name follows
-                k = m.end() + 2
+            if count == 0 and len(tok) == 1 and tok.isupper() and text.startswith((". ", " "), m.end()):
+                # initials before the surname ("Agent: P. Balogun", "by J. R. Okafor", "verified by M Hughes"):
+                # part of the name if a name follows
+                k = m.end() + (2 if text.startswith(".", m.end()) else 1)
                 while more := _MORE_INITIALS_RX.match(text, k):
                     k = more.end()
                 nxt = _TOKEN_RX.match(text, k)
@@ -732,6 +777,7 @@ class ContextNameRecognizer(EntityRecognizer):
                         0 < len(v.split()) <= 3 and self._reads_as_name(v, lower_evidence=2)
                     ):
                         out.append(_result(self, "PERSON", m.start("v"), m.end("v"), 0.6))
+        out.extend(self._initials(text))
         for m in _user_names(text):
             if m.group("v").casefold() not in _NOT_USERS:
                 out.append(_result(self, "PERSON", *m.span("v"), 0.6))
@@ -816,6 +862,20 @@ class ContextNameRecognizer(EntityRecognizer):
             out.extend(self._speakers(text))
         if self.english:
             out.extend(self._lower_pairs(text))
+        return out
+
+    def _initials(self, text: str) -> list[RecognizerResult]:
+        """Initials where an author, handler or note-taker is named (`_INITIALS_BEFORE_RX`)."""
+        out: list[RecognizerResult] = []
+        for m in _INITIALS_RX.finditer(text):
+            if m.group() in _NOT_INITIALS:
+                continue
+            ctx = _INITIALS_BEFORE_RX.search(text, max(0, m.start() - 60), m.start())
+            if ctx is None:
+                continue
+            after = _AFTER_INITIALS_RX.get(ctx.lastgroup or "")
+            if after is None or after.match(text, m.end()):
+                out.append(_result(self, "PERSON", m.start(), m.end(), 0.6))
         return out
 
     def _particle_names(self, text: str) -> list[RecognizerResult]:
@@ -927,7 +987,7 @@ class ContextNameRecognizer(EntityRecognizer):
         words = [w for w in span.replace(".", ". ").split() if w not in (".",)]
         if not words or "\n" in span:
             return False
-        if all(w.strip(".").casefold() in _NOT_AUTHORS for w in words):
+        if all(w.strip(".").casefold() in _NOT_AUTHORS for w in words) or (len(words) == 1 and words[0] in _NOT_INITIALS):
             return False
         if self.english and not any(_known_name(w.strip(".")) for w in words) and all(
             len(w.strip(".")) > 1 and w.strip(".").casefold() in self.english for w in words
@@ -949,8 +1009,8 @@ class ContextNameRecognizer(EntityRecognizer):
     @staticmethod
     def _plausible(span: str, strong: bool) -> bool:
         toks = span.split()
-        if not toks:
-            return False
+        if not toks or (len(toks) == 1 and toks[0] in _NOT_INITIALS):
+            return False  # "Seen by GP", "Reviewed by MDT"
         if strong:
             return True
         return any(_known_name(t) for t in toks) or (len(toks) >= 2 and all(_name_shaped(t) for t in toks))
@@ -962,11 +1022,24 @@ class ContextNameRecognizer(EntityRecognizer):
         while i < len(toks):
             s, e, tok = toks[i]
             low = tok.casefold()
-            given = low in lx.GIVEN_NAMES and low not in lx.NOT_NAMES
-            surname = low in lx.SURNAMES and low not in lx.AMBIGUOUS_SURNAMES and low not in lx.NOT_NAMES
-            if not (given or surname):
+            if low not in _ANY_NAME:  # most words: one look-up
                 i += 1
                 continue
+            given = low in lx.GIVEN_NAMES and low not in lx.NOT_NAMES
+            surname = low in lx.SURNAMES and low not in lx.AMBIGUOUS_SURNAMES and low not in lx.NOT_NAMES
+            wide = False
+            if not (given or surname):
+                # a name of the wide gazetteer, written as one ("Ghada", not "GHADA" or "ghada"), and not a scale's or
+                # a syndrome's ("Braden 13", "Sheehan syndrome")
+                wide = (
+                    tok[0].isupper()
+                    and low in lx.WIDE_NAMES
+                    and _is_capitalized(tok)
+                    and not _WIDE_NOT_AFTER_RX.match(text, e)
+                )
+                if not wide:
+                    i += 1
+                    continue
             ambiguous = low in lx.AMBIGUOUS_GIVEN
             lower = tok.islower()
             # extend to the following surname-shaped tokens
@@ -976,11 +1049,13 @@ class ContextNameRecognizer(EntityRecognizer):
                 j < len(toks)
                 and j <= i + 2
                 and toks[j][0] - end <= 2
-                and text[end : toks[j][0]].strip() == ""
+                and text[end : toks[j][0]].strip(" \t") == ""
             ):
                 nt = toks[j][2]
                 nlow = nt.casefold()
                 if nlow in lx.NAME_STOP or nlow in lx.NOT_NAMES or nlow in lx.DRUGS:
+                    break
+                if wide and not _is_capitalized(nt):
                     break
                 if lower and not nt.islower():
                     break
@@ -994,7 +1069,9 @@ class ContextNameRecognizer(EntityRecognizer):
             if ambiguous and not (extended and _is_capitalized(tok)):
                 i += 1
                 continue
-            if given:
+            if wide:
+                score = 0.7 if extended else 0.55
+            elif given:
                 score = 0.75 if extended else (0.6 if _name_shaped(tok) else 0.5)
             else:
                 score = 0.6 if extended else (0.55 if _name_shaped(tok) else 0.0)
@@ -1008,6 +1085,9 @@ class ContextNameRecognizer(EntityRecognizer):
 # Addresses and postal codes
 
 _STREET_TYPE_WORDS = frozenset(lx.STREET_TYPES.split("|"))
+_ANY_NAME = lx.GIVEN_NAMES | lx.SURNAMES | lx.WIDE_NAMES
+# after a name of the wide gazetteer: a value or a clinical head noun makes it a scale or an eponym
+_WIDE_NOT_AFTER_RX = re.compile(r"[ \t]*(?:\d|(?i:" + lx.EPONYM_HEADS + r")\b)")
 _DRUG_SUFFIX_RX = re.compile(r"(?:" + lx.DRUG_SUFFIXES + r")$")
 # lower-case words outside the English word index that are still not names (chat shorthand, units, codes)
 _NOT_LOWER_NAMES = lx._words(
@@ -1049,7 +1129,7 @@ _US_STREET = (
     + _STREET_WORD
     + r"|\d{1,3}(?:st|nd|rd|th))\s+){1,4}?(?:(?!dr\b)(?:"
     + _ST
-    + r")|dr(?!\.?[ \t]+(?-i:[A-Z][a-z])))\b"
+    + r")|dr(?!\.?[ \t]+(?!(?:Apt|Unit|Suite|Ste|Flat|Fl|Floor|Room|Rm|Bldg)\b)(?-i:[A-Z][a-z])))\b"
     + _ABBR_DOT
     + r"(?:\s+(?:lane|road|street|avenue|drive|way|court|place|terrace|circle|trail|ln|rd|st|ave|ct|ter|cir|trl|pl|dr)"
     r"\b\.?)?"  # "Quail Run Lane", "Oak Hollow Ct", "Cedar Hollow Terrace"
@@ -1154,6 +1234,7 @@ def _de_street_gate(text: str) -> bool:
 # end, a tab, "(" or ";" or " | ".
 _ADDRESS_LABEL_LINE = (
     r"(?<!(?:e-?mail|ip|mac|web|ipv[46]|wallet|server|return|forwarding|bitcoin|url)[\s_-]?)"
+    r"(?<!\b(?:at|for|of)\s+(?:[^\W\d_]+\s+)?)"  # "Tariff at old address:", "Proof of address:": not the address
     r"\b(?:(?:home|residential|residence|postal|mailing|street|billing|shipping|delivery|correspondence|permanent|"
     r"current|registered|previous|beneficiary|employer'?s?|patient'?s?|property|service|physical)\s+)?"
     r"(?P<w>address(?:\s+line\s*1)?|addr\.?|domicilio|direcci[oó]n|adresse|anschrift|endere[cç]o|adres|indirizzo)"
@@ -1169,10 +1250,15 @@ _UNIT_AFTER = re.compile(
     r"(?:,?[ \t]*(?:apt|apartment|unit|suite|ste|flat|fl|floor|room|rm|bldg|building|#)\.?[ \t]*#?[ \t]*[\w-]{1,6}\b"
     # Italian "int. 17", Romanian "bl. M12, sc. B, et. 3, ap. 8"
     r"|,?[ \t]*(?:int|interno|bl|bloc|sc|scara|et|etaj|ap|apt|depto|dpto|apto|casa|lot)\.?[ \t]*[A-Z]?\d{1,4}[A-Z]?\b"
+    # Italian "scala C", Portuguese "bloco A", Spanish "esc. 2", German "Whg. 6", Belgian "bte 20", Brazilian " - Apto 156"
+    r"|,?[ \t]*(?:-[ \t]*)?(?:scala|bloco|bloque|esc|escalera|whg|wohnung|bte|apto)\.?[ \t]*(?:[A-Z]?\d{1,4}[A-Z]?|(?-i:[A-Z]))\b"
     r"|[ \t]+as\.[ \t]*\d{1,4}\b"  # Finnish "Pihlajatie 66 as. 7"
+    # Swedish "lgh 1106", Polish "lok. 33" / "m. 28", Norwegian "H0102", Danish "5. tv.", Singapore "#05-17"
+    r"|,?[ \t]+(?:lgh|lok)\.?[ \t]*\d{1,4}\b|[ \t]+m\.[ \t]*\d{1,4}\b|,[ \t]*(?-i:H)\d{4}\b"
+    r"|,[ \t]*\d{1,2}\.[ \t]*(?:tv|th|mf)\b\.?|,[ \t]*#\d{1,3}-\d{1,4}\b"
     r"|,[ \t]*\d{1,2}(?:st|nd|rd|th)[ \t]+(?:block|stage|phase|sector)\b"  # "5th Cross, 1st Block"
     r"|[ \t]+(?:apartment|apt)\.?[ \t]*#?\d{1,5}[a-z]?\b"
-    r"|,[ \t]*\d{1,2}[ ]?(?:º|ª|°|r|er|o|a)?\.?[ \t]+(?:\d{1,2}[ ]?(?:º|ª|a|[a-z])?\b|izq(?:da|uierda)?\.?|dcha\.?|dch\.?|"
+    r"|,[ \t]*\d{1,2}[ ]?(?:º|ª|°|r|er|o|a)?\.?[ \t]+(?:\d{1,2}[ ]?(?:º|ª|a|[a-z])?\b|(?-i:[A-Z])\b|izq(?:da|uierda)?\.?|dcha\.?|dch\.?|"
     r"derecha|ctro\.?|centro|pta\.?[ ]?\d{1,2}|og\b|eg\b|dg\b|dto\.?|esq\.?|frente|fte\.?)\.?(?![\w/-])"
     r"|[ \t]+(?:izq(?:da|uierda)?|dcha|dch|derecha|ctro|centro|dto|esq|frente|fte)\b\.?"
     r"|/\d{1,4}[a-z]?\b(?!/))",
@@ -1187,12 +1273,25 @@ _BUILDING_BEFORE = re.compile(
 )
 _HOUSE_BEFORE = re.compile(
     r"(?:^|(?<=[\s,(]))(?:house|hse|plot|block|stand|erf|lot|h\.?[ ]?no\.?|flat|appt|apt|apartment|unit|room|rm|"
-    r"villa|no\.|b[aâ]t(?:iment)?\.?|esc(?:alier)?\.?|#)"
+    r"villa|no\.|b[aâ]t(?:iment)?\.?|esc(?:alier)?\.?|#|\d{1,4}-dong[ ]\d{1,5}-ho,)"  # Korean "102-dong 2205-ho, "
     r"(?:[ \t]*(?:\d{1,5}[a-z]?(?:[-/][\w]{1,6}){0,3}|(?-i:[A-Z])\b),?)?[ \t]+\Z"
-    # a house's name: "Kingsley House, 174 Victoria Crescent", "Orchard Cottage, 3 Mill Lane"
-    r"|(?:^|(?<=[\s,(]))(?-i:\p{Lu}[\w'’-]+[ ])(?:house|court|lodge|cottage|farm|mansions|hall|villa|barn|mill)"
+    # a house's name: "Kingsley House, 174 Victoria Crescent", "Orchard Cottage, 3 Mill Lane", "Holly Bank, 225
+    # Beechwood Avenue", "The Old Vicarage, 40 Ladywood Road"
+    r"|(?:^|(?<=[\s,(]))(?-i:(?:\p{Lu}[\w'’-]+[ ]){1,2})(?:house|court|lodge|cottage|farm|mansions|hall|villa|barn|"
+    r"mill|yard|bank|vicarage|rectory|manor|grange|maltings|barns|cottages|lofts)"
     r",[ \t]+\Z",
     re.IGNORECASE,
+)
+# the flat before a house's name ("Flat 19, " of "Flat 19, Kingfisher Lodge, 28 Church Lane")
+_FLAT_BEFORE = re.compile(
+    r"(?:^|(?<=[\s,(]))(?:flat|apt|apartment|unit|appt|room)\.?[ \t]*(?:\d{1,5}[a-z]?|(?-i:[A-Z]))(?:,[ \t]*\d{1,3}/F)?,[ \t]+\Z",
+    re.IGNORECASE,
+)  # "Flat F, 24/F, " (Hong Kong) too
+# a flat in a named building on a street without a number (as in Ireland): "Apartment 65, Alder House, Shop
+# Street", "Apartment 79, The Maltings, Clontarf Road"
+_UNIT_BUILDING_STREET = (
+    r"\b(?:flat|apt|apartment|unit|appt)\.?[ \t]*\d{1,5}[a-z]?,[ \t]+(?-i:(?:\p{Lu}[\w'’-]+[ ]){0,2}\p{Lu}[\w'’-]+),"
+    r"[ \t]+(?-i:(?:\p{Lu}[\w'’-]+[ ]){1,3})(?:" + _ST + r")\b\.?"
 )
 # numbered roads: "3129 Route 9W", "17634 County Road 14", "88 State Highway 61"
 _NUMBERED_ROAD = (
@@ -1247,7 +1346,7 @@ _TR_STREET = (
     r"(?-i:\b\p{Lu}[\w'’.-]*(?:[ ]\p{Lu}[\w'’.-]*)?)[ ](?:caddesi|cad\.|sokak|sokağı|sok\.|bulvarı|blv\.|mahallesi|mah\.)"
     r"(?:,?[ ](?:no|numara)[:.]?[ ]?\d{1,5}[a-z]?)?(?:,?[ ](?:d|daire)[:.]?[ ]?\d{1,4})?"
 )
-_KR_STREET = r"\b\d{1,5}(?:-\d{1,4})?,?[ ](?-i:\p{Lu}[a-z]+)-(?:ro|gil|daero|daeno)\b(?:[ ]\d{1,3}(?:-gil)?)?"
+_KR_STREET = r"\b\d{1,5}(?:-\d{1,4})?,?[ ](?-i:[A-Za-z][a-z]+)-(?:ro|gil|daero|daeno)\b(?:[ ]\d{1,3}(?:-gil)?(?!\d))?"
 # Hungarian: the street word after the name ("Petőfi Sándor utca 116. 2/11", "Bartók Béla út 7.", "Király u. 4")
 _HU_STREET = (
     r"(?-i:\b\p{Lu}[\w'’-]+(?:[ ]\p{Lu}[\w'’-]+){0,2})[ ](?:utca|u\.|út|útja|körút|krt\.|tér|köz|sor|fasor|sétány|"
@@ -1315,6 +1414,12 @@ class StreetAddressRecognizer(_RegexRecognizer):
         ("STREET_ADDRESS", _US_STREET, 0.75, 0, None, Starts(_US_STREET_START, "#")),
         ("STREET_ADDRESS", _EU_SUFFIX, 0.7, 0, _suffix_street_ok, _EU_SUFFIX_STARTS),
         ("STREET_ADDRESS", _PO_BOX, 0.8, 0, None, Starts(_PO_BOX_START)),
+        ("STREET_ADDRESS", _UNIT_BUILDING_STREET, 0.7, 0, None, Starts(prefix_test("flat", "apt", "apartment", "unit", "appt"))),
+        # Norwegian "Thorvald Meyers gate 79", "kongens gate 44": a genitive name, then "gate" and the number
+        ("STREET_ADDRESS", r"(?:\b[A-ZÆØÅ][\wæøå]+[ ])?\b[A-Za-zÆØÅæøå][\wæøå]*s[ ]gate[ ]\d{1,4}[A-Za-z]?\b", 0.7, 0, None,
+         words_gate(["gate"])),
+        # a vCard's ADR: ";;street;city;region;postcode;country"
+        ("STREET_ADDRESS", r"(?m)^ADR[^:\n]{0,60}:[^;\n]*;[^;\n]*;(?P<v>[^;\n]+)", 0.8, "v", None, words_gate(["adr"])),
         ("STREET_ADDRESS", _DE_STREET, 0.7, 0, None, _de_street_gate),
     ]
 
@@ -1367,11 +1472,14 @@ class StreetAddressRecognizer(_RegexRecognizer):
                     if not unit or unit.end() == r.end:
                         break
                     r.end = unit.end()
-                house = _HOUSE_BEFORE.search(text, max(0, r.start - 24), r.start)
+                house = _HOUSE_BEFORE.search(text, max(0, r.start - 32), r.start)
                 if house is None and text.startswith(", ", r.start - 2):
                     house = _BUILDING_BEFORE.search(text, max(0, r.start - 60), r.start)
                 if house:
                     r.start = house.start()
+                    flat = _FLAT_BEFORE.search(text, max(0, r.start - 16), r.start) if r.start >= 2 else None
+                    if flat:
+                        r.start = flat.start()
         if self._zip and "ZIP_CODE" in entities:
             seen = set()
             for r in list(out):
@@ -1382,6 +1490,7 @@ class StreetAddressRecognizer(_RegexRecognizer):
                     _ZIP_AFTER_STREET.match(text, r.end)
                     or _POSTCODE_AFTER_STREET.match(text, r.end)
                     or _POSTCODE_IN_BLOCK.match(text, r.end)
+                    or _LOWER_POSTCODE_AFTER_STREET.match(text, r.end)
                 )
                 if m:
                     out.append(_result(self, "ZIP_CODE", *m.span("v"), 0.8))
@@ -1396,6 +1505,8 @@ _POSTCODE_TOWN = re.compile(
 )
 # postal codes of a known shape: an Irish Eircode, a British postcode, a Canadian postal code
 _EIRCODE = r"[ACDEFHKNPRTVWXY]\d[\dW][ ]?[\dACDEFHKNPRTVWXY]{4}"
+# a British postcode written in lower case ("ab17 2dt", "s232gr"): taken only where an address ends
+_UK_LOWER_POSTCODE = r"(?-i:[a-pr-uwyz][a-hk-y]?\d[a-z\d]?[ ]?\d[abd-hjlnp-uw-z]{2})"
 _UK_CA_POSTCODE = (
     r"[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2}|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]?\d[ABCEGHJ-NPRSTV-Z]\d"
 )
@@ -1407,7 +1518,8 @@ _POSTCODE_IN_BLOCK = re.compile(
     r"(?:[ \t]*,?[ \t]*\n[ \t]*" + r"(?:(?-i:\p{Lu}[\w'’.-]*)(?:[ \t]+(?:(?-i:\p{Lu}[\w'’.-]*)|de|da|do|dos|das|del)){0,3}"
     r"(?:,[ \t]*(?-i:\p{Lu}[\w'’.-]*)(?:[ \t]+(?-i:\p{Lu}[\w'’.-]*)){0,2})?(?:[ \t]+-[ \t]+(?-i:[A-Z]{2}))?)"
     r"){1,3}(?:[ \t]*\n[ \t]*|[ \t]+|[ \t]+-[ \t]+|,[ \t]*)"
-    r"(?P<v>\d{5}-\d{3,4}|\d{4,6}|\d{3}[ ]\d{2,3}|\d{4}[ ]?[A-Z]{2}|" + _EIRCODE + "|" + _UK_CA_POSTCODE + ")"
+    r"(?P<v>\d{5}-\d{3,4}|\d{4}-\d{3}|\d{4,6}|\d{3}[ ]\d{2,3}|\d{4}[ ]?[A-Z]{2}|" + _EIRCODE + "|" + _UK_CA_POSTCODE
+    + "|" + _UK_LOWER_POSTCODE + ")"
     r"[ \t]*(?=\n|$)"
 )
 _STREET_BEFORE_POSTCODE = re.compile(
@@ -1442,7 +1554,13 @@ _PLACE = (
 _POSTCODE_AFTER_STREET = re.compile(
     r"(?:(?:,[ \t]*|[ \t]+-[ \t]+|[ \t]+)" + _PLACE + r"){0,3}(?:,?[ \t]+|,|[ \t]+-[ \t]+)"
     r"(?P<v>\d{5}-\d{3,4}|\d{3}[ ]\d{3}(?![ ]?\d)|\d{3}[ ]\d{2}(?![ ]?\d)|\d{4}[ ]?(?-i:[A-Z]{2})\b|(?!(?:19|20)\d\d(?!\d))\d{4,7}|\d{10}|\d{3}-\d{4}|"
-    + _EIRCODE + "|" + _UK_CA_POSTCODE + ")"
+    + _EIRCODE + "|" + _UK_CA_POSTCODE + "|" + _UK_LOWER_POSTCODE + ")"
+    r"(?![\w]|[-/.,:]\d)"
+)
+# the same in a lower-case message: "149 strand road, galway, h91 kdr2", "123 george street, parramatta nsw 2150"
+_LOWER_POSTCODE_AFTER_STREET = re.compile(
+    r"(?:,?[ \t]+(?-i:[a-z]+)(?:[ ](?-i:[a-z]+))?){1,2},?[ \t]+"
+    r"(?P<v>" + _UK_LOWER_POSTCODE + r"|(?-i:[acdefhknprtvwxy]\d[\dw][ ]?[\dacdefhknprtvwxy]{4})|(?!(?:19|20)\d\d)\d{4,5})"
     r"(?![\w]|[-/.,:]\d)"
 )
 
@@ -1471,6 +1589,13 @@ def _six_digit_gate(text: str) -> bool:
 _AFTER_COMMA_OR_LINE = Starts(None, ",\n", text_start=True)
 
 
+_COUNTRY_DASH = re.compile(r"\b(?:CH|D|A|F|B|L|I)-\d")
+
+
+def _country_dash_gate(text: str) -> bool:
+    return "-" in text and _COUNTRY_DASH.search(text) is not None
+
+
 class PostalCodeRecognizer(_RegexRecognizer):
     FLAGS = 0
     RULES = [
@@ -1485,17 +1610,26 @@ class PostalCodeRecognizer(_RegexRecognizer):
         ),
         (
             "ZIP_CODE",
-            r"(?i)\b(?:zip|zip\s*code|postal\s*code|postcode|plz|pin\s*code|pin|eircode|cep|c[oó]digo\s+postal|c\.p\.|"
-            r"code\s+postal)\s*[:#]?\s*(?P<v>\d{5}(?:-\d{3,4})?|\d{4,6}|\d{3}\s\d{3}|[A-Z0-9]{2,4}\s?[A-Z0-9]{3,4})\b",
+            r"(?i)\b(?:zip|zip\s*code|postal\s*code|postcode|plz|pin\s*code|pin|eircode|cep|c[oó]digo\s+postal|c\.p\.|cp(?=\s*:)|"
+            # "MBR-PCODE...:", "Postcode/area:"
+            r"code\s+postal|p\.?code)(?:/[a-z]+)?\.{0,12}\s*[:#]?\s*(?P<v>\d{5}(?:-\d{3,4})?|\d{4,6}|\d{3}\s\d{3}|[A-Z0-9]{2,4}\s?[A-Z0-9]{3,4})\b",
             0.85,
             "v",
             None,
-            Starts(prefix_test("zip", "post", "plz", "pin", "eircode", "cep", "codigo", "code", exact=("c",))),
+            Starts(prefix_test("zip", "post", "plz", "pin", "eircode", "cep", "codigo", "code", "pcode", exact=("c", "cp", "p"))),
         ),  # noqa: E501
         ("ZIP_CODE", r"\b\d{5}-\d{4}\b", 0.6, 0, None, Starts(_digits(5, 5))),
         # Portuguese "3049-806 Coimbra", Polish "80-228 Gdańsk", before a capitalized town; Japanese "〒160-5792"
         ("ZIP_CODE", r"(?<![\w/.-])(?P<v>\d{4}-\d{3}|\d{2}-\d{3})(?=[ \t]+(?-i:\p{Lu}\p{Ll}))", 0.6, "v", None),
+        # a Brazilian CEP at a line's start before the town ("23221-263 Rio de Janeiro/RJ"); a Swiss, German or
+        # Austrian code after its country letter ("CH-4026 Basel"); a Spanish code in brackets after the town
+        # ("A Coruña (15005)")
+        ("ZIP_CODE", r"(?:\n|^)[ \t]*(?P<v>\d{5}-\d{3})(?=[ \t]+\p{Lu}\p{Ll})", 0.6, "v", None, _AFTER_COMMA_OR_LINE),
+        ("ZIP_CODE", r"\b(?:CH|D|A|F|B|L|I)-(?P<v>\d{4,5})(?=[ \t]+\p{Lu}\p{Ll})", 0.7, "v", None, _country_dash_gate),
+        ("ZIP_CODE", r"\((?P<v>\d{5})\)(?<=\p{Lu}\p{Ll}+[ ]\(\d{5}\))", 0.5, "v", None, Starts(None, "(")),
         ("ZIP_CODE", r"〒[ ]?(?P<v>\d{3}-?\d{4})\b", 0.9, "v", None, _jp_postal_gate),
+        # a vCard's ADR: ";;street;city;region;postcode;country"
+        ("ZIP_CODE", r"(?m)^ADR[^:\n]{0,60}:(?:[^;\n]*;){5}(?P<v>[^;\n]{3,10})(?=;|$)", 0.8, "v", None, words_gate(["adr"])),
         # HL7 v2 addresses: "...^Tucson^AZ^85741^USA"
         ("ZIP_CODE", r"\^(?-i:[A-Z]{2}|[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?)\^(?P<v>\d{5}(?:-\d{4})?)(?=\^|\|)", 0.85, "v", None,
          _hl7_caret_gate),
@@ -1738,6 +1872,15 @@ class FullDateRecognizer(_RegexRecognizer):
             0,
             None,
             Starts(_year_form),
+        ),
+        # an iCalendar date ("DTSTART:20240918T144500", "BDAY:19870312", "DTSTART;TZID=Europe/London:20240918T1445")
+        (
+            "DATE_TIME",
+            r"\b(?:DTSTART|DTEND|DTSTAMP|DUE|BDAY|RECURRENCE-ID)(?:;[^:\n]{0,60})?:(?P<v>(?:19|20)\d{6})(?:T\d{6}Z?)?\b",
+            0.85,
+            "v",
+            None,
+            words_gate(["dtstart", "dtend", "dtstamp", "due", "bday", "recurrence"]),
         ),
         # 08-MAY-2023, 21-Jun-25, 3/Feb/2021
         (
@@ -2054,10 +2197,10 @@ class IntlPhoneRecognizer(EntityRecognizer):
 # Identifiers by label
 
 _SEP = (
-    r"\s*(?:(?:number|num|no\.?|nr\.?|n[º°]|#|id|code)\s*)?(?:[:#=/|]|is|of|will\s+be|was)?\s*#?\s*"
+    r"\s*(?:(?:number|num|no\.?|nr\.?|n\.?[º°]|#|id|code)\s*)?(?:[:#=/|]|is|of|will\s+be|was)?\s*#?\s*"
     r"(?:(?P<paren>\()\s*)?"
 )
-_ID = r"(?:(?-i:(?!USD|EUR|GBP|CAD|AUD|INR|CHF|JPY|NGN|ZAR|SEK|NOK|DKK|PLN|BRL|MXN)[A-Z]{2,4})[ ](?=\d))?(?=[A-Z0-9-]{0,30}\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,24}\b"
+_ID = r"(?:(?-i:(?!USD|EUR|GBP|CAD|AUD|INR|CHF|JPY|NGN|ZAR|SEK|NOK|DKK|PLN|BRL|MXN)[A-Z]{2,4})[ ](?=\d))?(?=[A-Z0-9/-]{0,30}\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,24}\b"
 
 LABELS: dict[str, str] = {
     "MEDICAL_RECORD_NUMBER": (
@@ -2070,14 +2213,21 @@ LABELS: dict[str, str] = {
         r"num[ée]ro\s+de\s+dossier|dossier(?:\s+m[ée]dical)?|cartella\s+clinica|prontu[aá]rio|"
         r"patient\s*#|chi|utente|pesel(?:/nr\s+hist)?|nr\s+hist|fallnr(?:/kvnr)?|kvnr|"
         # an Australian UR number in a handover ("ur 88655770", "UR 8865605660")
-        r"ur(?=\s+[A-Z]{0,3}-?\d)|n[°º]\s*(?:de\s+)?patient|患者\s*id|患者番号|診察券番号|환자\s*번호|cart[aã]o\s+sus"
+        r"ur(?=\s+[A-Z]{0,3}-?\d)|n[°º]\s*(?:de\s+)?patient|患者\s*id|患者番号|診察券番号|환자\s*번호|cart[aã]o\s+sus|"
+        # French IPP and social-security number, Spanish NHC and CIP, Italian health card, Portuguese SNS user number
+        r"ipp|sécurité\s+sociale|securite\s+sociale|nhc|cip(?=\s*[:#])|tessera\s+sanitaria|utente(?:\s+(?:do\s+)?sns)?|"
+        # New Zealand NHI, Canadian PHN, Australian IHI, Irish medical card, Northern Irish H&C, Swedish journal
+        r"nhi|phn|ihi|medical\s+card|h&c|journaln(?:r|ummer)"
     ),
     "ACCOUNT_NUMBER": (
-        r"account|acct|a/c|acc|acount|accout|savings|chequing|checking|"
+        # "account", and as typed in a hurry ("acount", "accounnt", "accouunt", "accout")
+        r"acc?o{1,2}u{0,2}n{1,2}t|acct|a/c|acc|accout|savings|chequing|checking|compte|apólice|apolice|"
         r"customer\s+(?:id|no|number|ref(?:erence)?)|customer\s*#|client\s+(?:id|no|number)|"
         # "customer C88054665", "Application MTG11309573": the word right before an id
-        r"customer(?=\s+[A-Z]{0,4}-?\d)|application(?=\s+[A-Z]{0,4}-?\d)|"
-        r"contrat|contrato|vertrag|polizza|poliza|póliza|polis(?=\s+[A-Z]{0,4}-?\d)|"
+        r"customer(?=\s+[A-Z]{0,4}-?\d)|application(?=\s*:?\s+[A-Z]{0,4}-?\d)|"
+        r"contrat|contrato|vertrag|polizza|poliza|póliza|polis(?=\s+[A-Z]{0,4}-?\d)|polisnummer|pension|"
+        # customer and account numbers in Polish, German, Swedish, Dutch ("Numer klienta", "Kundennummer", "konto")
+        r"numer\s+klienta|kundennummer|kundnummer|klantnummer|konto(?:nummer|nr)?|"
         r"iban|sort\s+code|cif|id\s*#|cust\.?\s*(?:no|#|id|number)|application\s+(?:ref(?:erence)?|id|no|number)|"
         r"id\b|"
         r"routing|aba|swift|bic|loan|mortgage|policy\s+holder\s+id|wallet|billing\s+id|our\s+ref(?:erence)?|"
@@ -2090,7 +2240,9 @@ LABELS: dict[str, str] = {
     ),
     "LICENSE_NUMBER": (
         r"driver'?s?\s+licen[cs]e|dl(?=\s*[#:])|licen[cs]e|passport|dea|npi|certificate|cert|permit|"
-        r"national\s+id|id\s+card|state\s+id|tax\s+id|tin|ein|itin|nino|national\s+insurance"
+        r"national\s+id|id\s+card|state\s+id|tax\s+id|tin|ein|itin|nino|national\s+insurance|"
+        # national ids of Spain, Portugal, Italy and the Netherlands ("DNI: Y1514027C", "C.F. RSSMRA...", "BSN")
+        r"dni|nie(?=\s*[:#])|nif|codice\s+fiscale|bsn|burgerservicenummer"
     ),
     "VEHICLE_ID": r"vin|vehicle\s+id(?:entification)?|licen[cs]e\s+plate|plate|registration|reg",
     "DEVICE_ID": r"serial|s/n|sn\b|device\s+id|device|imei|udi|mac\s+address|implant|pacemaker|pump",
@@ -2100,8 +2252,11 @@ LABELS: dict[str, str] = {
 
 def _label_rule(entity: str, labels: str) -> str:
     return (
-        rf"\b(?:{labels})\.?\)?(?:[\s_]+(?:number|no|num|id|code|ref(?:erence)?)\.?){{0,2}}"
-        rf"{_SEP}(?!\d{{1,7}}(?:[.,]\d{{3}})*[.,]\d{{2}}(?![\d.,-]))(?P<v>{_ID})(?![.,]\d)(?(paren)\))"  # not an amount ("savings 1.520,00 €"); "loan (LN-2020-5994011)"
+        # "POLICY-NO...:", "NHI....:": a fixed-width report's key, hyphenated and filled with dots
+        rf"\b(?:{labels})\.{{0,12}}\)?(?:[\s_-]+(?:number|no|num|id|code|ref(?:erence)?)\.{{0,12}}){{0,2}}"
+        # "Patient number at the hospital: PT92947591", "Account at losing provider: VM27425407"
+        r"(?:[ \t]+(?:at|with|for|in|from)(?:[ \t]+[^\W\d_]+){1,3}(?=[ \t]*:))?"
+        rf"{_SEP}(?!\d{{1,7}}(?:[.,]\d{{3}})*[.,]\d{{2}}(?![\d.,-]))(?P<v>{_ID})(?![.,]\d)(?(paren)\??\))"  # not an amount ("savings 1.520,00 €"); "loan (LN-2020-5994011)"
     )
 
 
@@ -2140,11 +2295,13 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
     "MEDICAL_RECORD_NUMBER": prefix_test(
         "mr", "med", "record", "chart", "patient", "pt", "hosp", "unit", "umr", "emr", "ehr", "ur", "case", "encounter",
         "admission", "accession", "specimen", "versich", "pati", "historia", "num", "dossier", "cartella", "prontu",
-        "chi", "utente", "pesel", "nr", "fallnr", "kvnr", "cart", "患者", "診察券番号", "환자", exact=("n",),
+        "chi", "utente", "pesel", "nr", "fallnr", "kvnr", "cart", "患者", "診察券番号", "환자", "ipp", "sécurité", "securite",
+        "nhc", "cip", "tessera", "nhi", "phn", "ihi", "medical", "journaln", exact=("n", "h"),
     ),
     "ACCOUNT_NUMBER": prefix_test(
-        "acc", "aco", "savings", "chequing", "checking", "cust", "client", "iban", "sort", "cif", "id", "application",
-        "contrat", "vertrag", "polizza", "poliza", "póliza", "polis",
+        "acc", "aco", "savings", "chequing", "checking", "compte", "apólice", "apolice", "cust", "client", "iban", "sort",
+        "cif", "id", "application",
+        "contrat", "vertrag", "polizza", "poliza", "póliza", "polis", "pension", "numer", "kund", "klant", "konto",
         "routing", "aba", "swift", "bic", "loan", "mortgage", "policy", "wallet", "billing", "our", "your", "fqtv",
         "frequent", "loyalty", "rewards", exact=("a",),
     ),
@@ -2154,7 +2311,7 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
     ),
     "LICENSE_NUMBER": prefix_test(
         "driver", "dl", "licen", "passport", "dea", "npi", "cert", "permit", "national", "id", "state", "tax", "tin",
-        "ein", "itin", "nino",
+        "ein", "itin", "nino", "dni", "nie", "nif", "codice", "bsn", "burger",
     ),
     "VEHICLE_ID": prefix_test("vin", "vehicle", "licen", "plate", "reg"),
     "DEVICE_ID": prefix_test(
@@ -2250,6 +2407,16 @@ class LabelledIdRecognizer(_RegexRecognizer):
             None,
             Starts(_age_word, pre=_age_word_gate),
         ),
+        # a loyalty programme's number after the programme's name ("Loyalty: Marriott Bonvoy 775 453 223 3")
+        (
+            "ACCOUNT_NUMBER",
+            r"\b(?:loyalty|rewards|frequent\s+fl[yi]er|membership)(?:\s+(?:no\.?|number|#))?\s*:?\s*"
+            r"(?:(?-i:\p{Lu}[\w&'’-]+)\s+){1,3}(?P<v>(?-i:[A-Z]{0,3})\d[\d ]{5,18}\d)\b",
+            0.75,
+            "v",
+            None,
+            Starts(prefix_test("loyalty", "rewards", "frequent", "membership")),
+        ),
         # a reference number ("(ref W0303-05094)", "Ref: 7996-651-45"): five digits at least, not a lab's reference
         # range ("ref 3.5-5.0") or a date
         (
@@ -2303,14 +2470,15 @@ class LabelledIdRecognizer(_RegexRecognizer):
 # ("patient", "insured") and dates of any event ("dos", "admit date"; HIPAA keeps only their year)
 _COLUMN_ENTITY_RX = [
     ("PERSON", r"patient|customer|client|insured|employee|subscriber|account\s+holder|guarantor|claimant|"
-     r"beneficiary|emergency\s+contact|next\s+of\s+kin|given"),
+     r"beneficiary|emergency\s+contact|next\s+of\s+kin|given|resident|tenant|pupil|student|passenger|occupant|"
+     r"service\s+user"),
     ("DATE_TIME", r"dob|dos|dod|d\s*o\s*b|date\s+of\s+(?:birth|service|death|admission|discharge)|"
      r"(?:admit|admission|discharge|visit|service|death|birth|appointment|appt|encounter|loss|incident|start|end)?"
      r"\s*date"),
 ]
 _TABLE_SEPS = ("|", "\t", ",", ";")
 _NAME_COLUMNS = frozenset(["name", "names", "full name", "contact", "contact name", "person", "staff", "attendee"])
-_HEADER_CELL_RX = re.compile(r"[A-Za-z][A-Za-z0-9 _#./()-]{0,30}")
+_HEADER_CELL_RX = re.compile(r"[A-Za-z0-9#][A-Za-z0-9 _#./():-]{0,30}")  # "#" and "08:00" columns too
 
 
 def column_entity(name: str) -> str | None:
@@ -2493,7 +2661,7 @@ _LOGFMT_KEY = re.compile(r"(?r)(?<![\w.\-])[A-Za-z_][\w.\-]{0,40}")
 _ARROW_VALUE = re.compile(r"[ \t]*(?:\"(?P<v>[^\"\n]{1,200})\"|'(?P<v2>[^'\n]{1,200})'|(?P<v3>[^\s\"',;][^\n\"',;]{0,199}?))[ \t]*(?=[,;})\]]|$|\n)", re.M)
 _LOGFMT_VALUE = re.compile(r"\"(?P<v>[^\"\n]{1,200})\"|'(?P<v2>[^'\n]{1,200})'|(?P<v3>[^\s\"',;&<>]{1,200})")
 _KV_NUMBERS = frozenset(LABELS) | {"PHONE_NUMBER", "ZIP_CODE", "CREDIT_CARD", "IBAN_CODE"}
-_KV_ID_SHAPE = re.compile(r"(?=[^\d\s]*\d)[A-Za-z0-9][A-Za-z0-9\-./#]{2,29}")
+_KV_ID_SHAPE = re.compile(r"(?=[^\d\s]*\d)[A-Za-z0-9](?:[A-Za-z0-9\-./#]|[ ](?=\d)){2,29}")  # "295 132 342 8" too
 _KV_VAGUE_KEYS = frozenset(["id", "record", "chart", "encounter", "admission", "device", "policy", "claim", "member",
                             "reg", "registration", "plate", "pump", "implant", "serial", "date"])  # fmt: skip
 _CAPITALISED_NAME = re.compile(r"[A-Z][^\W\d_]*(?:['’\-.][^\W\d_]+)*\.?(?:\s+[A-Z][^\W\d_]*(?:['’\-.][^\W\d_]+)*\.?){0,3}")
