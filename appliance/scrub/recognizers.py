@@ -298,6 +298,12 @@ class _RegexRecognizer(EntityRecognizer):
     def __init__(self, entities: Iterable[str], language: str = "en", context: list[str] | None = None):
         rules = [r for r in self.RULES if r[0] in set(entities)]
         self._rules = [(e, re.compile(rx, self.FLAGS), s, g, v, *gate) for e, rx, s, g, v, *gate in rules]
+        # each rule with its gate sorted out once: (entity, regex, score, group, validator, Starts, plain gate)
+        self._plan = [
+            (e, rx, s, g, v, gate[0] if gate and isinstance(gate[0], Starts) else None,
+             gate[0] if gate and not isinstance(gate[0], Starts) else None)
+            for e, rx, s, g, v, *gate in self._rules
+        ]  # fmt: skip
         super().__init__(
             supported_entities=sorted({r[0] for r in rules}) or ["NONE"],
             name=self.__class__.__name__,
@@ -310,17 +316,16 @@ class _RegexRecognizer(EntityRecognizer):
 
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
         out = []
-        for entity, rx, score, group, validate, *gate in self._rules:
-            if entity not in entities:
+        wanted = entities if isinstance(entities, (set, frozenset)) else frozenset(entities)
+        for entity, rx, score, group, validate, starts_gate, gate in self._plan:
+            if entity not in wanted:
                 continue
-            if not gate:
-                matches = rx.finditer(text)
-            elif isinstance(gate[0], Starts):
-                starts = gate[0].positions(text)
+            if starts_gate is not None:
+                starts = starts_gate.positions(text)
                 if not starts:
                     continue
                 matches = matches_at(rx, text, starts)
-            elif gate[0](text):
+            elif gate is None or gate(text):
                 matches = rx.finditer(text)
             else:
                 continue
@@ -629,12 +634,17 @@ def _not_a_name_word(tok: str) -> bool:
 
 def _is_capitalized(tok: str) -> bool:
     return tok[:1].isupper() and (
-        tok[1:].islower() or "'" in tok or "-" in tok or "’" in tok or _CAMEL_NAME_RX.fullmatch(tok) is not None
+        tok[1:].islower()
+        or "'" in tok
+        or "-" in tok
+        or "’" in tok
+        or (tok[:2] in _CAMEL_HEADS and _CAMEL_NAME_RX.fullmatch(tok) is not None)
     )
 
 
 # a surname with a capital inside it ("MacKenzie", "McAllister", "DiMaggio", "LeBlanc", "VanDyke")
 _CAMEL_NAME_RX = re.compile(r"(?:Mac|Mc|Fitz|Di|De|Da|Du|La|Le|Van|Von)\p{Lu}\p{Ll}+")
+_CAMEL_HEADS = frozenset(["Ma", "Mc", "Fi", "Di", "De", "Da", "Du", "La", "Le", "Va", "Vo"])
 
 
 def _is_caps(tok: str) -> bool:
@@ -1017,13 +1027,14 @@ class ContextNameRecognizer(EntityRecognizer):
 
     def _gazetteer(self, text: str) -> list[RecognizerResult]:
         out = []
-        toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN_RX.finditer(text)]
-        i = 0
-        while i < len(toks):
-            s, e, tok = toks[i]
+        skip_to = 0  # tokens up to here were taken into the previous name
+        for m in _TOKEN_RX.finditer(text):  # the tokens after a name are read only where a name starts
+            s, e = m.span()
+            if s < skip_to:
+                continue
+            tok = m.group()
             low = tok.casefold()
             if low not in _ANY_NAME:  # most words: one look-up
-                i += 1
                 continue
             given = low in lx.GIVEN_NAMES and low not in lx.NOT_NAMES
             surname = low in lx.SURNAMES and low not in lx.AMBIGUOUS_SURNAMES and low not in lx.NOT_NAMES
@@ -1038,20 +1049,16 @@ class ContextNameRecognizer(EntityRecognizer):
                     and not _WIDE_NOT_AFTER_RX.match(text, e)
                 )
                 if not wide:
-                    i += 1
                     continue
             ambiguous = low in lx.AMBIGUOUS_GIVEN
             lower = tok.islower()
-            # extend to the following surname-shaped tokens
-            j = i + 1
+            # extend to the following (up to two) surname-shaped tokens
             end = e
-            while (
-                j < len(toks)
-                and j <= i + 2
-                and toks[j][0] - end <= 2
-                and text[end : toks[j][0]].strip(" \t") == ""
-            ):
-                nt = toks[j][2]
+            taken = 0
+            for k, nm in enumerate(_TOKEN_RX.finditer(text, e)):
+                if k == 2 or nm.start() - end > 2 or text[end : nm.start()].strip(" \t") != "":
+                    break
+                nt = nm.group()
                 nlow = nt.casefold()
                 if nlow in lx.NAME_STOP or nlow in lx.NOT_NAMES or nlow in lx.DRUGS:
                     break
@@ -1061,13 +1068,12 @@ class ContextNameRecognizer(EntityRecognizer):
                     break
                 if not lower and not _name_shaped(nt):
                     break
-                if lower and not (nlow in lx.SURNAMES or nlow in lx.GIVEN_NAMES or j == i + 1):
+                if lower and not (nlow in lx.SURNAMES or nlow in lx.GIVEN_NAMES or k == 0):
                     break
-                end = toks[j][1]
-                j += 1
-            extended = j > i + 1
+                end = nm.end()
+                taken += 1
+            extended = taken > 0
             if ambiguous and not (extended and _is_capitalized(tok)):
-                i += 1
                 continue
             if wide:
                 score = 0.7 if extended else 0.55
@@ -1077,7 +1083,7 @@ class ContextNameRecognizer(EntityRecognizer):
                 score = 0.6 if extended else (0.55 if _name_shaped(tok) else 0.0)
             if score:
                 out.append(_result(self, "PERSON", s, end, score))
-            i = j
+            skip_to = end
         return out
 
 
