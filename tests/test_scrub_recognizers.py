@@ -1796,3 +1796,52 @@ def test_sixth_round_phrases_stay(hipaa, text, kept):
 def test_a_doctor_named_like_a_syndrome_is_still_a_name(hipaa):
     out = hipaa.scrub_text("Dr. Hunter's disease clinic, ask Mr Hunter").text
     assert "Hunter" not in out, out
+
+
+# Seventh round (corpus J): X12 EDI, vCard names, account and pension labels of more languages, initials in
+# more places, officers by rank and number, initials glued to a surname.
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("INS*Y*18*021*28*A***FT~\nREF*0F*363315632~\nREF*1L*GRP33270~\n", "363315632"),
+        ("NM1*IL*1*ODUKOYA*ADEWALE****34*363315632~\nN3*263 PINE STREET~\nN4*CHICAGO*IL*606450051~\n", "363315632"),
+        ("NM1*IL*1*ODUKOYA*ADEWALE****34*363315632~\nN3*263 PINE STREET~\nN4*CHICAGO*IL*606450051~\n", "ODUKOYA"),
+        ("NM1*IL*1*ODUKOYA*ADEWALE****34*363315632~\nN3*263 PINE STREET~\nN4*CHICAGO*IL*606450051~\n", "263 PINE"),
+        ("NM1*IL*1*ODUKOYA*ADEWALE****34*363315632~\nN3*263 PINE STREET~\nN4*CHICAGO*IL*606450051~\n", "450051"),
+        ("BEGIN:VCARD\nVERSION:3.0\nN:Lacson;Rommel;;;\nFN:Rommel Lacson\n", "Lacson;"),
+        ("N.º de cliente: C786335\nPaciente: Tilly (perro)", "C786335"),
+        ("N° client : C826330\nAnimal : Ivy (chat)", "C826330"),
+        ("Tenant reference: FGS/9297\n\nDear Mr Rao,", "FGS/9297"),
+        ("PAN: PLEPX0383S   UAN: 105333364323   PF no: UF/NRA/3380329/704/3617456\n", "105333364323"),
+        ("PAN: PLEPX0383S   UAN: 105333364323   PF no: UF/NRA/3380329/704/3617456\n", "3617456"),
+        ("Fondo pensione (iscritto PN1930828)  € 190,68", "PN1930828"),
+        ("Betriebsrente (Mitgliedsnr. M-565048)  33,28 €", "565048"),
+        ("Contrat d'assurance : POL41872982.\n", "POL41872982"),
+        ("Surname: KIRKPATRICK   Forenames or initials: HUGO\n", "HUGO"),
+        ("Work: 7 hours completed with supervisor. (OL)\n23/03/2025 16:30 Drug test", "OL"),
+        ("the new address is 5339 Bank Street. thanks SR\n", "SR"),
+        ("Approved: RS 17 November 2024.", "RS"),
+        ("Charged by Sgt 1348 Chun Xu at 13:50", "Chun Xu"),
+        ("09:00 PC 8029 Burton: one arrested", "Burton"),
+        ("2024/02/05 15:00  D.King\nHx: O reports", "King"),
+        ("Paid to: G.Marino  IBAN on file", "Marino"),
+    ],
+)
+def test_seventh_round_identifiers_and_names(hipaa, text, raw):
+    out = hipaa.scrub_text(text).text
+    assert re.search(rf"(?<![A-Za-z]){re.escape(raw)}(?![A-Za-z])", out) is None, out  # not "RS" of "<PERSON>"
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("Signed: RP   Clinician: SC\n", "Clinician:"),
+        ("moved from N.Ireland in May", "N.Ireland"),
+        ("visit www.acme.co.uk today", "today"),
+        ("Patient referred (NHS)\n", "(NHS)"),
+    ],
+)
+def test_seventh_round_words_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text

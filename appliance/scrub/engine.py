@@ -423,6 +423,8 @@ class Scrubber:
             if r.entity_type == "URL":  # Presidio's URL patterns take a sentence's ";" or "." along
                 while r.end - r.start > 1 and text[r.end - 1] in _URL_TRAILING:
                     r.end -= 1
+                if r.end < len(text) and text[r.end].isalnum() and text[r.end - 1].isalnum():
+                    continue  # "D.Ki" of "D.King": a top-level domain cut out of a word is no address
             elif r.entity_type == "IP_ADDRESS" and _VERSION_BEFORE.search(text, max(0, r.start - 24), r.start):
                 continue  # "agent 6.8.85.5", "Chrome 117.0.6712.133": a version with an address's shape
             elif r.entity_type in ("PERSON", "LOCATION") and _has_product_word(

@@ -287,6 +287,11 @@ def _digits(low: int, high: int) -> Callable[[str], bool]:
 DIGIT_FIRST = prefix_test("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
 
 
+def _x12_gate(text: str) -> bool:
+    """X12 EDI segments ("NM1*IL*1*...~")."""
+    return "*" in text and "~" in text
+
+
 class _RegexRecognizer(EntityRecognizer):
     """Base: a list of (entity, compiled regex, score, group, validator[, gate]) rules. A gate is a cheap
     necessary condition of a match (`gate(text)` False: the rule cannot match, its regex is not run), or a
@@ -372,7 +377,9 @@ _COLON_LABEL_RX = re.compile(
     r"interpreter|translator|key\s+worker|care\s+coordinator|counsel|solicitor|attorney|notary|agent\s+name|"
     r"verified\s+with|staff\s+member|guest|triage\s+(?:rn|nurse)|rn|commit(?:ter)?|signed-off-by|co-authored-by|"
     r"reviewed-by|requester|requestor|caller\s+name|underwriter|broker|adjuster|fee\s+earner|manager|supervisor|"
-    r"typist|reviewer|approver|assessor|engineer|technician|surveyor|inspector|operative|courier|driver)"
+    r"typist|reviewer|approver|assessor|engineer|technician|surveyor|inspector|operative|courier|driver|surname|"
+    r"forenames?(?:\s+or\s+initials)?|first\s+names?|last\s+name|family\s+name|given\s+names?|judgment\s+(?:creditor|debtor)|"
+    r"conveyancer|victim|suspect|defendant|claimant)"
     r"(?:[ \t]+\d)?\s*\Z",
     re.IGNORECASE,
 )
@@ -413,16 +420,20 @@ _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVER
     r"(?i:to)[ \t]+)?)"
     r"|(?P<label>(?i:\b(?:analyst|employee|manager|fee[ \t]+earner|handler|adjuster|underwriter|author|initials|"
     r"typist|clinician|officer|assessor|reviewer|approver|case[ \t]?worker|adviser|advisor|supervisor|checker|"
-    r"vaccinator|pharmacist|dispenser|signature|checked|witness))[ \t]*:?[ \t]*)"
+    r"vaccinator|pharmacist|dispenser|signature|checked|witness|signed|approved|clinician|handtekening(?:en)?|"
+    r"firma(?:\s+del?\s+\w+)?))[ \t]*:?[ \t]*)"
+    r"|(?P<paren>\()|(?P<thanks>(?i:\b(?:thanks|thx|cheers|regards))[ \t]+)"
     r"|(?P<time>\b\d{1,2}:\d{2}(?::\d{2})?[ \t]+\[?)"
     r"|(?P<dash>(?:\d|(?i:consultation|call|review|visit|note|entry|contact))[ \t]+[-–—][ \t]*)"
     r"|(?P<re>(?i:\bre):?[ \t]+))\Z"
 )
 _AFTER_INITIALS_RX = {
-    "label": re.compile(r"[ \t]*(?:\n|$)|[ \t]{2,}|[,;.)]"),
+    "label": re.compile(r"[ \t]*(?:\n|$)|[ \t]{2,}|[,;.)]|[ \t]+\d"),
     "time": re.compile(r"\]?:|\][ \t]"),
     "dash": re.compile(r"[ \t]*(?:\n|$)"),
     "re": re.compile(r"[ \t]+[-–—:]"),
+    "paren": re.compile(r"\)[ \t]*(?:\n|$)"),  # "...kept in custody. (OL)" at a note's end
+    "thanks": re.compile(r"[ \t]*(?:\n|$)"),
 }
 _NOT_INITIALS = frozenset(
     """
@@ -436,6 +447,20 @@ _NOT_INITIALS = frozenset(
     MFA OTP PIN CVV SSN DOB MRN NI VAT PAYE ATM POS BACS CHAPS FPS DD SO BGC TFR SEPA BIC CIF KYC AML PEP SAR TV AI
     ML AR VR ERR DBG SYS LOG WRN BOT CRM CSR IVR SLA KPI HSA FSA IRA ACH EFT LLP LTD PLC INC BV NV SA SL AG
     """.split()
+)
+# an initial glued to a surname ("D.King", "N.Mokoena"): a name where the surname is one
+_GLUED_INITIAL_RX = re.compile(r"(?<![\w.@/:-])\p{Lu}\.(?P<s>\p{Lu}\p{Ll}{2,})(?:-\p{Lu}\p{Ll}+)?(?![\w@/-]|\.\w)")
+# a vCard's structured name ("N:Lacson;Rommel;;;"), an X12 person ("NM1*IL*1*ODUKOYA*ADEWALE****34*...")
+_GLUED_NOT_NAMES = frozenset(
+    "africa america americas ireland korea wales carolina dakota island islands sudan yorkshire london east west "
+    "north south central".split()
+)
+_VCARD_N_RX = re.compile(r"(?m)^N:(?P<v>[^;:\n]+;[^;:\n]+)")
+_X12_NAME_RX = re.compile(r"\bNM1\*[A-Z0-9]{2}\*1\*(?P<v>[^*~\n]+\*[^*~\n]+)")
+# a police officer by rank and number ("Sgt 1348 Chun Xu", "PC 8029 Burton", "DC 4767 Venter")
+_BADGE_NAME_RX = re.compile(
+    r"\b(?:PC|DC|DS|DI|DCI|DSupt|PCSO|Sgt|Insp|Officer|Constable|Sergeant)\.?[ ]\d{2,6}[ ]"
+    r"(?P<v>\p{Lu}[\w'’-]+(?:[ ]\p{Lu}[\w'’-]+)?)"
 )
 # an airline's or a booking system's "SURNAME/GIVEN MR" ("PRETORIUS/TENDAI MR", "DOHERTY/CIARAN MS")
 _SLASH_NAME_RX = re.compile(
@@ -548,6 +573,7 @@ _LOWER_TRIGGER_RX = re.compile(
 # a speaker label in a transcript: the name, then a colon ("bronwyn oduya: my account is locked")
 _SPEAKER_NEXT_RX = re.compile(r"\s*:\s")
 _BLANKS_RX = re.compile(r"[ \t]+")
+_LABEL_AHEAD_RX = re.compile(r"[^\W\d_][\w'’-]*(?:[ ][^\W\d_][\w'’-]*){0,2}[ \t]*:")
 _SUBJECT_NEXT_RX = re.compile(r"\s+(?!(?:of|and|or|in|on|at|to|for|the)\b)[a-z]{2,}")
 _VERB_END = re.compile(r"(?:ed|ing|ly|ies|ness|ment|tion|sion)$")
 
@@ -731,6 +757,8 @@ class ContextNameRecognizer(EntityRecognizer):
             sp = _BLANKS_RX.match(text[nxt : nxt + 3])
             if not sp:
                 break
+            if sp.end() > 1 and _LABEL_AHEAD_RX.match(text, nxt + sp.end()):
+                break  # "Signed: RP   Clinician: SC": a wide gap, then the next field's label
             i = nxt + sp.end()
         return (start, end) if start >= 0 and end > start else None
 
@@ -788,6 +816,16 @@ class ContextNameRecognizer(EntityRecognizer):
                     ):
                         out.append(_result(self, "PERSON", m.start("v"), m.end("v"), 0.6))
         out.extend(self._initials(text))
+        if "." in text:
+            for m in _GLUED_INITIAL_RX.finditer(text):
+                if m.group("s").casefold() not in _GLUED_NOT_NAMES:
+                    out.append(_result(self, "PERSON", m.start(), m.end(), 0.7))
+        if "N:" in text:
+            out.extend(_result(self, "PERSON", *m.span("v"), 0.8) for m in _VCARD_N_RX.finditer(text))
+        if "NM1*" in text:
+            out.extend(_result(self, "PERSON", *m.span("v"), 0.8) for m in _X12_NAME_RX.finditer(text))
+        if any(c.isdigit() for c in text):
+            out.extend(_result(self, "PERSON", *m.span("v"), 0.7) for m in _BADGE_NAME_RX.finditer(text))
         for m in _user_names(text):
             if m.group("v").casefold() not in _NOT_USERS:
                 out.append(_result(self, "PERSON", *m.span("v"), 0.6))
@@ -1424,6 +1462,8 @@ class StreetAddressRecognizer(_RegexRecognizer):
         # Norwegian "Thorvald Meyers gate 79", "kongens gate 44": a genitive name, then "gate" and the number
         ("STREET_ADDRESS", r"(?:\b[A-ZÆØÅ][\wæøå]+[ ])?\b[A-Za-zÆØÅæøå][\wæøå]*s[ ]gate[ ]\d{1,4}[A-Za-z]?\b", 0.7, 0, None,
          words_gate(["gate"])),
+        # X12 EDI: "N3*263 PINE STREET~"
+        ("STREET_ADDRESS", r"\bN3\*(?P<v>[^*~\n]*\d[^*~\n]*)(?=~|\*|$)", 0.8, "v", None, _x12_gate),
         # a vCard's ADR: ";;street;city;region;postcode;country"
         ("STREET_ADDRESS", r"(?m)^ADR[^:\n]{0,60}:[^;\n]*;[^;\n]*;(?P<v>[^;\n]+)", 0.8, "v", None, words_gate(["adr"])),
         ("STREET_ADDRESS", _DE_STREET, 0.7, 0, None, _de_street_gate),
@@ -1634,6 +1674,8 @@ class PostalCodeRecognizer(_RegexRecognizer):
         ("ZIP_CODE", r"\b(?:CH|D|A|F|B|L|I)-(?P<v>\d{4,5})(?=[ \t]+\p{Lu}\p{Ll})", 0.7, "v", None, _country_dash_gate),
         ("ZIP_CODE", r"\((?P<v>\d{5})\)(?<=\p{Lu}\p{Ll}+[ ]\(\d{5}\))", 0.5, "v", None, Starts(None, "(")),
         ("ZIP_CODE", r"〒[ ]?(?P<v>\d{3}-?\d{4})\b", 0.9, "v", None, _jp_postal_gate),
+        # X12 EDI: "N4*CHICAGO*IL*606450051~"
+        ("ZIP_CODE", r"\bN4\*[^*~\n]+\*[A-Z]{2}\*(?P<v>\d{5}(?:-?\d{4})?)(?=~|\*|$)", 0.85, "v", None, _x12_gate),
         # a vCard's ADR: ";;street;city;region;postcode;country"
         ("ZIP_CODE", r"(?m)^ADR[^:\n]{0,60}:(?:[^;\n]*;){5}(?P<v>[^;\n]{3,10})(?=;|$)", 0.8, "v", None, words_gate(["adr"])),
         # HL7 v2 addresses: "...^Tucson^AZ^85741^USA"
@@ -2206,7 +2248,7 @@ _SEP = (
     r"\s*(?:(?:number|num|no\.?|nr\.?|n\.?[º°]|#|id|code)\s*)?(?:[:#=/|]|is|of|will\s+be|was)?\s*#?\s*"
     r"(?:(?P<paren>\()\s*)?"
 )
-_ID = r"(?:(?-i:(?!USD|EUR|GBP|CAD|AUD|INR|CHF|JPY|NGN|ZAR|SEK|NOK|DKK|PLN|BRL|MXN)[A-Z]{2,4})[ ](?=\d))?(?=[A-Z0-9/-]{0,30}\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,24}\b"
+_ID = r"(?:(?-i:(?!USD|EUR|GBP|CAD|AUD|INR|CHF|JPY|NGN|ZAR|SEK|NOK|DKK|PLN|BRL|MXN)[A-Z]{2,4})[ ](?=\d))?(?=[A-Z0-9/-]{0,30}\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,34}\b"
 
 LABELS: dict[str, str] = {
     "MEDICAL_RECORD_NUMBER": (
@@ -2231,9 +2273,13 @@ LABELS: dict[str, str] = {
         r"customer\s+(?:id|no|number|ref(?:erence)?)|customer\s*#|client\s+(?:id|no|number)|"
         # "customer C88054665", "Application MTG11309573": the word right before an id
         r"customer(?=\s+[A-Z]{0,4}-?\d)|application(?=\s*:?\s+[A-Z]{0,4}-?\d)|"
-        r"contrat|contrato|vertrag|polizza|poliza|póliza|polis(?=\s+[A-Z]{0,4}-?\d)|polisnummer|pension|"
+        r"contrat(?:\s+d['’]assurance)?|contrato|vertrag|polizza|poliza|póliza|polis(?=\s+[A-Z]{0,4}-?\d)|polisnummer|pension|"
         # customer and account numbers in Polish, German, Swedish, Dutch ("Numer klienta", "Kundennummer", "konto")
         r"numer\s+klienta|kundennummer|kundnummer|klantnummer|konto(?:nummer|nr)?|"
+        # "N° client :", "N.º de cliente:", "Tenant reference:", a provident fund's "PF no:" and "UAN:", a pension
+        # scheme's member ("iscritto", "partícipe", "adhérent", "Mitgliedsnr.")
+        r"cliente|client(?=\s*:)|tenant\s+ref(?:erence)?|pf(?=\s+(?:no|number|a/c))|uan|iscritto|partícipe|participe|"
+        r"adhérent|adherent|mitgliedsn(?:r|ummer)|"
         r"iban|sort\s+code|cif|id\s*#|cust\.?\s*(?:no|#|id|number)|application\s+(?:ref(?:erence)?|id|no|number)|"
         r"id\b|"
         r"routing|aba|swift|bic|loan|mortgage|policy\s+holder\s+id|wallet|billing\s+id|our\s+ref(?:erence)?|"
@@ -2308,6 +2354,7 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "acc", "aco", "savings", "chequing", "checking", "compte", "apólice", "apolice", "cust", "client", "iban", "sort",
         "cif", "id", "application",
         "contrat", "vertrag", "polizza", "poliza", "póliza", "polis", "pension", "numer", "kund", "klant", "konto",
+        "tenant", "pf", "uan", "iscritto", "partícipe", "participe", "adhérent", "adherent", "mitglieds",
         "routing", "aba", "swift", "bic", "loan", "mortgage", "policy", "wallet", "billing", "our", "your", "fqtv",
         "frequent", "loyalty", "rewards", exact=("a",),
     ),
@@ -2379,6 +2426,10 @@ class LabelledIdRecognizer(_RegexRecognizer):
         # HL7 v2 PID-18 (the patient's account number) and PID-19 (the social security number)
         ("ACCOUNT_NUMBER", r"(?m)^PID(?:\|[^|\n]*){17}\|(?P<v>[A-Z0-9][A-Z0-9-]{3,24})(?=[|^\n]|$)", 0.85, "v", None, _pid_gate),
         ("US_SSN", r"(?m)^PID(?:\|[^|\n]*){18}\|(?P<v>\d{3}-?\d{2}-?\d{4})(?=[|\n]|$)", 0.9, "v", None, _pid_gate),
+        # X12 EDI (834 enrolment): "REF*0F*363315632~" and a member's NM1 with id qualifier 34 are social security
+        # numbers
+        ("US_SSN", r"\bREF\*0F\*(?P<v>\d{9})(?=~|\*|$)", 0.85, "v", None, _x12_gate),
+        ("US_SSN", r"\bNM1\*[^~\n]*?\*34\*(?P<v>\d{9})(?=~|\*|$)", 0.85, "v", None, _x12_gate),
         # a cheque's MICR line: routing number between ⑆, then the account number before ⑈
         ("ACCOUNT_NUMBER", r"⑆\d{9}⑆\s*(?P<v>\d[\d -]{3,18}\d)\s*⑈", 0.9, "v", None, _micr_gate),
         # a FHIR contact point's value ("system: phone" / "value: \"612 92 12 57\"")
