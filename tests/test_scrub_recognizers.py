@@ -1845,3 +1845,41 @@ def test_seventh_round_identifiers_and_names(hipaa, text, raw):
 )
 def test_seventh_round_words_stay(hipaa, text, kept):
     assert kept in hipaa.scrub_text(text).text
+
+
+def test_a_csv_row_after_a_message_that_asks_for_an_address_is_no_address(hipaa):
+    text = (
+        "message_id,timestamp,direction,from,to,body\n"
+        '100,2025-08-01 15:21,in,713 876 3816,646 304 7422,"can u send me ur address again"\n'
+        '101,2025-07-06 08:44,in,919.832.6149,646 304 7422,"ok x"\n'
+    )
+    out = hipaa.scrub_text(text).text
+    assert '101,<DATE_TIME 2025> 08:44,in,<PHONE_NUMBER>,<PHONE_NUMBER>,"ok x"' in out, out
+
+
+def test_sql_insert_values_go_by_their_column_and_the_sql_stays_valid(hipaa):
+    text = (
+        "INSERT INTO employees (id, surname, forename, dob, tel) VALUES\n"
+        "(1000, 'Chettiar', 'Rajendran', '1970-08-21', '81667 26398'),\n"
+        "(1001, 'O''Brien', 'Vasanthi', '1975-08-27', NULL);\n"
+    )
+    out = hipaa.scrub_text(text).text
+    for raw in ("Chettiar", "Rajendran", "O''Brien", "Vasanthi", "08-21", "26398"):
+        assert raw not in out, out
+    assert "(1000, '<" in out and "NULL);" in out and out.count("'") == text.count("'") - 2, out
+
+
+def test_a_fixed_width_report_goes_by_its_columns(hipaa):
+    text = (
+        "REPORT RJS339   RUN DATE 09/15/2024   PAGE 1\n"
+        "ID           NAME                         DOB        POSTCODE\n"
+        "---------------------------------------------------------------\n"
+        "77820465     WELLS, SKY                   8/25/1981  85701\n"
+        "CL-86436     BENITEZ CARMONA, LUCIA       02/19/1978 97293\n"
+        "---------------------------------------------------------------\n"
+        "TOTAL RECORDS: 2\n"
+    )
+    out = hipaa.scrub_text(text).text
+    for raw in ("77820465", "WELLS", "SKY", "CL-86436", "CARMONA", "LUCIA", "85701", "97293"):
+        assert raw not in out, out
+    assert "REPORT RJS339" in out and ": 2\n" in out

@@ -631,7 +631,9 @@ def _has_product_word(text: str, start: int, end: int) -> bool:
     """A word of text[start:end] (blank-separated, punctuation around it stripped, not hyphenated) is a product's,
     or text[start:end] opens with a maker's name and a word that is not a surname ("Ford Transit")."""
     words = [w.strip(".,;:()\"'’").casefold() for w in text[start:end].split()]
-    if not _PRODUCT_WORDS.isdisjoint(words) or " ".join(words[:3]) in _PRODUCT_NAMES or " ".join(words[:2]) in _PRODUCT_NAMES:
+    if not _PRODUCT_WORDS.isdisjoint(words):
+        return True
+    if " ".join(words[:2]) in _PRODUCT_NAMES or " ".join(words[:3]) in _PRODUCT_NAMES:
         return True
     if len(words) == 1 and start > 1 and text[start - 1] == " " and text[start - 2].isalpha():
         # the model alone, its maker before it ("Skoda " + "Octavia")
@@ -748,7 +750,7 @@ def _ids_after_names(text: str, findings: list[Finding], entity_of: Any) -> list
         m = None
         if text.startswith(("(", " ("), f.end):
             m = _ID_AFTER_NAME.match(text, f.end) or _ID_AFTER_AGE.match(text, f.end)
-        elif text.startswith("  ", f.end) or text.startswith("  ", f.end - 1):
+        elif text.startswith("  ", f.end):
             m = _ID_AFTER_GAP.match(text, f.end)
         else:
             gap = text.find("  ", f.start, f.end)  # "Joy Knight  SDB411696": the NER took the id's letters too

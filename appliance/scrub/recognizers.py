@@ -2663,6 +2663,8 @@ class TableRecognizer(EntityRecognizer):
     def _header(self, line: str) -> tuple[str, list[str | None]] | None:
         if line.rstrip().endswith((".", "!", "?", ":")):  # a sentence ("Please confirm name, date of birth, phone.")
             return None
+        if "(" in line and _SQL_HEAD_RX.search(line):  # SQL's column list: `_sql_inserts` reads its values
+            return None
         for sep in _TABLE_SEPS:
             if line.count(sep) < 2:
                 continue
@@ -2676,10 +2678,64 @@ class TableRecognizer(EntityRecognizer):
                 return sep, [k or ("PERSON" if name else None) for k, name in zip(kinds, names, strict=True)]
         return None
 
+    def _emit(self, out: list[RecognizerResult], entities: Any, kind: str | None, start: int, end: int, text: str) -> None:
+        if kind in self.entities and kind in entities and end > start and any(c.isalnum() for c in text[start:end]):
+            out.append(_result(self, kind, start, end, 0.6))
+
+    def _sql_inserts(self, text: str, entities: Any, out: list[RecognizerResult]) -> None:
+        """The values of SQL INSERT statements, by their column names ("INSERT INTO t (surname, dob) VALUES
+        ('Okafor', '1970-08-21'), (...)"): a column named `id` is the table's own key, not a person's."""
+        for m in _SQL_INSERT_RX.finditer(text):
+            cols = [c.strip(" \t\n\"`[]") for c in m.group("cols").split(",")]
+            kinds = [None if c.lower() == "id" else column_entity(c) for c in cols]
+            if not any(kinds):
+                continue
+            pos = m.end()
+            while (t := _SQL_TUPLE_RX.match(text, pos)) is not None:
+                values = list(_SQL_VALUE_RX.finditer(text, t.start("t"), t.end("t")))
+                if len(values) == len(kinds):
+                    for v, kind in zip(values, kinds, strict=True):
+                        if v.group("q") is not None:
+                            self._emit(out, entities, kind, *v.span("q"), text)
+                        elif v.group("n").upper() != "NULL":
+                            self._emit(out, entities, kind, *v.span("n"), text)
+                pos = t.end()
+
+    def _fixed_width(self, text: str, lines: list[tuple[int, str]], entities: Any, out: list[RecognizerResult]) -> None:
+        """A fixed-width report: a header of column names set apart by two blanks or more, a rule of dashes
+        under it, then one record per line, each field under its column's name."""
+        for h in range(len(lines) - 2):
+            if not _RULE_LINE_RX.match(lines[h + 1][1]):
+                continue
+            cells = list(_WIDE_CELL_RX.finditer(lines[h][1]))
+            if len(cells) < 3 or not all(_HEADER_CELL_RX.fullmatch(c.group()) for c in cells):
+                continue
+            kinds = [column_entity(c.group()) or ("PERSON" if c.group().lower() in _NAME_COLUMNS else None) for c in cells]
+            if sum(k is not None for k in kinds) < 2:
+                continue
+            starts = [c.start() for c in cells]
+            for off, line in lines[h + 2 :]:
+                if not line.strip() or _RULE_LINE_RX.match(line):
+                    break
+                for j, kind in enumerate(kinds):
+                    a = starts[j]
+                    b = starts[j + 1] if j + 1 < len(starts) else len(line)
+                    if a >= len(line) or (a > 0 and line[a - 1] not in " \t"):
+                        continue  # a field that does not start under its column
+                    seg = line[a:b]
+                    core = seg.strip()
+                    if core:
+                        lead = a + len(seg) - len(seg.lstrip())
+                        self._emit(out, entities, kind, off + lead, off + lead + len(core), text)
+
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
-        if not ("," in text or "|" in text or "\t" in text or ";" in text) or "\n" not in text:
+        if "\n" not in text:
             return []
         out: list[RecognizerResult] = []
+        if "insert" in text.lower() and "values" in text.lower():
+            self._sql_inserts(text, entities, out)
+        if not ("," in text or "|" in text or "\t" in text or ";" in text or "---" in text or "===" in text):
+            return out
         lines, pos = [], 0
         for line in text.split("\n"):
             lines.append((pos, line.rstrip("\r")))
@@ -2700,7 +2756,17 @@ class TableRecognizer(EntityRecognizer):
                     if kind in self.entities and kind in entities and b > a and any(c.isalnum() for c in line[a:b]):
                         out.append(_result(self, kind, off + a, off + b, 0.6))
                 i += 1
+        if "---" in text or "===" in text:
+            self._fixed_width(text, lines, entities, out)
         return out
+
+
+_SQL_HEAD_RX = re.compile(r"(?i)\binsert\s+into\b")
+_SQL_INSERT_RX = re.compile(r"(?i)\binsert\s+into\s+[\w.\"`\[\]]+\s*\((?P<cols>[^()]{1,2000})\)\s*values\s*")
+_SQL_TUPLE_RX = re.compile(r"\s*,?\s*\((?P<t>(?:'(?:[^'\n]|'')*'|[^()'\n])*)\)")
+_SQL_VALUE_RX = re.compile(r"[ \t]*(?:'(?P<q>(?:[^'\n]|'')*)'|(?P<n>[^,'\s][^,]*?))[ \t]*(?:,|$)")
+_RULE_LINE_RX = re.compile(r"[ \t]*[-=]{10,}[ \t]*$")
+_WIDE_CELL_RX = re.compile(r"\S+(?:[ ]\S+)*")  # cells set apart by two blanks or more
 
 
 _KV_KEY = r"[A-Za-z_][\w .\-]{0,40}?"
@@ -2856,6 +2922,11 @@ _PROMPT_VALUE = {
     # one to four words before a comma, a digit or the line's end ("bekele, dob 24.8.01", "ji-woo 06/08/1965")
     "PERSON": re.compile(r"[^\W\d_][\w'’.-]*(?:[ ][^\W\d_][\w'’.-]*){0,3}(?=[ \t]*(?:,|\d|$|\n|\.(?:\s|$)))"),
 }
+def _is_record(line: str) -> bool:
+    """A line that reads as a row of a CSV or a table (several separators)."""
+    return line.count(",") >= 4 or line.count("|") >= 2 or line.count("\t") >= 2
+
+
 _ANSWER_WORDS = frozenset("yes no yeah yep nope ok okay sure sorry what why hello hi thanks thank please pls".split())
 # a correction in the same answer: "7 5 6 8 hang on no wait H V 3 9 3 4"
 _CORRECTION_RX = re.compile(r"(?i)\s*(?:,\s*)?(?:hang\s+on|no\s+wait|sorry|i\s+mean|or|actually)(?:[ ,]+(?:no|wait|sorry|it'?s|its))*[ ,]+")
@@ -2890,6 +2961,9 @@ class PromptedValueRecognizer(EntityRecognizer):
                 continue
             shape = _PROMPT_VALUE.get(entity, _PROMPT_VALUE["ID"])
             pos, end = m.start("v"), m.end("v")
+            line = text[text.rfind("\n", 0, pos) + 1 : end]
+            if _is_record(line) and _is_record(text[m.start() : text.find("\n", m.start())]):
+                continue  # a record of a CSV or a table after a row that names an address: no question, no answer
             while pos < end:
                 v = shape.match(text, pos, end)
                 if not v:
