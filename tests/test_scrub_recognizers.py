@@ -1883,3 +1883,55 @@ def test_a_fixed_width_report_goes_by_its_columns(hipaa):
     for raw in ("77820465", "WELLS", "SKY", "CL-86436", "CARMONA", "LUCIA", "85701", "97293"):
         assert raw not in out, out
     assert "REPORT RJS339" in out and ": 2\n" in out
+
+
+# Eighth round (corpus K): text with JSON-escaped line breaks, numbers read out half in digits, more record and
+# account labels, an account after a payee.
+
+
+def test_json_escaped_line_breaks_are_read_as_breaks_and_kept_as_written(hipaa):
+    text = (
+        '{"messages":[{"role":"user","content":"Draft a reply to Michael Hunt\\n144 Prince Albert Road\\n'
+        'Edinburgh\\nEH7 4AP\\n+44 7703 694921\\nmichael.h@yahoo.co.uk\\n\\n05-03-2024"}]}'
+    )
+    out = hipaa.scrub_text(text).text
+    for raw in ("144 Prince", "4AP", "694921", "michael.h", "05-03"):
+        assert raw not in out, out
+    assert out.count("\\n") == text.count("\\n") and out.startswith('{"messages":[{"role":"user","content":"Draft')
+    assert [r.text for r in hipaa.scrub_texts([text])] == [out]
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("her number's nine 8 9 three two four nine one six five\nAGENT: okay", "three two four"),
+        ("her number's 0 seven 4 8 9 6 8 nine 4 oh 7\nAGENT", "4 8 9 6 8"),
+        ("- 25/3/22 10.29: faster payment £11,401 to Tyler Yates, 26753449 (CoP partial match)", "26753449"),
+        ("confirmed NUBAN 3916902839.\n", "3916902839"),
+        ("IBAN ES9534073160509883515347; linked ISA-63016508.\n", "63016508"),
+        ("Le Gall, Peter, geb. am 16.12.1975, Fallnummer 313175882\n", "313175882"),
+        ("SHA No.: CR8636050030\nDate of operation", "CR8636050030"),
+        ("We act for Ruan Botha (Folder No. CHB0355276) of", "CHB0355276"),
+        ("Re: Gita Sen, IP No. IP/2024/227501\n", "227501"),
+        ("Re: Jeremy Hall, RAMQ MLRO99741637\nUnit 14", "MLRO99741637"),
+    ],
+)
+def test_eighth_round_identifiers(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("scored 1, 2, 3 and then four, five points", "1, 2, 3 and then four, five"),
+        ("the links: SHA-256 hash and the ip address field", "SHA-256"),
+        ("a Windows path C:\\new\\table is not a break", "C:\\new\\table"),
+    ],
+)
+def test_eighth_round_phrases_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text
+
+
+def test_a_compact_date_after_a_place_is_a_date_not_an_account(hipaa):
+    out = hipaa.scrub_text("He moved to Paris, 20190412 logged").text
+    assert "20190412" not in out and "ACCOUNT" not in out, out

@@ -415,7 +415,7 @@ class Scrubber:
             nlp_artifacts=artifacts,
         )
 
-    def _decide(self, text: str, results: list[Any]) -> TextResult:
+    def _decide(self, text: str, results: list[Any], source: str | None = None) -> TextResult:
         # keep-phrases only matter for vetoable findings: skip their regexes when there are none
         keep = self.keep.index(text) if any(r.entity_type in self.vetoable for r in results) else None
         accepted, residual = [], []
@@ -458,7 +458,9 @@ class Scrubber:
             extra = self._name_mentions(text, merged, keep)
             if extra:
                 merged = _join_names(text, _merge(merged + extra))
-        if self._id_entity and ("(" in text or "  " in text) and any(f.entity_type == "PERSON" for f in merged):
+        if self._id_entity and ("(" in text or "  " in text or ", " in text) and any(
+            f.entity_type in ("PERSON", "LOCATION") for f in merged
+        ):
             extra = _ids_after_names(text, merged, self._id_entity)
             if extra:
                 keep = keep if keep is not None else self.keep.index(text)
@@ -478,7 +480,8 @@ class Scrubber:
         rules = self.policy.record_rules
         if drop is None and rules.max_residual_risk is not None and risk > rules.max_residual_risk:
             drop = "residual_risk"
-        new_text = text if drop else self.anonymize(text, merged)
+        original = text if source is None else source  # findings index both alike (`_analysis_view`)
+        new_text = original if drop else self.anonymize(original, merged)
         return TextResult(new_text, merged, residual, risk, drop)
 
     def _name_mentions(self, text: str, findings: list[Finding], keep: Any) -> list[Finding]:
@@ -533,7 +536,7 @@ class Scrubber:
         results = [AnonResult(f.entity_type, f.start, f.end, f.score) for f in findings]
         return self.anonymizer.anonymize(text=text, analyzer_results=results, operators=self._operators).text
 
-    def _scrub_analyzed(self, text: str, artifacts: Any) -> TextResult:
+    def _scrub_analyzed(self, text: str, artifacts: Any, source: str | None = None) -> TextResult:
         cpu = time.process_time()
         results = self._analyze(text, artifacts)
         used = time.process_time() - cpu
@@ -544,21 +547,39 @@ class Scrubber:
                 used,
                 SCAN_TIME_LIMIT,
             )
-            return TextResult(text, [], [], 1.0, SCAN_TIME_LIMIT)
-        return self._decide(text, results)
+            return TextResult(text if source is None else source, [], [], 1.0, SCAN_TIME_LIMIT)
+        return self._decide(text, results, source)
 
     def scrub_text(self, text: str) -> TextResult:
-        artifacts = self.nlp_engine.process_text(text, self.policy.language)
-        return self._scrub_analyzed(text, artifacts)
+        view = _analysis_view(text)
+        artifacts = self.nlp_engine.process_text(view, self.policy.language)
+        return self._scrub_analyzed(view, artifacts, None if view is text else text)
 
     def scrub_texts(self, texts: list[str], batch_size: int | None = None) -> list[TextResult]:
         """Batch path: spaCy processes the texts with `pipe`; same results as `scrub_text` one by one."""
         bs = batch_size or self.policy.nlp.batch_size
         out = []
-        arts = self.nlp_engine.process_batch(texts, self.policy.language, batch_size=bs)
-        for text, (_, artifacts) in zip(texts, arts, strict=True):
-            out.append(self._scrub_analyzed(text, artifacts))
+        views = [_analysis_view(t) for t in texts]
+        arts = self.nlp_engine.process_batch(views, self.policy.language, batch_size=bs)
+        for text, view, (_, artifacts) in zip(texts, views, arts, strict=True):
+            out.append(self._scrub_analyzed(view, artifacts, None if view is text else text))
         return out
+
+
+# A JSON string, a log line or a CSV cell pasted into text writes its line breaks and tabs as the two characters
+# "\n", "\r", "\t": the "n" then reads as a letter glued to the next word ("\n144 Prince Albert Road",
+# "\n+44 7703 694921"), and no rule sees a line or a word start there. The text is analysed with each such pair
+# read as a blank and the break it stands for (same length, so every finding indexes the original too); the
+# original is what gets replaced.
+_ESCAPED_BREAK = re.compile(r"\\[nrt]")
+_BREAK_OF = {"\\n": " \n", "\\r": " \r", "\\t": " \t"}
+
+
+def _analysis_view(text: str) -> str:
+    if "\\" not in text:
+        return text
+    view = _ESCAPED_BREAK.sub(lambda m: _BREAK_OF[m.group()], text)
+    return text if view == text else view
 
 
 def _scan_time_limit() -> float | None:
@@ -746,12 +767,19 @@ def _ids_after_names(text: str, findings: list[Finding], entity_of: Any) -> list
     entity = None
     for f in findings:
         if f.entity_type != "PERSON":
+            if f.entity_type == "LOCATION" and text.startswith(", ", f.end):  # spaCy takes some payees for places
+                m = _ID_AFTER_COMMA.match(text, f.end)
+                if m:
+                    entity = entity or entity_of(text)
+                    out.append(Finding(entity, *m.span("v"), 0.7, recognizer="IdAfterName"))
             continue
         m = None
         if text.startswith(("(", " ("), f.end):
             m = _ID_AFTER_NAME.match(text, f.end) or _ID_AFTER_AGE.match(text, f.end)
         elif text.startswith("  ", f.end):
             m = _ID_AFTER_GAP.match(text, f.end)
+        elif text.startswith(", ", f.end):
+            m = _ID_AFTER_COMMA.match(text, f.end)  # "faster payment £4,410 to Yamini Chowdhury, 53730163"
         else:
             gap = text.find("  ", f.start, f.end)  # "Joy Knight  SDB411696": the NER took the id's letters too
             if gap > 0:
@@ -772,6 +800,9 @@ _ID_AFTER_NAME = re.compile(
 # ("Patient: Joy Knight  SDB411696  DOB ..."): letters, then five to twelve digits
 _RECORD_ID = r"(?P<v>[A-Z]{0,4}-?\d{5,12})\b(?![.,/:]\d)"
 _ID_AFTER_AGE = re.compile(r"[ ]?\((?:[MF],?[ ]?)?\d{1,3}[ ]?(?:[MF]|y|yo|yrs)?\)[ \t]+" + _RECORD_ID)
+_ID_AFTER_COMMA = re.compile(  # eight digits at least, not a date written compact ("20190412")
+    r",[ ](?!(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\b)(?P<v>\d{8,18})\b(?![.,/:-]\d)"
+)
 _ID_AFTER_GAP = re.compile(r"[ \t]{2,}" + _RECORD_ID + r"(?=[ \t]{2,}|[ \t]*(?:\n|$))")
 _CLINICAL = re.compile(
     r"(?i)\b(?:patient|pt|mrn|hospital|clinic|ward|bed|admitted|discharged|diagnos\w*|nurse|dr|gp|medication|"

@@ -2143,6 +2143,18 @@ _SPOKEN_NUMBER = re.compile(
     rf"(?i)\b(?:plus[ ,]+)?(?:(?:{_SPOKEN_DIGITS}|double|triple)[ ,-]+){{4,}}(?:{_SPOKEN_DIGITS})\b"
 )
 _SPOKEN_STARTS = Starts(frozenset(_SPOKEN_DIGITS.split("|") + ["double", "triple", "plus"]).__contains__)
+# read out half in words, half in digits ("nine 8 9 three two four nine one six five", "0 seven 4 8 9 6 8 nine 4 oh 7")
+_MIXED_SPOKEN_NUMBER = re.compile(
+    rf"(?i)\b(?:plus[ ,]+)?(?:(?:{_SPOKEN_DIGITS}|double|triple|\d)[ ,-]+){{6,}}(?:{_SPOKEN_DIGITS}|\d)\b"
+)
+_SPOKEN_WORDS = frozenset(_SPOKEN_DIGITS.split("|") + ["double", "triple", "plus"])
+
+
+def _spoken_or_digit(word: str) -> bool:
+    return word in _SPOKEN_WORDS or (len(word) == 1 and word.isdigit())
+
+
+_MIXED_SPOKEN_STARTS = Starts(with_firsts(_spoken_or_digit, "0123456789zotfsenidp"))
 
 
 class IntlPhoneRecognizer(EntityRecognizer):
@@ -2234,6 +2246,11 @@ class IntlPhoneRecognizer(EntityRecognizer):
             for m in matches_at(_SPOKEN_NUMBER, text, starts):
                 if len(_SPOKEN_TOKEN.findall(m.group())) >= 7:
                     out.append(_result(self, "PHONE_NUMBER", m.start(), m.end(), 0.6))
+        if starts and len(starts) >= 2:
+            for m in matches_at(_MIXED_SPOKEN_NUMBER, text, _MIXED_SPOKEN_STARTS.positions(text) or []):
+                words = len(_SPOKEN_TOKEN.findall(m.group()))
+                if 2 <= words and sum(c.isdigit() for c in m.group()) >= 2:
+                    out.append(_result(self, "PHONE_NUMBER", m.start(), m.end(), 0.6))
         for r in out:  # the extension is part of the number ("617.278.2399 ext. 2310")
             ext = _PHONE_EXT.match(text, r.end)
             if ext:
@@ -2265,7 +2282,9 @@ LABELS: dict[str, str] = {
         # French IPP and social-security number, Spanish NHC and CIP, Italian health card, Portuguese SNS user number
         r"ipp|sécurité\s+sociale|securite\s+sociale|nhc|cip(?=\s*[:#])|tessera\s+sanitaria|utente(?:\s+(?:do\s+)?sns)?|"
         # New Zealand NHI, Canadian PHN, Australian IHI, Irish medical card, Northern Irish H&C, Swedish journal
-        r"nhi|phn|ihi|medical\s+card|h&c|journaln(?:r|ummer)"
+        r"nhi|phn|ihi|medical\s+card|h&c|journaln(?:r|ummer)|"
+        # German case number, Kenyan SHA, a South African folder, an inpatient number, Quebec's RAMQ card
+        r"fallnummer|sha(?=\s*(?:no|number)\b)|folder(?=\s*(?:no|number)\b)|ip(?=\s*(?:no|number)\b)|ramq"
     ),
     "ACCOUNT_NUMBER": (
         # "account", and as typed in a hurry ("acount", "accounnt", "accouunt", "accout")
@@ -2280,6 +2299,8 @@ LABELS: dict[str, str] = {
         # scheme's member ("iscritto", "partícipe", "adhérent", "Mitgliedsnr.")
         r"cliente|client(?=\s*:)|tenant\s+ref(?:erence)?|pf(?=\s+(?:no|number|a/c))|uan|iscritto|partícipe|participe|"
         r"adhérent|adherent|mitgliedsn(?:r|ummer)|"
+        # a Nigerian NUBAN; an account linked to another ("linked ISA-63016508")
+        r"nuban|linked(?=\s+[A-Z]{0,4}-?\d)|"
         r"iban|sort\s+code|cif|id\s*#|cust\.?\s*(?:no|#|id|number)|application\s+(?:ref(?:erence)?|id|no|number)|"
         r"id\b|"
         r"routing|aba|swift|bic|loan|mortgage|policy\s+holder\s+id|wallet|billing\s+id|our\s+ref(?:erence)?|"
@@ -2348,13 +2369,15 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "mr", "med", "record", "chart", "patient", "pt", "hosp", "unit", "umr", "emr", "ehr", "ur", "case", "encounter",
         "admission", "accession", "specimen", "versich", "pati", "historia", "num", "dossier", "cartella", "prontu",
         "chi", "utente", "pesel", "nr", "fallnr", "kvnr", "cart", "患者", "診察券番号", "환자", "ipp", "sécurité", "securite",
-        "nhc", "cip", "tessera", "nhi", "phn", "ihi", "medical", "journaln", exact=("n", "h"),
+        "nhc", "cip", "tessera", "nhi", "phn", "ihi", "medical", "journaln", "fallnummer", "sha", "folder", "ramq",
+        exact=("n", "h", "ip"),
     ),
     "ACCOUNT_NUMBER": prefix_test(
         "acc", "aco", "savings", "chequing", "checking", "compte", "apólice", "apolice", "cust", "client", "iban", "sort",
         "cif", "id", "application",
         "contrat", "vertrag", "polizza", "poliza", "póliza", "polis", "pension", "numer", "kund", "klant", "konto",
-        "tenant", "pf", "uan", "iscritto", "partícipe", "participe", "adhérent", "adherent", "mitglieds",
+        "tenant", "pf", "uan", "iscritto", "partícipe", "participe", "adhérent", "adherent", "mitglieds", "nuban",
+        "linked",
         "routing", "aba", "swift", "bic", "loan", "mortgage", "policy", "wallet", "billing", "our", "your", "fqtv",
         "frequent", "loyalty", "rewards", exact=("a",),
     ),
