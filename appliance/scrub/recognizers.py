@@ -2755,7 +2755,7 @@ class TableRecognizer(EntityRecognizer):
         if "\n" not in text:
             return []
         out: list[RecognizerResult] = []
-        if "insert" in text.lower() and "values" in text.lower():
+        if ("nsert" in text or "NSERT" in text) and _SQL_HEAD_RX.search(text):  # no lower-case copy of each text
             self._sql_inserts(text, entities, out)
         if not ("," in text or "|" in text or "\t" in text or ";" in text or "---" in text or "===" in text):
             return out
