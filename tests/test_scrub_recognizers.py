@@ -1935,3 +1935,26 @@ def test_eighth_round_phrases_stay(hipaa, text, kept):
 def test_a_compact_date_after_a_place_is_a_date_not_an_account(hipaa):
     out = hipaa.scrub_text("He moved to Paris, 20190412 logged").text
     assert "20190412" not in out and "ACCOUNT" not in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Home tel: (94O) 945-8419   Mobile: +1 (3O1) 783-8113\nEmail", "945-8419"),
+        ("Home tel: (94O) 945-8419   Mobile: +1 (3O1) 783-8113\nEmail", "783-8113"),
+        ("Tel: O7593 170519\nDate of loss", "170519"),
+    ],
+)
+def test_an_ocr_letter_o_inside_a_number_is_read_as_zero_and_the_text_stays_as_written(hipaa, text, raw):
+    out = hipaa.scrub_text(text).text
+    assert raw not in out and "<PHONE_NUMBER>" in out, out
+
+
+def test_the_letter_o_beside_digits_in_words_stays(hipaa):
+    text = "COVID-19 and O2 sats 94%, NO2 10 ppm, 3 o 4 days, 1 or 2"
+    assert hipaa.scrub_text(text).text == text
+
+
+def test_an_o_inside_a_letter_and_digit_code_is_no_zero(hipaa):
+    out = hipaa.scrub_text("Beneficiary: BANKS, BALA, RO61 IXLK ZW7O 7J1X 0EKS YPHC at BIC CHASUS33.").text
+    assert "ZW7O" not in out and "IXLK" not in out, out  # the IBAN's checksum holds on the text as written

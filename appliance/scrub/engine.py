@@ -575,10 +575,22 @@ _ESCAPED_BREAK = re.compile(r"\\[nrt]")
 _BREAK_OF = {"\\n": " \n", "\\r": " \r", "\\t": " \t"}
 
 
+# An OCR'd form reads a zero as the letter O inside numbers ("(94O) 945-8419", "O7593 170519", "2O71"): in a run
+# of three or more digits and O's with a digit among them and no letter touching it, an O is read as the zero it
+# stands for ("ZW7O" of an IBAN, "NO2" and "O2" stay).
+_OCR_ZERO_RUN = re.compile(r"(?<![A-Za-z0-9])(?=[0-9Oo]*[0-9])(?=[0-9]*[Oo])[0-9Oo]{3,}(?![A-Za-z0-9])")
+
+
+def _ocr_zeros(m: re.Match) -> str:
+    return m.group().replace("O", "0").replace("o", "0")
+
+
 def _analysis_view(text: str) -> str:
-    if "\\" not in text:
-        return text
-    view = _ESCAPED_BREAK.sub(lambda m: _BREAK_OF[m.group()], text)
+    view = text
+    if "\\" in view:
+        view = _ESCAPED_BREAK.sub(lambda m: _BREAK_OF[m.group()], view)
+    if ("O" in view or "o" in view) and _OCR_ZERO_RUN.search(view):
+        view = _OCR_ZERO_RUN.sub(_ocr_zeros, view)
     return text if view == text else view
 
 
