@@ -124,7 +124,8 @@ def _data_words(name: str) -> frozenset[str]:
 
 # The wide gazetteer: Faker's name lists of every locale (Latin script), less ordinary words of English and of
 # the European languages (packaging/build-name-list writes the files). A name here alone counts only written as
-# a name (capitalized or ALL CAPS), never in lower case, where a word of another language is as likely.
+# a name ("Ghada"), never in lower case, where a word of another language is as likely, or in ALL CAPS, where
+# an acronym is ("FICO", "SID").
 WIDE_GIVEN = _data_words("given_names.txt")
 WIDE_SURNAMES = _data_words("surnames.txt")
 WIDE_NAMES = WIDE_GIVEN | WIDE_SURNAMES
