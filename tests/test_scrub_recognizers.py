@@ -1958,3 +1958,217 @@ def test_the_letter_o_beside_digits_in_words_stays(hipaa):
 def test_an_o_inside_a_letter_and_digit_code_is_no_zero(hipaa):
     out = hipaa.scrub_text("Beneficiary: BANKS, BALA, RO61 IXLK ZW7O 7J1X 0EKS YPHC at BIC CHASUS33.").text
     assert "ZW7O" not in out and "IXLK" not in out, out  # the IBAN's checksum holds on the text as written
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Ninth round (corpora H-K again): health-id labels of more countries, national phone numbers grouped as their
+# country writes them, e-mail addresses broken by a line wrap, identifiers after a name, a date and a gap, in
+# header-less table rows and under a table's "Ref" column
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("UHID: APL95380957\nAddress: 29 Banjara Hills Road", "95380957"),
+        ("DOB: 13 Feb 1964 (60) yrs\nNHIS No.: 8321291105\nDate of operation", "8321291105"),
+        ("Woman: Nandi Nel  DOB 1984-10-15  Medical Aid No. 502428788\nEDD", "502428788"),
+        ("From: Hema Fernando (OHIP 2826-961-249-VE)\nTo: Fertility team", "2826-961-249"),
+        ("ABHA No.: 95-3379-6681-7782\nNext of Kin", "6681-7782"),
+    ],
+)
+def test_ninth_round_health_ids(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Rekha telephoned from 75753 60730. Ms Qureshi confirmed her husband", "60730"),
+        ("community pharmacy (Jose Luis Castillo, 91 026 69 97)\nPre-admission", "026 69 97"),
+        ("Calle Mayor 120, 8º C\n08019 Barcelona\n91 460 48 92\ngonzalo@telia.com", "460 48 92"),
+        ("Referrer: Kabir Fernando, Health Visitor, 6298 6204, kf@kk.com", "6298 6204"),
+        ("SMS-OUT | to 8300 4486 | Dear Mr Le, your appointment", "8300 4486"),
+        ("36 Cuba Street, Palmerston North 4410, 04 481 1653\nAttorney 2", "481 1653"),
+    ],
+)
+def test_ninth_round_national_numbers_grouped_as_phones(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ('"GET /login HTTP/1.1" 404 39205 "-" "Mozilla/5.0"', "404 39205"),  # a web log's status and size
+        (" LU959 Y 23NOV LISICN 0203 0056\n", "0203 0056"),  # a flight's times
+        ("the 2024 2025 budget", "2024 2025"),
+        ("Invoice 1234 5678 was settled", "1234 5678"),  # no country groups its numbers so
+    ],
+)
+def test_ninth_round_grouped_numbers_that_are_no_phones_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("who can be reached on 01 234 or at janis.ko-\nvacs@hse.ie, will oversee this", "janis.ko"),
+        ("please e-mail nam_hayas-\nhi@emory.com. The payment", "nam_hayas"),
+        ("or at s.miah@turnerbak-\ner.co.uk, will oversee", "turnerbak"),
+        ("or at k.korir@kamauotienoa-\n> dvocat.co.ke, will", "kamauotienoa"),
+    ],
+)
+def test_ninth_round_an_email_broken_by_a_line_wrap_is_one_address(hipaa, text, raw):
+    out = hipaa.scrub_text(text).text
+    assert raw not in out and "<EMAIL_ADDRESS>" in out, out
+
+
+def test_a_hyphenated_word_wrapped_before_an_email_stays(hipaa):
+    out = hipaa.scrub_text("a well-\nknown fact: write to bob@x.com").text
+    assert out.startswith("a well-\nknown fact"), out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("hit by GWJ-794 driven by Rahul Chaudhry (HH-6112-1610, tel 01 633 7639). Witness", "6112-1610"),
+        ("L261762655  Applicant Harriet Webb  DOB 11/24/82  P907284/40\nGP report from", "P907284"),
+        ("[11:04] Katrin: Katrin Shapiro, POL-21036467\n[11:06] Katrin: new address", "21036467"),
+        ("[13:04] Xiao-Hong: xiao-hong jung, A-44174F5B\n", "44174F5B"),
+        ("[09:04] Phuong: Phuong Bautista, 1366 9681 8213\n", "9681 8213"),
+        (
+            "Tracing list\nKIPTOO KIBET|1977-04-02|P.O. BOX 28882|KISUMU|40100|+254 712 610870|XGS5472566|DECEASED\n",
+            "XGS5472566",
+        ),
+        (
+            "| Name | DOB | Phone | Email | Ref | Notes |\n|---|---|---|---|---|---|\n"
+            "| Leo Serra | December 10, 1962 | 312-891-0474 | leo275@proton.me | BJ/7311163 | chased |\n",
+            "7311163",
+        ),
+    ],
+)
+def test_ninth_round_identifiers_by_their_place(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("Date        CPT     Billed\n05/26/2025     81001   $554   $35\n", "81001"),  # a claim line's code
+        (
+            "| Vaccine | Dose | Batch | Date | Given by |\n|---|---|---|---|---|\n"
+            "| PCV20 0.5 mL | 2 | R72574M | 01/21/2023 | D. Pascual |\n",
+            "R72574M",
+        ),  # a headed table's batch column is the table reader's to judge
+    ],
+)
+def test_ninth_round_codes_in_those_places_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text
+
+
+def test_a_date_in_brackets_after_a_name_stays_a_date(hipaa):
+    out = hipaa.scrub_text("Seen Mary Jones (12/03/1990, F) today.").text
+    assert "<DATE_TIME 1990>" in out and "ACCOUNT" not in out and "RECORD" not in out, out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tenth round (corpus L): HL7 ids grouped by blanks and middle names, FHIR patient references and name lists,
+# an XML element's id, accounts after "- ", a header cell with a comma, initials with full stops and at a
+# signature, versions that read as dates, software names that read as people, statutes in capitals
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("PID|1||5020 773 268^^^FRMC^MR||GRAY^TILLY||19350606|F", "773 268"),
+        ("PID|1||635 120 6243^^^QLAB^MR~6451909882^^^NHS^NH||BLACKWOOD^DALE^K||19350921|M", "6451909882"),
+        ("PID|1||635 120 6243^^^QLAB^MR||BLACKWOOD^DALE^KEIRA||19350921|M", "KEIRA"),
+        ("PID|1||x||A^B||1940|F|||1 A ST^^X^GA^31482||6175550139|||M|||Z75772801\nORC|RE", "Z75772801"),
+        ('"subject":{"reference":"Patient/8289425783","display":"Chinedu Oyelaran"}', "8289425783"),
+        ('"system": "https://fhir.example/id/hcn",\n      "value": "5393 686 793"\n', "686 793"),
+        ('"name": [{"family": "Gray", "given": ["Emma", "Joy"]}]', "Joy"),
+        ("<member>\n    <id>W456644506</id>\n    <name>Owens, Eilidh</name>", "W456644506"),
+        ("<LegalName>\n  <First>Nia</First>\n  <Middle>Lerato</Middle>\n</LegalName>", "Lerato"),
+        ("Patient: Eilidh Myers (08/04/1938), 5227 083 588\nConsulted", "083 588"),
+        ("Patient: Samira Darwish, 2094-742-351-IW, age 35", "742-351"),
+        ("Session INC9495030  Patient 9147 328 866  (Quang Wong)", "328 866"),
+        ("EHR ACCESS AUDIT - patient UR127862 (NIELSEN, Tomasz)", "UR127862"),
+        ("Krankenkasse: Techniker Krankenkasse (Vers.-Nr. V664678734)", "V664678734"),
+        ("Loyalty card - LP137536511\n-- generated by", "LP137536511"),
+        ("loan account - ML-964-15360\nAdmin time", "15360"),
+        (
+            "EmployeeNo\tSurname, Forename\tDOB\tAccount\tGross Pay\n"
+            "EMP-706012\tAbdallah, Yasmin\t1994-07-02\t120463840\tA$5,032.78\n",
+            "120463840",
+        ),
+        ("Protection Act 2018. Last reviewed 2024-06-13\nby SE\n", "SE"),
+        ("Next 18-Feb-2026 19:00. Billing 90837.\n-- KS\n\nCopy sent", "KS"),
+        ("GDPR Article 9. Last reviewed 22 November 2024 - R.H.\n", "R.H."),
+        ("time\tpatient\tid\titem\tby\n11:45 | Joshi, Rekha | UR611035 | articaine 4% | WG\n", "WG"),
+    ],
+)
+def test_tenth_round_identifiers_and_names(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ('{"level":"ERROR","app_version":"4.9.97","msg":"request"}', "4.9.97"),
+        ("Printed 2025-09-04 10.00 from Zendesk 5.3.96 by Yamamoto, Mei", "5.3.96"),
+        ("-- generated by Cerner Millennium (4.1.48) on 12 December 2024", "Cerner Millennium (4.1.48)"),
+        ("Contact lenses: Acuvue Oasys.\nSeen via (telehealth, Zoom)", "Acuvue Oasys"),
+        ("Seen via (telehealth, Zoom)", "Zoom"),
+        ("FARAH REMINDED ALL PARTIES OF THE EMPLOYMENT RIGHTS ACT 1996.", "EMPLOYMENT RIGHTS ACT 1996"),
+        ("Magdalena reminded all parties of the ADA Title I.", "ADA Title I"),
+        ("FUNDING: A$4,563 (SEND CODE OF PRACTICE).", "SEND CODE OF PRACTICE"),
+        ("Keep for 7 years per records management policy RM-4. Last reviewed", "policy RM-4"),
+        ("PMH Fuchs' dystrophy. A: Ishihara plates. PMH Snellen chart (Z71.1).", "Snellen chart (Z71.1)"),
+        ("PMH Fuchs' dystrophy. A: Ishihara plates.", "Ishihara plates"),
+        ("Incassant ID: NL02ZZZ344234452989\n", "NL02ZZZ344234452989"),
+        ("RXR|INH^Inhalation\n", "INH^Inhalation"),
+    ],
+)
+def test_tenth_round_phrases_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text
+
+
+def test_a_date_that_reads_as_a_version_after_a_date_word_is_a_date(hipaa):
+    out = hipaa.scrub_text("transferred from Ward 4 on 6.9.97 and seen 4.9.97").text
+    assert "6.9.97" not in out and "4.9.97" not in out, out
+
+
+def test_a_jenkins_is_a_person_not_the_build_server(hipaa):
+    assert "Jenkins" not in hipaa.scrub_text("The medical certificate was discussed with Dr. Kimberly Jenkins.").text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("a new one will go to No. 153, 13th Church Marg in 5-7 working days.", "Church Marg"),
+        ('change my address to Blk 300 Woodlands Drive 14, #11-272, Singapore 311690"}', "#11-272"),
+        ('change my address to Blk 300 Woodlands Drive 14, #11-272, Singapore 311690"}', "311690"),
+        ("PID|1||1^^^S^MR||M^G||20000710|F|||Apt 18, Beechwood House, 48 Main Quay^^Dublin 4^Co. Dublin^D04 R881^IE||",
+         "Apt 18"),
+        ("PID|1||1^^^S^MR||M^G||20000710|F|||Apt 18, Beechwood House, 48 Main Quay^^Dublin 4^Co. Dublin^D04 R881^IE||",
+         "R881"),
+        ("PID|1||x||A^B||1940|F|||Unit 10, 143 Jacaranda Place^^Toowong^QLD^4066^AUS||(07) 4151 5589", "4066"),
+        ("Residenza: Via Mazzini 129/A, 20144 Milano (MI)", "129/A"),
+        ("ERIC: At home, Hillview, 85 Victoria Row, Exeter, EX1 6DA. My number's", "Hillview"),
+        ("Person alleged: The Old Forge, 121 Queens Grove, Reading, RG6 8RW\n", "Old Forge"),
+        ("[09:15] REED (AGENT): HI HOPE, THANKS\n[09:16] HOPE: hi\n[09:17] REED (AGENT): DONE", "REED"),
+        ("[18:45] Mason (agent): Hi Tao\n[18:46] Tao: hello", "Mason"),
+        ("Kind regards,\nEsperanza Iglesias\nEI\nHarrow Vale Council", "\nEI\n"),
+    ],
+)
+def test_tenth_round_addresses_and_speakers(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_district_called_nagar_does_not_cut_its_street_short(hipaa):
+    out = hipaa.scrub_text("Insured property: No. 29, Gandhi Nagar 2nd Street, Bengaluru - 600017. New").text
+    assert "2nd Street" not in out and "Gandhi" not in out, out
+
+
+def test_a_postcode_of_the_act_is_no_statute(hipaa):
+    out = hipaa.scrub_text("Unit 10, 216 Chapel Street, CANBERRA ACT 2610, NHS 297").text
+    assert "2610" not in out, out

@@ -318,7 +318,9 @@ STREET_TYPES = (
     "cove|creek|field|fields|harbor|harbour|knoll|manor|orchard|pass|pines|ranch|spring|springs|station|"
     "summit|valley|village|wood|woods|yard|"
     # British, Irish, Australian and New Zealand forms
-    "lawn|acre|tce|pde|wynd|brae|vale|grange|cl|approach|appr"
+    "lawn|acre|tce|pde|wynd|brae|vale|grange|cl|approach|appr|"
+    # India's "Marg" ("13th Church Marg"; not "Nagar", a district's name before its street: "Gandhi Nagar 2nd Street")
+    "marg"
 )
 
 # European street words that come before the name ("Rue de Rivoli 12", "12 rue de Rivoli", "Via Roma 5").
@@ -379,7 +381,7 @@ EPONYMS_HEADED = _words(
     rankin rinne rockall romano-ward rovsing salter-harris schatzker schober spurling sydenham
     thessaly truelove virchow waterlow westermark yergason zenker ziehl-neelsen alvarado apfel
     aldrete kurtzke lawton forrest burkitt kocher mobitz brugada wenckebach ivor-lewis wellens
-    sgarbossa bowen duckett-jones sokolow-lyon
+    sgarbossa bowen duckett-jones sokolow-lyon baker fuchs ishihara snellen amsler jaeger schirmer goldmann adie
     """
 )
 
@@ -392,7 +394,8 @@ EPONYM_HEADS = (
     "virus|cyst|canal|dystrophy|arteritis|neuralgia|position|incision|point|respiration|breathing|class|"
     "myotomy|fall\\s+scale|fall\\s+score|tear|lesion|node|nodes|sign|spots?|lines|sounds?|murmur|reaction|"
     "rule|rules|tool|questionnaire|inventory|diverticulum|ligament|bursitis|paralysis|pupil|level|pattern|"
-    "block|type|wave|waves|thickness"
+    "block|type|wave|waves|thickness|plates?|grid|tonometry|tonometer|"
+    "chart(?![ \t]*(?:#|no\\b|number|:))"  # "Snellen chart", not a patient's "Bishop    Chart # 2024990750"
 )
 
 # Drug names seen in notes (generic), and suffixes that mark a generic drug name.

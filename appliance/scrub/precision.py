@@ -213,8 +213,28 @@ FINANCIAL = [
         r"(?:Act|Scheme|Regulations|Directive|Safeguards)\b)(?:[ \t]+\d{4})?"
         r"|(?-i:\b(?:Model|Highway|Penal|Civil|Criminal|Tax|Consumer|Banking|Lending|Insurance)[ \t]+Code\b)"
         r"|(?-i:\bStatutory[ \t]+(?:Sick|Maternity|Paternity|Adoption|Shared[ \t]+Parental)[ \t]+Pay\b)"
-        r"|(?-i:\bRegulation[ \t]+[A-Z]{1,2}\b)",
-        ("has", (), (" Act", " Code", " Scheme", "Regulation", " Directive", " Safeguards", "Statutory")),
+        r"|(?-i:\bRegulation[ \t]+[A-Z]{1,2}\b)"
+        # the same in capitals ("EMPLOYMENT RIGHTS ACT 1996", "CARE ACT 2014")
+        r"|(?-i:\b(?:[A-Z]{2,}[ \t]+(?:(?:OF|AND|FOR|ON|TO|THE|IN)[ \t]+)*){1,6}(?:ACT|SCHEME|REGULATIONS|DIRECTIVE)\b)"
+        r"(?:[ \t]+(?:1[89]|20)\d{2}\b)?"  # a year, not a postcode ("CANBERRA ACT 2610")
+        # a statute's part or title by its acronym ("ADA Title I", "IDEA Part B"), a code of practice ("SEND Code of
+        # Practice")
+        r"|(?-i:\b[A-Z]{2,6}[ \t]+(?:Title|TITLE|Part|PART)[ \t]+(?:[IVX]{1,4}|[A-D])\b)"
+        r"|(?-i:\b(?:[A-Z][A-Za-z]*[ \t]+){0,3})(?:Code|CODE)[ \t]+(?:of|OF)[ \t]+(?:Practice|PRACTICE)\b",
+        (
+            "has",
+            (),
+            (" Act", " Code", " Scheme", "Regulation", " Directive", " Safeguards", "Statutory", " ACT", " SCHEME",
+             "REGULATION", " DIRECTIVE", " Title", " TITLE", " Part", " PART", " CODE"),
+        ),
+    ),
+    # a SEPA creditor identifier names the company that collects, not the payer ("Incassant ID:
+    # NL02ZZZ344234452989", "Gläubiger-ID DE98ZZZ09999999999")
+    (r"\b[A-Z]{2}\d{2}ZZZ[0-9A-Z]{6,28}\b", ("has", (), ("ZZZ", "zzz"))),
+    # an organisation's own policy by its short reference ("records management policy RM-4"), not a policy number
+    (
+        r"\b(?:[A-Za-z]+[ \t]+){0,2}policy[ \t]+(?-i:[A-Z]{1,4})-\d{1,3}\b(?![-/.]\d)",
+        ("has", (), ("policy", "Policy", "POLICY")),
     ),
     # legal references ("Art. 15 UK GDPR", "§ 823 BGB")
     (

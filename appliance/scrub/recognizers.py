@@ -411,7 +411,9 @@ _NOT_AUTHORS = frozenset(
 # "Handover given by GK to FS", "Analyst DF", "Fee earner: ME", "01:40 DH: payment made", "... 22 July 2020 - RK").
 # Two or three capitals (a lower-case letter between: "SjY"); what comes before decides, and an abbreviation of
 # a role, a unit, a time zone or a body (`_NOT_INITIALS`) is never taken.
-_INITIALS_RX = re.compile(r"(?<![\w'’&/.@-])\p{Lu}(?:\p{Ll}?\p{Lu}){1,2}(?![\w'’&/@-]|\.\w)")
+_INITIALS_RX = re.compile(
+    r"(?<![\w'’&/.@-])(?:\p{Lu}(?:\p{Ll}?\p{Lu}){1,2}(?![\w'’&/@-]|\.\w)|\p{Lu}\.(?:\p{Lu}\.){1,2}(?![\w'’&/@-]))"
+)  # "JM", "SjY", and with full stops "E.R.", "C.W.R."
 _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVERSE: the `\Z` end is tried first)
     r"(?r)(?:(?P<by>(?i:\b(?:typed|dictated|transcribed|agreed|given|approved|authori[sz]ed|signed|handled|reviewed|"
     r"checked|verified|entered|completed|prepared|witnessed|countersigned|actioned|seen|triaged|taken|recorded|"
@@ -424,13 +426,20 @@ _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVER
     r"firma(?:\s+del?\s+\w+)?))[ \t]*:?[ \t]*)"
     r"|(?P<paren>\()|(?P<thanks>(?i:\b(?:thanks|thx|cheers|regards))[ \t]+)"
     r"|(?P<time>\b\d{1,2}:\d{2}(?::\d{2})?[ \t]+\[?)"
-    r"|(?P<dash>(?:\d|(?i:consultation|call|review|visit|note|entry|contact))[ \t]+[-–—][ \t]*)"
+    r"|(?P<dash>(?:\d|(?i:consultation|call|review|visit|note|entry|contact))(?:[ \t]+|[ \t]*\n)[-–—][ \t]*)"
+    # a signature line ("-- KS"), and a date or time then "by" at a line's end ("Last reviewed 26.8.25 by AA")
+    r"|(?P<sig>(?m:^)(?:--|—)[ \t]*)|(?P<byline>\d[^\n]{0,12}?[ \t\n](?i:by)[ \t]+)"
+    # initials on their own line under a sign-off and its name ("Kind regards,\nEsperanza Iglesias\nEI")
+    r"|(?P<signoff>(?i:\b(?:regards|sincerely|thanks|cheers|best\s+wishes))[,.!]?[ \t]*\n(?:[^\n]{2,40}\n)?)"
     r"|(?P<re>(?i:\bre):?[ \t]+))\Z"
 )
 _AFTER_INITIALS_RX = {
     "label": re.compile(r"[ \t]*(?:\n|$)|[ \t]{2,}|[,;.)]|[ \t]+\d"),
     "time": re.compile(r"\]?:|\][ \t]"),
     "dash": re.compile(r"[ \t]*(?:\n|$)"),
+    "sig": re.compile(r"[ \t]*(?:\n|$)"),
+    "byline": re.compile(r"[ \t]*(?:\n|$)"),
+    "signoff": re.compile(r"[ \t]*(?:\n|$)"),
     "re": re.compile(r"[ \t]+[-–—:]"),
     "paren": re.compile(r"\)[ \t]*(?:\n|$)"),  # "...kept in custody. (OL)" at a note's end
     "thanks": re.compile(r"[ \t]*(?:\n|$)"),
@@ -497,6 +506,7 @@ _NOT_USERS = frozenset(
 )
 # HL7 v2 person names (PID-5, NK1-2, PV1-7 ...): "|ACHEAMPONG^ADWOA^O|", "|3174162993^CUSHING^VICTORIA^^^^MD|"
 _HL7_SEGMENT_RX = re.compile(r"(?m)^(?:PID|NK1|PV1|PV2|GT1|IN1|IN2|ORC|OBR|PD1|ROL|MRG|TXA)\|[^\n]*")
+_HL7_MIDDLE_RX = re.compile(r"\^(?P<m>\p{L}[\p{L}'’.-]{0,30})(?=[\^|~\n]|$)")
 _HL7_NAME_RX = re.compile(r"(?<=[|^~])(?P<f>\p{L}[\p{L}'’ -]{1,30})\^(?P<g>\p{L}[\p{L}'’ -]{1,30})(?=[\^|~]|$)")
 # a name spelled out letter by letter ("S - A - L - E - H", "D A R W I S H") near a word about its spelling
 _SPELLED_RX = re.compile(r"(?<![\w-])(?:[A-Za-z](?:[ ]?-[ ]?|[ ]))(?:[A-Za-z](?:[ ]?-[ ]?|[ ])){2,}[A-Za-z](?![\w-])")
@@ -838,6 +848,9 @@ class ContextNameRecognizer(EntityRecognizer):
                     if max(len(f), len(g)) >= 3 and not (len(f) <= 3 and len(g) <= 3):
                         out.append(_result(self, "PERSON", m.start("f"), m.end("f"), 0.7))
                         out.append(_result(self, "PERSON", m.start("g"), m.end("g"), 0.7))
+                        middle = _HL7_MIDDLE_RX.match(text, m.end())  # "|BLACKWOOD^DALE^K|": the middle name too
+                        if middle:
+                            out.append(_result(self, "PERSON", *middle.span("m"), 0.7))
         if "/" in text:
             for m in _SLASH_NAME_RX.finditer(text):
                 out.append(_result(self, "PERSON", *m.span("v"), 0.7))
@@ -916,7 +929,7 @@ class ContextNameRecognizer(EntityRecognizer):
         """Initials where an author, handler or note-taker is named (`_INITIALS_BEFORE_RX`)."""
         out: list[RecognizerResult] = []
         for m in _INITIALS_RX.finditer(text):
-            if m.group() in _NOT_INITIALS:
+            if m.group().replace(".", "") in _NOT_INITIALS:
                 continue
             ctx = _INITIALS_BEFORE_RX.search(text, max(0, m.start() - 60), m.start())
             if ctx is None:
@@ -960,18 +973,23 @@ class ContextNameRecognizer(EntityRecognizer):
         found = []
         for m in _SPEAKER_RX.finditer(text):
             who = m.group("who").split()
+            inner = m.group("inner")
             if who[0].casefold() in _ROLES:
-                if m.group("inner"):
-                    found.append((m.start("inner"), m.end("inner")))
+                if inner:
+                    found.append((m.start("inner"), m.end("inner"), False))
                 elif len(who) == 2:
-                    found.append((m.end("who") - len(who[1]), m.end("who")))
+                    found.append((m.end("who") - len(who[1]), m.end("who"), False))
             else:
-                found.append((m.start("who"), m.end("who")))
+                # "Mason (agent):", "REED (AGENT):": a role in brackets after it makes the speaker a person
+                found.append((m.start("who"), m.end("who"), bool(inner) and inner.casefold() in _ROLES))
         if len(found) < 2:
             return []
         out = []
-        for s, e in found:
+        for s, e, by_role in found:
             words = text[s:e].split()
+            if by_role and not any(w.casefold() in _ROLES or len(w) < 2 for w in words):
+                out.append(_result(self, "PERSON", s, e, 0.6))
+                continue
             if any(_not_a_name_word(w) or w.casefold() in _ROLES or len(w) < 2 for w in words):
                 continue
             known = any(_known_name(w) or w.casefold() in lx.AMBIGUOUS_GIVEN for w in words)
@@ -1300,6 +1318,8 @@ _UNIT_AFTER = re.compile(
     # Swedish "lgh 1106", Polish "lok. 33" / "m. 28", Norwegian "H0102", Danish "5. tv.", Singapore "#05-17"
     r"|,?[ \t]+(?:lgh|lok)\.?[ \t]*\d{1,4}\b|[ \t]+m\.[ \t]*\d{1,4}\b|,[ \t]*(?-i:H)\d{4}\b"
     r"|,[ \t]*\d{1,2}\.[ \t]*(?:tv|th|mf)\b\.?|,[ \t]*#\d{1,3}-\d{1,4}\b"
+    r"|[ \t]+\d{1,2}(?=,[ \t]*#\d{1,3}-\d{1,4}\b)"  # the road's own number before the unit: "Clementi Avenue 2, #16-74"
+    r"|/(?-i:[A-Z])\b"  # Italian "Via Mazzini 129/A"
     r"|,[ \t]*\d{1,2}(?:st|nd|rd|th)[ \t]+(?:block|stage|phase|sector)\b"  # "5th Cross, 1st Block"
     r"|[ \t]+(?:apartment|apt)\.?[ \t]*#?\d{1,5}[a-z]?\b"
     r"|,[ \t]*\d{1,2}[ ]?(?:º|ª|°|r|er|o|a)?\.?[ \t]+(?:\d{1,2}[ ]?(?:º|ª|a|[a-z])?\b|(?-i:[A-Z])\b|izq(?:da|uierda)?\.?|dcha\.?|dch\.?|"
@@ -1316,19 +1336,24 @@ _BUILDING_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _HOUSE_BEFORE = re.compile(
-    r"(?:^|(?<=[\s,(]))(?:house|hse|plot|block|stand|erf|lot|h\.?[ ]?no\.?|flat|appt|apt|apartment|unit|room|rm|"
+    r"(?:^|(?<=[\s,(|^\"]))(?:house|hse|plot|block|blk|stand|erf|lot|h\.?[ ]?no\.?|flat|appt|apt|apartment|unit|room|rm|"
     r"villa|no\.|b[aâ]t(?:iment)?\.?|esc(?:alier)?\.?|#|\d{1,4}-dong[ ]\d{1,5}-ho,)"  # Korean "102-dong 2205-ho, "
     r"(?:[ \t]*(?:\d{1,5}[a-z]?(?:[-/][\w]{1,6}){0,3}|(?-i:[A-Z])\b),?)?[ \t]+\Z"
     # a house's name: "Kingsley House, 174 Victoria Crescent", "Orchard Cottage, 3 Mill Lane", "Holly Bank, 225
     # Beechwood Avenue", "The Old Vicarage, 40 Ladywood Road"
-    r"|(?:^|(?<=[\s,(]))(?-i:(?:\p{Lu}[\w'’-]+[ ]){1,2})(?:house|court|lodge|cottage|farm|mansions|hall|villa|barn|"
+    r"|(?:^|(?<=[\s,(|^\"]))(?-i:(?:\p{Lu}[\w'’-]+[ ]){1,2})(?:house|court|lodge|cottage|farm|mansions|hall|villa|barn|"
     r"mill|yard|bank|vicarage|rectory|manor|grange|maltings|barns|cottages|lofts)"
-    r",[ \t]+\Z",
+    r",[ \t]+\Z"
+    # one word ending as house names do ("Hillview, 85 Victoria Row", "Westfield, "), "The" and a name ("The Old
+    # Forge, 121 Queens Grove", "The Maltings, 41 Castle Lane")
+    r"|(?:^|(?<=[\s,(|^\"]))(?-i:\p{Lu}\p{Ll}+(?:view|field|croft|side|lea|dene|holme|garth|hurst|wood|haven|stead))"
+    r",[ \t]+\Z"
+    r"|(?:^|(?<=[\s,(|^\"]))(?-i:The(?:[ ]\p{Lu}[\w'’-]+){1,2}),[ \t]+\Z",
     re.IGNORECASE,
 )
 # the flat before a house's name ("Flat 19, " of "Flat 19, Kingfisher Lodge, 28 Church Lane")
 _FLAT_BEFORE = re.compile(
-    r"(?:^|(?<=[\s,(]))(?:flat|apt|apartment|unit|appt|room)\.?[ \t]*(?:\d{1,5}[a-z]?|(?-i:[A-Z]))(?:,[ \t]*\d{1,3}/F)?,[ \t]+\Z",
+    r"(?:^|(?<=[\s,(|^\"]))(?:flat|apt|apartment|unit|appt|room)\.?[ \t]*(?:\d{1,5}[a-z]?|(?-i:[A-Z]))(?:,[ \t]*\d{1,3}/F)?,[ \t]+\Z",
     re.IGNORECASE,
 )  # "Flat F, 24/F, " (Hong Kong) too
 # a flat in a named building on a street without a number (as in Ireland): "Apartment 65, Alder House, Shop
@@ -1681,6 +1706,10 @@ class PostalCodeRecognizer(_RegexRecognizer):
         # HL7 v2 addresses: "...^Tucson^AZ^85741^USA"
         ("ZIP_CODE", r"\^(?-i:[A-Z]{2}|[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?)\^(?P<v>\d{5}(?:-\d{4})?)(?=\^|\|)", 0.85, "v", None,
          _hl7_caret_gate),
+        # ... any country's code in the postcode's place, before the country ("^Toowong^QLD^4066^AUS|", "^Co.
+        # Dublin^D04 R881^IE|", "^MB^R3J 1A0^CAN|")
+        ("ZIP_CODE", r"\^[^\^|~\n]{2,30}\^(?P<v>(?-i:(?=[A-Z0-9 -]*\d)[A-Z0-9]{3,5}(?:[ -][A-Z0-9]{3,4})?))"
+         r"(?=\^(?-i:[A-Z]{2,3})(?:[|~\n^]|$))", 0.85, "v", None, _hl7_caret_gate),
         # UK postcode (outward + inward), Canadian postal code
         (
             "ZIP_CODE",
@@ -2126,7 +2155,7 @@ _PHONE_GROUPS = re.compile(r"\d+")
 _BR_MOBILE = re.compile(r"\(\d{2}\)[ ]?9\d{4}-\d{4}")
 _US_PHONE = re.compile(r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}$")
 _PHONE_CONTEXT_RX = re.compile(
-    r"(?:phones?|ph|tel|telephone|mobile|mob|cell|fax|call(?:ed|s|ing)?|call\s?back|contact|reach(?:ed)?|whatsapp|sms|text|"
+    r"(?:phones?|ph|tel|telephone|(?:tele)?phoned|rang|texted|inbound\s+from|outbound\s+to|te1|mobile|mob|cell|fax|call(?:ed|s|ing)?|call\s?back|contact|reach(?:ed)?|whatsapp|sms|text|"
     r"(?:my|his|her|their|your)\s+(?:phone\s+|mobile\s+|contact\s+)?number|"
     r"tel[eé]fono|telefone|t[eé]l[eé]phone|t[eé]l|telefon|電話|전화|"
     r"line|direct|office|landline|switchboard|dial|nok|next\s+of\s+kin|(?:best|home|work|secondary|alternative|"
@@ -2155,6 +2184,36 @@ def _spoken_or_digit(word: str) -> bool:
 
 
 _MIXED_SPOKEN_STARTS = Starts(with_firsts(_spoken_or_digit, "0123456789zotfsenidp"))
+
+
+_GROUPED_NUMBER = re.compile(r"\(?\d{2,5}\)?(?:[ -]\d{2,5}){1,4}")
+
+
+# a flight's departure and arrival times ("LISICN 0203 0056"), never a number
+_CLOCK_PAIR = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d[ ](?:[01]\d|2[0-3])[0-5]\d")
+
+
+def _national_grouping(phonenumbers, cand: str, regions: tuple[str, ...]) -> bool:  # noqa: ANN001
+    """A number with no label and no country code, grouped as some country writes its numbers ("6395 2123" in
+    Singapore, "97955 86219" in India, "04 481 1653" in New Zealand): valid in that country's plan, and its groups
+    are the groups of the country's own national format (the trunk 0 aside). Grouping is what tells a phone number
+    from an amount or a reference, which a plan alone would often take ("4471 2290" is valid in Germany too)."""
+    if not _GROUPED_NUMBER.fullmatch(cand) or _NOT_NATIONAL.fullmatch(cand) or _CLOCK_PAIR.fullmatch(cand):
+        return False
+    groups = [len(g) for g in _PHONE_GROUPS.findall(cand)]
+    for region in regions:
+        try:
+            num = phonenumbers.parse(cand, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if not phonenumbers.is_valid_number(num):
+            continue
+        formatted = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
+        want = [len(g) for g in _PHONE_GROUPS.findall(formatted)]
+        if want == groups or (not cand.startswith("0") and formatted.lstrip("(").startswith("0")
+                              and [want[0] - 1] + want[1:] == groups):
+            return True
+    return False
 
 
 class IntlPhoneRecognizer(EntityRecognizer):
@@ -2240,6 +2299,10 @@ class IntlPhoneRecognizer(EntityRecognizer):
                     if phonenumbers.is_valid_number(num):
                         out.append(_result(self, "PHONE_NUMBER", s, e, 0.6 if labelled else 0.55))
                         break
+            elif 8 <= digits <= 11 and not text.endswith('" ', 0, s) and _national_grouping(
+                phonenumbers, cand, self.regions
+            ):  # not a web log's status and size ('HTTP/1.1" 200 37607')
+                out.append(_result(self, "PHONE_NUMBER", s, e, 0.55))
         starts = _SPOKEN_STARTS.positions(text)
         if starts and len(starts) >= 7:
             # a number read out in words: seven digits at least ("oh one seven one, four three five seven oh two four")
@@ -2262,7 +2325,7 @@ class IntlPhoneRecognizer(EntityRecognizer):
 # Identifiers by label
 
 _SEP = (
-    r"\s*(?:(?:number|num|no\.?|nr\.?|n\.?[º°]|#|id|code)\s*)?(?:[:#=/|]|is|of|will\s+be|was)?\s*#?\s*"
+    r"\s*(?:(?:number|num|no\.?|nr\.?|n\.?[º°]|#|id|code)\s*)?(?:[:#=/|]|[-–](?=[ \t])|is|of|will\s+be|was)?\s*#?\s*"
     r"(?:(?P<paren>\()\s*)?"
 )
 _ID = r"(?:(?-i:(?!USD|EUR|GBP|CAD|AUD|INR|CHF|JPY|NGN|ZAR|SEK|NOK|DKK|PLN|BRL|MXN)[A-Z]{2,4})[ ](?=\d))?(?=[A-Z0-9/-]{0,30}\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,34}\b"
@@ -2284,7 +2347,12 @@ LABELS: dict[str, str] = {
         # New Zealand NHI, Canadian PHN, Australian IHI, Irish medical card, Northern Irish H&C, Swedish journal
         r"nhi|phn|ihi|medical\s+card|h&c|journaln(?:r|ummer)|"
         # German case number, Kenyan SHA, a South African folder, an inpatient number, Quebec's RAMQ card
-        r"fallnummer|sha(?=\s*(?:no|number)\b)|folder(?=\s*(?:no|number)\b)|ip(?=\s*(?:no|number)\b)|ramq"
+        r"fallnummer|sha(?=\s*(?:no|number)\b)|folder(?=\s*(?:no|number)\b)|ip(?=\s*(?:no|number)\b)|ramq|"
+        # India's hospital UHID and ABHA health id, Ghana's and Nigeria's NHIS, a South African medical aid, Ontario's
+        # OHIP card
+        r"uhid|abha(?:\s+(?:health\s+)?id)?|nhis|medical\s+aid|ohip|"
+        # "Patient UR580488", "patient 9147 328 866" (the word right before a number); German "Vers.-Nr."
+        r"patient(?=[ \t]+(?-i:[A-Z]{0,4})-?\d{3}[\d -]*\d(?![\w-]))|vers\.?-?[ ]?nr"
     ),
     "ACCOUNT_NUMBER": (
         # "account", and as typed in a hurry ("acount", "accounnt", "accouunt", "accout")
@@ -2303,7 +2371,7 @@ LABELS: dict[str, str] = {
         r"nuban|linked(?=\s+[A-Z]{0,4}-?\d)|"
         r"iban|sort\s+code|cif|id\s*#|cust\.?\s*(?:no|#|id|number)|application\s+(?:ref(?:erence)?|id|no|number)|"
         r"id\b|"
-        r"routing|aba|swift|bic|loan|mortgage|policy\s+holder\s+id|wallet|billing\s+id|our\s+ref(?:erence)?|"
+        r"routing|aba|loan|mortgage|policy\s+holder\s+id|wallet|billing\s+id|our\s+ref(?:erence)?|"
         r"your\s+ref(?:erence)?|fqtv|frequent\s+fl(?:y|i)er|loyalty|rewards"
     ),
     "HEALTH_PLAN_ID": (
@@ -2323,13 +2391,20 @@ LABELS: dict[str, str] = {
 }
 
 
+# a diagnosis code after a word that is also a label ("Snellen chart (Z71.1)", "record: F41.1"): not an id
+_ICD_CODE = r"[A-TV-Z]\d{2}\.\d{1,4}\b"
+# a SEPA creditor identifier names the collecting company ("Incassant ID: NL02ZZZ344234452989"), not the payer
+_SEPA_CREDITOR = r"[A-Z]{2}\d{2}ZZZ[0-9A-Z]{6,28}\b"
+
+
 def _label_rule(entity: str, labels: str) -> str:
     return (
         # "POLICY-NO...:", "NHI....:": a fixed-width report's key, hyphenated and filled with dots
-        rf"\b(?:{labels})\.{{0,12}}\)?(?:[\s_-]+(?:number|no|num|id|code|ref(?:erence)?)\.{{0,12}}){{0,2}}"
+        rf"\b(?:{labels})\.{{0,12}}\)?(?:[\s_-]+(?:number|no|num|id|code|ref(?:erence)?|card|account)\.{{0,12}}){{0,2}}"
         # "Patient number at the hospital: PT92947591", "Account at losing provider: VM27425407"
         r"(?:[ \t]+(?:at|with|for|in|from)(?:[ \t]+[^\W\d_]+){1,3}(?=[ \t]*:))?"
-        rf"{_SEP}(?!\d{{1,7}}(?:[.,]\d{{3}})*[.,]\d{{2}}(?![\d.,-]))(?P<v>{_ID})(?![.,]\d)(?(paren)\??\))"  # not an amount ("savings 1.520,00 €"); "loan (LN-2020-5994011)"
+        rf"{_SEP}(?!\d{{1,7}}(?:[.,]\d{{3}})*[.,]\d{{2}}(?![\d.,-]))(?!{_ICD_CODE}|{_SEPA_CREDITOR})"
+        rf"(?P<v>{_ID})(?![.,]\d)(?(paren)\??\))"  # not an amount ("savings 1.520,00 €"); "loan (LN-2020-5994011)"
     )
 
 
@@ -2344,6 +2419,12 @@ def _not_a_date(match: str) -> bool:
     """A labelled value that ends in a date (and maybe an hour) is the date ("Telephone encounter 1/4/24 1:10
     am"); an id with a date inside it ("Claim #: 2023-04-15-0012") is an id."""
     return not _DATE_IN.search(match)
+
+
+def _labelled_id_ok(match: str) -> bool:
+    """A labelled value has two digits at least (not a document's short reference: "policy RM-4") and is no
+    date."""
+    return sum(c.isdigit() for c in match) >= 2 and _not_a_date(match)
 
 
 def _hl7_gate(text: str) -> bool:
@@ -2370,7 +2451,7 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "admission", "accession", "specimen", "versich", "pati", "historia", "num", "dossier", "cartella", "prontu",
         "chi", "utente", "pesel", "nr", "fallnr", "kvnr", "cart", "患者", "診察券番号", "환자", "ipp", "sécurité", "securite",
         "nhc", "cip", "tessera", "nhi", "phn", "ihi", "medical", "journaln", "fallnummer", "sha", "folder", "ramq",
-        "ip", exact=("n", "h"),
+        "ip", "uhid", "abha", "nhis", "ohip", "vers", exact=("n", "h"),
     ),
     "ACCOUNT_NUMBER": prefix_test(
         "acc", "aco", "savings", "chequing", "checking", "compte", "apólice", "apolice", "cust", "client", "iban", "sort",
@@ -2378,7 +2459,7 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "contrat", "vertrag", "polizza", "poliza", "póliza", "polis", "pension", "numer", "kund", "klant", "konto",
         "tenant", "pf", "uan", "iscritto", "partícipe", "participe", "adhérent", "adherent", "mitglieds", "nuban",
         "linked",
-        "routing", "aba", "swift", "bic", "loan", "mortgage", "policy", "wallet", "billing", "our", "your", "fqtv",
+        "routing", "aba", "loan", "mortgage", "policy", "wallet", "billing", "our", "your", "fqtv",
         "frequent", "loyalty", "rewards", exact=("a",),
     ),
     "HEALTH_PLAN_ID": prefix_test(
@@ -2428,7 +2509,7 @@ _AND_ID = re.compile(r"[ \t]+(?:and|&|or)[ \t]+(?P<v>(?-i:[A-Z]{0,4}-?)\d[\dA-Z-
 
 class LabelledIdRecognizer(_RegexRecognizer):
     RULES = [
-        (e, _label_rule(e, lbl), 0.85, 0, _not_a_date, Starts(LABEL_STARTS[e])) for e, lbl in LABELS.items()
+        (e, _label_rule(e, lbl), 0.85, 0, _labelled_id_ok, Starts(LABEL_STARTS[e])) for e, lbl in LABELS.items()
     ] + [
         ("VEHICLE_ID", r"\b[A-HJ-NPR-Z0-9]{17}\b", 0.5, 0, vin_ok, Starts(_vin_length)),
         ("LICENSE_NUMBER", r"\bnpi\W{0,3}(?P<v>\d{10})\b", 0.9, "v", npi_ok, Starts(prefix_test("npi"))),
@@ -2444,11 +2525,15 @@ class LabelledIdRecognizer(_RegexRecognizer):
         ),
         # HL7 v2 identifiers by their type code: "~108189683^^^SSA^SS" a social security number, "^^^HOSP^MR" a record
         ("US_SSN", r"(?<=[|~])(?P<v>\d{3}-?\d{2}-?\d{4})\^\^\^[^\^|~\n]*\^SS\b", 0.9, "v", None, _hl7_gate),
-        ("MEDICAL_RECORD_NUMBER", r"(?<=[|~])(?P<v>[A-Z0-9][A-Z0-9-]{3,20})\^\^\^[^\^|~\n]*\^(?:MR|PI|MRN|PT)\b", 0.9, "v",
-         None, _hl7_gate),
+        # (a national health number too: NH, JHN, HC; Medicare, Medicaid: MC, MA); digits may be grouped by blanks
+        ("MEDICAL_RECORD_NUMBER", r"(?<=[|~])(?P<v>[A-Z0-9][A-Z0-9 -]{3,20}[A-Z0-9])\^\^\^[^\^|~\n]*\^(?:MR|PI|MRN|PT|NH|JHN|HC|MC|MA)\b",
+         0.9, "v", None, _hl7_gate),
         # HL7 v2 PID-18 (the patient's account number) and PID-19 (the social security number)
+        # (or one field later: feeds that count the fields from the segment's name)
         ("ACCOUNT_NUMBER", r"(?m)^PID(?:\|[^|\n]*){17}\|(?P<v>[A-Z0-9][A-Z0-9-]{3,24})(?=[|^\n]|$)", 0.85, "v", None, _pid_gate),
-        ("US_SSN", r"(?m)^PID(?:\|[^|\n]*){18}\|(?P<v>\d{3}-?\d{2}-?\d{4})(?=[|\n]|$)", 0.9, "v", None, _pid_gate),
+        ("ACCOUNT_NUMBER", r"(?m)^PID(?:\|[^|\n]*){18}\|(?!\d{3}-?\d{2}-?\d{4}(?:[|\n]|$))(?P<v>[A-Z0-9][A-Z0-9-]{3,24})(?=[|^\n]|$)",
+         0.85, "v", None, _pid_gate),
+        ("US_SSN", r"(?m)^PID(?:\|[^|\n]*){18,19}\|(?P<v>\d{3}-?\d{2}-?\d{4})(?=[|\n]|$)", 0.9, "v", None, _pid_gate),
         # X12 EDI (834 enrolment): "REF*0F*363315632~" and a member's NM1 with id qualifier 34 are social security
         # numbers
         ("US_SSN", r"\bREF\*0F\*(?P<v>\d{9})(?=~|\*|$)", 0.85, "v", None, _x12_gate),
@@ -2470,11 +2555,20 @@ class LabelledIdRecognizer(_RegexRecognizer):
             "MEDICAL_RECORD_NUMBER",
             r"\bsystem[\"']?\s*[:=]\s*[\"']?(?!(?:phone|fax|sms|pager|mobile|email|url|other)\b)[^\s\"',]{3,120}[\"']?\s*,?\s*"
             r"(?:\n[ \t]*)?[\"']?value[\"']?\s*[:=]\s*[\"']?"
-            r"(?P<v>(?=[A-Z0-9-]{0,30}\d)[A-Z0-9][A-Z0-9\-./]{2,40})",
+            r"(?P<v>(?=[A-Z0-9-]{0,30}\d)[A-Z0-9](?:[A-Z0-9\-./]|[ ](?=[A-Z0-9]*\d)){2,40})",
             0.85,
             "v",
             None,
             words_gate(["system"]),
+        ),
+        # a FHIR reference to a patient ("reference": "Patient/8289425783"): the patient's id
+        (
+            "MEDICAL_RECORD_NUMBER",
+            r"\breference[\"']?\s*[:=]\s*[\"']?(?:Patient|Person|RelatedPerson)/(?P<v>[A-Za-z0-9](?:[A-Za-z0-9.-]|[ ](?=\d)){2,63})",
+            0.85,
+            "v",
+            None,
+            words_gate(["reference"]),
         ),
         # a handover's "Haddad, Dalia, 45-year-old, 7221168." / "bed 9: VU, LINH, 24 y/o, P-0861334.": the record
         # number after the age
@@ -2557,8 +2651,19 @@ _COLUMN_ENTITY_RX = [
      r"\s*date"),
 ]
 _TABLE_SEPS = ("|", "\t", ",", ";")
-_NAME_COLUMNS = frozenset(["name", "names", "full name", "contact", "contact name", "person", "staff", "attendee"])
+_NAME_COLUMNS = frozenset(
+    [
+        "name", "names", "full name", "contact", "contact name", "person", "staff", "attendee",
+        # who did it: a log's or a list's initials or name column ("| by |", "| Author |")
+        "by", "author", "initials", "checked by", "given by", "seen by", "signed by", "entered by", "dispensed by",
+        "approved by", "pharmacist", "clinician", "reviewer",
+    ]
+)  # fmt: skip
+_REF_COLUMNS = frozenset(["ref", "ref.", "reference", "id", "ref no", "ref #", "our ref", "case ref", "ref number"])
+_REF = "REFERENCE"  # a column of references: ACCOUNT_NUMBER where the cell has an identifier's shape
+_GENERIC_ID_CELL = re.compile(r"[ ]*(?=(?:[A-Za-z/-]*\d){4})[A-Za-z0-9]+(?:[-/][A-Za-z0-9]+)*[ ]*")
 _HEADER_CELL_RX = re.compile(r"[A-Za-z0-9#][A-Za-z0-9 _#./():-]{0,30}")  # "#" and "08:00" columns too
+_HEADER_CELL_COMMA_RX = re.compile(r"[A-Za-z0-9#][A-Za-z0-9 _#./():,-]{0,30}")
 
 
 def column_entity(name: str) -> str | None:
@@ -2692,13 +2797,19 @@ class TableRecognizer(EntityRecognizer):
             if line.count(sep) < 2:
                 continue
             cells = [line[a:b] for a, b in _inner_cells(line, sep)]
-            if len(cells) < 3 or not all(_HEADER_CELL_RX.fullmatch(c) and len(c.split()) <= 4 for c in cells):
+            cell_rx = _HEADER_CELL_RX if sep == "," else _HEADER_CELL_COMMA_RX  # "Surname, Forename" between tabs
+            if len(cells) < 3 or not all(cell_rx.fullmatch(c) and len(c.split()) <= 4 for c in cells):
                 continue
             kinds = [column_entity(c) for c in cells]
             if sum(k is not None for k in kinds) >= max(2, len(kinds) / 3):
                 # a bare "Name" column beside the identifier columns: a person's ("| Name | Role | Email |")
                 names = [c.strip().lower() in _NAME_COLUMNS for c in cells]
-                return sep, [k or ("PERSON" if name else None) for k, name in zip(kinds, names, strict=True)]
+                # and a bare "Ref" or "ID" column beside them: the record's reference (`_GENERIC_ID_CELL` only)
+                refs = [c.strip().lower() in _REF_COLUMNS for c in cells]
+                return sep, [
+                    k or ("PERSON" if name else _REF if ref else None)
+                    for k, name, ref in zip(kinds, names, refs, strict=True)
+                ]
         return None
 
     def _emit(self, out: list[RecognizerResult], entities: Any, kind: str | None, start: int, end: int, text: str) -> None:
@@ -2776,6 +2887,9 @@ class TableRecognizer(EntityRecognizer):
                 if row is None:
                     break
                 for (a, b), kind in zip(row, kinds, strict=True):
+                    if kind == _REF:
+                        m = _GENERIC_ID_CELL.fullmatch(line, a, b)
+                        kind = "ACCOUNT_NUMBER" if m else None
                     if kind in self.entities and kind in entities and b > a and any(c.isalnum() for c in line[a:b]):
                         out.append(_result(self, kind, off + a, off + b, 0.6))
                 i += 1
@@ -2798,6 +2912,12 @@ _JSON_PAIR = re.compile(
     rf"(?P<q>[\"'])(?P<k>{_KV_KEY})(?P=q)\s*:\s*"
     rf"(?:(?P<q2>[\"'])(?P<v>(?:(?!(?P=q2))[^\\\n]|\\.){{1,200}})(?P=q2)|(?P<n>-?\d[\d.\-]{{0,30}})(?![\w.]))"
 )
+_XML_PARENT_ID = re.compile(
+    r"(?i)<(?P<p>member|patient|subscriber|insured|beneficiary|customer|client|policyholder)\b[^<>]{0,200}>\s*"
+    r"<id>(?P<v>[^<>\n]{3,40})</id>"
+)
+_JSON_LIST = re.compile(rf"(?P<q>[\"'])(?P<k>{_KV_KEY})(?P=q)\s*:\s*\[(?P<items>[^\[\]\n{{}}]{{1,300}})\]")
+_JSON_ITEM = re.compile(r"[\"'](?P<v>[^\"'\n\\]{1,80})[\"']")
 # XML: <key>value</key>, <key attr="x">value</key>
 _XML_PAIR = re.compile(r"<(?P<k>[A-Za-z_][\w.\-]{0,40})(?:\s[^<>\n]{0,200})?>(?P<v>[^<>\n]{1,200})</(?P=k)>")
 # YAML or "key: value" lines whose key names an identifier's kind ("  family: Okafor", 'postalCode: "980-0811"')
@@ -2840,8 +2960,14 @@ class KeyValueRecognizer(EntityRecognizer):
         if '":' in text or "':" in text or '" :' in text or "' :" in text:
             for m in _JSON_PAIR.finditer(text):
                 pairs.append((m.group("k"), *m.span("v" if m.group("v") is not None else "n")))
+            if "[" in text:  # a list of names under a name's key (FHIR's `"given": ["Emma", "Joy"]`)
+                for m in _JSON_LIST.finditer(text):
+                    if _key_entity(m.group("k")) == ("PERSON", True):
+                        pairs.extend((m.group("k"), *i.span("v")) for i in _JSON_ITEM.finditer(text, *m.span("items")))
         if "</" in text:
             pairs.extend((m.group("k"), *m.span("v")) for m in _XML_PAIR.finditer(text))
+            if "<id>" in text:  # `<member><id>W456644506</id>`: the id of the element it opens
+                pairs.extend((m.group("p") + " id", *m.span("v")) for m in _XML_PARENT_ID.finditer(text))
         if ":\n" in text or ": " in text:
             for m in _YAML_PAIR.finditer(text):  # only keys that name their kind (`_key_entity`: named)
                 entity, named = _key_entity(m.group("k"))
@@ -3053,6 +3179,34 @@ class CardDataRecognizer(_RegexRecognizer):
             "v",
             iban_ok,
             Starts(prefix_test("iban")),
+        ),
+    ]
+    FLAGS = 0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# E-mail addresses that a hard line wrap broke ("janis.ko-\nvacs@hse.ie", "s.miah@turnerbak-\ner.co.uk"): text
+# from PDFs and wrapped mail. Presidio's pattern sees only the half after the break, or a domain without its
+# suffix; the address is the whole, break included.
+
+_WRAP_BREAK = r"-[ ]?\r?\n(?:>[ ]?)*"
+_WRAP_GATE = re.compile(r"-[ ]?\r?\n")
+
+
+def _wrapped_gate(text: str) -> bool:
+    return "@" in text and _WRAP_GATE.search(text) is not None
+
+
+class WrappedEmailRecognizer(_RegexRecognizer):
+    RULES = [
+        (
+            "EMAIL_ADDRESS",
+            rf"(?<![\w.+-])(?:[\w.+]+{_WRAP_BREAK}[\w.+-]*@[A-Za-z0-9-]+|[\w.+-]+@[A-Za-z0-9.-]*[A-Za-z0-9]{_WRAP_BREAK}"
+            r"[A-Za-z0-9-]*)(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",
+            0.7,
+            0,
+            None,
+            _wrapped_gate,
         ),
     ]
     FLAGS = 0

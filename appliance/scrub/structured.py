@@ -77,7 +77,7 @@ _SUFFIX_WORDS = frozenset("number numbers no num nr code id line".split())
 _LAST_WORD = {
     **dict.fromkeys(
         "surname surnames forename forenames firstname lastname fullname givenname familyname middlename "
-        "fname lname".split(),
+        "fname lname middle".split(),
         "PERSON",
     ),
     **dict.fromkeys(["ssn", "ssns"], "US_SSN"),
