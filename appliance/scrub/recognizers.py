@@ -2186,7 +2186,9 @@ def _spoken_or_digit(word: str) -> bool:
 _MIXED_SPOKEN_STARTS = Starts(with_firsts(_spoken_or_digit, "0123456789zotfsenidp"))
 
 
-_GROUPED_NUMBER = re.compile(r"\(?\d{2,5}\)?(?:[ -]\d{2,5}){1,4}")
+# blank-separated groups only: dashed groups are the shapes of social security and insurance numbers ("948-10-8091")
+_GROUPED_NUMBER = re.compile(r"\(?\d{2,5}\)?(?:[ ]\d{2,5}){1,4}")
+_SSN_SHAPE = re.compile(r"\d{3}[ ]\d{2}[ ]\d{4}")
 
 
 # a flight's departure and arrival times ("LISICN 0203 0056"), never a number
@@ -2198,7 +2200,12 @@ def _national_grouping(phonenumbers, cand: str, regions: tuple[str, ...]) -> boo
     Singapore, "97955 86219" in India, "04 481 1653" in New Zealand): valid in that country's plan, and its groups
     are the groups of the country's own national format (the trunk 0 aside). Grouping is what tells a phone number
     from an amount or a reference, which a plan alone would often take ("4471 2290" is valid in Germany too)."""
-    if not _GROUPED_NUMBER.fullmatch(cand) or _NOT_NATIONAL.fullmatch(cand) or _CLOCK_PAIR.fullmatch(cand):
+    if (
+        not _GROUPED_NUMBER.fullmatch(cand)
+        or _NOT_NATIONAL.fullmatch(cand)
+        or _CLOCK_PAIR.fullmatch(cand)
+        or _SSN_SHAPE.fullmatch(cand)
+    ):
         return False
     groups = [len(g) for g in _PHONE_GROUPS.findall(cand)]
     for region in regions:
