@@ -1989,6 +1989,9 @@ def test_ninth_round_health_ids(hipaa, text, raw):
         ("Referrer: Kabir Fernando, Health Visitor, 6298 6204, kf@kk.com", "6298 6204"),
         ("SMS-OUT | to 8300 4486 | Dear Mr Le, your appointment", "8300 4486"),
         ("36 Cuba Street, Palmerston North 4410, 04 481 1653\nAttorney 2", "481 1653"),
+        ("GP: Dr Khoury, 55-9098-8514. Health ID", "9098-8514"),
+        ("Numer telefonu: 642-150-993\nE-mail", "642-150-993"),
+        ("Appropriate adult: Salvatore Moretti, (11) 7382-7380.\nHealthcare", "7382-7380"),
     ],
 )
 def test_ninth_round_national_numbers_grouped_as_phones(hipaa, text, raw):

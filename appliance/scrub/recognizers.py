@@ -2186,9 +2186,9 @@ def _spoken_or_digit(word: str) -> bool:
 _MIXED_SPOKEN_STARTS = Starts(with_firsts(_spoken_or_digit, "0123456789zotfsenidp"))
 
 
-# blank-separated groups only: dashed groups are the shapes of social security and insurance numbers ("948-10-8091")
-_GROUPED_NUMBER = re.compile(r"\(?\d{2,5}\)?(?:[ ]\d{2,5}){1,4}")
-_SSN_SHAPE = re.compile(r"\d{3}[ ]\d{2}[ ]\d{4}")
+_GROUPED_NUMBER = re.compile(r"\(?\d{2,5}\)?(?:[ -]\d{2,5}){1,4}")
+# a social security number's shape ("948-10-8091"): the SSN rules' (and no country groups a phone so)
+_SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
 
 
 # a flight's departure and arrival times ("LISICN 0203 0056"), never a number
