@@ -2155,7 +2155,8 @@ _PHONE_GROUPS = re.compile(r"\d+")
 _BR_MOBILE = re.compile(r"\(\d{2}\)[ ]?9\d{4}-\d{4}")
 _US_PHONE = re.compile(r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}$")
 _PHONE_CONTEXT_RX = re.compile(
-    r"(?:phones?|ph|tel|telephone|(?:tele)?phoned|rang|texted|inbound\s+from|outbound\s+to|te1|mobile|mob|cell|fax|call(?:ed|s|ing)?|call\s?back|contact|reach(?:ed)?|whatsapp|sms|text|"
+    r"(?:phones?|ph|tel|telephone|mobile|mob|cell|fax|call(?:ed|s|ing)?|call\s?back|contact|reach(?:ed)?|whatsapp|sms|text|"
+    r"(?:tele)?phoned|rang|texted|inbound\s+from|outbound\s+to|te1|"  # "Rekha telephoned from", OCR's "Te1:"
     r"(?:my|his|her|their|your)\s+(?:phone\s+|mobile\s+|contact\s+)?number|"
     r"tel[eé]fono|telefone|t[eé]l[eé]phone|t[eé]l|telefon|電話|전화|"
     r"line|direct|office|landline|switchboard|dial|nok|next\s+of\s+kin|(?:best|home|work|secondary|alternative|"
@@ -2189,8 +2190,6 @@ _MIXED_SPOKEN_STARTS = Starts(with_firsts(_spoken_or_digit, "0123456789zotfsenid
 _GROUPED_NUMBER = re.compile(r"\(?\d{2,5}\)?(?:[ -]\d{2,5}){1,4}")
 # a social security number's shape ("948-10-8091"): the SSN rules' (and no country groups a phone so)
 _SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
-
-
 # a flight's departure and arrival times ("LISICN 0203 0056"), never a number
 _CLOCK_PAIR = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d[ ](?:[01]\d|2[0-3])[0-5]\d")
 
