@@ -2175,3 +2175,30 @@ def test_a_district_called_nagar_does_not_cut_its_street_short(hipaa):
 def test_a_postcode_of_the_act_is_no_statute(hipaa):
     out = hipaa.scrub_text("Unit 10, 216 Chapel Street, CANBERRA ACT 2610, NHS 297").text
     assert "2610" not in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Last reviewed 03-Jul-2023 - RB\nTravel: 50 miles", "RB"),
+        ("Seen 2023.\n-- BP\n\nCopy sent", "BP"),  # an abbreviation's letters where a signature is
+        ("6 MONTHS. PT TO TEXT +64 21 701 7564 IF SWELLING.\nRM\n\nPOTIENT ACCOUNT NO. C2333129", "\nRM\n"),
+        ("Notes: I.H.\nPayroll bank account no. 5904", "I.H."),
+        ("Collected: 6 July 2024 17:00 by SC\n", "SC"),
+    ],
+)
+def test_tenth_round_initials_where_a_signature_stands(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("14:00 BP: 120/80 and 15:00 HR: 80", "BP: 120/80"),
+        ("Patient stable.\nBP\n\nPlan: continue.", "\nBP\n"),
+        ("Seen at 10:00 AM. Discharged.\nOK\n", "\nOK"),
+        ("Nursing handover 31/05/2023 00:45 - ICU\nnurse in charge: La", "- ICU"),
+    ],
+)
+def test_abbreviations_in_a_log_or_alone_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text

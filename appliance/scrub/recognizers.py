@@ -423,7 +423,7 @@ _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVER
     r"|(?P<label>(?i:\b(?:analyst|employee|manager|fee[ \t]+earner|handler|adjuster|underwriter|author|initials|"
     r"typist|clinician|officer|assessor|reviewer|approver|case[ \t]?worker|adviser|advisor|supervisor|checker|"
     r"vaccinator|pharmacist|dispenser|signature|checked|witness|signed|approved|clinician|handtekening(?:en)?|"
-    r"firma(?:\s+del?\s+\w+)?))[ \t]*:?[ \t]*)"
+    r"firma(?:\s+del?\s+\w+)?|notes))[ \t]*:?[ \t]*)"
     r"|(?P<paren>\()|(?P<thanks>(?i:\b(?:thanks|thx|cheers|regards))[ \t]+)"
     r"|(?P<time>\b\d{1,2}:\d{2}(?::\d{2})?[ \t]+\[?)"
     r"|(?P<dash>(?:\d|(?i:consultation|call|review|visit|note|entry|contact))(?:[ \t]+|[ \t]*\n)[-–—][ \t]*)"
@@ -431,6 +431,8 @@ _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVER
     r"|(?P<sig>(?m:^)(?:--|—)[ \t]*)|(?P<byline>\d[^\n]{0,12}?[ \t\n](?i:by)[ \t]+)"
     # initials on their own line under a sign-off and its name ("Kind regards,\nEsperanza Iglesias\nEI")
     r"|(?P<signoff>(?i:\b(?:regards|sincerely|thanks|cheers|best\s+wishes))[,.!]?[ \t]*\n(?:[^\n]{2,40}\n)?)"
+    # alone on the line after a note's last sentence, before a blank line or the end ("...if swelling.\nRM\n\n")
+    r"|(?P<alone>[.!?][ \t]*\n)"
     r"|(?P<re>(?i:\bre):?[ \t]+))\Z"
 )
 _AFTER_INITIALS_RX = {
@@ -440,10 +442,22 @@ _AFTER_INITIALS_RX = {
     "sig": re.compile(r"[ \t]*(?:\n|$)"),
     "byline": re.compile(r"[ \t]*(?:\n|$)"),
     "signoff": re.compile(r"[ \t]*(?:\n|$)"),
+    "alone": re.compile(r"[ \t]*(?:\n[ \t]*\n|\n?$)"),
     "re": re.compile(r"[ \t]+[-–—:]"),
     "paren": re.compile(r"\)[ \t]*(?:\n|$)"),  # "...kept in custody. (OL)" at a note's end
     "thanks": re.compile(r"[ \t]*(?:\n|$)"),
 }
+# where only a person's initials stand (a signature's place), even the letters of an abbreviation are initials
+# ("-- BP", "Collected: 6 July 2024 17:00 by SC"); never a time zone or a word. Not after a date and a dash: a
+# heading names its unit so ("Nursing handover 31/05/2023 00:45 - ICU")
+_SIGNATURE_PLACES = frozenset(["sig", "byline", "signoff"])
+_NEVER_INITIALS = frozenset(
+    """
+    AM PM UTC GMT BST CET CEST EST EDT CST CDT PST PDT IST AEST AEDT NZST SGT HKT JST KST MST
+    OK NA NB PS RE FW FWD FYI CC BCC TBC TBA TBD ASAP EOD COB ETA AKA NFA NKA NKDA
+    UK US USA EU UN UAE NZ
+    """.split()
+)
 _NOT_INITIALS = frozenset(
     """
     AM PM UTC GMT BST CET CEST EST EDT CST CDT PST PDT IST AEST AEDT NZST SGT HKT JST KST MST
@@ -929,10 +943,11 @@ class ContextNameRecognizer(EntityRecognizer):
         """Initials where an author, handler or note-taker is named (`_INITIALS_BEFORE_RX`)."""
         out: list[RecognizerResult] = []
         for m in _INITIALS_RX.finditer(text):
-            if m.group().replace(".", "") in _NOT_INITIALS:
+            letters = m.group().replace(".", "")
+            if letters in _NEVER_INITIALS:
                 continue
             ctx = _INITIALS_BEFORE_RX.search(text, max(0, m.start() - 60), m.start())
-            if ctx is None:
+            if ctx is None or (letters in _NOT_INITIALS and ctx.lastgroup not in _SIGNATURE_PLACES):
                 continue
             after = _AFTER_INITIALS_RX.get(ctx.lastgroup or "")
             if after is None or after.match(text, m.end()):
