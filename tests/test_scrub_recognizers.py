@@ -2202,3 +2202,23 @@ def test_tenth_round_initials_where_a_signature_stands(hipaa, text, raw):
 )
 def test_abbreviations_in_a_log_or_alone_stay(hipaa, text, kept):
     assert kept in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("RXE|^^^202501111459^^R|73338-9769-54^fluorescein 2%^NDC|", "73338-9769-54"),  # an NDC, no ZIP+4
+        ("policy: QA-7353-5578\n\n80053  Composite filling  €358.97\n92004  Crown UR6  €700.51", "80053"),
+        ("Copy to: Rhys Phillips\nTests: 80053 36415 - random", "80053 36415"),
+        ("consult - auto transcript (Microsoft Teams 1.29.32)\n", "1.29.32"),
+        ("ip=192.168.17.48 client=Microsoft Teams/4.29.20 os=Android 14", "4.29.20"),
+        ("System: Cerner Millennium 2.30.40\n", "Cerner Millennium 2.30.40"),
+    ],
+)
+def test_tenth_round_codes_and_versions_in_their_places_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text
+
+
+def test_a_european_postcode_before_its_town_is_still_one(hipaa):
+    out = hipaa.scrub_text("Anschrift: Lindengasse 186B\n80317 München\nTel").text
+    assert "80317" not in out, out

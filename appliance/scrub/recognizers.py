@@ -1704,7 +1704,7 @@ class PostalCodeRecognizer(_RegexRecognizer):
             None,
             Starts(prefix_test("zip", "post", "plz", "pin", "eircode", "cep", "codigo", "code", "pcode", exact=("c", "cp", "p"))),
         ),  # noqa: E501
-        ("ZIP_CODE", r"\b\d{5}-\d{4}\b", 0.6, 0, None, Starts(_digits(5, 5))),
+        ("ZIP_CODE", r"\b\d{5}-\d{4}\b(?!-\d)", 0.6, 0, None, Starts(_digits(5, 5))),  # not a drug's NDC "73338-9769-54"
         # Portuguese "3049-806 Coimbra", Polish "80-228 Gdańsk", before a capitalized town; Japanese "〒160-5792"
         ("ZIP_CODE", r"(?<![\w/.-])(?P<v>\d{4}-\d{3}|\d{2}-\d{3})(?=[ \t]+(?-i:\p{Lu}\p{Ll}))", 0.6, "v", None),
         # a Brazilian CEP at a line's start before the town ("23221-263 Rio de Janeiro/RJ"); a Swiss, German or
@@ -1746,7 +1746,8 @@ class PostalCodeRecognizer(_RegexRecognizer):
         # (six digits in Romania, "702 00" in Czechia, Slovakia and Sweden)
         (
             "ZIP_CODE",
-            r"(?:,\s|\n|^)(?P<v>\d{4,6}|\d{3}[ ]\d{2})(?=[ \t]+(?-i:[A-ZÄÖÜ][a-zäöüéèßșțăâîşţ]+))",
+            # (one blank or a tab between: two blanks or more are a column's gap, "80053  Composite filling  €358")
+            r"(?:,\s|\n|^)(?P<v>\d{4,6}|\d{3}[ ]\d{2})(?=(?:[ ]|\t+)(?-i:[A-ZÄÖÜ][a-zäöüéèßșțăâîşţ]+))",
             0.5,
             "v",
             None,
@@ -2173,7 +2174,7 @@ _PHONE_CONTEXT_RX = re.compile(
     r"(?:phones?|ph|tel|telephone|mobile|mob|cell|fax|call(?:ed|s|ing)?|call\s?back|contact|reach(?:ed)?|whatsapp|sms|text|"
     r"(?:tele)?phoned|rang|texted|inbound\s+from|outbound\s+to|te1|"  # "Rekha telephoned from", OCR's "Te1:"
     r"(?:my|his|her|their|your)\s+(?:phone\s+|mobile\s+|contact\s+)?number|"
-    r"tel[eé]fono|telefone|t[eé]l[eé]phone|t[eé]l|telefon|電話|전화|"
+    r"tel[eé]fono|telefone|t[eé]l[eé]phone|t[eé]l|telefon(?:u|nummer|o)?|telem[oó]vel|celular|電話|전화|"
     r"line|direct|office|landline|switchboard|dial|nok|next\s+of\s+kin|(?:best|home|work|secondary|alternative|"
     r"alt|other|new)\s+(?:number|no\.?)|alternative|\b[mtwod])"
     r"(?:\s+(?:number|no\.?|#))?"  # "contact number", "mob no."
@@ -2205,6 +2206,10 @@ _MIXED_SPOKEN_STARTS = Starts(with_firsts(_spoken_or_digit, "0123456789zotfsenid
 _GROUPED_NUMBER = re.compile(r"\(?\d{2,5}\)?(?:[ -]\d{2,5}){1,4}")
 # a social security number's shape ("948-10-8091"): the SSN rules' (and no country groups a phone so)
 _SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
+# a label of codes right before the number ("Tests: 80053 36415" are two CPT codes, not an Indian mobile)
+_OTHER_LABEL_BEFORE = re.compile(
+    r"(?i)\b(?:tests?|codes?|cpt|hcpcs|icd(?:-?10)?|loinc|snomed|procedures?|items?|orders?|panels?)[ \t]*:[ \t]*\Z"
+)
 # a flight's departure and arrival times ("LISICN 0203 0056"), never a number
 _CLOCK_PAIR = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d[ ](?:[01]\d|2[0-3])[0-5]\d")
 
@@ -2320,9 +2325,12 @@ class IntlPhoneRecognizer(EntityRecognizer):
                     if phonenumbers.is_valid_number(num):
                         out.append(_result(self, "PHONE_NUMBER", s, e, 0.6 if labelled else 0.55))
                         break
-            elif 8 <= digits <= 11 and not text.endswith('" ', 0, s) and _national_grouping(
-                phonenumbers, cand, self.regions
-            ):  # not a web log's status and size ('HTTP/1.1" 200 37607')
+            elif (
+                8 <= digits <= 11
+                and not text.endswith('" ', 0, s)  # not a web log's status and size ('HTTP/1.1" 200 37607')
+                and not _OTHER_LABEL_BEFORE.search(text, max(0, s - 16), s)  # "Tests: 80053 36415": two codes
+                and _national_grouping(phonenumbers, cand, self.regions)
+            ):
                 out.append(_result(self, "PHONE_NUMBER", s, e, 0.55))
         starts = _SPOKEN_STARTS.positions(text)
         if starts and len(starts) >= 7:
