@@ -2219,6 +2219,11 @@ def test_tenth_round_codes_and_versions_in_their_places_stay(hipaa, text, kept):
     assert kept in hipaa.scrub_text(text).text
 
 
+def test_a_date_after_a_makers_name_and_on_is_a_date(hipaa):
+    out = hipaa.scrub_text("Declaration signed Rose Ford on 9.12.24.\n").text
+    assert "9.12.24" not in out, out
+
+
 def test_a_european_postcode_before_its_town_is_still_one(hipaa):
     out = hipaa.scrub_text("Anschrift: Lindengasse 186B\n80317 München\nTel").text
     assert "80317" not in out, out

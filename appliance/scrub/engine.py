@@ -669,6 +669,8 @@ def _after_software_name(text: str, start: int) -> bool:
     word = m.group(1).casefold()
     if word in _PRODUCT_WORDS or word in _PRODUCT_MAKERS:
         return True
+    if not m.group(1)[0].isupper():  # "signed Rose Ford on 9.12.24": a date after "on"
+        return False
     two = _PRODUCT_WORD_BEFORE.search(text, max(0, m.start() - 40), m.start())  # "Microsoft Teams", "Cerner Millennium"
     return two is not None and (two.group(1).casefold() in _PRODUCT_WORDS or two.group(1).casefold() in _PRODUCT_MAKERS)
 
