@@ -2227,3 +2227,62 @@ def test_a_date_after_a_makers_name_and_on_is_a_date(hipaa):
 def test_a_european_postcode_before_its_town_is_still_one(hipaa):
     out = hipaa.scrub_text("Anschrift: Lindengasse 186B\n80317 München\nTel").text
     assert "80317" not in out, out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Eleventh round (session 16, corpora M and N): names by their HL7 field, not their shape
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("PID|1||4455667^^^HOSP^MR||GOH^MAI||19800101|F", "GOH"),
+        ("PID|1||4455667^^^HOSP^MR||GOH^MAI||19800101|F", "MAI"),
+        ("PID|1||4455667^^^HOSP^MR||LI^BO^J||19800101|M", "^BO^"),
+        ("MSH|^~\\&|A|B\rNK1|1|TRAN^VY|MTH^Mother|||\rPV1|1|I|W^1^2||||4411^OH^EM^^^DR|||MED", "TRAN"),
+        ("MSH|^~\\&|A|B\rNK1|1|TRAN^VY|MTH^Mother|||\rPV1|1|I|W^1^2||||4411^OH^EM^^^DR|||MED", "^OH^"),
+        ("PID|1||123^^^H^MR||NG^AN||19700202|F|||1 Main St^^Boston^MA^02110\nNK1|1", "02110"),
+    ],
+)
+def test_names_in_hl7_name_fields_however_short(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_an_hl7_relationship_is_no_name(hipaa):
+    out = hipaa.scrub_text("NK1|1|TRAN^VY|MTH^Mother|||\nNK1|2|DOYLE^SEAN|SPO^Spouse").text
+    assert "MTH^Mother" in out and "SPO^Spouse" in out and "DOYLE" not in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("patient: grace hill, dob 1/2/1950", "grace hill"),
+        ("patient jones reviewed", "jones"),
+        ("client: hope brown", "hope brown"),
+    ],
+)
+def test_lower_case_names_after_a_label_are_still_names(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Patient: I am unwell since Monday.", "Patient stable overnight, no concerns.", "please call me instead of emailing"],
+)
+def test_a_state_after_patient_is_no_name(hipaa, text):
+    assert hipaa.scrub_text(text).text == text
+
+
+def test_json_escaped_twice_ends_values_at_its_escapes(hipaa):
+    text = (
+        '{"text": "{\\"messages\\": [{\\"role\\": \\"user\\", \\"content\\": \\"Patient: Tomasz Nowak\\\\nDOB: '
+        '04/05/1961\\\\nAddress: 14 Elm Grove, Leeds LS6 2AB\\"}]}"}'
+    )
+    out = hipaa.scrub_text(text).text
+    assert "04/05" not in out and "Elm Grove" not in out and "LS6" not in out, out
+    assert out.endswith('\\"}]}"}') and '\\\\nAddress: ' in out, out  # the JSON around the values is intact
+
+
+def test_an_instruction_verb_is_no_name(hipaa):
+    out = hipaa.scrub_text('{"input": "Summarise: pt mrs okafor seen by dr. s. patel\\nplan: review"}').text
+    assert "Summarise" in out and "okafor" not in out and "patel" not in out, out

@@ -581,8 +581,15 @@ class Scrubber:
 # "\n+44 7703 694921"), and no rule sees a line or a word start there. The text is analysed with each such pair
 # read as a blank and the break it stands for (same length, so every finding indexes the original too); the
 # original is what gets replaced.
-_ESCAPED_BREAK = re.compile(r"\\[nrt]")
-_BREAK_OF = {"\\n": " \n", "\\r": " \r", "\\t": " \t"}
+# JSON inside a JSON string escapes twice ("\\n", '\"'): a run of backslashes before a break's letter or a quote is
+# read as blanks too, so "1961\\nAddress" ends the date and '2AB\"}' ends the postcode.
+_ESCAPED_BREAK = re.compile(r"\\{1,3}[nrt]|\\{1,3}(?=\")")
+_BREAK_OF = {"n": "\n", "r": "\r", "t": "\t"}
+
+
+def _escape_blanks(m: re.Match) -> str:
+    s = m.group()
+    return " " * len(s) if s[-1] == "\\" else " " * (len(s) - 1) + _BREAK_OF[s[-1]]
 
 
 # An OCR'd form reads a zero as the letter O inside numbers ("(94O) 945-8419", "O7593 170519", "2O71"): in a run
@@ -598,7 +605,7 @@ def _ocr_zeros(m: re.Match) -> str:
 def _analysis_view(text: str) -> str:
     view = text
     if "\\" in view:
-        view = _ESCAPED_BREAK.sub(lambda m: _BREAK_OF[m.group()], view)
+        view = _ESCAPED_BREAK.sub(_escape_blanks, view)
     if ("O" in view or "o" in view) and _OCR_ZERO_RUN.search(view):
         view = _OCR_ZERO_RUN.sub(_ocr_zeros, view)
     return text if view == text else view

@@ -457,6 +457,8 @@ NOT_NAMES = _words(
     august september october november december jan feb mar apr jun jul aug sep sept oct nov dec
     mg mcg ml dl mmol units iu meq kg lb lbs cm mm bpm mmhg usd eur gbp
     continue start stop started stopped increase decrease hold resume take taking took given
+    summarise summarize summarised summarized rewrite paraphrase translate classify extract explain draft redact
+    anonymise anonymize convert
     """
 )
 

@@ -522,6 +522,39 @@ _NOT_USERS = frozenset(
 _HL7_SEGMENT_RX = re.compile(r"(?m)^(?:PID|NK1|PV1|PV2|GT1|IN1|IN2|ORC|OBR|PD1|ROL|MRG|TXA)\|[^\n]*")
 _HL7_MIDDLE_RX = re.compile(r"\^(?P<m>\p{L}[\p{L}'’.-]{0,30})(?=[\^|~\n]|$)")
 _HL7_NAME_RX = re.compile(r"(?<=[|^~])(?P<f>\p{L}[\p{L}'’ -]{1,30})\^(?P<g>\p{L}[\p{L}'’ -]{1,30})(?=[\^|~]|$)")
+# fields that hold a person's name by their place: (segment, field) -> index of the family-name component.
+# XPN names start with the family name (PID-5 "GOH^MAI"), XCN names after an id (PV1-7 "4412^LI^BO").
+_HL7_NAME_FIELDS = {
+    ("PID", 5): 0, ("PID", 6): 0, ("PID", 9): 0, ("NK1", 2): 0, ("GT1", 3): 0, ("IN1", 16): 0, ("MRG", 7): 0,
+    ("PV1", 7): 1, ("PV1", 8): 1, ("PV1", 9): 1, ("PV1", 17): 1, ("ORC", 12): 1, ("OBR", 16): 1, ("PD1", 4): 1,
+}  # fmt: skip
+# NK1-3 relationships ("MTH^Mother", "SPO^Spouse") are codes with their text, never a name
+_HL7_RELATIONS = frozenset(
+    "mother father spouse wife husband partner child son daughter brother sister sibling parent guardian friend "
+    "grandmother grandfather grandparent aunt uncle cousin niece nephew self other employer emergency carer "
+    "stepmother stepfather domestic".split()
+)
+_HL7_LINE_RX = re.compile(r"(?:^|(?<=[\r\n]))(?P<seg>PID|NK1|PV1|GT1|IN1|MRG|ORC|OBR|PD1)\|[^\r\n]*")
+_HL7_NAME_PART_RX = re.compile(r"\p{L}[\p{L}'’ .-]{0,30}")
+
+
+def _hl7_field_names(text: str) -> Iterator[tuple[int, int]]:
+    """Family, given and middle names in the HL7 fields that hold names, by their place: short names ("GOH^MAI",
+    "LI^BO^J") that the shape rule leaves alone, since "MD^RN" or "HOSP^MR" elsewhere are codes."""
+    for line in _HL7_LINE_RX.finditer(text):
+        seg, pos = line.group("seg"), line.start()
+        for i, field in enumerate(line.group().split("|")):
+            first = _HL7_NAME_FIELDS.get((seg, i))
+            if first is not None:
+                rep_pos = pos
+                for rep in field.split("~"):
+                    comp_pos = rep_pos
+                    for j, comp in enumerate(rep.split("^")):
+                        if first <= j <= first + 2 and _HL7_NAME_PART_RX.fullmatch(comp):
+                            yield comp_pos, comp_pos + len(comp)
+                        comp_pos += len(comp) + 1
+                    rep_pos += len(rep) + 1
+            pos += len(field) + 1
 # a name spelled out letter by letter ("S - A - L - E - H", "D A R W I S H") near a word about its spelling
 _SPELLED_RX = re.compile(r"(?<![\w-])(?:[A-Za-z](?:[ ]?-[ ]?|[ ]))(?:[A-Za-z](?:[ ]?-[ ]?|[ ])){2,}[A-Za-z](?![\w-])")
 _SPELLING_WORDS_RX = re.compile(
@@ -804,6 +837,8 @@ class ContextNameRecognizer(EntityRecognizer):
         for m in matches_at(_LABEL_RX, text, _label_starts(text)):
             span = self._run(text, m.end(), allow_lower=True)
             if span and self._plausible(text[span[0] : span[1]], strong=True):
+                if text[span[0] : span[1]].split()[0].casefold() in _STATE_WORDS:
+                    continue  # "Patient: unwell since Monday", "Patient stable overnight": a state, no name
                 out.append(_result(self, "PERSON", *span, 0.7))
         colon = text.find(":")
         while colon != -1:  # the label read back from each colon: the rule tried at every position cost more
@@ -859,12 +894,15 @@ class ContextNameRecognizer(EntityRecognizer):
                     f, g = m.group("f"), m.group("g")
                     if text.startswith("^^", m.start() - 2):  # an identifier's assigning authority ("^^^HOSP^MR")
                         continue
+                    if g.casefold().split()[0] in _HL7_RELATIONS:
+                        continue
                     if max(len(f), len(g)) >= 3 and not (len(f) <= 3 and len(g) <= 3):
                         out.append(_result(self, "PERSON", m.start("f"), m.end("f"), 0.7))
                         out.append(_result(self, "PERSON", m.start("g"), m.end("g"), 0.7))
                         middle = _HL7_MIDDLE_RX.match(text, m.end())  # "|BLACKWOOD^DALE^K|": the middle name too
                         if middle:
                             out.append(_result(self, "PERSON", *middle.span("m"), 0.7))
+            out.extend(_result(self, "PERSON", s, e, 0.7) for s, e in _hl7_field_names(text))
         if "/" in text:
             for m in _SLASH_NAME_RX.finditer(text):
                 out.append(_result(self, "PERSON", *m.span("v"), 0.7))
@@ -1175,6 +1213,13 @@ _NOT_LOWER_NAMES = lx._words(
     """
 )
 _STOP_LOWER = frozenset(_SPACY_STOP_WORDS)
+# what follows "Patient"/"Client" where no name does: a state or an answer ("Patient stable", "Patient: unwell")
+_STATE_WORDS = frozenset(
+    "stable unstable unwell well comfortable uncomfortable alert asleep awake settled unsettled improving improved "
+    "better worse deteriorating agitated confused drowsy afebrile febrile tolerating ambulating mobilising mobilizing "
+    "eating drinking sleeping reports reported denies denied states stated declined refused consented instead "
+    "tired anxious distressed calm happy unhappy okay ok fine feels feeling remains remained was is has had".split()
+)
 
 _ST = lx.STREET_TYPES
 _STATES = "|".join(sorted(lx.US_STATES))
@@ -1308,15 +1353,15 @@ def _de_street_gate(text: str) -> bool:
 # "RESIDENTIAL ADDRESS   94 Station Approach, Roath, Cardiff"): whatever the street's form, a label that says
 # the line is an address makes it one. Under HIPAA the city and the postal code after it go too. Not "e-mail
 # address", "IP address" and the like; the value has a digit (a house or postal number) and ends at the line's
-# end, a tab, "(" or ";" or " | ".
+# end, a tab, "(", ";", " | " or a quote.
 _ADDRESS_LABEL_LINE = (
     r"(?<!(?:e-?mail|ip|mac|web|ipv[46]|wallet|server|return|forwarding|bitcoin|url)[\s_-]?)"
     r"(?<!\b(?:at|for|of)\s+(?:[^\W\d_]+\s+)?)"  # "Tariff at old address:", "Proof of address:": not the address
     r"\b(?:(?:home|residential|residence|postal|mailing|street|billing|shipping|delivery|correspondence|permanent|"
     r"current|registered|previous|beneficiary|employer'?s?|patient'?s?|property|service|physical)\s+)?"
     r"(?P<w>address(?:\s+line\s*1)?|addr\.?|domicilio|direcci[oó]n|adresse|anschrift|endere[cç]o|adres|indirizzo)"
-    r"(?:\s*\([^)\n]{0,20}\))?(?:\s*[:#=]\s*|\s{2,}|\s*-\s+)(?P<v>(?=[^\n\t(;|]*\d)[^\s:][^\n\t(;|]{2,118}?)"
-    r"(?=\s*(?:$|\n|\t|\(|;|\s\|))"
+    r"(?:\s*\([^)\n]{0,20}\))?(?:\s*[:#=]\s*|\s{2,}|\s*-\s+)(?P<v>(?=[^\n\t(;|\x22]*\d)[^\s:\x22][^\n\t(;|\x22]{2,118}?)"
+    r"(?=\s*(?:$|\n|\t|\(|;|\s\||\x22))"  # a JSON string's closing quote ends it too
 )
 
 
@@ -1719,7 +1764,7 @@ class PostalCodeRecognizer(_RegexRecognizer):
         # a vCard's ADR: ";;street;city;region;postcode;country"
         ("ZIP_CODE", r"(?m)^ADR[^:\n]{0,60}:(?:[^;\n]*;){5}(?P<v>[^;\n]{3,10})(?=;|$)", 0.8, "v", None, words_gate(["adr"])),
         # HL7 v2 addresses: "...^Tucson^AZ^85741^USA"
-        ("ZIP_CODE", r"\^(?-i:[A-Z]{2}|[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?)\^(?P<v>\d{5}(?:-\d{4})?)(?=\^|\|)", 0.85, "v", None,
+        ("ZIP_CODE", r"\^(?-i:[A-Z]{2}|[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?)\^(?P<v>\d{5}(?:-\d{4})?)(?=[\^|\r\n]|\Z)", 0.85, "v", None,
          _hl7_caret_gate),
         # ... any country's code in the postcode's place, before the country ("^Toowong^QLD^4066^AUS|", "^Co.
         # Dublin^D04 R881^IE|", "^MB^R3J 1A0^CAN|")
@@ -2214,6 +2259,21 @@ _OTHER_LABEL_BEFORE = re.compile(
 _CLOCK_PAIR = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d[ ](?:[01]\d|2[0-3])[0-5]\d")
 
 
+@lru_cache(maxsize=64)
+def _regions_of_length(regions: tuple[str, ...], digits: int) -> tuple[str, ...]:
+    """The regions where a number of `digits` digits can be valid: its national number (after a trunk prefix or
+    carrier code of up to 3 digits) has one of the plan's possible lengths. Parsing in the others is wasted."""
+    from phonenumbers import PhoneMetadata
+
+    out = []
+    for region in regions:
+        desc = PhoneMetadata.metadata_for_region(region).general_desc
+        lengths = set(desc.possible_length) | set(desc.possible_length_local_only)
+        if any(digits - k in lengths for k in range(4)):
+            out.append(region)
+    return tuple(out)
+
+
 def _national_grouping(phonenumbers, cand: str, regions: tuple[str, ...]) -> bool:  # noqa: ANN001
     """A number with no label and no country code, grouped as some country writes its numbers ("6395 2123" in
     Singapore, "97955 86219" in India, "04 481 1653" in New Zealand): valid in that country's plan, and its groups
@@ -2227,7 +2287,7 @@ def _national_grouping(phonenumbers, cand: str, regions: tuple[str, ...]) -> boo
     ):
         return False
     groups = [len(g) for g in _PHONE_GROUPS.findall(cand)]
-    for region in regions:
+    for region in _regions_of_length(regions, sum(groups)):
         try:
             num = phonenumbers.parse(cand, region)
         except phonenumbers.NumberParseException:
