@@ -476,6 +476,12 @@ class Scrubber:
                 keep = keep if keep is not None else self.keep.index(text)
                 extra = [f for f in extra if not keep.covers(f.start, f.end)]
                 merged = _merge(merged + extra)
+        if len(merged) and any(f.entity_type not in _NOT_REPEATED for f in merged):
+            extra = _value_mentions(text, merged)
+            if extra:
+                keep = keep if keep is not None else self.keep.index(text)
+                extra = [f for f in extra if not keep.covers(f.start, f.end)]
+                merged = _merge(merged + extra)
         for f in merged:
             f.operator = self.operator_name(f.entity_type)
         residual = _uncovered(residual, merged)
@@ -901,6 +907,51 @@ _ID_AFTER_COMMA = re.compile(
 )
 _ID_AFTER_GAP = re.compile(r"[ \t]{2,}" + _RECORD_ID + r"(?=[ \t]{2,}|[ \t]*(?:\n|$))")
 _ID_AFTER_DATE_GAP = re.compile(r"[ \t]{2,}(?=(?:[A-Z/-]*\d){6})" + _RECORD_ID + r"(?=[ \t]{2,}|[ \t]*(?:\n|$))")
+
+
+# names have their own rule for other mentions (`Scrubber._name_mentions`: a surname alone, a given name alone)
+_NOT_REPEATED = frozenset(["PERSON", "LOCATION", "NRP", "ORGANIZATION"])
+_ID_EDGE = re.compile(r"[\w@]")
+_TRAILING_ID = re.compile(r"(?<=[\s:#=(])[A-Za-z0-9][\w./-]*\d[\w./-]*$")
+
+
+def _value_mentions(text: str, findings: list[Finding]) -> list[Finding]:
+    """Other places, in the same text, of a value found in it: an identifier, a phone number, an address or a
+    date of five characters or more with a digit, repeated where no rule of its own takes it (an extraction
+    task's answer '{"type": "ACCOUNT_NUMBER", "text": "853-917911"}', a summary repeating "Pt acct: 853-917911"
+    with no label). The same value, whole (not inside a longer word or number); found once, it is found
+    everywhere."""
+    covered = bytearray(len(text))
+    for f in findings:
+        covered[f.start : f.end] = b"\x01" * (f.end - f.start)
+    out: list[Finding] = []
+    seen = set()
+    values = []
+    for f in findings:
+        if f.entity_type in _NOT_REPEATED or f.end - f.start < 5:
+            continue
+        value = text[f.start : f.end]
+        values.append((f, value))
+        tail = _TRAILING_ID.search(value)  # a labelled id's finding holds its label: "Pt acct: 853-917911"
+        if tail and tail.start() > 0:
+            values.append((f, tail.group()))
+    for f, value in values:
+        if len(value) < 5 or value in seen or not any(c.isdigit() for c in value):
+            continue
+        seen.add(value)
+        i = text.find(value)
+        while i >= 0:
+            e = i + len(value)
+            if (
+                not covered[i]
+                and not any(covered[i:e])
+                and (i == 0 or not _ID_EDGE.match(text, i - 1))
+                and (e == len(text) or not _ID_EDGE.match(text, e))
+            ):
+                out.append(Finding(f.entity_type, i, e, f.score, recognizer="ValueMentions"))
+                covered[i:e] = b"\x01" * (e - i)
+            i = text.find(value, e)
+    return out
 
 
 def _ids_in_rows(text: str, findings: list[Finding], entity_of: Any) -> list[Finding]:

@@ -2199,6 +2199,7 @@ _PHONE_CANDIDATE = re.compile(
     r"(?![\w/]|[.-]\d)"  # never across a line's end or a tab: "+27 72 421 5941\n81 Road" is a number, an address
     r"|(?<![\w/.+-])\+\d{7,15}\b|(?<![\w/.+-])\(\d{3}\)\s?\d{3}[\s.-]?\d{4}\b|(?<![\w/.-])\d{10,12}(?!\w)"
     r"|(?<![\w/.+-])0\d{1,4}/\d{3,8}(?:-\d{1,5})?(?![\w/]|[.-]\d)"  # German "040/946542-55"
+    r"|(?<![\w/.+-])[2-9]\d{2}/\d{3}-\d{4}(?![\w/]|[.-]\d)"  # a US area code before a slash: "614/470-8045"
 )
 # national formats tried for a number written without its country code ("0161 338 1713", "(02) 8134 7594")
 _NATIONAL_REGIONS = (
@@ -2214,7 +2215,7 @@ _PHONE_EXT = re.compile(
 )
 _PHONE_GROUPS = re.compile(r"\d+")
 _BR_MOBILE = re.compile(r"\(\d{2}\)[ ]?9\d{4}-\d{4}")
-_US_PHONE = re.compile(r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}$")
+_US_PHONE = re.compile(r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\d{3})(?:[\s.-]?|/(?=\d{3}-))\d{3}[\s.-]?\d{4}$")
 _PHONE_CONTEXT_RX = re.compile(
     r"(?:phones?|ph|tel|telephone|mobile|mob|cell|fax|call(?:ed|s|ing)?|call\s?back|contact|reach(?:ed)?|whatsapp|sms|text|"
     r"(?:tele)?phoned|rang|texted|inbound\s+from|outbound\s+to|te1|"  # "Rekha telephoned from", OCR's "Te1:"
@@ -2461,7 +2462,18 @@ LABELS: dict[str, str] = {
         r"iban|sort\s+code|cif|id\s*#|cust\.?\s*(?:no|#|id|number)|application\s+(?:ref(?:erence)?|id|no|number)|"
         r"id\b|"
         r"routing|aba|loan|mortgage|policy\s+holder\s+id|wallet|billing\s+id|our\s+ref(?:erence)?|"
-        r"your\s+ref(?:erence)?|fqtv|frequent\s+fl(?:y|i)er|loyalty|rewards"
+        r"your\s+ref(?:erence)?|fqtv|frequent\s+fl(?:y|i)er|loyalty|rewards|"
+        # a matter's, a case's, an alert's or a claim's number right after its word ("Matter M622673", "Fraud case
+        # FRD73853928", "AML ALERT ALRT-9574178"); employee, staff and payroll numbers; a pension plan's number
+        r"matter(?=\s*:?\s+[A-Z]{0,4}[-/]?\d)|case(?=\s*:?\s+[A-Z]{0,4}[-/]?\d)|alert(?=\s*:?\s+[A-Z]{0,4}[-/]?\d)|"
+        r"employee(?=[\s_.-]*(?:number|no|num|id|ref|#))|staff(?=[\s_.-]*(?:number|no|num|id|ref|#))|"
+        r"payroll(?=[\s_.-]*(?:number|no|num|id|ref|#))|personnel(?=[\s_.-]*(?:number|no|num|id|ref|#))|"
+        r"emp(?=[\s_.-]*(?:number|no|num|id|ref|#))|plan(?=\s+(?:number|no))|"
+        # the same in other languages: a bank's branch and account (Portuguese, Spanish, Italian, Dutch), a
+        # transaction, a case file, a claim
+        r"conta|cuenta|conto|rekening(?:nummer)?|agência|agencia|branch\s+code|ifsc|bsb|transit(?=\s*(?:no|number|#|:))|"
+        r"operação|operacao|operación|operacion|opération|expediente|aktenzeichen|zaaknummer|kenmerk|riferimento|"
+        r"referencia|referência|référence|schademelding|schadennummer|sinistre|siniestro|sinistro"
     ),
     "HEALTH_PLAN_ID": (
         r"health\s+plan|member\s+id|membership|member|subscriber(?:\s+id)?|insurance(?:\s+id)?|group\s+(?:number|no\.?|#)|"
@@ -2510,10 +2522,13 @@ def _not_a_date(match: str) -> bool:
     return not _DATE_IN.search(match)
 
 
+_BARE_YEAR = re.compile(r"(?<![\w/.-])(?:19|20)\d{2}$")  # "Case: 2024 review", "Matter 3 of 2024": a year
+
+
 def _labelled_id_ok(match: str) -> bool:
     """A labelled value has two digits at least (not a document's short reference: "policy RM-4") and is no
-    date."""
-    return sum(c.isdigit() for c in match) >= 2 and _not_a_date(match)
+    date or year alone."""
+    return sum(c.isdigit() for c in match) >= 2 and _not_a_date(match) and not _BARE_YEAR.search(match)
 
 
 def _hl7_gate(text: str) -> bool:
@@ -2549,7 +2564,11 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "tenant", "pf", "uan", "iscritto", "partícipe", "participe", "adhérent", "adherent", "mitglieds", "nuban",
         "linked",
         "routing", "aba", "loan", "mortgage", "policy", "wallet", "billing", "our", "your", "fqtv",
-        "frequent", "loyalty", "rewards", exact=("a",),
+        "frequent", "loyalty", "rewards", "matter", "case", "alert", "employee", "staff", "payroll", "personnel",
+        "emp", "plan", "conta", "cuenta", "conto", "rekening", "agência", "agencia", "branch", "ifsc", "bsb", "transit",
+        "operação", "operacao", "operación", "operacion", "opération", "expediente", "aktenzeichen", "zaaknummer",
+        "kenmerk", "riferimento", "referencia", "referência", "référence", "schademelding", "schadennummer", "sinistre", "siniestro", "sinistro",
+        exact=("a",),
     ),
     "HEALTH_PLAN_ID": prefix_test(
         "health", "member", "subscriber", "insur", "group", "medica", "beneficiary", "claim", "plan", "nhs", "ahcccs",
@@ -2565,6 +2584,13 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
     ),
     "US_SSN": prefix_test("ssn", "social", "ss"),
 }  # fmt: skip
+
+
+_ID_SHAPED = re.compile(r"[A-Z]-?\d{6}")
+
+
+def _id_shape_gate(text: str) -> bool:
+    return _ID_SHAPED.search(text) is not None
 
 
 _AGE_WORD = re.compile(r"\d{1,3}(?:yo|y)?")
@@ -2680,12 +2706,12 @@ class LabelledIdRecognizer(_RegexRecognizer):
             None,
             Starts(prefix_test("loyalty", "rewards", "frequent", "membership")),
         ),
-        # a reference number ("(ref W0303-05094)", "Ref: 7996-651-45"): five digits at least, not a lab's reference
-        # range ("ref 3.5-5.0") or a date
+        # a reference number ("(ref W0303-05094)", "Ref: 7996-651-45", "ref BRK/64633/370"): five digits at least,
+        # not a lab's reference range ("ref 3.5-5.0") or a date
         (
             "ACCOUNT_NUMBER",
             r"\b(?:ref|reference)\.?[ \t]*(?:no\.?|#|:)?[ \t]*(?!\d{1,4}-\d{1,4}(?![\w-]))"
-            r"(?P<v>(?-i:(?=(?:[A-Z -]*\d){5})[A-Z0-9]+(?:-[A-Z0-9]+|[ ]\d{2,5}(?=[\s).,;]|$))*))\b"
+            r"(?P<v>(?-i:(?=(?:[A-Z /-]*\d){5})[A-Z0-9]+(?:[-/][A-Z0-9]+|[ ]\d{2,5}(?=[\s).,;]|$))*))\b"
             r"(?![.,/]\d)",
             0.7,
             "v",
@@ -2707,6 +2733,18 @@ class LabelledIdRecognizer(_RegexRecognizer):
                             "number", "no"),
                 pre=lambda text: has_literal(text, _MONEY_MOVES),
             ),
+        ),
+        # a reference of a case file's shape without any label: one to four capitals, then six to twelve digits
+        # ("Card dispute note - CB37032760", "complaint CMP-6592495", "employee E789030"); not a trial's registry
+        # number ("NCT04368728", "ISRCTN12345678"), a Dutch postcode's or a year's digits ("AD 2024")
+        (
+            "ACCOUNT_NUMBER",
+            r"(?<![\w/.-])(?-i:(?!NCT|ISRCTN|ACTRN|CTRI|EUCTR|ISBN|ISSN|DOI|PMID|PMC|ORCID)[A-Z]{1,4})-?"
+            r"(?P<v>\d{6,12})(?![\w/-]|[.,]\d)",
+            0.55,
+            0,
+            None,
+            _id_shape_gate,
         ),
         # bare long digit runs are often account/record numbers: low, needs context
         ("MEDICAL_RECORD_NUMBER", r"\b\d{7,12}\b", 0.2, 0, None, Starts(_digits(7, 12))),
