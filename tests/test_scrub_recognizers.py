@@ -2342,3 +2342,54 @@ def test_an_identifier_found_once_is_found_where_it_is_repeated(hipaa):
     out = hipaa.scrub_text(text).text
     assert "917911" not in out, out
     assert out.count("ACCOUNT_NUMBER") >= 2, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Morada: Rua Augusta, 78, R/C, 8047-518 Braga", "R/C"),
+        ("as Rua Direita, 217, 2.º Esq., 1448-004 Lisboa and phone", "2.º Esq"),
+        ("Property: Level 12, 73 Wattle Avenue, Brisbane QLD 3364", "Level 12"),
+        ("Lucas Oliveira\nRua XV de Novembro, 747, bloco B, apto 86\nSão Paulo - SP", "apto 86"),
+        ("Sanne Bakker\nDorpsstraat 74-II\n4209 FD Eindhoven", "-II"),
+        ("Guadalupe Hernández\nAv. Insurgentes Sur 1642, Depto. 650, Col. Condesa\n36663 Ciudad", "Condesa"),
+        ("I, Rohan Gupta, of H.No. 37-3-114, Banjara Hills Road No. 12, Kolkata - 246578", "No. 12"),
+        # read out in a call: the street and the postcode after it
+        ("customer: it's apt nineteen thirty eight dublin road dublin a nine four t oh y three", "dublin road"),
+        ("customer: it's apt nineteen thirty eight dublin road dublin a nine four t oh y three", "t oh y three"),
+        ("customer: it's level eighteen ninety one bourke street sydney five three one zero", "three one zero"),
+        ("customer: one hundred feet road two four four zero one two", "feet road"),
+        # the answer to a question for the postcode, in a chat log with time stamps or read out
+        (
+            "[2025-11-25 13:35:10] Rich: Can I take your postcode and date of birth?\n"
+            "[2025-11-25 13:35:52] Mateusz: 77-213 and 17.10.1959",
+            "77-213",
+        ),
+        ("agent: and your old postcode\ncustomer: two seven two three\nagent: and what's the new", "two seven two"),
+        ("agent: and your old postcode\ncustomer: k four p nine t five\nagent: ok", "p nine t"),
+        ("Aarav: Can I take your postcode and date of birth?\nFunmilayo: 505001 and Tuesday 25 May 1948", "505001"),
+        ("Member ID: W940571432   Reference #: 560-0685-104", "0685"),
+    ],
+)
+def test_eleventh_round_addresses_and_postcodes(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("we walked one mile down the road and two of us took the main street", "one mile down the road"),
+        ("we walked two miles down the road and twenty five minutes along the main street", "two miles"),
+        ("Can I take your postcode and date of birth?", "and date of birth"),
+        ("agent: and your old postcode\ncustomer: two seven two three", "customer:"),
+        ("Seen on the bus 3 times. Road No. 1 is closed.", "bus 3 times"),
+    ],
+)
+def test_eleventh_round_words_near_addresses_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text
+
+
+def test_a_name_that_runs_into_the_street_below_ends_at_its_line(hipaa):
+    result = hipaa.scrub_text("Sanne Bakker\nDorpsstraat 74-II\n4209 FD Eindhoven")
+    kinds = [(f.entity_type, "Sanne Bakker\nDorpsstraat 74-II\n4209 FD Eindhoven"[f.start : f.end]) for f in result.findings]
+    assert ("PERSON", "Sanne Bakker") in kinds and ("STREET_ADDRESS", "Dorpsstraat 74-II") in kinds, kinds

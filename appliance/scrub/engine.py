@@ -437,6 +437,8 @@ class Scrubber:
                 continue  # "Everyday Saver account", "Gold Cashback Mastercard": a product, not a person
             elif r.entity_type == "PERSON" and r.end - r.start > 2 and text[r.end - 2 : r.end] in _POSSESSIVE:
                 r.end -= 2  # "Maria Okafor's file": the name alone, or it gets another pseudonym and loses the 's
+            if r.entity_type == "PERSON" and "\n" in text[r.start : r.end]:
+                _name_to_its_line(text, r, results)
             if self._allow and r.entity_type != "PERSON" and self._allow.fullmatch(text, r.start, r.end):
                 continue
             if r.entity_type in self.vetoable and keep:
@@ -641,6 +643,16 @@ def _email_domain_ok(self: Any, pattern_text: str) -> bool:
 
     found = tldextract.extract(pattern_text)
     return found.fqdn != "" or "." in found.suffix
+
+
+def _name_to_its_line(text: str, r: Any, results: list[Any]) -> None:
+    """A name spaCy runs on into the next line, where another finding starts ("Sanne Bakker\nDorpsstraat 74-II",
+    a letter's address block) ends at its line's end: the street stays a street."""
+    nl = text.find("\n", r.start, r.end)
+    if nl > r.start and text[r.start : nl].strip() and any(
+        o is not r and o.entity_type != "PERSON" and nl < o.end and o.start < r.end for o in results
+    ):
+        r.end = len(text[:nl].rstrip())
 
 
 def _line_end(text: str, start: int, end: int) -> int:

@@ -1369,7 +1369,7 @@ _ADDRESS_LABEL_LINE = (
 # and a house or plot number before it ("House 29, Bode Thomas Street", "Plot 69, Ikorodu Road")
 _UNIT_AFTER = re.compile(
     r"(?:[ \t]+(?:dr|rd|st|ave|ln|ct|pl|blvd|cir|ter|pde|cl|cres|hwy)\b\.?)?"  # a type the street rule left out
-    r"(?:,?[ \t]*(?:apt|apartment|unit|suite|ste|flat|fl|floor|room|rm|bldg|building|#)\.?[ \t]*#?[ \t]*[\w-]{1,6}\b"
+    r"(?:,?[ \t]*(?:apt|apartment|unit|suite|ste|flat|fl|floor|room|rm|bldg|building|#)(?![^\W\d_])\.?[ \t]*#?[ \t]*[\w-]{1,6}\b"
     # Italian "int. 17", Romanian "bl. M12, sc. B, et. 3, ap. 8"
     r"|,?[ \t]*(?:int|interno|bl|bloc|sc|scara|et|etaj|ap|apt|depto|dpto|apto|casa|lot)\.?[ \t]*[A-Z]?\d{1,4}[A-Z]?\b"
     # Italian "scala C", Portuguese "bloco A", Spanish "esc. 2", German "Whg. 6", Belgian "bte 20", Brazilian " - Apto 156"
@@ -1382,10 +1382,14 @@ _UNIT_AFTER = re.compile(
     r"|/(?-i:[A-Z])\b"  # Italian "Via Mazzini 129/A"
     r"|,[ \t]*\d{1,2}(?:st|nd|rd|th)[ \t]+(?:block|stage|phase|sector)\b"  # "5th Cross, 1st Block"
     r"|[ \t]+(?:apartment|apt)\.?[ \t]*#?\d{1,5}[a-z]?\b"
-    r"|,[ \t]*\d{1,2}[ ]?(?:º|ª|°|r|er|o|a)?\.?[ \t]+(?:\d{1,2}[ ]?(?:º|ª|a|[a-z])?\b|(?-i:[A-Z])\b|izq(?:da|uierda)?\.?|dcha\.?|dch\.?|"
+    r"|,[ \t]*\d{1,2}\.?[ ]?(?:º|ª|°|r|er|o|a)?\.?[ \t]+(?:\d{1,2}[ ]?(?:º|ª|a|[a-z])?\b|(?-i:[A-Z])\b|izq(?:da|uierda)?\.?|dcha\.?|dch\.?|"
     r"derecha|ctro\.?|centro|pta\.?[ ]?\d{1,2}|og\b|eg\b|dg\b|dto\.?|esq\.?|frente|fte\.?)\.?(?![\w/-])"
     r"|[ \t]+(?:izq(?:da|uierda)?|dcha|dch|derecha|ctro|centro|dto|esq|frente|fte)\b\.?"
-    r"|/\d{1,4}[a-z]?\b(?!/))",
+    r"|/\d{1,4}[a-z]?\b(?!/)"
+    # Portuguese ground floor ", R/C", Dutch floors "74-II" / "12-hg", Belgian "189 bus 3", Mexican colonia ", Col.
+    # Condesa", an Indian road's number "Road No. 12"
+    r"|,[ \t]*r/c\b\.?|-(?:I{1,3}|IV|hg|huis|bis)\b|[ \t]+bus[ \t]+\d{1,4}[a-z]?\b"
+    r"|,[ \t]*col\.?[ \t]+[^\W\d_][\w'’-]+(?:[ ][^\W\d_][\w'’-]+){0,2}|[ \t]+no\.[ \t]*\d{1,3}\b)",
     re.IGNORECASE,
 )
 # a flat in a named building: "Flat 109, Lake View Towers, " (looked for only after a comma)
@@ -1396,7 +1400,7 @@ _BUILDING_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _HOUSE_BEFORE = re.compile(
-    r"(?:^|(?<=[\s,(|^\"]))(?:house|hse|plot|block|blk|stand|erf|lot|h\.?[ ]?no\.?|flat|appt|apt|apartment|unit|room|rm|"
+    r"(?:^|(?<=[\s,(|^\"]))(?:house|hse|plot|block|blk|stand|erf|lot|h\.?[ ]?no\.?|flat|appt|apt|apartment|unit|room|rm|level|"
     r"villa|no\.|b[aâ]t(?:iment)?\.?|esc(?:alier)?\.?|#|\d{1,4}-dong[ ]\d{1,5}-ho,)"  # Korean "102-dong 2205-ho, "
     r"(?:[ \t]*(?:\d{1,5}[a-z]?(?:[-/][\w]{1,6}){0,3}|(?-i:[A-Z])\b),?)?[ \t]+\Z"
     # a house's name: "Kingsley House, 174 Victoria Crescent", "Orchard Cottage, 3 Mill Lane", "Holly Bank, 225
@@ -1525,8 +1529,45 @@ class _StartsAt(Starts):
 _EU_SUFFIX_STARTS = _StartsAt(_eu_suffix_starts)
 
 
+# a street read out in a call ("apt nineteen thirty eight dublin road", "three thousand one hundred and thirty three
+# maple avenue"): the house number in words, then one to three words and a street's type, all in lower case
+_NUMBER_WORDS = (
+    "zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand"
+)
+_SPOKEN_STREET = (
+    rf"(?-i:\b(?:(?:apt|apartment|flat|unit|level|suite)[ ](?:(?:{_NUMBER_WORDS})[ -])+)?"
+    rf"(?:(?:{_NUMBER_WORDS})(?:[ -]and[ -]|[ -])){{2,8}}"  # two number words at least: "one mile down the road" is none
+    rf"(?:(?!(?:{_NUMBER_WORDS}|and|or|the|an?|on|at|in|of|to|is|it|my|his|her|our|their|down|up|for|from|with|"
+    r"miles?|km|metres?|meters?|yards?|minutes?|hours?|days?|weeks?|times?|more|people|of)\b)[a-z][a-z'’-]+[ ]){1,3}?"
+    r"(?:road|street|avenue|lane|drive|quay|way|close|crescent|terrace|place|court|boulevard|parade|highway|grove|"
+    r"gardens|square|row|hill|park|walk|mews)\b)"
+)
+
+
+# a postcode read out after a street read out ("... bourke street sydney five three one zero", "... dublin road
+# dublin a nine four t oh y three"): a town of one or two words, then spoken digits and single letters to the
+# line's end (two digits at least)
+_SPOKEN_CODE_TOKEN = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|[a-z])"
+_SPOKEN_POSTCODE_AFTER_STREET = re.compile(
+    r"(?-i:,?[ ](?:[a-z]{3,}[ ]){0,2}?"
+    rf"(?P<v>(?=(?:[a-z]+[ ])*?(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b[^\n]*?"
+    r"\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b)"
+    rf"{_SPOKEN_CODE_TOKEN}(?:[ ]{_SPOKEN_CODE_TOKEN}){{2,9}})(?=[ \t]*(?:$|\n)))"
+)
+_STREET_TYPE_GATE = words_gate(
+    "road street avenue lane drive quay way close crescent terrace place court boulevard parade highway grove "
+    "gardens square row hill park walk mews".split()
+)
+
+
+def _spoken_street_gate(text: str) -> bool:
+    return _SPOKEN_TOKEN.search(text) is not None and _STREET_TYPE_GATE(text)
+
+
 class StreetAddressRecognizer(_RegexRecognizer):
     RULES = [
+        ("STREET_ADDRESS", _SPOKEN_STREET, 0.6, 0, None, _spoken_street_gate),
         ("STREET_ADDRESS", _TR_STREET, 0.7, 0, None, words_gate(
             "caddesi cad sokak sokağı sok bulvarı blv mahallesi mah".split())),
         ("STREET_ADDRESS", _KR_STREET, 0.7, 0, None, _korean_street_gate),
@@ -1622,6 +1663,7 @@ class StreetAddressRecognizer(_RegexRecognizer):
                     or _POSTCODE_AFTER_STREET.match(text, r.end)
                     or _POSTCODE_IN_BLOCK.match(text, r.end)
                     or _LOWER_POSTCODE_AFTER_STREET.match(text, r.end)
+                    or _SPOKEN_POSTCODE_AFTER_STREET.match(text, r.end)
                 )
                 if m:
                     out.append(_result(self, "ZIP_CODE", *m.span("v"), 0.8))
@@ -1743,7 +1785,7 @@ class PostalCodeRecognizer(_RegexRecognizer):
             "ZIP_CODE",
             r"(?i)\b(?:zip|zip\s*code|postal\s*code|postcode|plz|pin\s*code|pin|eircode|cep|c[oó]digo\s+postal|c\.p\.|cp(?=\s*:)|"
             # "MBR-PCODE...:", "Postcode/area:"
-            r"code\s+postal|p\.?code)(?:/[a-z]+)?\.{0,12}\s*[:#]?\s*(?P<v>\d{5}(?:-\d{3,4})?|\d{4,6}|\d{3}\s\d{3}|[A-Z0-9]{2,4}\s?[A-Z0-9]{3,4})\b",
+            r"code\s+postal|p\.?code)(?:/[a-z]+)?\.{0,12}\s*[:#]?\s*(?P<v>\d{5}(?:-\d{3,4})?|\d{4,6}|\d{3}\s\d{3}|(?=[A-Z0-9]{0,4}[ ]?[A-Z0-9]{0,3}\d)[A-Z0-9]{2,4}[ ]?[A-Z0-9]{3,4})\b",
             0.85,
             "v",
             None,
@@ -2710,7 +2752,7 @@ class LabelledIdRecognizer(_RegexRecognizer):
         # not a lab's reference range ("ref 3.5-5.0") or a date
         (
             "ACCOUNT_NUMBER",
-            r"\b(?:ref|reference)\.?[ \t]*(?:no\.?|#|:)?[ \t]*(?!\d{1,4}-\d{1,4}(?![\w-]))"
+            r"\b(?:ref|reference)\.?[ \t]*(?:no\.?|#)?[ \t]*:?[ \t]*(?!\d{1,4}-\d{1,4}(?![\w-]))"
             r"(?P<v>(?-i:(?=(?:[A-Z /-]*\d){5})[A-Z0-9]+(?:[-/][A-Z0-9]+|[ ]\d{2,5}(?=[\s).,;]|$))*))\b"
             r"(?![.,/]\d)",
             0.7,
@@ -3181,7 +3223,8 @@ _PROMPT_RX = re.compile(
     # the question ends soon after what it asks for, without a value ("pls", "on file?", "we have for you")
     + r")\b[^\n\d:]{0,30}\n(?:[ \t]*\n)?"
     # the next line: an optional speaker, fillers, then the value
-    r"[ \t]*(?:[\w .'’()-]{1,25}:[ \t]*)?(?:(?:yeah|yes|yep|sure|ok|okay|umm+|um|uh|so|ya|erm|hmm|right)[ ,]+)*"
+    # (a chat log's time stamp before the speaker: "[2025-11-25 13:35:52] Mateusz: 77-213 and 17.10.1959")
+    r"[ \t]*(?:\[[^\]\n]{1,30}\][ \t]*)?(?:[\w .'’()-]{1,25}:[ \t]*)?(?:(?:yeah|yes|yep|sure|ok|okay|umm+|um|uh|so|ya|erm|hmm|right)[ ,]+)*"
     r"(?:(?:i\s+think|i\s+believe)\s+)?(?:(?:it'?s|it’s|its|it\s+is|that'?s|thats|my\s+\w+(?:\s+\w+)?\s+is)\s+)?"
     r"(?P<v>[^\n]{2,80})"
 )
@@ -3193,7 +3236,11 @@ _PROMPT_VALUE = {
         rf"(?i)(?:(?=[A-Z0-9./# -]*\d){_ID_TOKEN}(?:[ ]{_ID_TOKEN}){{0,15}}"
         rf"|{_SPOKEN_DIGIT}(?:[ ,-]+{_SPOKEN_DIGIT}){{3,15}})"
     ),
-    "ZIP_CODE": re.compile(r"(?i)(?=[a-z0-9 -]*\d)[a-z0-9]{2,5}(?:[ -][a-z0-9]{2,4})?(?![\w-])"),
+    "ZIP_CODE": re.compile(
+        r"(?i)(?=[a-z0-9 -]*\d)[a-z0-9]{2,6}(?:[ -](?!(?:and|or|the|in|on|at|to|is|dob|for)\b)[a-z0-9]{2,4})?(?![\w-])"
+        # read out: spoken digits and single letters, two digits at least ("two seven two three", "k four p nine t five")
+        rf"|(?=(?:[a-z]+[ ])*?{_SPOKEN_DIGIT}[^\n]*?\b{_SPOKEN_DIGIT})(?:{_SPOKEN_DIGIT}|[a-z]\b)(?:[ ](?:{_SPOKEN_DIGIT}|[a-z]\b)){{2,9}}"
+    ),
     "STREET_ADDRESS": re.compile(r"(?=[^\n]*\d)[^\n]{4,80}"),
     # one to four words before a comma, a digit or the line's end ("bekele, dob 24.8.01", "ji-woo 06/08/1965")
     "PERSON": re.compile(r"[^\W\d_][\w'’.-]*(?:[ ][^\W\d_][\w'’.-]*){0,3}(?=[ \t]*(?:,|\d|$|\n|\.(?:\s|$)))"),
