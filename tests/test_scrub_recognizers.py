@@ -2393,3 +2393,48 @@ def test_a_name_that_runs_into_the_street_below_ends_at_its_line(hipaa):
     result = hipaa.scrub_text("Sanne Bakker\nDorpsstraat 74-II\n4209 FD Eindhoven")
     kinds = [(f.entity_type, "Sanne Bakker\nDorpsstraat 74-II\n4209 FD Eindhoven"[f.start : f.end]) for f in result.findings]
     assert ("PERSON", "Sanne Bakker") in kinds and ("STREET_ADDRESS", "Dorpsstraat 74-II") in kinds, kinds
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("the drug in question is apixaban 5 mg PO BID for Mohamed May.", "May"),
+        ("Our records show that Xiomara May may also have coverage", "Xiomara May"),
+        ("Dear Ms May:\nWe have completed our review", "May"),
+        ("Name: Hoang, May  DOB: 09-25-1961", "May"),
+        # a name over a street in a letter's address block (no lab value "10453 S" across the line)
+        ("Coverage Decision Letter\n\nYohannes Bekele\n10453 S Belmont Ave, Unit 33\nSilver Spring", "Bekele"),
+        # initials at a log entry's end, after its last sentence
+        ("copay - $4.00 per fill. TD\n11/30/2024 09:15 Sent pill box", "TD"),
+        ("Need to attach auth UM750663066. TAT 30 days. -JJ", "JJ"),
+        ("Sent to coding queue. -J.N. [/INST] {}", "J.N."),
+        ("No new concerns. X.Z.\n11/4 10:02 Appt confirmed", "X.Z."),
+        # a patient's message signed in lower case
+        ("hi can u call me cell 786-372-4675 i hope i dont have to miss work\n-xiomara", "xiomara"),
+        ("pls help reach me at +1 305 662 2699\nfrantz célestin", "célestin"),
+        ('i will be home all day\\n-darlene young"}, {"from": "gpt"', "darlene"),
+    ],
+)
+def test_eleventh_round_names(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("Plan as above. NBM\nReview in the morning. NAD\nPatient referred. ENT\n", "NBM"),
+        ("Plan as above. NBM\nReview in the morning. NAD\nPatient referred. ENT\n", "NAD"),
+        ("Chest X-RAY today.", "X-RAY"),
+        ("thanks for your help\nsee you soon\n\nok bye", "see you soon"),
+        ("is this normal\nthank you\n", "thank you"),
+        ("Need to attach auth UM750663066 today.", "attach auth"),
+    ],
+)
+def test_eleventh_round_words_that_are_no_names(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text
+
+
+def test_a_month_after_a_name_with_a_day_or_year_is_a_date(hipaa):
+    result = hipaa.scrub_text("Seen by Fatima May 5. Due in May 2025.")
+    kinds = {f.entity_type for f in result.findings if "May" in "Seen by Fatima May 5. Due in May 2025."[f.start : f.end]}
+    assert kinds == {"DATE_TIME"}, result.findings

@@ -31,7 +31,7 @@ _DOSE_UNIT = (
 _LAB_UNIT = (
     r"(?:%|mg/dl|mmol/l|mmol/mol|g/dl|g/l|meq/l|u/l|iu/l|ng/ml|ng/dl|pg/ml|µg/l|ug/l|mcg/dl|miu/l|µiu/ml|uiu/ml|"
     r"mg/l(?:\s+feu)?|mg/mmol|µmol/l|umol/l|nmol/l|pmol/l|iu/ml|u/ml|mosm/kg|mm/hr?|/min|breaths/min|"
-    r"x\s?10\^?\d+/l|k/ul|/µl|/ul|/mm3|bpm|mmhg|kg|lbs?|cm|mm|°[cf]|ml/min(?:/1\.73\s?m2)?|s|sec|seconds)"
+    r"x\s?10\^?\d+/l|k/ul|/µl|/ul|/mm3|bpm|mmhg|kg|lbs?|cm|mm|°[cf]|ml/min(?:/1\.73\s?m2)?|(?-i:s)|sec|seconds)"
 )
 
 # Patterns are paired with a gate where one is cheap. ("regex", R): a cheap necessary condition, a regex every
@@ -110,7 +110,7 @@ _DOSE_GATE = ("starts", _ends_in_drug_suffix)
 # match of G (from where the search stands) begins, and the search may start there (`_tail_matches`).
 # Lab values: a word of letters, digits and "-", blanks, ":" or "=" or "of"/"was"/"is"/"at", blanks, then the
 # number and its unit (the unit never starts with a digit, so the number's digits are all before the unit).
-_LAB_GATE = ("tail", rf"\d(?:[.,]\d+)?\s*{_LAB_UNIT}(?![\w/])", r"[A-Za-z0-9\-:=\s\d]")
+_LAB_GATE = ("tail", rf"\d(?:[.,]\d+)?[ \t]*{_LAB_UNIT}(?![\w/])", r"[A-Za-z0-9\-:=\s\d]")
 
 CLINICAL = [
     # a gene variant named after a city: "factor V Leiden"
@@ -154,7 +154,8 @@ CLINICAL = [
     rf"\b[A-Z][a-z]{{3,}}\s+\d+(?:[.,]\d+)?\s*{_DOSE_UNIT}\b(?:\s+(?:daily|bid|tid|qid|qhs|prn|once|twice))?",
     # lab values and vitals: "HbA1c 7.2%", "LDL 173 mg/dL", "BP 128/82", "eGFR 58 mL/min/1.73 m2"
     (
-        rf"\b[A-Za-z][A-Za-z0-9-]{{0,12}}\s*(?::|=|of|was|is|at)?\s*\d+(?:[.,]\d+)?\s*{_LAB_UNIT}(?![\w/])",
+        # (on one line: "Bekele\n10453 S Belmont" is a name over a street, no lab value)
+        rf"\b[A-Za-z][A-Za-z0-9-]{{0,12}}[ \t]*(?::|=|of|was|is|at)?[ \t]*\d+(?:[.,]\d+)?[ \t]*{_LAB_UNIT}(?![\w/])",
         _LAB_GATE,
     ),
     (r"\b(?:bp|blood\s+pressure)\s*(?::|of|was|is)?\s*\d{2,3}\s*/\s*\d{2,3}(?:\s*mmhg)?", _prefixes("bp", "blood")),

@@ -396,6 +396,13 @@ _NOT_HERE = frozenset(
     "i me we us it its this that who nurse doctor dr mum mom dad son daughter wife husband patient family team "
     "everyone someone somebody nobody reception pharmacy admin office support manager".split()
 )
+# a patient's message signed in lower case on its last line ("...i hope i dont have to miss work\n-xiomara",
+# "...god bless\nfrantz célestin"): one to three lower-case words alone on the line where the message ends (the
+# text's end, a blank line, a chat template's marker, the end of a JSON string)
+_LOWER_SIGNATURE_RX = re.compile(
+    r"(?m)(?:^|(?<=\n))-?[ \t]*(?P<v>\p{Ll}[\p{Ll}'’-]+(?:[ ]\p{Ll}[\p{Ll}'’-]+){0,2})[ \t]*"
+    r"(?=\Z|\n[ \t]*\n|\n?[ \t]*(?:\[/?INST\]|<\||<\/s>|\"|###|(?:assistant|response|output)\b))"
+)
 # a name in brackets after a time at a line's start: the author of a CRM or log note ("01/25/2022 01:30 [grace]")
 _BRACKET_AUTHOR_RX = re.compile(
     r"(?m)^[^\n\[]{0,30}?\b(?:\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?|\d{4}\s?(?:h|hrs)\b\.?)\s*"
@@ -412,8 +419,8 @@ _NOT_AUTHORS = frozenset(
 # Two or three capitals (a lower-case letter between: "SjY"); what comes before decides, and an abbreviation of
 # a role, a unit, a time zone or a body (`_NOT_INITIALS`) is never taken.
 _INITIALS_RX = re.compile(
-    r"(?<![\w'’&/.@-])(?:\p{Lu}(?:\p{Ll}?\p{Lu}){1,2}(?![\w'’&/@-]|\.\w)|\p{Lu}\.(?:\p{Lu}\.){1,2}(?![\w'’&/@-]))"
-)  # "JM", "SjY", and with full stops "E.R.", "C.W.R."
+    r"(?<![\w'’&/.@])(?<!\w-)(?:\p{Lu}(?:\p{Ll}?\p{Lu}){1,2}(?![\w'’&/@-]|\.\w)|\p{Lu}\.(?:\p{Lu}\.){1,2}(?![\w'’&/@-]))"
+)  # "JM", "SjY", and with full stops "E.R.", "C.W.R."; after a dash of its own ("-JJ"), not in a word ("X-RAY")
 _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVERSE: the `\Z` end is tried first)
     r"(?r)(?:(?P<by>(?i:\b(?:typed|dictated|transcribed|agreed|given|approved|authori[sz]ed|signed|handled|reviewed|"
     r"checked|verified|entered|completed|prepared|witnessed|countersigned|actioned|seen|triaged|taken|recorded|"
@@ -433,6 +440,8 @@ _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVER
     r"|(?P<signoff>(?i:\b(?:regards|sincerely|thanks|cheers|best\s+wishes))[,.!]?[ \t]*\n(?:[^\n]{2,40}\n)?)"
     # alone on the line after a note's last sentence, before a blank line or the end ("...if swelling.\nRM\n\n")
     r"|(?P<alone>[.!?][ \t]*\n)"
+    # at a log entry's end, after its last sentence ("... No new concerns. JW\n", "Sent to coding queue. -J.N.")
+    r"|(?P<entry>[.!?][ \t]+-?)"
     r"|(?P<re>(?i:\bre):?[ \t]+))\Z"
 )
 _AFTER_INITIALS_RX = {
@@ -443,6 +452,7 @@ _AFTER_INITIALS_RX = {
     "byline": re.compile(r"[ \t]*(?:\n|$)"),
     "signoff": re.compile(r"[ \t]*(?:\n|$)"),
     "alone": re.compile(r"[ \t]*(?:\n[ \t]*\n|\n?$)"),
+    "entry": re.compile(r"[ \t]*(?:\n|$|\[/?INST\]|<\||\"|\\n)"),
     "re": re.compile(r"[ \t]+[-–—:]"),
     "paren": re.compile(r"\)[ \t]*(?:\n|$)"),  # "...kept in custody. (OL)" at a note's end
     "thanks": re.compile(r"[ \t]*(?:\n|$)"),
@@ -469,6 +479,8 @@ _NOT_INITIALS = frozenset(
     HMRC DVLA CQC FCA PRA ICO HSE GMC NMC SRA FOS CMA ONS WHO CDC FDA CMS SMS MMS API SQL PDF CSV XML URL IP VPN SSO
     MFA OTP PIN CVV SSN DOB MRN NI VAT PAYE ATM POS BACS CHAPS FPS DD SO BGC TFR SEPA BIC CIF KYC AML PEP SAR TV AI
     ML AR VR ERR DBG SYS LOG WRN BOT CRM CSR IVR SLA KPI HSA FSA IRA ACH EFT LLP LTD PLC INC BV NV SA SL AG
+    NBM DNR DNAR NAD SOB TTO FBC LFT LFTS UE CRP ESR INR ABG VBG OBS AKA BKA ROM ADL ADLS SOS STAT PRN QDS TDS BD OD
+    EOB PPO HMO EPO POS DME SNF LTC ALF ICF IOP PHP CPT DRG NDC HCPCS ICN TAT UM UR IRO PBM OTC EOL DOA DOS ROS HPI
     """.split()
 )
 # an initial glued to a surname ("D.King", "N.Mokoena"): a name where the surname is one
@@ -750,6 +762,17 @@ def _known_name(tok: str) -> bool:
     return (low in lx.GIVEN_NAMES or low in lx.SURNAMES) and low not in lx.NOT_NAMES
 
 
+# a month that is also a surname ("Fatima May", "Dear Ms May:", "Hoang, May"): capitalized, right after a name or a
+# title, and no day or year after it ("May 5", "May 2025")
+_MONTH_SURNAMES = frozenset(["may"])
+_DAY_AFTER = re.compile(r"[ \t]*(?:\d|(?:st|nd|rd|th)\b|of\b)", re.IGNORECASE)
+
+
+def _month_surname(text: str, m: Any, group: int = 0) -> bool:
+    tok = m.group(group)
+    return tok.casefold() in _MONTH_SURNAMES and tok[0].isupper() and not _DAY_AFTER.match(text, m.end(group))
+
+
 class ContextNameRecognizer(EntityRecognizer):
     """PERSON from titles, labels, "Last, First" and a gazetteer; works in ALL CAPS and lower case."""
 
@@ -793,7 +816,8 @@ class ContextNameRecognizer(EntityRecognizer):
                     continue
             if (low in lx.NAME_STOP or low in lx.NOT_NAMES or low in lx.DRUGS) and not (
                 count == 0 and low in lx.AMBIGUOUS_GIVEN and _name_shaped(tok) and _named_after(text, m.end())
-            ):  # "Name: April Suzuki", "Policyholder: Will Danjuma": a given name that is also a word
+            ) and not _month_surname(text, m):  # "Name: April Suzuki", "Policyholder: Will Danjuma": a given name
+                # that is also a word; "Dear Ms May:" a surname that is a month
                 break
             if count == 0 and low in _TITLE_WORDS:
                 break  # "Seen by Dr. Okafor": the title rule finds the name after the title
@@ -861,6 +885,13 @@ class ContextNameRecognizer(EntityRecognizer):
                 span = self._run(text, m.end(), allow_lower=True)
                 if span and self._reads_as_name(text[span[0] : span[1]], lower_evidence=2):
                     out.append(_result(self, "PERSON", *span, 0.6))
+            for m in _LOWER_SIGNATURE_RX.finditer(text):
+                words = m.group("v").split()
+                ev = [self._lower_name_evidence(w) for w in words]
+                if min(ev) >= 1 and max(ev) == 2 and (len(words) > 1 or ev[0] == 2) and not any(
+                    w in _NOT_HERE or w in _STATE_WORDS or w in lx.DRUGS for w in words
+                ):
+                    out.append(_result(self, "PERSON", *m.span("v"), 0.6))
             if " here" in text:
                 for m in _HERE_INTRO_RX.finditer(text):  # a greeting, then who writes: "hi dr lee, layla here"
                     words = m.group("v").casefold().split()
@@ -951,8 +982,8 @@ class ContextNameRecognizer(EntityRecognizer):
                 ):
                     out.append(_result(self, "PERSON", m.start(), m.end(), 0.55))
                 continue
-            if last.casefold() in lx.NOT_NAMES or first.casefold() in lx.NOT_NAMES:
-                continue
+            if last.casefold() in lx.NOT_NAMES or (first.casefold() in lx.NOT_NAMES and not _month_surname(text, m, 2)):
+                continue  # ("Hoang, May" is a name)
             if first.casefold() in lx.US_STATES or first.casefold() in lx.US_STATE_NAMES:
                 continue
             known = first.casefold() in lx.GIVEN_NAMES or last.casefold() in lx.SURNAMES
@@ -1169,7 +1200,7 @@ class ContextNameRecognizer(EntityRecognizer):
                     break
                 nt = nm.group()
                 nlow = nt.casefold()
-                if nlow in lx.NAME_STOP or nlow in lx.NOT_NAMES or nlow in lx.DRUGS:
+                if (nlow in lx.NAME_STOP or nlow in lx.NOT_NAMES or nlow in lx.DRUGS) and not _month_surname(text, nm):
                     break
                 if wide and not _is_capitalized(nt):
                     break
@@ -1210,6 +1241,7 @@ _NOT_LOWER_NAMES = lx._words(
     pls plz thx thanx tho lol omg btw fyi asap idk imo tbh ur u r ya yeah yep nope gonna wanna gotta
     dont cant wont isnt didnt doesnt im ive youre theyre thats whats hes shes
     ssn dob mrn npi iban acct tel mob addr appt pt pts yo yrs hrs mins wks mos
+    auth preauth reauth approx info admin dept mgmt meds
     """
 )
 _STOP_LOWER = frozenset(_SPACY_STOP_WORDS)
