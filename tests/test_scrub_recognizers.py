@@ -2438,3 +2438,23 @@ def test_a_month_after_a_name_with_a_day_or_year_is_a_date(hipaa):
     result = hipaa.scrub_text("Seen by Fatima May 5. Due in May 2025.")
     kinds = {f.entity_type for f in result.findings if "May" in "Seen by Fatima May 5. Due in May 2025."[f.start : f.end]}
     assert kinds == {"DATE_TIME"}, result.findings
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Déclaration de sinistre, le samedi 4 novembre 2023 à Lyon", "samedi"),
+        ("Nascido em segunda-feira, 3 de março de 1980", "segunda-feira"),
+        ("customer: nineteen november twenty twenty four about eight in the evening", "nineteen november"),
+        ("agent: and your date of birth\ncustomer: third july nineteen sixty seven", "third july"),
+        ("customer: the twenty first of may", "twenty first of may"),
+        ("STMT  ACCT 123\n220224 CHQ 000123                  2682.35DR\n", "220224"),
+    ],
+)
+def test_eleventh_round_dates(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_words_that_read_as_a_spoken_date_only_in_part_stay(hipaa):
+    text = "one may argue that two march past the school. the first may be hard."
+    assert hipaa.scrub_text(text).text == text

@@ -457,7 +457,7 @@ class Scrubber:
         merged = _join_names(text, _merge(accepted))
         for f in merged:  # "Monday 22-Jul-2024", "Sat, 20JUL24": the weekday before a date is the date's
             if f.entity_type == "DATE_TIME" and f.start > 3 and text[f.start - 1] in " ,":
-                m = _WEEKDAY_BEFORE.search(text, max(0, f.start - 12), f.start)
+                m = _WEEKDAY_BEFORE.search(text, max(0, f.start - 16), f.start)
                 if m:
                     f.start = m.start()
         if self._mentions and any(f.entity_type == "PERSON" for f in merged):
@@ -778,7 +778,12 @@ _PREV_WORD = re.compile(r"(?<![\w-])([A-Z][\w-]+)[ ]\Z")
 
 _POSSESSIVE = ("'s", "’s", "'S", "’S")
 _WEEKDAY_BEFORE = re.compile(
-    r"(?i)(?<![\w-])(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?[ ]\Z"
+    r"(?i)(?<![\w-])(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?"
+    # French, Spanish, Portuguese, Italian, German, Dutch ("samedi 4 novembre 2023", "Montag, 3. März")
+    r"|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miércoles|miercoles|jueves|viernes|"
+    r"sábado|sabado|domingo|segunda-feira|terça-feira|terca-feira|quarta-feira|quinta-feira|sexta-feira|lunedì|"
+    r"martedì|mercoledì|giovedì|venerdì|sabato|domenica|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|"
+    r"maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag),?[ ]\Z"
 )
 
 

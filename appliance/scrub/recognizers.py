@@ -2064,8 +2064,63 @@ def _slash_gate(text: str) -> bool:
 # day or month of a numeric date (one or two digits, then a separator), a year (four digits, then a
 # separator), a weekday, a month (a whole word: "." or a blank after it), a day with its ordinal, "the", a date
 # word, an eight-digit date (nothing of a word around it).
+# a date read out in a call ("nineteen november twenty twenty four", "third july nineteen sixty seven", "the
+# twenty first of may"): a day in words, a month's name, a year in words; an ordinal day or a year is needed
+# ("one may argue" is no date)
+_UNITS_WORDS = "one|two|three|four|five|six|seven|eight|nine"
+_ORDINAL_WORDS = (
+    "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|"
+    "fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth"
+)
+_SPOKEN_DAY_NUMBER = (
+    rf"(?:twenty[ -](?:{_UNITS_WORDS})|thirty[ -]one|{_UNITS_WORDS}|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty)"
+)
+_SPOKEN_DAY_ORDINAL = rf"(?:(?:twenty|thirty)[ -](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|{_ORDINAL_WORDS})"
+_TENS_WORDS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_SPOKEN_YEAR = (
+    rf"(?:(?:nineteen|twenty)[ ](?:(?:{_TENS_WORDS})(?:[ -](?:{_UNITS_WORDS}))?|oh[ ](?:{_UNITS_WORDS})|ten|eleven|"
+    rf"twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|hundred)"
+    rf"|two[ ]thousand(?:[ ]and)?(?:[ ](?:(?:twenty)(?:[ -](?:{_UNITS_WORDS}))?|{_UNITS_WORDS}|ten|eleven|twelve|"
+    r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen))?)"
+)
+_SPOKEN_MONTH = "january|february|march|april|may|june|july|august|september|october|november|december"
+_SPOKEN_DATE = (
+    rf"\b(?:(?:the[ ])?(?:{_SPOKEN_DAY_ORDINAL})[ ](?:of[ ](?:{_SPOKEN_MONTH})|(?!may\b)(?:{_SPOKEN_MONTH})|may(?=[ ]{_SPOKEN_YEAR}))"
+    rf"(?:[ ]{_SPOKEN_YEAR})?"  # ("the first may be hard": "may" needs "of" or a year)
+    rf"|(?:{_SPOKEN_DAY_NUMBER})[ ](?:{_SPOKEN_MONTH})[ ]{_SPOKEN_YEAR}"
+    rf"|(?:{_SPOKEN_MONTH})[ ](?:the[ ])?(?:(?:{_SPOKEN_DAY_ORDINAL})(?:[ ]{_SPOKEN_YEAR})?|(?:{_SPOKEN_DAY_NUMBER})[ ]{_SPOKEN_YEAR}))\b"
+)
+_SPOKEN_DATE_STARTS = frozenset(
+    (_UNITS_WORDS + "|" + _ORDINAL_WORDS + "|" + _SPOKEN_MONTH + "|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+     "seventeen|eighteen|nineteen|twenty|thirty|the").split("|")
+)
+
+
+def _spoken_date_start(word: str) -> bool:
+    return word in _SPOKEN_DATE_STARTS
+
+
+with_firsts(_spoken_date_start, {w[0] for w in _SPOKEN_DATE_STARTS})
+
+
+def _spoken_date_gate(text: str) -> bool:
+    return _SPOKEN_TOKEN.search(text) is not None or "teenth" in text or "first" in text or "third" in text
+
+
+# a bank statement's line that opens with its date written DDMMYY ("220224 CHQ 000123  2682.35DR"), before a
+# transaction's code in capitals
+_STATEMENT_DATE = (
+    r"(?m:^)[ \t]*(?P<v>(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])\d{2})[ \t]+"
+    r"(?-i:(?:BGC|CHQ|TFR|POS|ATM|DD|SO|INT|FEE|DEP|FPI|FPO|BP|DEB|VIS|CR|DR|BACS|SEPA|CASH|CPT|OBP|STO|CHG)\b)"
+)
+
+
 class FullDateRecognizer(_RegexRecognizer):
     RULES = [
+        ("DATE_TIME", _SPOKEN_DATE, 0.6, 0, None, Starts(_spoken_date_start, pre=_spoken_date_gate)),
+        ("DATE_TIME", _STATEMENT_DATE, 0.7, "v", None, words_gate(
+            "bgc chq tfr pos atm dd so int fee dep fpi fpo bp deb vis bacs sepa cash cpt obp sto chg".split())),
         # 03/14/2023, 14/03/2023, 3-14-23, 14.03.2023
         (
             "DATE_TIME",
