@@ -2458,3 +2458,40 @@ def test_eleventh_round_dates(hipaa, text, raw):
 def test_words_that_read_as_a_spoken_date_only_in_part_stay(hipaa):
     text = "one may argue that two march past the school. the first may be hard."
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("2024-11-22,CASH DEP,7317.38,CAD,Mark Anthony Garcia,1618-3061-7667", "Anthony"),
+        ("Wire returned: beneficiary JOHNSON not matched.", "JOHNSON"),
+        ("agent: can i take your full name please\ncustomer: it's ruby anderson that's a n d e r s o n\n", "d e r s o n"),
+        ("Krzysztof Lewandowska ACII, McLarens\nKL/26 November 2023", "KL"),
+        ("10:30  3355/2023  RAHMAN v RAHMAN  Small claims hearing", "RAHMAN"),
+        ("15:00  1221/2025  Zhi Hao Lee v GOH  Possession", "GOH"),
+        ("EmpID|Surname|Forename|Start|Manager\nE97878|Chen|Charlotte|2018-04-10|MA\n", "|MA"),
+        ("Claim No. 1093/2023 listed", "1093/2023"),
+    ],
+)
+def test_eleventh_round_names_in_lists_and_captions(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("Stevens-Johnson syndrome was ruled out. Allen test normal. Jackson-Pratt drain in situ.", "Allen test"),
+        ("Stevens-Johnson syndrome was ruled out. Allen test normal. Jackson-Pratt drain in situ.", "Jackson-Pratt"),
+        ("Evans syndrome. Graves disease.", "Evans syndrome"),
+        ("12:15  E94WC800  WILLIAMS v Lloyds Bank  Case management", "Lloyds Bank"),
+        ("NHS/2024 plan", "NHS/2024"),
+    ],
+)
+def test_eleventh_round_eponyms_and_bodies_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text
+
+
+def test_the_parties_of_a_case_stay_two_names(hipaa):
+    text = "10:30  3355/2023  RAHMAN v RAHMAN  Small claims hearing"
+    names = [text[f.start : f.end] for f in hipaa.scrub_text(text).findings if f.entity_type == "PERSON"]
+    assert names == ["RAHMAN", "RAHMAN"], names

@@ -826,7 +826,8 @@ _WORD_CHAR = re.compile(r"[\w'’-]")
 _POSSESSIVE_AT = re.compile(r"['’][sS]\b")
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]|[^\W\d_]")
 # never across a tab or a comma without a space: those separate a table's cells ("Okafor,Chidi", a TSV)
-_NAME_GAP = re.compile(r"(?:[^\S\t]+|[^\S\t]*,[^\S\t]+|[^\S\t]+[^\W\d_]\.?[^\S\t]+)")
+# (not a case's "v" between its parties: "RAHMAN v RAHMAN" stays two names)
+_NAME_GAP = re.compile(r"(?:[^\S\t]+|[^\S\t]*,[^\S\t]+|[^\S\t]+(?!v\.?[^\S\t])[^\W\d_]\.?[^\S\t]+)")
 
 
 def _at_sentence_start(text: str, pos: int) -> bool:

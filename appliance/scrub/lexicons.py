@@ -56,6 +56,13 @@ GIVEN_NAMES = _words(
     victor vikram vincent viktor vladimir walter wei wojciech xavier xin yara yasmin yelena yerlan yiannis
     yosef youssef yuki yuri yusuf yvonne zainab zara zeynep zhang zoe zoë
     """
+) | _words(
+    # common English-language given names the wide gazetteer leaves out as words of the English word index
+    # (those that are also ordinary words or places are in AMBIGUOUS_GIVEN too: "Peter Hale", not "peter out")
+    """
+    anthony gary scott jerry tyler aaron douglas terry sean lawrence bryan billy bruce albert wayne randy russell
+    bobby philip nancy judith doris theresa brittany joyce carol peter logan madison virginia
+    """
 )
 
 # Given names that are also ordinary words or places: only counted when capitalized and followed by a
@@ -64,7 +71,8 @@ AMBIGUOUS_GIVEN = _words(
     """
     amber april art august bill chase christian dawn faith frank georgia grace hope ivy jack jade june
     kim lily mark may min pat rose ruby sky summer will victoria florence austin jordan paris dallas jan
-    sunday autumn sunny can jun destiny precious
+    sunday autumn sunny can jun destiny precious carol virginia madison logan peter terry joyce douglas russell
+    lawrence
     """
 )
 
@@ -82,6 +90,7 @@ WORD_SURNAMES = _words(
     """
     ward nurse hope field fields best park wood woods law short little young king hill hills cook baker bird
     moon snow frost fisher hunter walker price rich black white brown green gray grey long strong wells chase
+    hunt west mills cole hart ross shaw palmer warren spencer
     bell ball lane marsh rose hall moss ford stone knight page mason butler carter porter turner cooper miller
     taylor smith wright shepherd gardener fox wolf lamb swan crane finch sparrow nash day night summers winter
     spring rivers brooks banks waters lake sands meadows bush birch oak ash reed rush dean bishop pope sexton
@@ -105,6 +114,15 @@ SURNAMES = _words(
     richter rodriguez rodríguez romero rossi russo sanchez sánchez santos sato schmidt schneider schulz
     silva singh sokolov suzuki svensson takahashi tanaka tran vargas vasquez volkov wagner wang weber
     whitfield wojcik yamamoto yilmaz zhang zhou zimmermann
+    """
+) | _words(
+    # the commonest English-language surnames, left out of the wide gazetteer because the English word index
+    # has them (WordNet's proper names: "jones", "lewis", "johnson")
+    """
+    adams allen andrews armstrong bailey barker bennett campbell chapman clark collins cox davies davis edwards
+    evans foster gibson graham hamilton harris harrison hayes holmes howard hughes jackson johnson jones kennedy
+    lee lewis lloyd mitchell morgan morris murray nelson owens perry powell reynolds richardson rivera roberts
+    robinson rogers stevens stewart sullivan thompson wallace watson webb williams wilson
     """
 )
 
@@ -382,6 +400,7 @@ EPONYMS_HEADED = _words(
     thessaly truelove virchow waterlow westermark yergason zenker ziehl-neelsen alvarado apfel
     aldrete kurtzke lawton forrest burkitt kocher mobitz brugada wenckebach ivor-lewis wellens
     sgarbossa bowen duckett-jones sokolow-lyon baker fuchs ishihara snellen amsler jaeger schirmer goldmann adie
+    allen evans jackson-pratt
     """
 )
 
@@ -394,7 +413,7 @@ EPONYM_HEADS = (
     "virus|cyst|canal|dystrophy|arteritis|neuralgia|position|incision|point|respiration|breathing|class|"
     "myotomy|fall\\s+scale|fall\\s+score|tear|lesion|node|nodes|sign|spots?|lines|sounds?|murmur|reaction|"
     "rule|rules|tool|questionnaire|inventory|diverticulum|ligament|bursitis|paralysis|pupil|level|pattern|"
-    "block|type|wave|waves|thickness|plates?|grid|tonometry|tonometer|"
+    "block|type|wave|waves|thickness|plates?|grid|tonometry|tonometer|drains?|"
     "chart(?![ \t]*(?:#|no\\b|number|:))"  # "Snellen chart", not a patient's "Bishop    Chart # 2024990750"
 )
 

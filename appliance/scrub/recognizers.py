@@ -396,6 +396,21 @@ _NOT_HERE = frozenset(
     "i me we us it its this that who nurse doctor dr mum mom dad son daughter wife husband patient family team "
     "everyone someone somebody nobody reception pharmacy admin office support manager".split()
 )
+# the parties of a case in a court list or a citation ("RAHMAN v RAHMAN", "Zhi Hao Lee v GOH", "Grace Okafor v
+# HOPE"): capitalized words on each side of "v"; a side that names a body ("Lloyds Bank", "HMRC") is no person
+_CASE_CAPTION_RX = re.compile(
+    r"(?<![\w'’-])(?P<a>\p{Lu}[\p{L}'’-]+(?:[ ]\p{Lu}[\p{L}'’-]+){0,3})[ ]v\.?[ ]"
+    r"(?P<b>\p{Lu}[\p{L}'’-]+(?:[ ]\p{Lu}[\p{L}'’-]+){0,3})(?![\w'’-])"
+)
+_CASE_LEAD_WORDS = frozenset("in the see per case re and of cf also under following".split())
+_BODY_WORDS = frozenset(
+    "bank plc ltd limited llp llc inc corp corporation society council borough county authority trust nhs police "
+    "ministry secretary state commissioners hmrc revenue group insurance assurance building partners company co "
+    "university school college hospital board commission department agency services holdings association union "
+    "republic crown kingdom government city estates homes housing".split()
+)
+
+
 # a patient's message signed in lower case on its last line ("...i hope i dont have to miss work\n-xiomara",
 # "...god bless\nfrantz célestin"): one to three lower-case words alone on the line where the message ends (the
 # text's end, a blank line, a chat template's marker, the end of a JSON string)
@@ -443,6 +458,9 @@ _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVER
     # at a log entry's end, after its last sentence ("... No new concerns. JW\n", "Sent to coding queue. -J.N.")
     r"|(?P<entry>[.!?][ \t]+-?)"
     r"|(?P<re>(?i:\bre):?[ \t]+))\Z"
+)
+_INITIALS_DATE_RX = re.compile(
+    r"(?m)^[ \t]*(?P<v>\p{Lu}{2,3})/(?=\d{1,4}[ /.-]|(?i:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b)"
 )
 _AFTER_INITIALS_RX = {
     "label": re.compile(r"[ \t]*(?:\n|$)|[ \t]{2,}|[,;.)]|[ \t]+\d"),
@@ -568,7 +586,7 @@ def _hl7_field_names(text: str) -> Iterator[tuple[int, int]]:
                     rep_pos += len(rep) + 1
             pos += len(field) + 1
 # a name spelled out letter by letter ("S - A - L - E - H", "D A R W I S H") near a word about its spelling
-_SPELLED_RX = re.compile(r"(?<![\w-])(?:[A-Za-z](?:[ ]?-[ ]?|[ ]))(?:[A-Za-z](?:[ ]?-[ ]?|[ ])){2,}[A-Za-z](?![\w-])")
+_SPELLED_RX = re.compile(r"(?<![\w'’-])(?:[A-Za-z](?:[ ]?-[ ]?|[ ]))(?:[A-Za-z](?:[ ]?-[ ]?|[ ])){2,}[A-Za-z](?![\w-])")
 _SPELLING_WORDS_RX = re.compile(
     r"spell|spelt|spelled|that'?s|that’s|that\s+is|last\s+name|surname|first\s+name|family\s+name|name", re.IGNORECASE
 )
@@ -885,6 +903,8 @@ class ContextNameRecognizer(EntityRecognizer):
                 span = self._run(text, m.end(), allow_lower=True)
                 if span and self._reads_as_name(text[span[0] : span[1]], lower_evidence=2):
                     out.append(_result(self, "PERSON", *span, 0.6))
+            if " v " in text or " v. " in text:
+                out.extend(self._case_parties(text))
             for m in _LOWER_SIGNATURE_RX.finditer(text):
                 words = m.group("v").split()
                 ev = [self._lower_name_evidence(w) for w in words]
@@ -1011,6 +1031,10 @@ class ContextNameRecognizer(EntityRecognizer):
     def _initials(self, text: str) -> list[RecognizerResult]:
         """Initials where an author, handler or note-taker is named (`_INITIALS_BEFORE_RX`)."""
         out: list[RecognizerResult] = []
+        if "/" in text:  # a letter's author before its date, under the signature ("KL/26 November 2023")
+            for m in _INITIALS_DATE_RX.finditer(text):
+                if m.group("v") not in _NEVER_INITIALS and m.group("v") not in _NOT_INITIALS:
+                    out.append(_result(self, "PERSON", *m.span("v"), 0.6))
         for m in _INITIALS_RX.finditer(text):
             letters = m.group().replace(".", "")
             if letters in _NEVER_INITIALS:
@@ -1021,6 +1045,21 @@ class ContextNameRecognizer(EntityRecognizer):
             after = _AFTER_INITIALS_RX.get(ctx.lastgroup or "")
             if after is None or after.match(text, m.end()):
                 out.append(_result(self, "PERSON", m.start(), m.end(), 0.6))
+        return out
+
+    def _case_parties(self, text: str) -> list[RecognizerResult]:
+        out: list[RecognizerResult] = []
+        for m in _CASE_CAPTION_RX.finditer(text):
+            for side in ("a", "b"):
+                start, end = m.span(side)
+                words = text[start:end].split()
+                while words and words[0].casefold() in _CASE_LEAD_WORDS:  # "In Smith v Jones"
+                    start += len(words.pop(0)) + 1
+                if not words or any(w.casefold().strip(".,") in _BODY_WORDS for w in words):
+                    continue
+                if all(_not_a_name_word(w) and not _known_name(w) for w in words):
+                    continue
+                out.append(_result(self, "PERSON", start, end, 0.6))
         return out
 
     def _particle_names(self, text: str) -> list[RecognizerResult]:
@@ -2651,7 +2690,7 @@ def _not_a_date(match: str) -> bool:
     return not _DATE_IN.search(match)
 
 
-_BARE_YEAR = re.compile(r"(?<![\w/.-])(?:19|20)\d{2}$")  # "Case: 2024 review", "Matter 3 of 2024": a year
+_BARE_YEAR = re.compile(r"(?:(?<![\w./-])|(?<=[^\W\d_]/))(?:19|20)\d{2}$")  # "Case: 2024 review", "NHS/2024": a year
 
 
 def _labelled_id_ok(match: str) -> bool:
@@ -2913,6 +2952,10 @@ _NAME_COLUMNS = frozenset(
         # who did it: a log's or a list's initials or name column ("| by |", "| Author |")
         "by", "author", "initials", "checked by", "given by", "seen by", "signed by", "entered by", "dispensed by",
         "approved by", "pharmacist", "clinician", "reviewer",
+        # who handles it, and who is paid or pays ("| Manager |", "payee", "counterparty")
+        "manager", "line manager", "approver", "handler", "adjuster", "fee earner", "owner", "assigned to",
+        "assignee", "agent", "officer", "caseworker", "case worker", "payee", "payer", "counterparty", "remitter",
+        "beneficiary name", "payee name", "account name", "holder", "account holder", "cardholder",
     ]
 )  # fmt: skip
 _REF_COLUMNS = frozenset(["ref", "ref.", "reference", "id", "ref no", "ref #", "our ref", "case ref", "ref number"])
