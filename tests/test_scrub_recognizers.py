@@ -2495,3 +2495,22 @@ def test_the_parties_of_a_case_stay_two_names(hipaa):
     text = "10:30  3355/2023  RAHMAN v RAHMAN  Small claims hearing"
     names = [text[f.start : f.end] for f in hipaa.scrub_text(text).findings if f.entity_type == "PERSON"]
     assert names == ["RAHMAN", "RAHMAN"], names
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("agent: and is the email still will dot frank at yahoo dot com dot br\ncustomer: yes", "frank at yahoo"),
+        ("agent: and is the email still summer_smith1953 at ziggo dot nl", "summer_smith1953"),
+        ("agent: and is the email still annekemokoena at orange dot fr", "annekemokoena"),
+        ("agent: okay i've logged that your claim reference will come by text to 919976137964", "919976137964"),
+        ("Puede contactar con nosotros en el 650 726 943 para acordar un plan de pagos.", "726 943"),
+    ],
+)
+def test_eleventh_round_contacts_read_out_or_typed_in_one_run(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_words_around_at_and_dot_are_no_address(hipaa):
+    text = "we arrived at home dot com was down"
+    assert hipaa.scrub_text(text).text == text

@@ -2389,6 +2389,8 @@ _PHONE_CONTEXT_RX = re.compile(
     r"(?:tele)?phoned|rang|texted|inbound\s+from|outbound\s+to|te1|"  # "Rekha telephoned from", OCR's "Te1:"
     r"(?:my|his|her|their|your)\s+(?:phone\s+|mobile\s+|contact\s+)?number|"
     r"tel[eé]fono|telefone|t[eé]l[eé]phone|t[eé]l|telefon(?:u|nummer|o)?|telem[oó]vel|celular|電話|전화|"
+    r"contactar(?:\s+con\s+nosotros)?\s+en\s+el|ll[aá]m(?:enos|anos|e)(?:\s+al)?|appelez(?:-nous)?(?:\s+au)?|"
+    r"anrufen\s+unter|chiamare\s+il|bel\s+ons\s+op|ligue(?:\s+para)?|"
     r"line|direct|office|landline|switchboard|dial|nok|next\s+of\s+kin|(?:best|home|work|secondary|alternative|"
     r"alt|other|new)\s+(?:number|no\.?)|alternative|\b[mtwod])"
     r"(?:\s+(?:number|no\.?|#))?"  # "contact number", "mob no."
@@ -2528,6 +2530,17 @@ class IntlPhoneRecognizer(EntityRecognizer):
                     # a number the library's plan does not know ("+234-1-795-6605", an old "+52 1 33 ..."), written
                     # in groups as numbers are, or after a phone label
                     out.append(_result(self, "PHONE_NUMBER", s, e, 0.6))
+                continue
+            if labelled and cand.isdigit() and 10 <= digits <= 15:
+                # a number typed in one run after a phone word ("by text to 919976137964"): with its country code
+                # but no "+", or a national number of some country's plan
+                for attempt, region in [("+" + cand, None)] + [(cand, r) for r in self.regions]:
+                    try:
+                        if phonenumbers.is_valid_number(phonenumbers.parse(attempt, region)):
+                            out.append(_result(self, "PHONE_NUMBER", s, e, 0.6))
+                            break
+                    except phonenumbers.NumberParseException:
+                        continue
                 continue
             if labelled and (" " in cand or "-" in cand or "." in cand or cand.startswith("(")):
                 if _NOT_NATIONAL.fullmatch(cand):
@@ -3501,6 +3514,17 @@ def _wrapped_gate(text: str) -> bool:
     return "@" in text and _WRAP_GATE.search(text) is not None
 
 
+_MAIL_PROVIDERS = (
+    "gmail|googlemail|yahoo|ymail|hotmail|outlook|live|msn|icloud|me|aol|gmx|web|ziggo|orange|free|laposte|"
+    "bigpond|optusnet|rediffmail|protonmail|proton|btinternet|sky|virginmedia|talktalk|comcast|att|verizon|"
+    "libero|tiscali|telenet|kpnmail|xs4all|t-online|freenet|eircom|xtra|shaw|rogers|sympatico|mweb|zoho|yandex"
+)
+
+
+def _spoken_email_gate(text: str) -> bool:
+    return " dot " in text and " at " in text
+
+
 class WrappedEmailRecognizer(_RegexRecognizer):
     RULES = [
         (
@@ -3511,6 +3535,21 @@ class WrappedEmailRecognizer(_RegexRecognizer):
             0,
             None,
             _wrapped_gate,
+        ),
+        # read out in a call: "will dot frank at yahoo dot com dot br", "summer_smith1953 at ziggo dot nl"
+        (
+            "EMAIL_ADDRESS",
+            # (a local part with a sign or digit or a spoken dot, or a mail provider's domain: "arrived at home dot
+            # com" is no address)
+            r"(?i)(?<![\w.-])(?:(?:[a-z0-9][\w.+-]*(?:[ ](?:dot|underscore|dash|hyphen)[ ][\w+-]+)+|[a-z]*[._0-9+][\w.+-]*)"
+            r"[ ]at[ ][a-z0-9-]+(?:[ ]dot[ ][a-z0-9-]+)*"
+            rf"|[a-z0-9][\w.+-]*[ ]at[ ](?:{_MAIL_PROVIDERS})(?:[ ]dot[ ][a-z0-9-]+)*)"
+            r"[ ]dot[ ](?:com|org|net|edu|gov|co|uk|de|nl|fr|br|au|ie|in|za|ca|nz|"
+            r"es|it|pt|be|ch|at|se|no|dk|fi|pl|mx|ng|ke|sg|ph|jp|info|biz|me|io)(?![\w-])",
+            0.6,
+            0,
+            None,
+            _spoken_email_gate,
         ),
     ]
     FLAGS = 0
