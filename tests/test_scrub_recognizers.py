@@ -2514,3 +2514,22 @@ def test_eleventh_round_contacts_read_out_or_typed_in_one_run(hipaa, text, raw):
 def test_words_around_at_and_dot_are_no_address(hipaa):
     text = "we arrived at home dot com was down"
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Specimen ID: 571-846-9947-1   Control #: 81437598446", "81437598446"),
+        ("Reported to state registry MIIC. Insurance billed: Priority Health 55164326800", "55164326800"),
+        ("my insurance changed to unitedhealthcare 49906124000 for ahiga", "49906124000"),
+        ("new insurance is medi-cal # 15998008A this is for colm", "15998008A"),
+        ("Patient: Robert Schultz (80-16-367)   Visit: Sep 6, 2025", "80-16-367"),
+    ],
+)
+def test_eleventh_round_health_plan_and_record_numbers(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_date_in_brackets_after_a_name_is_still_a_date_not_an_id(hipaa):
+    result = hipaa.scrub_text("Patient: Robert Schultz (12-03-1990) seen")
+    assert all(f.entity_type != "MEDICAL_RECORD_NUMBER" for f in result.findings), result.findings

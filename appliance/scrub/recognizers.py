@@ -2623,7 +2623,9 @@ LABELS: dict[str, str] = {
         # OHIP card
         r"uhid|abha(?:\s+(?:health\s+)?id)?|nhis|medical\s+aid|ohip|"
         # "Patient UR580488", "patient 9147 328 866" (the word right before a number); German "Vers.-Nr."
-        r"patient(?=[ \t]+(?-i:[A-Z]{0,4})-?\d{3}[\d -]*\d(?![\w-]))|vers\.?-?[ ]?nr"
+        r"patient(?=[ \t]+(?-i:[A-Z]{0,4})-?\d{3}[\d -]*\d(?![\w-]))|vers\.?-?[ ]?nr|"
+        # a lab report's control number ("Control #: 81437598446")
+        r"control(?=\s*(?:#|no\b|number))"
     ),
     "ACCOUNT_NUMBER": (
         # "account", and as typed in a hurry ("acount", "accounnt", "accouunt", "accout")
@@ -2659,7 +2661,7 @@ LABELS: dict[str, str] = {
     "HEALTH_PLAN_ID": (
         r"health\s+plan|member\s+id|membership|member|subscriber(?:\s+id)?|insurance(?:\s+id)?|group\s+(?:number|no\.?|#)|"
         r"medicare|medicaid|beneficiary|claim|plan\s+id|insured\s+id|nhs|ahcccs|policy\s+(?:number|no\.?|#|id)|policy|"
-        r"health\s+card|numero\s+de\s+afiliado|número\s+de\s+afiliado|afiliado"
+        r"health\s+card|numero\s+de\s+afiliado|número\s+de\s+afiliado|afiliado|medi-cal"
     ),
     "LICENSE_NUMBER": (
         r"driver'?s?\s+licen[cs]e|dl(?=\s*[#:])|licen[cs]e|passport|dea|npi|certificate|cert|permit|"
@@ -2736,7 +2738,7 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "admission", "accession", "specimen", "versich", "pati", "historia", "num", "dossier", "cartella", "prontu",
         "chi", "utente", "pesel", "nr", "fallnr", "kvnr", "cart", "患者", "診察券番号", "환자", "ipp", "sécurité", "securite",
         "nhc", "cip", "tessera", "nhi", "phn", "ihi", "medical", "journaln", "fallnummer", "sha", "folder", "ramq",
-        "ip", "uhid", "abha", "nhis", "ohip", "vers", exact=("n", "h"),
+        "ip", "uhid", "abha", "nhis", "ohip", "vers", "control", exact=("n", "h"),
     ),
     "ACCOUNT_NUMBER": prefix_test(
         "acc", "aco", "savings", "chequing", "checking", "compte", "apólice", "apolice", "cust", "client", "iban", "sort",
@@ -2753,7 +2755,7 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
     ),
     "HEALTH_PLAN_ID": prefix_test(
         "health", "member", "subscriber", "insur", "group", "medica", "beneficiary", "claim", "plan", "nhs", "ahcccs",
-        "policy", "numero", "número", "afiliado",
+        "policy", "numero", "número", "afiliado", "medi",
     ),
     "LICENSE_NUMBER": prefix_test(
         "driver", "dl", "licen", "passport", "dea", "npi", "cert", "permit", "national", "id", "state", "tax", "tin",
@@ -2886,6 +2888,17 @@ class LabelledIdRecognizer(_RegexRecognizer):
             "v",
             None,
             Starts(prefix_test("loyalty", "rewards", "frequent", "membership")),
+        ),
+        # a member's number after the insurer's name ("Insurance billed: Priority Health 55164326800", "my insurance
+        # changed to unitedhealthcare 49906124000"): one to three words of the name, then six digits at least
+        (
+            "HEALTH_PLAN_ID",
+            r"\b(?:insurance|insurer|coverage|health\s+plan)(?:\s+(?:billed|is|was|changed\s+to|now))?\s*:?\s*"
+            r"(?:[A-Za-z][\w&'’-]+\s+){1,3}(?P<v>(?-i:[A-Z]{0,3})\d{6,14}(?-i:[A-Z])?)\b(?![.,/-]\d)",
+            0.7,
+            "v",
+            None,
+            Starts(prefix_test("insur", "coverage", "health")),
         ),
         # a reference number ("(ref W0303-05094)", "Ref: 7996-651-45", "ref BRK/64633/370"): five digits at least,
         # not a lab's reference range ("ref 3.5-5.0") or a date
