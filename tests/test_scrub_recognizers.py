@@ -2533,3 +2533,30 @@ def test_eleventh_round_health_plan_and_record_numbers(hipaa, text, raw):
 def test_a_date_in_brackets_after_a_name_is_still_a_date_not_an_id(hipaa):
     result = hipaa.scrub_text("Patient: Robert Schultz (12-03-1990) seen")
     assert all(f.entity_type != "MEDICAL_RECORD_NUMBER" for f in result.findings), result.findings
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Guarantor: Huong Tran\nHC 62 BOX 5566\nKING CITY, CA 93931", "5566"),
+        ("Bao Pham\nN7629 County Rd G\nWausau, WI 54414", "N7629"),
+        ("TAMIKA DIXON\nRR 8 BOX 294\nGALLUP, NM  87326", "BOX 294"),
+        ("Katarzyna Szymanski\n49637 US-17\nCHINLE, AZ 86544-6342", "49637"),
+        ("TCM Outreach Log\n7/14 4:10p Sent BP cuff", "7/14"),
+        ("Assistant: next contact is 20250117.", "0117"),
+        ("- vitamin D3 2,000 IU PO daily  last taken 4/9", "4/9"),
+    ],
+)
+def test_eleventh_round_rural_addresses_and_short_dates(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("take 1/2 tab daily, taken 1/2 tablet last night", "taken 1/2 tablet"),
+        ("we need 12 US dollars and 3 state roads. Box 5 of 12. 40 US 3 times", "40 US 3 times"),
+    ],
+)
+def test_eleventh_round_doses_and_counts_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text

@@ -1502,6 +1502,14 @@ _NUMBERED_ROAD = (
     r"\b\d{1,6}[a-z]?\s+(?:(?:state|county|us|farm|rural|ranch)\s+)?(?:route|road|rd|highway|hwy|rte|sr|cr|fm)\s+"
     r"\d{1,4}[a-z]?\b"
 )
+# US rural addresses: a rural route's or a highway contract's box ("RR 8 BOX 294", "HC 62 Box 4023"), a grid
+# address on a county road ("N7629 County Rd G", "W2220 County Rd FF"), a number on a US highway ("49637 US-17")
+_RURAL_ROUTE = (
+    r"\b(?:rr|r\.r\.|rural\s+route|hc|star\s+route|psc|cmr)[ ]?\d{1,4},?[ ]+box[ ]+\d{1,6}\b"
+    r"|\b(?-i:[NSEW])\d{3,5}[ ]+(?:county|cty|state)[ ]+(?:road|rd|highway|hwy|trunk)[ ]+(?:(?-i:[A-Z]{1,2})|\d{1,3})\b"
+    r"|\b\d{1,6}[ ]+(?:us|u\.s\.)(?:-|[ ](?:highway|hwy|route|rte)[ -]?)\d{1,3}\b"
+)
+_RURAL_GATE = words_gate("box county cty state us rr hc".split())
 
 
 def _jp_postal_gate(text: str) -> bool:
@@ -1652,6 +1660,7 @@ class StreetAddressRecognizer(_RegexRecognizer):
         ("STREET_ADDRESS", _JP_STREET, 0.6, 0, None, Starts(_digits(1, 2), pre=_jp_street_gate)),
         ("STREET_ADDRESS", _NUMBERED_ROAD, 0.7, 0, None, words_gate(
             "route road rd highway hwy rte sr cr fm".split())),
+        ("STREET_ADDRESS", _RURAL_ROUTE, 0.75, 0, None, _RURAL_GATE),
         ("STREET_ADDRESS", _US_STREET, 0.75, 0, None, Starts(_US_STREET_START, "#")),
         ("STREET_ADDRESS", _EU_SUFFIX, 0.7, 0, _suffix_street_ok, _EU_SUFFIX_STARTS),
         ("STREET_ADDRESS", _PO_BOX, 0.8, 0, None, Starts(_PO_BOX_START)),
@@ -2158,6 +2167,11 @@ _STATEMENT_DATE = (
 class FullDateRecognizer(_RegexRecognizer):
     RULES = [
         ("DATE_TIME", _SPOKEN_DATE, 0.6, 0, None, Starts(_spoken_date_start, pre=_spoken_date_gate)),
+        # a log entry's month and day before its time ("7/14 4:10p Sent BP cuff", "10/1 13:40 Spoke w/ daughter")
+        ("DATE_TIME", rf"(?m:^)[ \t]*(?P<v>{_MON}/{_DAY})[ \t]+(?=\d{{1,2}}:\d{{2}})", 0.7, "v", None, _slash_gate),
+        # a date written YYYYMMDD alone ("next contact is 20250117", "Next visit 20250207")
+        ("DATE_TIME", r"(?<![\w./-])(?:19[3-9]\d|20[0-4]\d)(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?![\w/-]|[.,]\d)",
+         0.55, 0, None, Starts(_digits(8, 8))),
         ("DATE_TIME", _STATEMENT_DATE, 0.7, "v", None, words_gate(
             "bgc chq tfr pos atm dd so int fee dep fpi fpo bp deb vis bacs sepa cash cpt obp sto chg".split())),
         # 03/14/2023, 14/03/2023, 3-14-23, 14.03.2023
@@ -2227,15 +2241,18 @@ class FullDateRecognizer(_RegexRecognizer):
         # 3/14 or 14/03 (month and day without a year) after a date word
         (
             "DATE_TIME",
-            rf"\b(?:on|dated?|dob|dos|seen|visit|admitted|discharged|since|until|from|review|reviewed|due|ref)\s*:?\s*"
-            rf"(?P<v>{_MON}/{_DAY}|{_DAY}/{_MON})\b(?![/.]\d)",
+            rf"\b(?:on|dated?|dob|dos|seen|visit|admitted|discharged|since|until|from|review|reviewed|due|ref|"
+            r"taken|shipped|delivered|received|collected|administered|started|stopped|expires?|exp|last|next|thru|"
+            r"through)\s*:?\s*"
+            rf"(?P<v>{_MON}/{_DAY}|{_DAY}/{_MON})\b(?![/.]\d)(?![ \t]*(?:tabs?|tablets?|caps?|pills?|doses?|of)\b)",
             0.7,
             "v",
             None,
             Starts(
                 prefix_test(
                     "on", "date", "dob", "dos", "seen", "visit", "admitted", "discharged", "since", "until", "from",
-                    "review", "due", "ref",
+                    "review", "due", "ref", "taken", "shipped", "delivered", "received", "collected", "administered",
+                    "started", "stopped", "expire", "exp", "last", "next", "thru", "through",
                 ),
                 pre=_slash_gate,
             ),
