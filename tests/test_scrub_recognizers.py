@@ -2560,3 +2560,28 @@ def test_eleventh_round_rural_addresses_and_short_dates(hipaa, text, raw):
 )
 def test_eleventh_round_doses_and_counts_stay(hipaa, text, kept):
     assert kept in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Authorization #: 708-0694-229\nApproved", "0694"),
+        ("Member: VENKATARAMAN, ARJUN A (M0246512087)  Case #: 470-8758-789", "8758"),
+        ("Pt acct: 21853826  ICN E2023353345550\nLine 1", "E2023353345550"),
+        ("Key: DERFA99D   BIN 004336 PCN ADV", "DERFA99D"),
+        ("Need to attach auth 843-4695-237. Auth 125-1938-956 approved x3 days.", "1938"),
+    ],
+)
+def test_eleventh_round_payer_references(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("the key: to success is 3 steps. Authorization: pending. In case 12 fail", "In case 12 fail"),
+        ("Key: DERFA99D   BIN 004336 PCN ADV", "PCN ADV"),
+    ],
+)
+def test_eleventh_round_payer_words_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text

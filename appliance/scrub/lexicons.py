@@ -478,6 +478,7 @@ NOT_NAMES = _words(
     continue start stop started stopped increase decrease hold resume take taking took given
     summarise summarize summarised summarized rewrite paraphrase translate classify extract explain draft redact
     anonymise anonymize convert
+    bin pcn rxbin rxpcn rxgrp grp adv npi ncpdp
     """
 )
 

@@ -2665,7 +2665,9 @@ LABELS: dict[str, str] = {
         r"your\s+ref(?:erence)?|fqtv|frequent\s+fl(?:y|i)er|loyalty|rewards|"
         # a matter's, a case's, an alert's or a claim's number right after its word ("Matter M622673", "Fraud case
         # FRD73853928", "AML ALERT ALRT-9574178"); employee, staff and payroll numbers; a pension plan's number
-        r"matter(?=\s*:?\s+[A-Z]{0,4}[-/]?\d)|case(?=\s*:?\s+[A-Z]{0,4}[-/]?\d)|alert(?=\s*:?\s+[A-Z]{0,4}[-/]?\d)|"
+        r"matter(?=\s*:?\s+[A-Z]{0,4}[-/]?\d)|case(?=\s*(?:#|no\b)|\s*:?\s+[A-Z]{0,4}[-/]?\d)|alert(?=\s*:?\s+[A-Z]{0,4}[-/]?\d)|"
+        # a prior authorisation's number, a claim's internal control number (ICN), an e-PA request's key
+        r"auth(?:ori[sz]ation)?(?=\s*(?:#|no\b|number|:)|\s+[A-Z]{0,4}-?\d)|icn|key(?=\s*:)|"
         r"employee(?=[\s_.-]*(?:number|no|num|id|ref|#))|staff(?=[\s_.-]*(?:number|no|num|id|ref|#))|"
         r"payroll(?=[\s_.-]*(?:number|no|num|id|ref|#))|personnel(?=[\s_.-]*(?:number|no|num|id|ref|#))|"
         r"emp(?=[\s_.-]*(?:number|no|num|id|ref|#))|plan(?=\s+(?:number|no))|"
@@ -2764,7 +2766,7 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "tenant", "pf", "uan", "iscritto", "partícipe", "participe", "adhérent", "adherent", "mitglieds", "nuban",
         "linked",
         "routing", "aba", "loan", "mortgage", "policy", "wallet", "billing", "our", "your", "fqtv",
-        "frequent", "loyalty", "rewards", "matter", "case", "alert", "employee", "staff", "payroll", "personnel",
+        "frequent", "loyalty", "rewards", "matter", "case", "alert", "auth", "icn", "key", "employee", "staff", "payroll", "personnel",
         "emp", "plan", "conta", "cuenta", "conto", "rekening", "agência", "agencia", "branch", "ifsc", "bsb", "transit",
         "operação", "operacao", "operación", "operacion", "opération", "expediente", "aktenzeichen", "zaaknummer",
         "kenmerk", "riferimento", "referencia", "referência", "référence", "schademelding", "schadennummer", "sinistre", "siniestro", "sinistro",
