@@ -2585,3 +2585,29 @@ def test_eleventh_round_payer_references(hipaa, text, raw):
 )
 def test_eleventh_round_payer_words_stay(hipaa, text, kept):
     assert kept in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Trabajador/a: María José Sánchez   N.º empleado: 23323\nDNI: 89223173D", "23323"),
+        ("DNI: 89223173D   N.º afiliación S.S.: 96/73590165/54", "73590165"),
+        ("  Premium Bonds (NS&I holder no. 1676499939) .......... £360,967.77", "1676499939"),
+        ("Salary paid to CLABE 072 802 19683630483 9.", "19683630483"),
+        ("please pay my salary into transit 68477-010, account: 1157517 from next month.", "68477-010"),
+        ("CURP: LUNZ750802HDFRJE99   RFC: LUNZ750802AB1", "HDFRJE99"),
+        (
+            "date;narrative;amount;ccy;payee;payee_acct\n"
+            "2024-11-22,CASH DEP,7317.38,CAD,Mark Anthony Garcia,1618-3061-7667\n"
+            "2024-02-08,SEPA CT,-1700.15,CAD,Ethan Gagnon,3345667\n",
+            "3061",
+        ),
+    ],
+)
+def test_eleventh_round_employee_national_and_bank_numbers(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize("text", ["Salary paid on the 28th.", "Trabajador/a: pendiente"])
+def test_salary_and_worker_words_are_no_names(hipaa, text):
+    assert "PERSON" not in hipaa.scrub_text(text).text

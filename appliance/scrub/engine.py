@@ -472,7 +472,7 @@ class Scrubber:
                 keep = keep if keep is not None else self.keep.index(text)
                 extra = [f for f in extra if not keep.covers(f.start, f.end)]  # "(CPT 99213)" stays a code
                 merged = _merge(merged + extra)
-        if self._id_entity and ("|" in text or "\t" in text) and merged:
+        if self._id_entity and ("|" in text or "\t" in text or ("\n" in text and ("," in text or ";" in text))) and merged:
             extra = _ids_in_rows(text, merged, self._id_entity)
             if extra:
                 keep = keep if keep is not None else self.keep.index(text)
@@ -975,7 +975,8 @@ def _value_mentions(text: str, findings: list[Finding]) -> list[Finding]:
 
 def _ids_in_rows(text: str, findings: list[Finding], entity_of: Any) -> list[Finding]:
     """Identifiers in the rows of a table without a header ("KIPTOO KIBET|1977-04-02|P.O. BOX 28882|KISUMU|40100|
-    +254 712 610870|XGS5472566|DECEASED"): in a row of four cells at least, split by "|" or tabs, where one cell holds
+    +254 712 610870|XGS5472566|DECEASED"): in a row of four cells at least, split by "|", tabs or semicolons (five by
+    commas), where one cell holds
     a name, a phone, an e-mail or a street and another cell a finding too, a cell that is an identifier's shape
     alone (letters, digits, dashes or slashes, at least five digits; not a date or a five-digit code) is the
     record's number. A table with a header is the table reader's (`TableRecognizer`), by its columns; HL7
@@ -985,15 +986,18 @@ def _ids_in_rows(text: str, findings: list[Finding], entity_of: Any) -> list[Fin
     pos = 0
     first = 0  # the first finding that may lie on the current line (findings are sorted by start)
     headed = False  # the current table's first line has no digit: a header, and the table reader's columns rule
-    row_before = False
+    row_sep = None  # the separator of the line before, when it was a row
     for line in text.splitlines(keepends=True):
         start, pos = pos, pos + len(line)
-        sep = "|" if line.count("|") >= 3 else "\t" if line.count("\t") >= 3 else None
+        sep = (
+            "|" if line.count("|") >= 3 else "\t" if line.count("\t") >= 3 else ";" if line.count(";") >= 3
+            else "," if line.count(",") >= 4 else None
+        )
         while first < len(findings) and findings[first].end <= start:
             first += 1
-        if sep is not None and not row_before:
+        if sep is not None and sep != row_sep:  # a header is read with its rows' separator ("a;b;c" over "1,2,3" is none)
             headed = not any(c.isdigit() for c in line)
-        row_before = sep is not None
+        row_sep = sep
         if sep is None or headed or _HL7_SEGMENT.match(line):
             continue
         cells = []

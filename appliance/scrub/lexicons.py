@@ -479,6 +479,7 @@ NOT_NAMES = _words(
     summarise summarize summarised summarized rewrite paraphrase translate classify extract explain draft redact
     anonymise anonymize convert
     bin pcn rxbin rxpcn rxgrp grp adv npi ncpdp
+    salary wages payroll trabajador trabajadora empleado empleada cliente agente
     """
 )
 

@@ -2673,7 +2673,8 @@ LABELS: dict[str, str] = {
         r"emp(?=[\s_.-]*(?:number|no|num|id|ref|#))|plan(?=\s+(?:number|no))|"
         # the same in other languages: a bank's branch and account (Portuguese, Spanish, Italian, Dutch), a
         # transaction, a case file, a claim
-        r"conta|cuenta|conto|rekening(?:nummer)?|agência|agencia|branch\s+code|ifsc|bsb|transit(?=\s*(?:no|number|#|:))|"
+        r"conta|cuenta|conto|rekening(?:nummer)?|agência|agencia|branch\s+code|ifsc|bsb|transit(?=\s*(?:no|number|#|:)|\s+\d)|clabe|"
+        r"empleado|holder(?=\s*(?:no|number|#))|"
         r"operação|operacao|operación|operacion|opération|expediente|aktenzeichen|zaaknummer|kenmerk|riferimento|"
         r"referencia|referência|référence|schademelding|schadennummer|sinistre|siniestro|sinistro"
     ),
@@ -2686,7 +2687,9 @@ LABELS: dict[str, str] = {
         r"driver'?s?\s+licen[cs]e|dl(?=\s*[#:])|licen[cs]e|passport|dea|npi|certificate|cert|permit|"
         r"national\s+id|id\s+card|state\s+id|tax\s+id|tin|ein|itin|nino|national\s+insurance|"
         # national ids of Spain, Portugal, Italy and the Netherlands ("DNI: Y1514027C", "C.F. RSSMRA...", "BSN")
-        r"dni|nie(?=\s*[:#])|nif|codice\s+fiscale|bsn|burgerservicenummer"
+        r"dni|nie(?=\s*[:#])|nif|codice\s+fiscale|bsn|burgerservicenummer|"
+        # a Spanish social security affiliation ("N.º afiliación S.S.: 96/73590165/54"), Mexico's CURP and RFC
+        r"afiliaci[oó]n(?:\s+(?:a\s+la\s+)?s\.?\s?s\.?)?|curp|rfc"
     ),
     "VEHICLE_ID": r"vin|vehicle\s+id(?:entification)?|licen[cs]e\s+plate|plate|registration|reg",
     "DEVICE_ID": r"serial|s/n|sn\b|device\s+id|device|imei|udi|mac\s+address|implant|pacemaker|pump",
@@ -2768,6 +2771,7 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "routing", "aba", "loan", "mortgage", "policy", "wallet", "billing", "our", "your", "fqtv",
         "frequent", "loyalty", "rewards", "matter", "case", "alert", "auth", "icn", "key", "employee", "staff", "payroll", "personnel",
         "emp", "plan", "conta", "cuenta", "conto", "rekening", "agência", "agencia", "branch", "ifsc", "bsb", "transit",
+        "clabe", "empleado", "holder",
         "operação", "operacao", "operación", "operacion", "opération", "expediente", "aktenzeichen", "zaaknummer",
         "kenmerk", "riferimento", "referencia", "referência", "référence", "schademelding", "schadennummer", "sinistre", "siniestro", "sinistro",
         exact=("a",),
@@ -2778,7 +2782,7 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
     ),
     "LICENSE_NUMBER": prefix_test(
         "driver", "dl", "licen", "passport", "dea", "npi", "cert", "permit", "national", "id", "state", "tax", "tin",
-        "ein", "itin", "nino", "dni", "nie", "nif", "codice", "bsn", "burger",
+        "ein", "itin", "nino", "dni", "nie", "nif", "codice", "bsn", "burger", "afiliaci", "curp", "rfc",
     ),
     "VEHICLE_ID": prefix_test("vin", "vehicle", "licen", "plate", "reg"),
     "DEVICE_ID": prefix_test(
