@@ -2611,3 +2611,38 @@ def test_eleventh_round_employee_national_and_bank_numbers(hipaa, text, raw):
 @pytest.mark.parametrize("text", ["Salary paid on the 28th.", "Trabajador/a: pendiente"])
 def test_salary_and_worker_words_are_no_names(hipaa, text):
     assert "PERSON" not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("Rx: darbepoetin alfa 40 mcg SC every 2 weeks.", "darbepoetin alfa 40 mcg"),
+        ("leuprolide acetate 22.5 mg depot", "leuprolide acetate 22.5 mg"),
+        ("pt unable to tolerate carbidopa-levodopa 25/100 mg PO TID", "carbidopa-levodopa 25/100 mg"),
+        ("cover buprenorphine extended-release 300 mg SC monthly", "buprenorphine extended-release 300 mg"),
+        ("Breast cancer Stage IIA, Hoehn and Yahr stage 2, uses a Hoyer lift.", "Stage IIA"),
+        ("Breast cancer Stage IIA, Hoehn and Yahr stage 2, uses a Hoyer lift.", "Hoehn and Yahr stage 2"),
+        ("Breast cancer Stage IIA, Hoehn and Yahr stage 2, uses a Hoyer lift.", "Hoyer lift"),
+        ("Uses Dr. Brown's bottles, Dr. Scholl's inserts and Mrs. Dash; tried Jenny Craig.", "Dr. Brown's bottles"),
+        ("Uses Dr. Brown's bottles, Dr. Scholl's inserts and Mrs. Dash; tried Jenny Craig.", "Jenny Craig"),
+        ("Protocol: Schmitt-Thompson Fever (Pediatric).", "Schmitt-Thompson Fever"),
+        ("Temp 36.7 C\\nPt alert", "36.7 C"),
+        ("atorvastatin 40 mg PO nightly  CONTINUE\nPt to follow up", "40 mg PO nightly"),
+        ("Admission PSA 10.1 ng/mL", "PSA 10.1"),
+        ("System: Cerner PowerChart 2018.01.07 (build 4)", "2018.01.07"),
+    ],
+)
+def test_eleventh_round_clinical_phrases_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Seen at Dr. Brown's clinic; Dr Brown reviewed.", "Brown"),
+        ("Seen on 2018.01.07 by Dr Lee", "01.07"),
+        ("My doctor, Dr. Brown treats me for fatigue.", "Brown"),
+    ],
+)
+def test_eleventh_round_names_and_dates_next_to_products_go(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text

@@ -400,7 +400,7 @@ EPONYMS_HEADED = _words(
     thessaly truelove virchow waterlow westermark yergason zenker ziehl-neelsen alvarado apfel
     aldrete kurtzke lawton forrest burkitt kocher mobitz brugada wenckebach ivor-lewis wellens
     sgarbossa bowen duckett-jones sokolow-lyon baker fuchs ishihara snellen amsler jaeger schirmer goldmann adie
-    allen evans jackson-pratt
+    allen evans jackson-pratt hoyer
     """
 )
 
@@ -413,7 +413,7 @@ EPONYM_HEADS = (
     "virus|cyst|canal|dystrophy|arteritis|neuralgia|position|incision|point|respiration|breathing|class|"
     "myotomy|fall\\s+scale|fall\\s+score|tear|lesion|node|nodes|sign|spots?|lines|sounds?|murmur|reaction|"
     "rule|rules|tool|questionnaire|inventory|diverticulum|ligament|bursitis|paralysis|pupil|level|pattern|"
-    "block|type|wave|waves|thickness|plates?|grid|tonometry|tonometer|drains?|"
+    "block|type|wave|waves|thickness|plates?|grid|tonometry|tonometer|drains?|lift|"
     "chart(?![ \t]*(?:#|no\\b|number|:))"  # "Snellen chart", not a patient's "Bishop    Chart # 2024990750"
 )
 
@@ -453,7 +453,8 @@ DRUG_SUFFIXES = (
     "gliflozin|glutide|parin|xaban|gatran|tidine|prazole|semide|thiazide|vir|vudine|tretinoin|olone|sone|"
     "pam|lam|zepam|oxetine|triptan|tyline|apine|idone|done|codone|morphone|profen|coxib|lukast|terol|"
     "dronate|setron|caine|sterone|estrol|diol|pramine|faxine|zodone|racetam|trigine|barbital|thyroxine|"
-    "plase|kinase|ase|cept|kin|tide|platin|rubicin|taxel|mustine|trexate|uracil"
+    "plase|kinase|ase|cept|kin|tide|platin|rubicin|taxel|mustine|trexate|uracil|dopa|poetin|orphine|relin|"
+    "prolide|oxone|tropium"
 )
 
 # Words that never form a person name on their own (ALL CAPS clinical abbreviations, section labels).

@@ -89,6 +89,18 @@ _CURRENCY_CODES = (
 _DOLLAR_PREFIXES = frozenset("us c ca a au nz hk s r".split())
 
 
+_NAME_WORDS = lx.GIVEN_NAMES | lx.SURNAMES | lx.WIDE_NAMES | lx.AMBIGUOUS_GIVEN | lx.WORD_SURNAMES
+
+
+def _lower_drug_start(word: str) -> bool:
+    """Where a lower-case drug and its dose can start: a word of four letters at least that is no one's name
+    ("gave john smith 40 mg": "smith" is no drug)."""
+    return len(word) >= 4 and word.isalpha() and word not in _NAME_WORDS
+
+
+with_firsts(_lower_drug_start, "abcdefghijklmnopqrstuvwxyz")
+
+
 def _money_start(word: str) -> bool:
     """Where the money pattern can start with a word: a dollar's prefix right before its "$" ("us" of "US$"), or a
     currency code, alone or with the amount joined to it ("usd", "usd100"); the signs are the other starts."""
@@ -151,6 +163,27 @@ CLINICAL = [
         _DRUG_GATE,
     ),
     (rf"\b[a-z]{{3,}}(?:{lx.DRUG_SUFFIXES})\b\s+\d+(?:[.,]\d+)?\s*{_DOSE_UNIT}\b", _DOSE_GATE),
+    # any lower-case drug name with its dose, and its salt or form between ("darbepoetin alfa 40 mcg", "leuprolide
+    # acetate 22.5 mg", "buprenorphine extended-release 300 mg")
+    (
+        r"\b[a-z]{4,}(?:-[a-z]{3,})?(?:[ \t]+(?:alfa|beta|acetate|sodium|potassium|hcl|hydrochloride|extended-release|"
+        r"delayed-release|er|xr|sr|cr|la|dr|succinate|tartrate|maleate|besylate|mesylate|sulfate|citrate|fumarate|"
+        rf"phosphate|enteral|oral|topical))?[ \t]+\d+(?:[.,]\d+)?(?:[ \t]*/[ \t]*\d+(?:[.,]\d+)?)?[ \t]*{_DOSE_UNIT}\b",
+        ("starts", _lower_drug_start),
+    ),
+    # a stage, grade or class in roman numerals or digits with a letter ("Stage IIA", "grade 3b", "Class III")
+    (r"\b(?:stage|grade|class|type|tier|phase)[ \t]+(?-i:[IV]{1,4}[ABC]?|[0-4][ABCabc])\b", _prefixes("stage", "grade",
+                                                                                                  "class", "type", "tier",
+                                                                                                  "phase")),
+    (r"\bhoehn[ \t]+(?:and|&)[ \t]+yahr(?:[ \t]+stage[ \t]+\d(?:\.\d)?)?", _prefixes("hoehn")),
+    # products named after a person (baby bottles, insoles, diet plans, snacks, nutrition drinks)
+    (
+        r"(?-i:\bDr\.?[ \t]+(?:Brown['’]s(?=[ \t]+(?i:bottles?|nipples?|baby|formula|natural|options|anti-colic))|"
+        r"Scholl['’]s|Martens|Pepper)\b|\bMrs\.?[ \t]+Dash\b|\bJenny[ \t]+Craig\b|"
+        r"\bLittle[ \t]+Debbie\b|\bEnsure(?:[ \t]+(?:Max[ \t]+Protein|Plus|Original|Clear|High[ \t]+Protein))\b|"
+        r"\bSchmitt-Thompson\b|\bWeight[ \t]+Watchers\b)",
+        _prefixes("dr", "mrs", "jenny", "little", "ensure", "schmitt", "weight"),
+    ),
     rf"\b[A-Z][a-z]{{3,}}\s+\d+(?:[.,]\d+)?\s*{_DOSE_UNIT}\b(?:\s+(?:daily|bid|tid|qid|qhs|prn|once|twice))?",
     # lab values and vitals: "HbA1c 7.2%", "LDL 173 mg/dL", "BP 128/82", "eGFR 58 mL/min/1.73 m2"
     (

@@ -1316,11 +1316,12 @@ _ABBR_DOT = (
 )
 _US_STREET = (
     r"(?:(?:\b(?:flat|fl|apt|apartment|unit|suite|ste|room|rm)\.?\s*#?\s*|#\s*)\w{1,5},?\s+)?(?:\bno\.\s*)?"
-    r"\b\d{1,6}[a-z]?(?:[-/]\d{1,4}[a-z]?){0,2},?\s+(?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?\s+)?"
+    # (the number, the name and the type on one line: "Temp 36.7 C\nPt" is no street)
+    r"\b\d{1,6}[a-z]?(?:[-/]\d{1,4}[a-z]?){0,2},?[^\S\n]+(?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?[^\S\n]+)?"
     r"(?:\d{1,3}[ ](?=(?:avenue|ave|street|st)\b))?"  # Calgary's "612 17 Avenue SW"
     r"(?:(?:"
     + _STREET_WORD
-    + r"|\d{1,3}(?:st|nd|rd|th))\s+){1,4}?(?:(?!dr\b)(?:"
+    + r"|\d{1,3}(?:st|nd|rd|th))[^\S\n]+){1,4}?(?:(?!dr\b)(?:"
     + _ST
     + r")|dr(?!\.?[ \t]+(?!(?:Apt|Unit|Suite|Ste|Flat|Fl|Floor|Room|Rm|Bldg)\b)(?-i:[A-Z][a-z])))\b"
     + _ABBR_DOT
@@ -2730,10 +2731,18 @@ def _not_a_date(match: str) -> bool:
 _BARE_YEAR = re.compile(r"(?:(?<![\w./-])|(?<=[^\W\d_]/))(?:19|20)\d{2}$")  # "Case: 2024 review", "NHS/2024": a year
 
 
+_LAB_VALUE_END = re.compile(r"(?:^|\s)(?-i:[A-Z][A-Za-z0-9]{1,5})[ ]\d{1,3}\.\d{1,2}$")  # "Admission PSA 10.1"
+
+
 def _labelled_id_ok(match: str) -> bool:
     """A labelled value has two digits at least (not a document's short reference: "policy RM-4") and is no
     date or year alone."""
-    return sum(c.isdigit() for c in match) >= 2 and _not_a_date(match) and not _BARE_YEAR.search(match)
+    return (
+        sum(c.isdigit() for c in match) >= 2
+        and _not_a_date(match)
+        and not _BARE_YEAR.search(match)
+        and not _LAB_VALUE_END.search(match)
+    )
 
 
 def _hl7_gate(text: str) -> bool:
