@@ -2646,3 +2646,37 @@ def test_eleventh_round_clinical_phrases_stay(hipaa, text, kept):
 )
 def test_eleventh_round_names_and_dates_next_to_products_go(hipaa, text, raw):
     assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Tamaki Health Ōtara  Tel (09) 307 51l5", "51l5"),
+        ("Tel: 416-6l4-8534 or 020 7B28 5790", "6l4-8534"),
+        ("Tel: 416-6l4-8534 or 020 7B28 5790", "7B28"),
+        ("Mobile 07624 21S631", "21S631"),
+        ('"url":"https://emr.trust.example/patients/3020486/meds"}', "3020486"),
+        ("sent you a message: https://my.patientportal.example/msg/smdpYzmbB2 (link expires)", "smdpYzmbB2"),
+        ("BLEEP LOG\n05/10/2023 10:12  TO 2479  FROM x2879  \"IT: speaker not working\"", "2479"),
+        ("BLEEP LOG\n05/10/2023 10:12  TO 2479  FROM x2879  \"IT: speaker not working\"", "2879"),
+        ("Please call ext. 2802 or pager #4471.", "4471"),
+    ],
+)
+def test_eleventh_round_ocr_numbers_urls_and_bleeps(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("Vitamin B12 5000 mcg daily; S100 protein raised.", "B12 5000 mcg"),
+        ("Please call ext. 2802 or pager #4471. From 2020 to 2024 we grew; page 12 of 40.", "From 2020 to 2024"),
+    ],
+)
+def test_eleventh_round_codes_near_ocr_and_bleep_rules_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text
+
+
+def test_an_iban_letter_is_not_read_as_an_ocr_digit(hipaa):
+    out = hipaa.scrub_text("accreditato su IT68 S030 6963 7051 5601 3164 214.").text
+    assert "<IBAN_CODE>" in out and "S030" not in out, out

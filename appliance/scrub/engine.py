@@ -351,6 +351,8 @@ class Scrubber:
                     out.append(rec)
             if "EMAIL_ADDRESS" in ents:
                 out.append(rc.WrappedEmailRecognizer(ents, lang))
+            if "URL" in ents:
+                out.append(rc.SchemeUrlRecognizer(ents, lang))
         if "ner" in packs and ents & _NER_ENTITIES:
             out.append(
                 rc.FilteredSpacyRecognizer(
@@ -621,6 +623,26 @@ def _escape_blanks(m: re.Match) -> str:
 _OCR_ZERO_RUN = re.compile(r"(?<![A-Za-z0-9])(?=[0-9Oo]*[0-9])(?=[0-9]*[Oo])[0-9Oo]{3,}(?![A-Za-z0-9])")
 
 
+# ... and in a number of two groups or more ("(09) 307 51l5", "020 7B28 5790", "07624 21S631"), a group of digits
+# with an l, I, B or S among them reads it as the 1, 8 or 5 it stands for; a lone code ("B12", "S100") stays.
+_OCR_GROUP = r"[0-9OolIBS]*[0-9][0-9OolIBS]*"
+_OCR_NUMBER = re.compile(
+    # (not inside an IBAN after its country and check digits: "IT68 S030 6963 ..." has a letter of its own)
+    rf"(?<![A-Za-z0-9])(?<![A-Z]{{2}}\d\d )(?<![A-Z]{{2}}\d\d){_OCR_GROUP}(?:[ .()/-]{{1,2}}{_OCR_GROUP})+(?![A-Za-z0-9])"
+)
+_OCR_LETTER_IN_NUMBER = re.compile(r"[0-9][lIBS]|[lIBS][0-9]")
+_OCR_DIGIT = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "B": "8", "S": "5"})
+
+
+def _ocr_number(m: re.Match) -> str:
+    value = m.group()
+    digits = sum(c.isdigit() for c in value)
+    letters = sum(c in "OolIBS" for c in value)
+    if not letters or digits < 7 or digits + letters < 9:  # a phone's or an account's length, not "B12 5000 mcg"
+        return value
+    return value.translate(_OCR_DIGIT)
+
+
 def _ocr_zeros(m: re.Match) -> str:
     return m.group().replace("O", "0").replace("o", "0")
 
@@ -631,6 +653,8 @@ def _analysis_view(text: str) -> str:
         view = _ESCAPED_BREAK.sub(_escape_blanks, view)
     if ("O" in view or "o" in view) and _OCR_ZERO_RUN.search(view):
         view = _OCR_ZERO_RUN.sub(_ocr_zeros, view)
+    if _OCR_LETTER_IN_NUMBER.search(view):
+        view = _OCR_NUMBER.sub(_ocr_number, view)
     return text if view == text else view
 
 

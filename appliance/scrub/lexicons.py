@@ -481,6 +481,7 @@ NOT_NAMES = _words(
     anonymise anonymize convert
     bin pcn rxbin rxpcn rxgrp grp adv npi ncpdp
     salary wages payroll trabajador trabajadora empleado empleada cliente agente
+    bleep pager log
     """
 )
 

@@ -2801,6 +2801,11 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
 }  # fmt: skip
 
 
+def _bleep_log_gate(text: str) -> bool:
+    low = text[:2000].lower()
+    return "bleep" in low or "pager" in low or "paging" in low
+
+
 _ID_SHAPED = re.compile(r"[A-Z]-?\d{6}")
 
 
@@ -2960,6 +2965,18 @@ class LabelledIdRecognizer(_RegexRecognizer):
                 pre=lambda text: has_literal(text, _MONEY_MOVES),
             ),
         ),
+        # a bleep or pager number, an internal extension ("bleep 5185", "pager #4471", "ext. 2802"); in a bleep log
+        # the number a page went to or came from ("TO #1463  FROM x5667")
+        (
+            "PHONE_NUMBER",
+            r"\b(?:bleep|pager|pg|ext|extension)\.?[ \t]*(?:no\.?|number|#)?[ \t]*:?[ \t]*(?P<v>\d{3,6})\b(?![ .-]?\d)",
+            0.6,
+            "v",
+            None,
+            Starts(prefix_test("bleep", "pager", "pg", "ext")),
+        ),
+        ("PHONE_NUMBER", r"(?-i:\b(?:TO|FROM|To|From)[ \t]+(?:#|x)?(?!(?:19|20)\d\d\b)(?P<v>\d{3,5})\b)(?![ .:/-]?\d)", 0.6, "v", None,
+         _bleep_log_gate),
         # a reference of a case file's shape without any label: one to four capitals, then six to twelve digits
         # ("Card dispute note - CB37032760", "complaint CMP-6592495", "employee E789030"); not a trial's registry
         # number ("NCT04368728", "ISRCTN12345678"), a Dutch postcode's or a year's digits ("AD 2024")
@@ -3598,6 +3615,20 @@ class WrappedEmailRecognizer(_RegexRecognizer):
         ),
     ]
     FLAGS = 0
+
+
+def _scheme_gate(text: str) -> bool:
+    return "://" in text
+
+
+class SchemeUrlRecognizer(_RegexRecognizer):
+    """A URL by its scheme, whatever its host: Presidio's pattern wants a public suffix, and an intranet's or an
+    EHR's host has none ("https://emr.trust.local/patients/3020486/meds", "http://pacs01/viewer?acc=77123")."""
+
+    RULES = [
+        ("URL", r"\bhttps?://[^\s\"'<>\\|]{3,2000}", 0.6, 0, None, _scheme_gate),
+    ]
+    FLAGS = re.IGNORECASE
 
 
 # ---------------------------------------------------------------------------------------------------------
