@@ -246,16 +246,40 @@ def test_dates_with_a_month_abbreviation_between_dashes(hipaa, text, value):
     assert "DATE_TIME" in types_over(hipaa, text, value)
 
 
-@pytest.mark.parametrize(
-    "text,time",
-    [
-        ("card activation — the 14th of May 2:00 pm", "2:00 pm"),
-        ("Update 29 March 16:15 (agent): cleared", "16:15"),
-        ("Telephone encounter 1/4/24 1:10 am, caller verified", "1:10 am"),  # not a record number after a label
-    ],
-)
-def test_the_time_after_a_date_is_not_taken_for_part_of_it(hipaa, text, time):
-    assert time in hipaa.scrub_text(text).text
+TIMESTAMPS = [
+    ("card activation — the 14th of May 2:00 pm", "2:00 pm"),
+    ("Update 29 March 16:15 (agent): cleared", "16:15"),
+    ("Telephone encounter 1/4/24 1:10 am, caller verified", "1:10 am"),  # not a record number after a label
+    ("2022-11-15 23:56:43 sshd[123]: Accepted password", "23:56:43"),
+    ("[25/11/2024, 18:56] Hope: see you at 3", "18:56"),
+]
+
+
+@pytest.mark.parametrize("text,time", TIMESTAMPS)
+def test_the_time_after_a_date_goes_with_it(hipaa, text, time):
+    result = hipaa.scrub_text(text)
+    assert time not in result.text, result.text
+    assert [f.entity_type for f in result.findings if text[f.start : f.end].endswith(time)] == ["DATE_TIME"]
+
+
+@pytest.fixture(scope="module")
+def hipaa_keep_time(tmp_path_factory):
+    """The hipaa pack with `keep_time: true` on the date's placeholder."""
+    from appliance.policy import resolve_policy
+    from appliance.scrub import Scrubber
+
+    body = resolve_policy("hipaa").read_text()
+    old = "DATE_TIME: {threshold: 0.5, operator: {type: placeholder, keep_year: true}}"
+    assert old in body
+    path = tmp_path_factory.mktemp("policy") / "hipaa-keep-time.yaml"
+    path.write_text(body.replace(old, old.replace("keep_year: true", "keep_year: true, keep_time: true")))
+    return Scrubber(load_policy(str(path)))
+
+
+@pytest.mark.parametrize("text,time", TIMESTAMPS)
+def test_keep_time_gives_the_time_back_after_the_date(hipaa_keep_time, text, time):
+    out = hipaa_keep_time.scrub_text(text).text
+    assert f"> {time}" in out and "<DATE_TIME" in out, out
 
 @pytest.mark.parametrize(
     "value", ["03/14/2023", "2023-03-14", "March 14, 2023", "14 March 2023", "14.03.2023", "Mar 14th"]
@@ -1854,7 +1878,7 @@ def test_a_csv_row_after_a_message_that_asks_for_an_address_is_no_address(hipaa)
         '101,2025-07-06 08:44,in,919.832.6149,646 304 7422,"ok x"\n'
     )
     out = hipaa.scrub_text(text).text
-    assert '101,<DATE_TIME 2025> 08:44,in,<PHONE_NUMBER>,<PHONE_NUMBER>,"ok x"' in out, out
+    assert '101,<DATE_TIME 2025>,in,<PHONE_NUMBER>,<PHONE_NUMBER>,"ok x"' in out, out
 
 
 def test_sql_insert_values_go_by_their_column_and_the_sql_stays_valid(hipaa):

@@ -85,6 +85,9 @@ class OperatorConfig(_Strict):
     new_value: str | None = Field(default=None, description="replace: the replacement text")
     # placeholder for dates: keep the year ("<DATE_TIME 2023>"); HIPAA allows years.
     keep_year: bool = False
+    # placeholder for dates: give back the time of day written with a date ("<DATE_TIME 2023> 14:05"); a date and
+    # its time are one finding, and by default both go
+    keep_time: bool = False
     # pseudonym length in hex characters of the HMAC
     digest_chars: int = Field(default=10, ge=6, le=64)
 

@@ -462,11 +462,17 @@ class Scrubber:
             )
             (accepted if r.score >= self.policy.threshold(r.entity_type) else residual).append(f)
         merged = _join_names(text, _merge(accepted))
-        for f in merged:  # "Monday 22-Jul-2024", "Sat, 20JUL24": the weekday before a date is the date's
+        for i, f in enumerate(merged):  # "Monday 22-Jul-2024", "Sat, 20JUL24": the weekday before a date is the date's
             if f.entity_type == "DATE_TIME" and f.start > 3 and text[f.start - 1] in " ,":
                 m = _WEEKDAY_BEFORE.search(text, max(0, f.start - 16), f.start)
                 if m:
                     f.start = m.start()
+            if f.entity_type == "DATE_TIME" and f.end < len(text):
+                # the time of day written with it ("2022-11-15 23:56:43", "25/11/2024, 18:56") is part of the
+                # timestamp: a date and its time say more together (the operator's keep_time gives the time back)
+                t = _TIME_AFTER_DATE.match(text, f.end)
+                if t and (i + 1 == len(merged) or t.end() <= merged[i + 1].start):
+                    f.end = t.end()
         if self._mentions and any(f.entity_type == "PERSON" for f in merged):
             extra = self._name_mentions(text, merged, keep)
             if extra:
@@ -819,6 +825,11 @@ _PREV_WORD = re.compile(r"(?<![\w-])([A-Z][\w-]+)[ ]\Z")
 
 
 _POSSESSIVE = ("'s", "’s", "'S", "’S")
+_TIME_AFTER_DATE = re.compile(
+    r"(?:,?[ ]|[ ]at[ ]|[ ]@[ ]|T)(?:[01]?\d|2[0-3])[:.][0-5]\d(?::[0-5]\d(?:[.,]\d{1,6})?)?"
+    r"(?:[ ]?(?:am|pm|a\.m\.|p\.m\.|AM|PM)(?![\w.])|(?<=\d)[ap](?!\w))?(?:[ ]?(?:Z|UTC|GMT|[+-](?:[01]\d|2[0-3]):?[0-5]\d)\b)?"
+    r"(?![\w:]|[.,]\d)"
+)
 _WEEKDAY_BEFORE = re.compile(
     r"(?i)(?<![\w-])(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?"
     # French, Spanish, Portuguese, Italian, German, Dutch ("samedi 4 novembre 2023", "Montag, 3. März")

@@ -167,8 +167,8 @@ def make_operator(op: Any, entity: str, key: bytes | None) -> tuple[str, dict[st
     """(presidio operator name, params) for one entity under one `OperatorConfig`."""
     t = op.type
     if t == "placeholder":
-        if op.keep_year:
-            return "custom", {"lambda": _keep_year(entity)}
+        if op.keep_year or op.keep_time:
+            return "custom", {"lambda": _keep_year(entity, op.keep_year, op.keep_time)}
         return "replace", {"new_value": f"<{entity}>"}
     if t == "redact":
         return "redact", {}
@@ -205,11 +205,22 @@ def _mask(ch: str, first: int, last: int) -> Callable[[str], str]:
     return f
 
 
-def _keep_year(entity: str) -> Callable[[str], str]:
-    rx = re.compile(r"\b(?:19|20)\d{2}\b")
+_YEAR_IN = re.compile(r"\b(?:19|20)\d{2}\b")
+# the time of day at the end of a date's finding ("2022-11-15 23:56:43", "25/11/2024, 18:56", "03/09/2024 07:40 PM")
+_TIME_AT_END = re.compile(
+    r"(?<=[\sT,])(?:[01]?\d|2[0-3])[:.][0-5]\d(?::[0-5]\d(?:[.,]\d{1,6})?)?(?:[ ]?(?:am|pm|a\.m\.|p\.m\.)|[ap])?"
+    r"(?:[ ]?(?:z|utc|gmt|[+-]\d{2}:?\d{2}))?$",
+    re.IGNORECASE,
+)
 
+
+def _keep_year(entity: str, year: bool = True, time: bool = False) -> Callable[[str], str]:
     def f(v: str) -> str:
-        m = rx.search(v)
-        return f"<{entity} {m.group(0)}>" if m else f"<{entity}>"
+        m = _YEAR_IN.search(v) if year else None
+        out = f"<{entity} {m.group(0)}>" if m else f"<{entity}>"
+        t = _TIME_AT_END.search(v) if time else None
+        if t and not (m and t.start() <= m.start()):
+            out += " " + t.group()
+        return out
 
     return f
