@@ -2704,3 +2704,35 @@ def test_eleventh_round_codes_near_ocr_and_bleep_rules_stay(hipaa, text, kept):
 def test_an_iban_letter_is_not_read_as_an_ocr_digit(hipaa):
     out = hipaa.scrub_text("accreditato su IT68 S030 6963 7051 5601 3164 214.").text
     assert "<IBAN_CODE>" in out and "S030" not in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("WhatsApp Chat\n17/03/2023, 20:19 - Luke Walker: Care home rang.\n17/03/2023, 20:25 - Hope: ok thanks", "Luke"),
+        ("WhatsApp Chat\n17/03/2023, 20:19 - Luke Walker: Care home rang.\n17/03/2023, 20:25 - Hope: ok thanks", "Hope:"),
+        ("CLINIC CARD\nSurname: SMITH      Names: LUCY\nID No: 7711080676l87", "SMITH"),
+        ("#ops-billing\nrionescu  00:03\n@riccis4 the nightly export failed\nriccis4  2024-04-18 00:22\nlooking.", "riccis4"),
+        ("#ops-billing\nrionescu  00:03\n@riccis4 the nightly export failed\nriccis4  2024-04-18 00:22\nlooking.", "rionescu"),
+        ("sshd[32001]: Failed password for jiwoo.lee from 172.29.164.110 port 14557 ssh2", "jiwoo.lee"),
+        ('2025-06-27,INTERAC,"KING J",9010412,$1031.77,LN30297995,PENDING', "KING J"),
+    ],
+)
+def test_eleventh_round_chat_authors_handles_and_payees(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("Schedule\nlunch  12:30\ntea  15:00", "lunch  12:30"),
+        ('2024-10-12,CASH DEP,"CASH D",x\n2024,"DEBIT ORDER",1,"ATM W",2', "CASH D"),
+        ('2024-10-12,CASH DEP,"CASH D",x\n2024,"DEBIT ORDER",1,"ATM W",2', "CASH DEP"),
+        ("Surname: N/A   First name: unknown", "unknown"),
+        ("email ops@here.example or ping @here and @channel", "@channel"),
+        ("OPERATIVE REPORT\nPatient: Ana Costa", "OPERATIVE REPORT"),
+        ("WhatsApp Chat\n17/03/2023, 20:19 - Luke Walker: Mum's pulse 54 bpm.\n17/03/2023, 20:25 - Hope: ok", "Mum's"),
+    ],
+)
+def test_eleventh_round_words_in_chats_and_exports_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text

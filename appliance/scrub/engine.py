@@ -354,11 +354,11 @@ class Scrubber:
             if "URL" in ents:
                 out.append(rc.SchemeUrlRecognizer(ents, lang))
         if "ner" in packs and ents & _NER_ENTITIES:
-            out.append(
-                rc.FilteredSpacyRecognizer(
-                    supported_language=lang, supported_entities=sorted(ents & _NER_ENTITIES)
-                )
-            )
+            from appliance.scrub.lexicons import english_words
+
+            spacy_rec = rc.FilteredSpacyRecognizer(supported_language=lang, supported_entities=sorted(ents & _NER_ENTITIES))
+            spacy_rec.english = english_words(policy.nlp.model)
+            out.append(spacy_rec)
         if "names" in packs and "PERSON" in ents:
             from appliance.scrub.lexicons import english_words
 
@@ -439,8 +439,6 @@ class Scrubber:
                 continue  # "Everyday Saver account", "Gold Cashback Mastercard": a product, not a person
             elif r.entity_type == "PERSON" and r.end - r.start > 2 and text[r.end - 2 : r.end] in _POSSESSIVE:
                 r.end -= 2  # "Maria Okafor's file": the name alone, or it gets another pseudonym and loses the 's
-            if r.entity_type == "PERSON" and "\n" in text[r.start : r.end]:
-                _name_to_its_line(text, r, results)
             if self._allow and r.entity_type != "PERSON" and self._allow.fullmatch(text, r.start, r.end):
                 continue
             if r.entity_type in self.vetoable and keep:
@@ -456,6 +454,8 @@ class Scrubber:
                         if end <= start or _cut_at_break(text[start:end]) or self._only_a_word(text[start:end]):
                             continue  # "Schmitt-Thompson Fever": what is left of it is a word, no name
                     r.start, r.end = start, end
+            if r.entity_type == "PERSON" and "\n" in text[r.start : r.end]:
+                _name_to_its_line(text, r, results)
             meta = r.recognition_metadata or {}
             f = Finding(
                 r.entity_type, r.start, r.end, float(r.score), recognizer=str(meta.get("recognizer_name", ""))
@@ -694,9 +694,10 @@ def _name_to_its_line(text: str, r: Any, results: list[Any]) -> None:
     """A name spaCy runs on into the next line, where another finding starts ("Sanne Bakker\nDorpsstraat 74-II",
     a letter's address block) ends at its line's end: the street stays a street."""
     nl = text.find("\n", r.start, r.end)
-    if nl > r.start and text[r.start : nl].strip() and any(
+    spacy = (r.recognition_metadata or {}).get("recognizer_name") == "FilteredSpacyRecognizer"
+    if nl > r.start and text[r.start : nl].strip() and (spacy or any(
         o is not r and o.entity_type != "PERSON" and nl < o.end and o.start < r.end for o in results
-    ):
+    )):  # (spaCy's names never run on: "RECORD\nChiawelo Clinic\nSurname" is a heading over a label)
         r.end = len(text[:nl].rstrip())
 
 
@@ -880,7 +881,8 @@ _POSSESSIVE_AT = re.compile(r"['’][sS]\b")
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]|[^\W\d_]")
 # never across a tab or a comma without a space: those separate a table's cells ("Okafor,Chidi", a TSV)
 # (not a case's "v" between its parties: "RAHMAN v RAHMAN" stays two names)
-_NAME_GAP = re.compile(r"(?:[^\S\t]+|[^\S\t]*,[^\S\t]+|[^\S\t]+(?!v\.?[^\S\t])[^\W\d_]\.?[^\S\t]+)")
+# (nor a line break: "RECORD\nChiawelo Clinic" is a heading over a name)
+_NAME_GAP = re.compile(r"(?:[^\S\t\n]+|[^\S\t\n]*,[^\S\t\n]+|[^\S\t\n]+(?!v\.?[^\S\t])[^\W\d_]\.?[^\S\t\n]+)")
 
 
 def _at_sentence_start(text: str, pos: int) -> bool:

@@ -62,6 +62,9 @@ GIVEN_NAMES = _words(
     """
     anthony gary scott jerry tyler aaron douglas terry sean lawrence bryan billy bruce albert wayne randy russell
     bobby philip nancy judith doris theresa brittany joyce carol peter logan madison virginia
+    albie aria beryl clive erin esme ezra gemma harry jenson kelly luke mavis maya pauline phoebe riley sienna
+    stanley stuart teddy thea toby tracy leo ben bob dan jim jude kai ken max mike nick rob ron ted tom blake
+    harper norman
     """
 )
 
@@ -72,7 +75,7 @@ AMBIGUOUS_GIVEN = _words(
     amber april art august bill chase christian dawn faith frank georgia grace hope ivy jack jade june
     kim lily mark may min pat rose ruby sky summer will victoria florence austin jordan paris dallas jan
     sunday autumn sunny can jun destiny precious carol virginia madison logan peter terry joyce douglas russell
-    lawrence
+    lawrence ben bob dan jim jude kai ken max mike nick rob ron ted tom blake harper norman ana
     """
 )
 
@@ -481,7 +484,8 @@ NOT_NAMES = _words(
     anonymise anonymize convert
     bin pcn rxbin rxpcn rxgrp grp adv npi ncpdp
     salary wages payroll trabajador trabajadora empleado empleada cliente agente
-    bleep pager log
+    bleep pager log mum mom dad nan nana gran granny grandma grandad grandpa
+    dep wdl tfr chq bgc fpo fpi eft ach atm interac
     """
 )
 

@@ -377,12 +377,19 @@ _COLON_LABEL_RX = re.compile(
     r"interpreter|translator|key\s+worker|care\s+coordinator|counsel|solicitor|attorney|notary|agent\s+name|"
     r"verified\s+with|staff\s+member|guest|triage\s+(?:rn|nurse)|rn|commit(?:ter)?|signed-off-by|co-authored-by|"
     r"reviewed-by|requester|requestor|caller\s+name|underwriter|broker|adjuster|fee\s+earner|manager|supervisor|"
-    r"typist|reviewer|approver|assessor|engineer|technician|surveyor|inspector|operative|courier|driver|surname|"
-    r"forenames?(?:\s+or\s+initials)?|first\s+names?|last\s+name|family\s+name|given\s+names?|judgment\s+(?:creditor|debtor)|"
+    r"typist|reviewer|approver|assessor|engineer|technician|surveyor|inspector|operative|courier|driver|"
+    # labels that name a name's part: whatever follows is the name ("Surname: SMITH", "Names: LUCY")
+    r"(?P<pure>surname|forenames?(?:\s+or\s+initials)?|first\s+names?|last\s+name|family\s+name|given\s+names?|"
+    r"names)|judgment\s+(?:creditor|debtor)|"
     r"conveyancer|victim|suspect|defendant|claimant)"
     r"(?:[ \t]+\d)?\s*\Z",
     re.IGNORECASE,
 )
+# a payee in a bank export's cell: a surname in capitals and an initial ("KING J", "NIKOLAIDIS D")
+_SURNAME_INITIAL_CELL_RX = re.compile(
+    r"(?<=[\",|\t;])[ ]?(?P<v>[A-Z][A-Z'’-]{2,30}(?:[ ][A-Z][A-Z'’-]{1,30})?[ ][A-Z])(?=[ ]?[\",|\t;])"
+)
+_NO_VALUE = frozenset("unknown none n/a na nil tbc tba withheld redacted blank not".split())
 _AFTER_COLON_RX = re.compile(r":[ \t]*(?:\n[ \t]*)?(?=\S)")  # the value may be on the next line
 _LIST_NEXT_RX = re.compile(r"(?:\s*\([^()\n]{1,30}\))?\s*(?:,|;|\band\b|&)\s*")
 # "its friederike saleh", "it's Tomasz", "thank u yulia": chat-style introductions and thanks; the words after
@@ -532,6 +539,18 @@ _USER_KV_RX = re.compile(
 )
 _ACCESS_LOG_RX = re.compile(r"(?im)^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]{3,39})[ ]-[ ](?P<v>[a-z][\w.\-]{1,40})[ ]\[")
 _BRACKET_LOG_RX = re.compile(r"(?m)^\[[^\]\n]{8,30}\][ ](?P<v>[a-z][a-z0-9]*(?:[._][a-z0-9]+)?)[ ][A-Z]{4,12}\b")
+# an SSH log's account ("Failed password for jiwoo.lee from 172.29.164.110", "Accepted publickey for gtaylor from")
+_SSH_USER_RX = re.compile(
+    r"\b(?:password|publickey|keyboard-interactive(?:/pam)?)[ ]for[ ](?:invalid[ ]user[ ])?(?P<v>[a-z][\w.\-]{1,40})[ ]from\b"
+)
+# a chat export's handles: a message's author on its own line before the time ("riccis4  00:03", "mariag  15:38",
+# "chiamaka.nwachukwu  2024-04-18 00:22") and an @mention ("@riccis4 the nightly export failed")
+_HANDLE_LINE_RX = re.compile(
+    r"(?m)^(?P<v>[a-z][a-z0-9]*(?:[._-][a-z0-9]+){0,2})[ \t]{1,4}(?:\d{4}-\d{2}-\d{2}[ ])?\d{1,2}:\d{2}"
+    r"(?:[ ]?[AaPp][Mm])?[ \t]*$"
+)
+_MENTION_RX = re.compile(r"(?<![\w@.])@(?P<v>[A-Za-z][\w.\-]{1,40}[A-Za-z0-9])(?![\w@]|\.[A-Za-z]{2,}\b)")
+_NOT_MENTIONS = frozenset("here channel everyone all team admin admins support bot".split())
 
 
 def _user_names(text: str) -> Iterator[Any]:
@@ -544,6 +563,10 @@ def _user_names(text: str) -> Iterator[Any]:
         yield from _ACCESS_LOG_RX.finditer(text)
     if "] " in text:
         yield from _BRACKET_LOG_RX.finditer(text)
+    if " for " in text and " from " in text:
+        yield from _SSH_USER_RX.finditer(text)
+    if "@" in text:
+        yield from (m for m in _MENTION_RX.finditer(text) if m.group("v").casefold() not in _NOT_MENTIONS)
 _NOT_USERS = frozenset(
     "root admin administrator system guest anonymous nobody service svc www-data postgres mysql daemon jenkins "
     "ubuntu ec2-user default public shared test user users unknown null none".split()
@@ -715,7 +738,10 @@ _BEFORE_EMAIL_RX = re.compile(
 _SIGNATURE_RX = re.compile(r"(?m)^--[ \t]*\n[ \t]*(?=\p{Lu})")
 # a speaker in a transcript, at a line's start ("[07:09] Joy: Hi", "adwoa: hey", "Support (Latoya): Thanks")
 _SPEAKER_RX = re.compile(
-    r"^[ \t>]*(?:\[[^\]\n]{1,25}\][ \t]*|\d{1,2}:\d{2}(?::\d{2})?[ \t]+)?(?P<who>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*)?)"
+    r"^[ \t>]*(?:\[[^\]\n]{1,25}\][ \t]*|\d{1,2}:\d{2}(?::\d{2})?[ \t]+"
+    # a chat export's date and time before the speaker ("17/03/2023, 20:19 - Luke Walker:", "2024-03-05 19:42 Ana:")
+    r"|(?:\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}),?[ \tT]+\d{1,2}:\d{2}(?::\d{2})?(?:[ ]?[APap][Mm])?[ \t]+(?:-[ \t]+)?)?"
+    r"(?P<who>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*)?)"
     r"(?:[ \t]*\((?P<inner>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*)?)\))?"
     # a time after the name, as chat exports write it ("Deepa (6:30 am): ...", "Joy [09:12]: ...")
     r"(?:[ \t]*[(\[][^)\]\n]{0,12}\d{1,2}[:.]\d{2}[^)\]\n]{0,12}[)\]])?:[ \t]",
@@ -879,7 +905,8 @@ class ContextNameRecognizer(EntityRecognizer):
         for m in matches_at(_LABEL_RX, text, _label_starts(text)):
             span = self._run(text, m.end(), allow_lower=True)
             if span and self._plausible(text[span[0] : span[1]], strong=True):
-                if text[span[0] : span[1]].split()[0].casefold() in _STATE_WORDS:
+                first_word = text[span[0] : span[1]].split()[0].casefold()
+                if first_word in _STATE_WORDS or first_word in _NO_VALUE:
                     continue  # "Patient: unwell since Monday", "Patient stable overnight": a state, no name
                 out.append(_result(self, "PERSON", *span, 0.7))
         colon = text.find(":")
@@ -891,7 +918,14 @@ class ContextNameRecognizer(EntityRecognizer):
                 pos = after.end()
                 while True:
                     span = self._run(text, pos, allow_lower=True)
-                    if not span or not self._reads_as_name(text[span[0] : span[1]]):
+                    if not span or not (
+                        self._reads_as_name(text[span[0] : span[1]])
+                        or (
+                            m.group("pure")
+                            and not _not_a_name_word(text[span[0] : span[1]].split()[0])
+                            and text[span[0] : span[1]].split()[0].casefold() not in _NO_VALUE
+                        )
+                    ):
                         break
                     out.append(_result(self, "PERSON", *span, 0.7))
                     sep = _LIST_NEXT_RX.match(text, span[1]) if m.group("list") else None
@@ -939,6 +973,22 @@ class ContextNameRecognizer(EntityRecognizer):
         for m in _user_names(text):
             if m.group("v").casefold() not in _NOT_USERS:
                 out.append(_result(self, "PERSON", *m.span("v"), 0.6))
+        if '"' in text or "," in text or "|" in text:
+            for m in _SURNAME_INITIAL_CELL_RX.finditer(text):
+                words = m.group("v").split()[:-1]
+                if any(_not_a_name_word(w) or w.casefold() in lx.NAME_STOP or w in _NOT_INITIALS for w in words):
+                    continue
+                low = [w.casefold() for w in words]
+                if any(_known_name(w) or w in lx.WORD_SURNAMES or w in lx.AMBIGUOUS_SURNAMES for w in low) or not (
+                    self.english and all(w in self.english for w in low)
+                ):  # ("CASH D" is a word and an initial)
+                    out.append(_result(self, "PERSON", *m.span("v"), 0.6))
+        if ":" in text and "\n" in text:  # a chat export's authors: two such lines at least, no English word alone
+            handles = list(_HANDLE_LINE_RX.finditer(text))
+            for m in handles if len(handles) >= 2 else ():
+                v = m.group("v")
+                if v not in _NOT_USERS and not (v.isalpha() and self.english and v in self.english):
+                    out.append(_result(self, "PERSON", *m.span("v"), 0.6))
         if "|" in text and "^" in text:
             for seg in _HL7_SEGMENT_RX.finditer(text):
                 for m in _HL7_NAME_RX.finditer(text, seg.start(), seg.end()):
@@ -980,6 +1030,10 @@ class ContextNameRecognizer(EntityRecognizer):
             subject = bool(_SUBJECT_NEXT_RX.match(nxt))
             after_trigger = bool(_PAIR_TRIGGER_RX.search(prev))
             caps = _is_caps(a) and len(a) > 2 and len(b) > 2
+            if caps and self.english and all(
+                len(w) >= 4 and w.casefold() in self.english and w.casefold() not in _ANY_NAME_WORD for w in (a, b)
+            ):
+                continue  # a heading in capitals ("OPERATIVE REPORT", "MEDICATION RECONCILIATION")
             # two capitalized words that are not English words (or are gazetteer names): "Quillon Vardakis"
             unknown = (
                 bool(self.english)
@@ -3696,6 +3750,8 @@ def _drop_word(w: str) -> bool:
 class FilteredSpacyRecognizer(SpacyRecognizer):
     """spaCy NER results (PERSON, LOCATION, ...) without drug names, abbreviations and digit shapes."""
 
+    english: lx.EnglishWords | None = None  # ordinary English words: a PERSON of only such words is none
+
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN201
         results = super().analyze(text, entities, nlp_artifacts)
         kept = []
@@ -3727,8 +3783,21 @@ class FilteredSpacyRecognizer(SpacyRecognizer):
                     continue
                 if r.entity_type == "PERSON" and any(w in lx.DRUGS for w in words):
                     continue
+                if (
+                    r.entity_type == "PERSON"
+                    and self.english
+                    and span.isupper()
+                    and all(len(w) >= 4 and w in self.english and w not in _ANY_NAME_WORD for w in words)
+                ):
+                    continue  # a heading ("OPERATIVE REPORT", "RECEIPT"): ordinary words in capitals, none a name
             kept.append(r)
         return kept
 
+
+# every name word the lexicons know, also those that are ordinary words ("grace", "smith", "bishop")
+_ANY_NAME_WORD = (
+    lx.GIVEN_NAMES | lx.SURNAMES | lx.WIDE_NAMES | lx.AMBIGUOUS_GIVEN | lx.WORD_GIVEN | lx.WORD_SURNAMES
+    | lx.AMBIGUOUS_SURNAMES
+)
 
 _ = (iban_ok,)  # re-exported for tests
