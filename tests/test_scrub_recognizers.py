@@ -2736,3 +2736,22 @@ def test_eleventh_round_chat_authors_handles_and_payees(hipaa, text, raw):
 )
 def test_eleventh_round_words_in_chats_and_exports_stay(hipaa, text, kept):
     assert kept in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ('{"event":"prescription_issued","staff":"bill_tewhare","patient":"JAH7316","item":"salbutamol"}', "JAH7316"),
+        ('{"event":"prescription_issued","staff":"bill_tewhare","patient":"JAH7316","item":"salbutamol"}', "bill_tewhare"),
+        ("58:51Z user=joanna_nowak action=VIEW_RECORD patient=0229530A app=Cerner", "0229530A"),
+        ('  <Patient>\n    <Identifier type="IHI">689461592000619899</Identifier>', "689461592000619899"),
+        ('{\n  "resourceType": "Patient",\n  "id": "688494",\n  "meta": {"versionId": "7"}', "688494"),
+    ],
+)
+def test_eleventh_round_ids_and_accounts_by_their_key(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_count_under_a_patient_key_is_no_id(hipaa):
+    text = '{"patient_count": "3", "user": "system"}'
+    assert hipaa.scrub_text(text).text == text

@@ -537,6 +537,11 @@ _USER_KEYS = ("user=", "username=", "login=", "uid=", "usr=", "u=", "account=", 
 _USER_KV_RX = re.compile(
     r"(?i)\b(?:user(?:name)?|login|uid|usr|u|account|acct_name|logon)=[\"']?(?P<v>[a-z][\w.\-]{1,40}?)[\"']?(?=[\s,;&|)]|$)"
 )
+# a log's or an audit export's account in JSON ('"staff":"bill_tewhare"', '"user": "asmith"')
+_USER_JSON_RX = re.compile(
+    r"(?i)[\"'](?:user(?:name|_?id)?|staff(?:_?id)?|login|author|created_?by|updated_?by|modified_?by|assigned_?to|"
+    r"owner|agent|actor|clinician|operator)[\"']\s*:\s*[\"'](?P<v>(?-i:[a-z][a-z0-9]*(?:[._-][a-z0-9]+){0,2}))[\"']"
+)
 _ACCESS_LOG_RX = re.compile(r"(?im)^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]{3,39})[ ]-[ ](?P<v>[a-z][\w.\-]{1,40})[ ]\[")
 _BRACKET_LOG_RX = re.compile(r"(?m)^\[[^\]\n]{8,30}\][ ](?P<v>[a-z][a-z0-9]*(?:[._][a-z0-9]+)?)[ ][A-Z]{4,12}\b")
 # an SSH log's account ("Failed password for jiwoo.lee from 172.29.164.110", "Accepted publickey for gtaylor from")
@@ -565,6 +570,8 @@ def _user_names(text: str) -> Iterator[Any]:
         yield from _BRACKET_LOG_RX.finditer(text)
     if " for " in text and " from " in text:
         yield from _SSH_USER_RX.finditer(text)
+    if '":' in text or "':" in text or '" :' in text:
+        yield from _USER_JSON_RX.finditer(text)
     if "@" in text:
         yield from (m for m in _MENTION_RX.finditer(text) if m.group("v").casefold() not in _NOT_MENTIONS)
 _NOT_USERS = frozenset(
@@ -2950,6 +2957,16 @@ class LabelledIdRecognizer(_RegexRecognizer):
             None,
             words_gate(["system"]),
         ),
+        # a FHIR Patient resource's own id ('"resourceType": "Patient", "id": "688494"')
+        (
+            "MEDICAL_RECORD_NUMBER",
+            r"\bresourceType[\"']?\s*[:=]\s*[\"']?(?:Patient|Person|RelatedPerson)[\"']?\s*,\s*(?:\n[ \t]*)?[\"']?id[\"']?"
+            r"\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9][A-Za-z0-9.-]{2,63})",
+            0.85,
+            "v",
+            None,
+            words_gate(["resourcetype"]),
+        ),
         # a FHIR reference to a patient ("reference": "Patient/8289425783"): the patient's id
         (
             "MEDICAL_RECORD_NUMBER",
@@ -3448,11 +3465,19 @@ def _key_entity(key: str) -> tuple[str | None, bool]:
     return column_entity(key), False
 
 
+_ID_OF_PERSON_KEYS = frozenset(["identifier", "patient", "pt", "subject", "patient ref", "patient id"])
+
+
 def _key_value_entity(key: str, value: str) -> str | None:
-    from appliance.scrub.structured import fits, no_value
+    from appliance.scrub.structured import fits, humanize, no_value
 
     entity, named = _key_entity(key)
-    if entity is None or not value or no_value(value):
+    if not value or no_value(value):
+        return None
+    if not named and _KV_ID_SHAPE.fullmatch(value) and humanize(key) in _ID_OF_PERSON_KEYS:
+        # a patient's id under the patient's key ('"patient":"JAH7316"', "patient=0229530A", an XML <Identifier>)
+        return "MEDICAL_RECORD_NUMBER"
+    if entity is None:
         return None
     if named:
         return entity if fits(entity, value) else None
