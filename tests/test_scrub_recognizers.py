@@ -2755,3 +2755,34 @@ def test_eleventh_round_ids_and_accounts_by_their_key(hipaa, text, raw):
 def test_a_count_under_a_patient_key_is_no_id(hipaa):
     text = '{"patient_count": "3", "user": "system"}'
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("# Omnipod DASH event log  serial=11720839  fw=1.7.12", "1.7.12"),
+        ("2 action=VIEW_RECORD app=OSCAR EMR 9.17.68", "9.17.68"),
+        ("Daughter brought in new Hunter boots. IT: Alexa speaker in day room not working.", "Hunter boots"),
+        ("Daughter brought in new Hunter boots. IT: Alexa speaker in day room not working.", "Alexa speaker"),
+        ("Daughter brought in new Hunter boots.", "Daughter brought"),
+        ("Pt HOANG Ward 3A side room 2 NEWS2 9, pls review.", "Ward 3A"),
+        ("increased nitrofurantoin 100 mg MR BD. Council Tax (Administration) Regulations 1992", "MR BD"),
+        ("increased nitrofurantoin 100 mg MR BD. Council Tax (Administration) Regulations 1992", "Council Tax"),
+        ("Order SKU-729245 shipped", "SKU-729245"),
+    ],
+)
+def test_eleventh_round_devices_wards_and_products_stay(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("# paired_patient=GHJ1075  location=ICU bed 3A", "GHJ1075"),
+        ("Pt HOANG Ward 3A side room 2 NEWS2 9, pls review.", "HOANG"),
+        ("KYC check: applicant caspian halloran, SSN 912-41-9715", "caspian"),
+        ("agent: you're through to cards this is penny speaking", "penny"),
+    ],
+)
+def test_eleventh_round_names_and_ids_beside_them_go(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text

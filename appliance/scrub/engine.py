@@ -441,7 +441,8 @@ class Scrubber:
                 r.end -= 2  # "Maria Okafor's file": the name alone, or it gets another pseudonym and loses the 's
             if self._allow and r.entity_type != "PERSON" and self._allow.fullmatch(text, r.start, r.end):
                 continue
-            if r.entity_type in self.vetoable and keep:
+            denied = str((r.recognition_metadata or {}).get("recognizer_name", "")).endswith("_deny_list")
+            if r.entity_type in self.vetoable and keep and not denied:  # a policy's deny-list outranks keep-phrases
                 if keep.covers(r.start, r.end):
                     continue
                 if r.entity_type in _TRIMMABLE:
@@ -717,7 +718,7 @@ _VERSION_BEFORE = re.compile(
 _DOTTED_SHORT_DATE = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2}")
 _DOTTED_ISO_DATE = re.compile(r"\d{4}\.\d{2}\.\d{2}")
 _SOFTWARE_BEFORE = re.compile(
-    r"(?i)(?:(?:\b|_)(?:version|ver|v|build|release|firmware)[\"']?[ \t]*[:=]?[ \t]*[\"']?|\bfrom[ \t]+(?:[\w.-]+[ \t]+){1,3}|"
+    r"(?i)(?:(?:\b|_)(?:version|ver|v|build|release|firmware|fw|sw)[\"']?[ \t]*[:=]?[ \t]*[\"']?|\bfrom[ \t]+(?:[\w.-]+[ \t]+){1,3}|"
     r"\b(?:generated|exported|created|produced)[ \t]+(?:by|from|with|in)[ \t]+(?:[\w.-]+[ \t]+){1,3}\()\Z"
 )
 def _is_version(text: str, start: int, end: int) -> bool:
@@ -768,7 +769,7 @@ _SOFTWARE_WORDS = frozenset(
     "freshdesk twilio splunk datadog grafana kibana android ios macos iphone ipad fitbit doxy.me acuvue "
     "vaxigrip adp sap linkedin facebook instagram snapchat tiktok telegram citrix".split()
 )
-_PRODUCT_WORDS |= _SOFTWARE_WORDS
+_PRODUCT_WORDS |= _SOFTWARE_WORDS | frozenset("emr ehr pas lims pacs ris".split())  # "OSCAR EMR 9.17.68"
 
 
 # Makers whose name opens a product's ("Vauxhall Corsa", "Samsung Galaxy", "Microsoft Teams"): a PERSON finding
@@ -1127,7 +1128,7 @@ _HYPHEN_PART_BEFORE = re.compile(r"(?<![\w'’-])[^\W\d_]{2,}-\Z")
 # one before a street or a place's word ("Park Road", "Ward 5")
 _WORD_BEFORE = re.compile(r"(?<![\w'’.-])([A-Z][a-z]+)[ ]\Z")
 _WORD_AFTER = re.compile(
-    r"[ ]([A-Z][a-z]+)(?![\w'’-]|[ ](?:[A-Z]|\d|road|street|st|avenue|ave|lane|hospital|clinic|ward)\b)"
+    r"[ ]([A-Z][a-z]+)(?![\w'’-]|[ ](?:[A-Z]|\d|(?:road|street|st|avenue|ave|lane|hospital|clinic|ward)\b))"
 )
 
 

@@ -86,7 +86,7 @@ WORD_GIVEN = AMBIGUOUS_GIVEN | _words(
     """
     patience memory lucky storm rain rocky joy star honour honor innocent blessing precious godswill goodluck
     promise mercy charity prudence constance felicity hazel heather holly iris violet daisy poppy willow river
-    sage misty dusty happy king duke earl sterling cash bliss harmony melody
+    sage misty dusty happy king duke earl sterling cash bliss harmony melody penny
     """
 )
 WORD_SURNAMES = _words(
@@ -486,6 +486,7 @@ NOT_NAMES = _words(
     salary wages payroll trabajador trabajadora empleado empleada cliente agente
     bleep pager log mum mom dad nan nana gran granny grandma grandad grandpa
     dep wdl tfr chq bgc fpo fpi eft ach atm interac
+    council bd od tds qds nocte mane xl ec mdi neb
     """
 )
 

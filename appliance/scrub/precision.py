@@ -176,13 +176,19 @@ CLINICAL = [
                                                                                                   "class", "type", "tier",
                                                                                                   "phase")),
     (r"\bhoehn[ \t]+(?:and|&)[ \t]+yahr(?:[ \t]+stage[ \t]+\d(?:\.\d)?)?", _prefixes("hoehn")),
+    # a ward, bay, bed or side room by its number ("Ward 26A", "Bay 7 Bed 12", "side room 4")
+    (
+        r"\b(?:ward|bay|bed|side[ \t]+room|room|cubicle|theatre|pod)[ \t]+(?-i:\d{1,3}[A-Z]?|[A-Z]\d{0,2})\b",
+        _prefixes("ward", "bay", "bed", "side", "room", "cubicle", "theatre", "pod"),
+    ),
     # products named after a person (baby bottles, insoles, diet plans, snacks, nutrition drinks)
     (
         r"(?-i:\bDr\.?[ \t]+(?:Brown['’]s(?=[ \t]+(?i:bottles?|nipples?|baby|formula|natural|options|anti-colic))|"
         r"Scholl['’]s|Martens|Pepper)\b|\bMrs\.?[ \t]+Dash\b|\bJenny[ \t]+Craig\b|"
         r"\bLittle[ \t]+Debbie\b|\bEnsure(?:[ \t]+(?:Max[ \t]+Protein|Plus|Original|Clear|High[ \t]+Protein))\b|"
-        r"\bSchmitt-Thompson\b|\bWeight[ \t]+Watchers\b)",
-        _prefixes("dr", "mrs", "jenny", "little", "ensure", "schmitt", "weight"),
+        r"\bSchmitt-Thompson\b|\bWeight[ \t]+Watchers\b|\bHunter(?=[ \t]+(?:boots?|wellies|wellingtons)\b)|"
+        r"\bAlexa(?=[ \t]+(?:speakers?|devices?|skills?|app|echo|dot|show)\b)|\bAyushman[ \t]+Bharat\b)",
+        _prefixes("dr", "mrs", "jenny", "little", "ensure", "schmitt", "weight", "hunter", "alexa", "ayushman"),
     ),
     rf"\b[A-Z][a-z]{{3,}}\s+\d+(?:[.,]\d+)?\s*{_DOSE_UNIT}\b(?:\s+(?:daily|bid|tid|qid|qhs|prn|once|twice))?",
     # lab values and vitals: "HbA1c 7.2%", "LDL 173 mg/dL", "BP 128/82", "eGFR 58 mL/min/1.73 m2"

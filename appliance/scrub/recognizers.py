@@ -913,7 +913,12 @@ class ContextNameRecognizer(EntityRecognizer):
             span = self._run(text, m.end(), allow_lower=True)
             if span and self._plausible(text[span[0] : span[1]], strong=True):
                 first_word = text[span[0] : span[1]].split()[0].casefold()
-                if first_word in _STATE_WORDS or first_word in _NO_VALUE:
+                bare = ":" not in m.group() and text[span[0]].islower()  # "Daughter brought in ...": no colon
+                if first_word in _STATE_WORDS or first_word in _NO_VALUE or (
+                    bare and self.english and all(
+                        w in self.english and w not in _ANY_NAME_WORD for w in text[span[0] : span[1]].casefold().split()
+                    )
+                ):
                     continue  # "Patient: unwell since Monday", "Patient stable overnight": a state, no name
                 out.append(_result(self, "PERSON", *span, 0.7))
         colon = text.find(":")
@@ -3053,7 +3058,7 @@ class LabelledIdRecognizer(_RegexRecognizer):
         # number ("NCT04368728", "ISRCTN12345678"), a Dutch postcode's or a year's digits ("AD 2024")
         (
             "ACCOUNT_NUMBER",
-            r"(?<![\w/.-])(?-i:(?!NCT|ISRCTN|ACTRN|CTRI|EUCTR|ISBN|ISSN|DOI|PMID|PMC|ORCID)[A-Z]{1,4})-?"
+            r"(?<![\w/.-])(?-i:(?!NCT|ISRCTN|ACTRN|CTRI|EUCTR|ISBN|ISSN|DOI|PMID|PMC|ORCID|SKU|UPC|EAN|GTIN|LOT|PN)[A-Z]{1,4})-?"
             r"(?P<v>\d{6,12})(?![\w/-]|[.,]\d)",
             0.55,
             0,
@@ -3465,7 +3470,7 @@ def _key_entity(key: str) -> tuple[str | None, bool]:
     return column_entity(key), False
 
 
-_ID_OF_PERSON_KEYS = frozenset(["identifier", "patient", "pt", "subject", "patient ref", "patient id"])
+_ID_OF_PERSON_KEYS = frozenset(["identifier", "patient", "pt", "subject"])  # the key's last word ("paired_patient")
 
 
 def _key_value_entity(key: str, value: str) -> str | None:
@@ -3474,7 +3479,7 @@ def _key_value_entity(key: str, value: str) -> str | None:
     entity, named = _key_entity(key)
     if not value or no_value(value):
         return None
-    if not named and _KV_ID_SHAPE.fullmatch(value) and humanize(key) in _ID_OF_PERSON_KEYS:
+    if not named and _KV_ID_SHAPE.fullmatch(value) and (humanize(key).split() or [""])[-1] in _ID_OF_PERSON_KEYS:
         # a patient's id under the patient's key ('"patient":"JAH7316"', "patient=0229530A", an XML <Identifier>)
         return "MEDICAL_RECORD_NUMBER"
     if entity is None:
