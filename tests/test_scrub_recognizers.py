@@ -2786,3 +2786,22 @@ def test_eleventh_round_devices_wards_and_products_stay(hipaa, text, kept):
 )
 def test_eleventh_round_names_and_ids_beside_them_go(hipaa, text, raw):
     assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ('{"entities": [{"type": "ACCOUNT_NUMBER", "text": "853-917911"}, {"type": "PERSON", "text": "Li Na"}]}', "917911"),
+        ('"output": "[{\\"type\\": \\"ZIP\\", \\"value\\": \\"F91 CTT7\\"}]"', "CTT7"),
+        ("<Address><City>Wellington</City><PostCode>6021</PostCode></Address>", "6021"),
+        ("Address ............. 74 Cois na hAbhann\n                      Galway  H91 FFXP", "FFXP"),
+        ("CITY VANCOUVER  STATE BC  ZIP CODE V6B 3T0", "3T0"),
+    ],
+)
+def test_eleventh_round_typed_answers_and_postcodes(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_typed_answer_of_a_harmless_kind_stays(hipaa):
+    text = '{"type": "DRUG", "text": "metformin 500 mg"}'
+    assert hipaa.scrub_text(text).text == text

@@ -1916,6 +1916,13 @@ def _country_dash_gate(text: str) -> bool:
     return "-" in text and _COUNTRY_DASH.search(text) is not None
 
 
+_EIRCODE_SHAPE = re.compile(r"\b[ACDEFHKNPRTVWXY]\d{2}[ ][0-9ACDEFHKNPRTVWXY]{4}\b")
+
+
+def _eircode_gate(text: str) -> bool:
+    return _EIRCODE_SHAPE.search(text) is not None
+
+
 class PostalCodeRecognizer(_RegexRecognizer):
     FLAGS = 0
     RULES = [
@@ -1930,7 +1937,7 @@ class PostalCodeRecognizer(_RegexRecognizer):
         ),
         (
             "ZIP_CODE",
-            r"(?i)\b(?:zip|zip\s*code|postal\s*code|postcode|plz|pin\s*code|pin|eircode|cep|c[oó]digo\s+postal|c\.p\.|cp(?=\s*:)|"
+            r"(?i)\b(?:zip\s*code|zip|postal\s*code|postcode|plz|pin\s*code|pin|eircode|cep|c[oó]digo\s+postal|c\.p\.|cp(?=\s*:)|"
             # "MBR-PCODE...:", "Postcode/area:"
             r"code\s+postal|p\.?code)(?:/[a-z]+)?\.{0,12}\s*[:#]?\s*(?P<v>\d{5}(?:-\d{3,4})?|\d{4,6}|\d{3}\s\d{3}|(?=[A-Z0-9]{0,4}[ ]?[A-Z0-9]{0,3}\d)[A-Z0-9]{2,4}[ ]?[A-Z0-9]{3,4})\b",
             0.85,
@@ -1959,6 +1966,9 @@ class PostalCodeRecognizer(_RegexRecognizer):
         # Dublin^D04 R881^IE|", "^MB^R3J 1A0^CAN|")
         ("ZIP_CODE", r"\^[^\^|~\n]{2,30}\^(?P<v>(?-i:(?=[A-Z0-9 -]*\d)[A-Z0-9]{3,5}(?:[ -][A-Z0-9]{3,4})?))"
          r"(?=\^(?-i:[A-Z]{2,3})(?:[|~\n^]|$))", 0.85, "v", None, _hl7_caret_gate),
+        # an Irish Eircode after its town on a form's line ("Galway  H91 FFXP", "Sligo  F91 CTT7")
+        ("ZIP_CODE", r"(?<=\p{L}[a-z]{2,},?[ \t]{1,4})(?-i:(?:[ACDEFHKNPRTVWXY]\d{2}|D6W)[ ][0-9ACDEFHKNPRTVWXY]{4})\b", 0.7, 0,
+         None, _eircode_gate),
         # UK postcode (outward + inward), Canadian postal code
         (
             "ZIP_CODE",
@@ -2872,6 +2882,24 @@ def _bleep_log_gate(text: str) -> bool:
     return "bleep" in low or "pager" in low or "paging" in low
 
 
+# the type names an extraction answer gives its values, by the entity they are
+_TYPED_VALUE_KINDS = {
+    "PERSON": "PERSON|NAME|PATIENT|PATIENT_NAME|PER",
+    "DATE_TIME": "DATE|DOB|DATE_OF_BIRTH|DATETIME|DATE_TIME",
+    "PHONE_NUMBER": "PHONE|PHONE_NUMBER|TELEPHONE|MOBILE|FAX",
+    "EMAIL_ADDRESS": "EMAIL|EMAIL_ADDRESS",
+    "STREET_ADDRESS": "ADDRESS|STREET|STREET_ADDRESS|LOCATION_ADDRESS",
+    "ZIP_CODE": "ZIP|ZIP_CODE|POSTCODE|POSTAL_CODE",
+    "MEDICAL_RECORD_NUMBER": "MRN|MEDICAL_RECORD_NUMBER|PATIENT_ID|NHS_NUMBER|HEALTH_ID",
+    "ACCOUNT_NUMBER": "ACCOUNT|ACCOUNT_NUMBER|ID|OTHER_ID|IDENTIFIER|MEMBER_ID|POLICY_NUMBER|CLAIM_NUMBER",
+    "US_SSN": "SSN|US_SSN",
+}
+
+
+def _typed_value_gate(text: str) -> bool:
+    return "type" in text and ("value" in text or "text" in text)
+
+
 _ID_SHAPED = re.compile(r"[A-Z]-?\d{6}")
 
 
@@ -2962,6 +2990,13 @@ class LabelledIdRecognizer(_RegexRecognizer):
             None,
             words_gate(["system"]),
         ),
+        # an extraction task's answer: the value under its type ('{"type": "ACCOUNT_NUMBER", "text": "853-917911"}',
+        # '{\\"type\\": \\"ZIP\\", \\"value\\": \\"F91 CTT7\\"}': JSON escaped twice reads with blanks in its quotes)
+        *[
+            (entity, rf'"\s*(?:type|label|entity(?:_type)?)\s*"\s*:\s*"\s*(?-i:{kinds})\s*"\s*,\s*'
+             rf'"\s*(?:text|value|span)\s*"\s*:\s*"\s*(?P<v>[^"\n\\]{{1,120}}?)\s*"', 0.8, "v", None, _typed_value_gate)
+            for entity, kinds in _TYPED_VALUE_KINDS.items()
+        ],
         # a FHIR Patient resource's own id ('"resourceType": "Patient", "id": "688494"')
         (
             "MEDICAL_RECORD_NUMBER",

@@ -101,6 +101,7 @@ _LAST_PHRASES = (
     (re.compile(r"(?:^| )(?:medical record|med rec)$"), "MEDICAL_RECORD_NUMBER"),
     (re.compile(r"(?:^| )(?:e mail|email|mail) address(?:es)?$"), "EMAIL_ADDRESS"),
     (re.compile(r"(?:^| )e mail$"), "EMAIL_ADDRESS"),
+    (re.compile(r"(?:^| )post$"), "ZIP_CODE"),  # XML's <PostCode>, JSON's "postCode" (the "code" is read off)
 )
 # "X name" is a person's name for these X (a bare "name", or "drug name", "company name", is not)
 _PERSON_QUALIFIERS = frozenset(
