@@ -2805,3 +2805,30 @@ def test_eleventh_round_typed_answers_and_postcodes(hipaa, text, raw):
 def test_a_typed_answer_of_a_harmless_kind_stays(hipaa):
     text = '{"type": "DRUG", "text": "metformin 500 mg"}'
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("18/11/2024 08:00  salbutamol 100 micrograms 2 puffs PRN  GIVEN  IB\n", "IB"),
+        ("14/10/2022 12:00  mirtazapine 15 mg ON  WITHHELD - asleep  NT\n", "NT"),
+        ('2021-01-05,DEBIT ORDER,"ZULU T",19341941861,R 86749', "ZULU T"),
+        ('2022-11-03,DEBIT ORDER,"DU PLESSIS E",59515728090,R1323.21', "PLESSIS"),
+        ("[2022-10-31 21:24] Elmarie P: Anyone free?\n[2022-10-31 21:30] Pooja T.: Malia settled.\n", "Elmarie"),
+        ("REFERRAL\nSurname ............ MCCARTHY\n .Forename(s) ................. OISÍN ,\n", "MCCARTHY"),
+        ("REFERRAL\nSurname ............ MCCARTHY\n .Forename(s) ................. OISÍN ,\n", "OISÍN"),
+        ("Part 1 About you ~\n1.1 Surname      HUNTER ~\n1.2 First names  CIAN\n", "HUNTER"),
+        ("5urname: AGYEMAN      Names: KWAME", "AGYEMAN"),
+        ("Signed M1SHRA   Name (PRINT) Dr Ananya Mishra   Job title: ST5 Surgery", "M1SHRA"),
+        ("2. PATIENT'5 NAME (Last, First) MEND0ZA, JEROME\n3. PATIENT'S BIRTH DATE", "JEROME"),
+        ("e Employee's first name and initial   K0MAL   Last name   PAREKH", "K0MAL"),
+        ("Jun Wang  25/12/2024 08:18\n@Ioana can you chase TTOs?\n\nIoana Dumitru  25/12/2024 08:20", "Dumitru"),
+    ],
+)
+def test_eleventh_round_names_in_charts_forms_and_exports(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_form_whose_name_field_says_none_keeps_it(hipaa):
+    out = hipaa.scrub_text("The surname field is blank. Signed and dated. Name (PRINT) N/A").text
+    assert "Signed and dated" in out and "N/A" in out, out

@@ -385,9 +385,29 @@ _COLON_LABEL_RX = re.compile(
     r"(?:[ \t]+\d)?\s*\Z",
     re.IGNORECASE,
 )
+# a form's name field, its label followed by dotted leaders or a wide gap instead of a colon, OCR'd or not
+# ("Surname ............ MCCARTHY", "1.1 Surname      HUNTER", "5urname: AGYEMAN", "Name (PRINT) Dr Sana Iqbal",
+# "PATIENT'5 NAME (Last, First) MEND0ZA, JEROME"); the value may carry an OCR digit ("MAS0N", "O'5ULLIVAN")
+_FORM_NAME_FIELD_RX = re.compile(
+    r"(?im)(?<![\w])(?:[s5]ur[ ]?name|fore[ ]?names?(?:[ ]?\(s\))?|first[ ]names?|last[ ]name|family[ ]name|"
+    r"given[ ]names?|name[ ]?\(print(?:ed)?\)|name[ ]of[ ]patient|patient(?:['’][s5]|5|s)?[ ]name(?:[ ]\(last,[ ]first\))?|"
+    r"employee['’]s[ ]first[ ]name(?:[ ]and[ ]initial)?|[s5]igned)"
+    r"[ \t]*(?:\.{2,}[ \t]*|[ \t]{2,}|:[ \t]*|[ \t](?=[A-Z0-9'’]{2,}(?:[ ,]|$)))(?:(?:dr|mr|mrs|ms|miss|prof)\.?[ ]+)?"
+    r"(?P<v>(?=[\w'’-]*[^\W\d_][\w'’-]*[^\W\d_])[^\W_][\w'’-]*(?:,?[ ][^\W_][\w'’-]*){0,3})"
+    r"(?=[ \t]*(?:$|\n|[ \t]{2,}|[,:~|]|\\n))"
+)
+_AUTHOR_LINE_RX = re.compile(
+    r"(?m)^(?P<v>\p{Lu}[\p{Ll}'’-]+(?:[ ]\p{Lu}[\p{Ll}'’-]+){1,2})[ \t]{2,}"
+    r"(?:\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2})[ ,]+\d{1,2}:\d{2}(?::\d{2})?[ \t]*$"
+)
 # a payee in a bank export's cell: a surname in capitals and an initial ("KING J", "NIKOLAIDIS D")
 _SURNAME_INITIAL_CELL_RX = re.compile(
-    r"(?<=[\",|\t;])[ ]?(?P<v>[A-Z][A-Z'’-]{2,30}(?:[ ][A-Z][A-Z'’-]{1,30})?[ ][A-Z])(?=[ ]?[\",|\t;])"
+    r"(?<=[\",|\t;])[ ]?(?P<v>[A-Z][A-Z'’-]{1,30}(?:[ ][A-Z][A-Z'’-]{1,30})?[ ][A-Z])(?=[ ]?[\",|\t;])"
+)
+# a bank export's words that a cell of a word and a letter can hold ("CASH D", "ATM W"): no payee
+_NOT_PAYEE_WORDS = frozenset(
+    "cash debit credit order transfer payment atm pos fee int chq dd so bgc tfr dep wdl refund salary rent bill "
+    "card loan interest charge".split()
 )
 _NO_VALUE = frozenset("unknown none n/a na nil tbc tba withheld redacted blank not".split())
 _AFTER_COLON_RX = re.compile(r":[ \t]*(?:\n[ \t]*)?(?=\S)")  # the value may be on the next line
@@ -464,6 +484,8 @@ _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVER
     r"|(?P<alone>[.!?][ \t]*\n)"
     # at a log entry's end, after its last sentence ("... No new concerns. JW\n", "Sent to coding queue. -J.N.")
     r"|(?P<entry>[.!?][ \t]+-?)"
+    # a medication chart's row: who gave, refused or withheld the dose ("GIVEN  IB", "WITHHELD - asleep  NT")
+    r"|(?P<mar>(?-i:\b(?:GIVEN|REFUSED|WITHHELD|OMITTED|ADMINISTERED|DECLINED|NOT[ ]GIVEN))(?:[ \t]*-[ \t]*[a-z][a-z ]{0,20})?[ \t]{1,6})"
     r"|(?P<re>(?i:\bre):?[ \t]+))\Z"
 )
 _INITIALS_DATE_RX = re.compile(
@@ -478,6 +500,7 @@ _AFTER_INITIALS_RX = {
     "signoff": re.compile(r"[ \t]*(?:\n|$)"),
     "alone": re.compile(r"[ \t]*(?:\n[ \t]*\n|\n?$)"),
     "entry": re.compile(r"[ \t]*(?:\n|$|\[/?INST\]|<\||\"|\\n)"),
+    "mar": re.compile(r"[ \t]*(?:\n|$|\\n)"),
     "re": re.compile(r"[ \t]+[-–—:]"),
     "paren": re.compile(r"\)[ \t]*(?:\n|$)"),  # "...kept in custody. (OL)" at a note's end
     "thanks": re.compile(r"[ \t]*(?:\n|$)"),
@@ -748,7 +771,7 @@ _SPEAKER_RX = re.compile(
     r"^[ \t>]*(?:\[[^\]\n]{1,25}\][ \t]*|\d{1,2}:\d{2}(?::\d{2})?[ \t]+"
     # a chat export's date and time before the speaker ("17/03/2023, 20:19 - Luke Walker:", "2024-03-05 19:42 Ana:")
     r"|(?:\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}),?[ \tT]+\d{1,2}:\d{2}(?::\d{2})?(?:[ ]?[APap][Mm])?[ \t]+(?:-[ \t]+)?)?"
-    r"(?P<who>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*)?)"
+    r"(?P<who>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*|[ \t]\p{Lu}\.?)?)"
     r"(?:[ \t]*\((?P<inner>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*)?)\))?"
     # a time after the name, as chat exports write it ("Deepa (6:30 am): ...", "Joy [09:12]: ...")
     r"(?:[ \t]*[(\[][^)\]\n]{0,12}\d{1,2}[:.]\d{2}[^)\]\n]{0,12}[)\]])?:[ \t]",
@@ -988,13 +1011,21 @@ class ContextNameRecognizer(EntityRecognizer):
         if '"' in text or "," in text or "|" in text:
             for m in _SURNAME_INITIAL_CELL_RX.finditer(text):
                 words = m.group("v").split()[:-1]
-                if any(_not_a_name_word(w) or w.casefold() in lx.NAME_STOP or w in _NOT_INITIALS for w in words):
-                    continue
-                low = [w.casefold() for w in words]
-                if any(_known_name(w) or w in lx.WORD_SURNAMES or w in lx.AMBIGUOUS_SURNAMES for w in low) or not (
-                    self.english and all(w in self.english for w in low)
-                ):  # ("CASH D" is a word and an initial)
-                    out.append(_result(self, "PERSON", *m.span("v"), 0.6))
+                if sum(len(w) for w in words) < 3 or any(
+                    w.casefold() in _NOT_PAYEE_WORDS or w.casefold() in lx.NAME_STOP or w in _NOT_INITIALS for w in words
+                ):
+                    continue  # ("CASH D" is a word and an initial)
+                out.append(_result(self, "PERSON", *m.span("v"), 0.6))
+        if self._form_gate(text):
+            for m in _FORM_NAME_FIELD_RX.finditer(text):
+                v = m.group("v")
+                if not _not_a_name_word(v.split()[0].rstrip(",")) and v.split()[0].casefold() not in _NO_VALUE:
+                    out.append(_result(self, "PERSON", *m.span("v"), 0.7))
+        # an author's line in a chat or notes export: a name, a wide gap, a date and a time ("Jun Wang  25/12/2024
+        # 08:18", "Chase Subramanian  07/08/2023 03:38")
+        for m in _AUTHOR_LINE_RX.finditer(text) if "  " in text else ():
+            if not any(_not_a_name_word(w) for w in m.group("v").split()):
+                out.append(_result(self, "PERSON", *m.span("v"), 0.6))
         if ":" in text and "\n" in text:  # a chat export's authors: two such lines at least, no English word alone
             handles = list(_HANDLE_LINE_RX.finditer(text))
             for m in handles if len(handles) >= 2 else ():
@@ -1113,6 +1144,11 @@ class ContextNameRecognizer(EntityRecognizer):
                 out.append(_result(self, "PERSON", m.start(), m.end(), 0.6))
         return out
 
+    @staticmethod
+    def _form_gate(text: str) -> bool:
+        low = text.lower()
+        return "name" in low or "urname" in low or "signed" in low or "5igned" in low
+
     def _case_parties(self, text: str) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         for m in _CASE_CAPTION_RX.finditer(text):
@@ -1176,6 +1212,8 @@ class ContextNameRecognizer(EntityRecognizer):
         out = []
         for s, e, by_role in found:
             words = text[s:e].split()
+            if len(words) == 2 and len(words[1].rstrip(".")) == 1 and words[1][0].isupper():
+                words = words[:1]  # "Elmarie P:", "Pooja T.:": a name and the initial of the surname
             if by_role and not any(w.casefold() in _ROLES or len(w) < 2 for w in words):
                 out.append(_result(self, "PERSON", s, e, 0.6))
                 continue
