@@ -2832,3 +2832,26 @@ def test_eleventh_round_names_in_charts_forms_and_exports(hipaa, text, raw):
 def test_a_form_whose_name_field_says_none_keeps_it(hipaa):
     out = hipaa.scrub_text("The surname field is blank. Signed and dated. Name (PRINT) N/A").text
     assert "Signed and dated" in out and "N/A" in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Aadhaar: 4501 4834 6333  PAN: TNXPP0350G", "4834"),
+        ("Aadhaar: 4501 4834 6333  PAN: TNXPP0350G", "TNXPP0350G"),
+        ("PPS No: 3103996OA\nMedical Card No: 9042059D", "3103996OA"),
+        ("Claim reference: 034397994J\nTFN: 567 074 930", "074 930"),
+        ("Employer: Auckland Council  IRD 991-186-04", "186-04"),
+        ("Referring GP: Dr Kofi Owusu   GMC 8216971", "8216971"),
+        ("Consultant: Dr Priya Mishra (Reg. No DMC-87744)  Practice no 4298015", "87744"),
+        ("Consultant: Dr Priya Mishra (Reg. No DMC-87744)  Practice no 4298015", "4298015"),
+        ("PV1|1|I|W12^BED30^02||||1139330165^JOSHI^NILESH^^^DR|||GER", "1139330165"),
+    ],
+)
+def test_eleventh_round_national_and_registration_numbers(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_words_like_the_new_labels_stay(hipaa):
+    text = "Panel: 12345 results; pan 40 mg; regular no 5"
+    assert hipaa.scrub_text(text).text == text

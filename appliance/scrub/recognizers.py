@@ -2804,7 +2804,11 @@ LABELS: dict[str, str] = {
         # national ids of Spain, Portugal, Italy and the Netherlands ("DNI: Y1514027C", "C.F. RSSMRA...", "BSN")
         r"dni|nie(?=\s*[:#])|nif|codice\s+fiscale|bsn|burgerservicenummer|"
         # a Spanish social security affiliation ("N.º afiliación S.S.: 96/73590165/54"), Mexico's CURP and RFC
-        r"afiliaci[oó]n(?:\s+(?:a\s+la\s+)?s\.?\s?s\.?)?|curp|rfc"
+        r"afiliaci[oó]n(?:\s+(?:a\s+la\s+)?s\.?\s?s\.?)?|curp|rfc|"
+        # India's Aadhaar and PAN, Ireland's PPSN, Australia's TFN, New Zealand's IRD, the UK's NI number; a
+        # clinician's registration (GMC, MCNZ, AHPRA, HPCSA, "Reg. No", a practice number)
+        r"aadhaa?r|pan(?=\s*[:#])|pps(?:n|\s+no\.?)|tfn|ird(?=\s+\d)|ni(?=\s+no\b)|gmc|mcnz|ahpra|hpcsa(?:\s+mp)?|"
+        r"reg(?:istration)?\.?(?=\s+no\b)|practice(?=\s+no\b)"
     ),
     "VEHICLE_ID": r"vin|vehicle\s+id(?:entification)?|licen[cs]e\s+plate|plate|registration|reg",
     "DEVICE_ID": r"serial|s/n|sn\b|device\s+id|device|imei|udi|mac\s+address|implant|pacemaker|pump",
@@ -2863,6 +2867,10 @@ def _hl7_gate(text: str) -> bool:
     return "^^^" in text
 
 
+def _hl7_caret_gate_id(text: str) -> bool:
+    return "|" in text and "^" in text
+
+
 def _pid_gate(text: str) -> bool:
     return "PID|" in text
 
@@ -2905,7 +2913,8 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
     ),
     "LICENSE_NUMBER": prefix_test(
         "driver", "dl", "licen", "passport", "dea", "npi", "cert", "permit", "national", "id", "state", "tax", "tin",
-        "ein", "itin", "nino", "dni", "nie", "nif", "codice", "bsn", "burger", "afiliaci", "curp", "rfc",
+        "ein", "itin", "nino", "dni", "nie", "nif", "codice", "bsn", "burger", "afiliaci", "curp", "rfc", "aadha", "pan",
+        "pps", "tfn", "ird", "ni", "gmc", "mcnz", "ahpra", "hpcsa", "reg", "practice",
     ),
     "VEHICLE_ID": prefix_test("vin", "vehicle", "licen", "plate", "reg"),
     "DEVICE_ID": prefix_test(
@@ -2995,6 +3004,9 @@ class LabelledIdRecognizer(_RegexRecognizer):
         # (a national health number too: NH, JHN, HC; Medicare, Medicaid: MC, MA); digits may be grouped by blanks
         ("MEDICAL_RECORD_NUMBER", r"(?<=[|~])(?P<v>[A-Z0-9][A-Z0-9 -]{3,20}[A-Z0-9])\^\^\^[^\^|~\n]*\^(?:MR|PI|MRN|PT|NH|JHN|HC|MC|MA)\b",
          0.9, "v", None, _hl7_gate),
+        # HL7 v2 XCN: a clinician's id before the family and given names ("|1139330165^JOSHI^NILESH^^^DR|")
+        ("LICENSE_NUMBER", r"(?<=[|~])(?P<v>[A-Z]{0,3}\d{4,12})\^[A-Z][A-Za-z'’ -]{1,30}\^[A-Z][A-Za-z'’ -]{0,30}(?=[\^|~]|$)",
+         0.7, "v", None, _hl7_caret_gate_id),
         # HL7 v2 PID-18 (the patient's account number) and PID-19 (the social security number)
         # (or one field later: feeds that count the fields from the segment's name)
         ("ACCOUNT_NUMBER", r"(?m)^PID(?:\|[^|\n]*){17}\|(?P<v>[A-Z0-9][A-Z0-9-]{3,24})(?=[|^\n]|$)", 0.85, "v", None, _pid_gate),
