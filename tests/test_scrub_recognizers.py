@@ -2855,3 +2855,23 @@ def test_eleventh_round_national_and_registration_numbers(hipaa, text, raw):
 def test_words_like_the_new_labels_stay(hipaa):
     text = "Panel: 12345 results; pan 40 mg; regular no 5"
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Layla Al Mansoori\nApartment 2475, Al Noor Building\nAjman", "2475"),
+        ("Fatima Al Mansoori\nApartment 2919, Executive Tower C\nDubai", "Executive Tower"),
+        ("Vikram Sharma\nFlat 1065, Lotus Residency, Nehru Nagar\nNew Delhi - 474 013, Delhi", "Lotus Residency"),
+        ("of Rua Augusta, 1188, sala 17, Rio de Janeiro - RJ, CEP 88611-874", "sala 17"),
+        ("of Unit 34A, 684 Rizal Street, Brgy. Poblacion, Pasig City, 4911, holds", "Poblacion"),
+        ("customer: four hundred king street west r three a seven r oh", "street west"),
+    ],
+)
+def test_eleventh_round_flats_in_buildings_and_unit_words(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_building_word_before_a_count_is_no_flat(hipaa):
+    text = "The tower 12 floors high; the building 2024 report"
+    assert hipaa.scrub_text(text).text == text

@@ -1565,7 +1565,11 @@ _UNIT_AFTER = re.compile(
     # Portuguese ground floor ", R/C", Dutch floors "74-II" / "12-hg", Belgian "189 bus 3", Mexican colonia ", Col.
     # Condesa", an Indian road's number "Road No. 12"
     r"|,[ \t]*r/c\b\.?|-(?:I{1,3}|IV|hg|huis|bis)\b|[ \t]+bus[ \t]+\d{1,4}[a-z]?\b"
-    r"|,[ \t]*col\.?[ \t]+[^\W\d_][\w'’-]+(?:[ ][^\W\d_][\w'’-]+){0,2}|[ \t]+no\.[ \t]*\d{1,3}\b)",
+    r"|,[ \t]*col\.?[ \t]+[^\W\d_][\w'’-]+(?:[ ][^\W\d_][\w'’-]+){0,2}|[ \t]+no\.[ \t]*\d{1,3}\b"
+    # a Brazilian office ", sala 17", a Philippine barangay ", Brgy. Poblacion", a flat's number after its building
+    # ("Park Tower 723", "Maison Aoyama 979")
+    r"|,[ \t]*sala[ \t]*\d{1,4}\b|,[ \t]*(?:brgy\.?|barangay)[ \t]+[^\W\d_][\w'’.-]*(?:[ ][^\W\d_][\w'’.-]*){0,2}"
+    r"|(?<=(?:tower|heights|building|mansion|residency|court|house|aoyama|hills))[ \t]+\d{1,4}\b(?![.,/-]?\d))",
     re.IGNORECASE,
 )
 # a flat in a named building: "Flat 109, Lake View Towers, " (looked for only after a comma)
@@ -1719,13 +1723,20 @@ _NUMBER_WORDS = (
     "zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
     "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand"
 )
+# a flat in a named building, with no street ("Apartment 2475, Al Noor Building", "Apartment 2919, Executive Tower
+# C", "Flat 1065, Lotus Residency, Nehru Nagar")
+_FLAT_IN_BUILDING = (
+    r"\b(?:flat|apt|apartment|unit|villa)\.?[ \t]*\d{1,5}[a-z]?,[ \t]+(?-i:(?:\p{Lu}[\w'’-]+[ ]){1,3})"
+    r"(?:building|tower|residency|apartments|heights|plaza|complex|villas|mansions?|enclave|niketan)"
+    r"(?:[ ](?-i:[A-Z0-9]{1,3})\b)?(?:,[ \t]+(?-i:\p{Lu}[\w'’-]+[ ])(?:nagar|colony|layout|extension|sector[ ]\d{1,3})\b)?"
+)
 _SPOKEN_STREET = (
     rf"(?-i:\b(?:(?:apt|apartment|flat|unit|level|suite)[ ](?:(?:{_NUMBER_WORDS})[ -])+)?"
     rf"(?:(?:{_NUMBER_WORDS})(?:[ -]and[ -]|[ -])){{2,8}}"  # two number words at least: "one mile down the road" is none
     rf"(?:(?!(?:{_NUMBER_WORDS}|and|or|the|an?|on|at|in|of|to|is|it|my|his|her|our|their|down|up|for|from|with|"
     r"miles?|km|metres?|meters?|yards?|minutes?|hours?|days?|weeks?|times?|more|people|of)\b)[a-z][a-z'’-]+[ ]){1,3}?"
     r"(?:road|street|avenue|lane|drive|quay|way|close|crescent|terrace|place|court|boulevard|parade|highway|grove|"
-    r"gardens|square|row|hill|park|walk|mews)\b)"
+    r"gardens|square|row|hill|park|walk|mews)\b(?:[ ](?:north|south|east|west)\b)?)"
 )
 
 
@@ -1752,6 +1763,7 @@ def _spoken_street_gate(text: str) -> bool:
 class StreetAddressRecognizer(_RegexRecognizer):
     RULES = [
         ("STREET_ADDRESS", _SPOKEN_STREET, 0.6, 0, None, _spoken_street_gate),
+        ("STREET_ADDRESS", _FLAT_IN_BUILDING, 0.7, 0, None, Starts(prefix_test("flat", "apt", "apartment", "unit", "villa"))),
         ("STREET_ADDRESS", _TR_STREET, 0.7, 0, None, words_gate(
             "caddesi cad sokak sokağı sok bulvarı blv mahallesi mah".split())),
         ("STREET_ADDRESS", _KR_STREET, 0.7, 0, None, _korean_street_gate),
