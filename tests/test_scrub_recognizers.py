@@ -791,7 +791,8 @@ def test_label_starts_cover_every_label():
                 # after the word: "/" ("a/c"), "&" ("h&c") or a non-ASCII sign ("n°", "nº": a word with a non-ASCII
                 # character is always tried) end it; anything else may go on with more word characters
                 next_char = rest.lstrip("[")[:1]
-                if not rest.startswith(("/", "&")) and next_char.isascii():
+                # ... and "(?!\w)" ends it where the label says so ("case(?!\w)(?=...)": the word "case" only)
+                if not rest.startswith(("/", "&", "(?!\\w)")) and next_char.isascii():
                     assert test(word + "abc"), (entity, alt)
                 seen += 1
     assert seen > 80
