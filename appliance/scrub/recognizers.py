@@ -2243,7 +2243,7 @@ def _slash_gate(text: str) -> bool:
 # twenty first of may"): a day in words, a month's name, a year in words; an ordinal day or a year is needed
 # ("one may argue" is no date)
 _UNITS_WORDS = "one|two|three|four|five|six|seven|eight|nine"
-_ORDINAL_WORDS = (
+_ORDINAL_FIRSTS = (  # the words a spoken ordinal day begins with (`_ORDINAL_WORDS` spells the ordinals out)
     "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|"
     "fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth"
 )
@@ -2251,7 +2251,7 @@ _SPOKEN_DAY_NUMBER = (
     rf"(?:twenty[ -](?:{_UNITS_WORDS})|thirty[ -]one|{_UNITS_WORDS}|ten|eleven|twelve|thirteen|fourteen|fifteen|"
     r"sixteen|seventeen|eighteen|nineteen|twenty|thirty)"
 )
-_SPOKEN_DAY_ORDINAL = rf"(?:(?:twenty|thirty)[ -](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|{_ORDINAL_WORDS})"
+_SPOKEN_DAY_ORDINAL = rf"(?:{_ORDINAL_WORDS})"
 _TENS_WORDS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
 _SPOKEN_YEAR = (
     rf"(?:(?:nineteen|twenty)[ ](?:(?:{_TENS_WORDS})(?:[ -](?:{_UNITS_WORDS}))?|oh[ ](?:{_UNITS_WORDS})|ten|eleven|"
@@ -2267,7 +2267,7 @@ _SPOKEN_DATE = (
     rf"|(?:{_SPOKEN_MONTH})[ ](?:the[ ])?(?:(?:{_SPOKEN_DAY_ORDINAL})(?:[ ]{_SPOKEN_YEAR})?|(?:{_SPOKEN_DAY_NUMBER})[ ]{_SPOKEN_YEAR}))\b"
 )
 _SPOKEN_DATE_STARTS = frozenset(
-    (_UNITS_WORDS + "|" + _ORDINAL_WORDS + "|" + _SPOKEN_MONTH + "|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    (_UNITS_WORDS + "|" + _ORDINAL_FIRSTS + "|" + _SPOKEN_MONTH + "|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
      "seventeen|eighteen|nineteen|twenty|thirty").split("|")
 )
 
