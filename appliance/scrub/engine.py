@@ -353,15 +353,13 @@ class Scrubber:
                 out.append(rc.WrappedEmailRecognizer(ents, lang))
             if "URL" in ents:
                 out.append(rc.SchemeUrlRecognizer(ents, lang))
-        if "ner" in packs and ents & _NER_ENTITIES:
-            from appliance.scrub.lexicons import english_words
+        from appliance.scrub.lexicons import english_words
 
+        if "ner" in packs and ents & _NER_ENTITIES:
             spacy_rec = rc.FilteredSpacyRecognizer(supported_language=lang, supported_entities=sorted(ents & _NER_ENTITIES))
-            spacy_rec.english = english_words(policy.nlp.model)
+            spacy_rec.english = english_words(policy.nlp.model)  # a heading of English words is no name
             out.append(spacy_rec)
         if "names" in packs and "PERSON" in ents:
-            from appliance.scrub.lexicons import english_words
-
             out.append(rc.ContextNameRecognizer(lang, english=english_words(policy.nlp.model)))
         builtin = {
             "addresses": (rc.StreetAddressRecognizer, rc.PostalCodeRecognizer),

@@ -2883,10 +2883,6 @@ def _hl7_gate(text: str) -> bool:
     return "^^^" in text
 
 
-def _hl7_caret_gate_id(text: str) -> bool:
-    return "|" in text and "^" in text
-
-
 def _pid_gate(text: str) -> bool:
     return "PID|" in text
 
@@ -3023,7 +3019,7 @@ class LabelledIdRecognizer(_RegexRecognizer):
          0.9, "v", None, _hl7_gate),
         # HL7 v2 XCN: a clinician's id before the family and given names ("|1139330165^JOSHI^NILESH^^^DR|")
         ("LICENSE_NUMBER", r"(?<=[|~])(?P<v>[A-Z]{0,3}\d{4,12})\^[A-Z][A-Za-z'’ -]{1,30}\^[A-Z][A-Za-z'’ -]{0,30}(?=[\^|~]|$)",
-         0.7, "v", None, _hl7_caret_gate_id),
+         0.7, "v", None, _hl7_caret_gate),
         # HL7 v2 PID-18 (the patient's account number) and PID-19 (the social security number)
         # (or one field later: feeds that count the fields from the segment's name)
         ("ACCOUNT_NUMBER", r"(?m)^PID(?:\|[^|\n]*){17}\|(?P<v>[A-Z0-9][A-Z0-9-]{3,24})(?=[|^\n]|$)", 0.85, "v", None, _pid_gate),
