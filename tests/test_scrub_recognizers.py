@@ -2876,3 +2876,98 @@ def test_eleventh_round_flats_in_buildings_and_unit_words(hipaa, text, raw):
 def test_a_building_word_before_a_count_is_no_flat(hipaa):
     text = "The tower 12 floors high; the building 2024 report"
     assert hipaa.scrub_text(text).text == text
+
+
+# Twelfth round (session 17, corpora Q and R): names by their column, OCR'd digits in names, names in capitals
+
+
+def test_a_column_of_names_beside_the_surnames_is_names(hipaa):
+    text = (
+        "436 813 4907,Pickering,Bill,27/06/2006,SE16 8ND,DIAB\n"
+        "768-378-9380,Gayle,Dawn,03/02/1950,SE1 7EH,RESP\n"
+        "181250870,Ndlovu,Bongani,1958-10-19,5099,RESP\n"
+        "798998397,Subramanian,Karthik,12/09/1931,4001,DIAB\n"
+    )
+    out = hipaa.scrub_text(text).text
+    for raw in ("Bill", "Dawn", "Bongani", "Karthik", "Pickering"):
+        assert raw not in out, (raw, out)
+    assert "DIAB" in out and "RESP" in out, out
+
+
+def test_payee_cells_of_an_export_without_a_header_are_names(hipaa):
+    text = (
+        '2021-09-28,DEBIT ORDER,"ŞAHIN W",051001 64836997001,R 489.59,RNT47367550,PAID\n'
+        '2024-06-30,DEBIT ORDER,"NAIDOO P",051001 9913193333,ZAR 1142.39,RNT48782267,PAID\n'
+        '2023-01-26,EFT,"ÇELIK A",88732551547,R 132.45,INV19370217,PENDING\n'
+        '2024-03-14,EFT,"MEHTA H",051001 42424242,R 80.00,INV11111111,PAID\n'
+    )
+    out = hipaa.scrub_text(text).text
+    assert "ŞAHIN" not in out and "ÇELIK" not in out, out
+    assert out.count("PAID") == 3 and "PENDING" in out and "DEBIT ORDER" in out, out
+
+
+def test_a_header_and_a_category_column_beside_names_stay(hipaa):
+    text = (
+        "date,description,amount,currency,counterparty,counterparty_account\n"
+        "2025-05-05,WIRE,1087.24,AUD,MIA SMITH,527388547\n"
+        "2025-06-24,TRANSFER,-1637.73,AUD,TANE TAYLOR,242126975\n"
+        "2024-08-25,FPS OUT,-4722.22,AUD,FRANK FRANK,820925588\n"
+        "2024-10-10,CARD REFUND,-3569.59,AUD,Isla Cash,922578284\n"
+    )
+    out = hipaa.scrub_text(text).text
+    assert out.startswith("date,description,amount,currency,counterparty,counterparty_account\n"), out
+    assert out.count(",AUD,") == 4 and "TANE" not in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Residential Tenancy Agreement\nLandlord:            5anjay Agarwal\nTenant 1: Gráinne Kelly", "5anjay"),
+        ("Referring GP: Dr George Harris0n   GMC 4121850", "Harris0n"),
+        ("CLINIC CARD\nSurname: DESAI      Names: FA1TH\nDOB: 02.03.1947", "FA1TH"),
+        ("Name ..................... SIBUSI5O NGCOBO\nAddress: Unit 6", "SIBUSI5O"),
+        ("Next visit 18.1O.2023. Sr Khuma1o", "Khuma1o"),
+        ("Resident:  Mariam Mans0ur      Preferred name: Mariam", "Mans0ur"),
+    ],
+)
+def test_names_with_ocr_digits_for_letters(hipaa, text, raw):
+    result = hipaa.scrub_text(text)
+    names = [text[f.start : f.end] for f in result.findings if f.entity_type == "PERSON"]
+    assert any(raw in n for n in names), names  # the whole word: no "0n" of "Harris0n" left behind
+
+
+def test_ocr_digit_reading_leaves_codes_and_ids_alone(hipaa):
+    from appliance.scrub.engine import _analysis_view
+
+    for code in ("HbA1c", "EC1A 1BB", "T2N0M0", "user mehtah8", "GYPWFJL5J", "COVID19", "B12", "utf8"):
+        assert _analysis_view(code) == code, code
+    assert _analysis_view("Dr George Harris0n") == "Dr George Harrison"
+    out = hipaa.scrub_text("HbA1c 48 mmol/mol, passport no. GYPWFJL5J").text
+    assert "HbA1c 48 mmol/mol" in out and "GYPWFJL5J" not in out, out
+
+
+def test_a_name_after_a_wide_gap_stops_before_a_field_in_capitals(hipaa):
+    result = hipaa.scrub_text("Referring GP: Dr George Harrison   GMC 4121850")
+    names = [result.text[f.start : f.end] for f in result.findings if f.entity_type == "PERSON"]
+    assert all("GMC" not in n for n in names), names
+
+
+def test_a_found_name_is_found_in_capitals_too(hipaa):
+    text = "Subject: Dossett box change - LEUNG\n\nHi,\n\nRe Ka Ho Leung (DOB 14 May 1950). Please stop the amlodipine."
+    out = hipaa.scrub_text(text).text
+    assert "LEUNG" not in out and "Leung" not in out, out
+
+
+@pytest.mark.parametrize("text, raw", [("passport no. GYPWFJL5J", "GYPWFJL5J"), ("ID card: L01X00T47", "L01X00T47")])
+def test_a_labelled_code_in_capitals_with_one_digit_is_an_id(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_short_labelled_reference_with_one_digit_stays(hipaa):
+    assert hipaa.scrub_text("See policy RM-4 and Ref: ABCDEFG.").text == "See policy RM-4 and Ref: ABCDEFG."
+
+
+def test_a_relation_word_names_nobody_on_the_next_line(hipaa):
+    text = "Relationship: mother\nNOK tel: (514) 888-6244"
+    out = hipaa.scrub_text(text).text
+    assert out.startswith("Relationship: mother\nNOK tel: "), out

@@ -36,6 +36,7 @@ from typing import Any
 
 from appliance.errors import ApplianceError
 from appliance.policy import LoadedPolicy, Policy
+from appliance.scrub.columns import by_column
 
 log = logging.getLogger(__name__)
 
@@ -490,6 +491,12 @@ class Scrubber:
                 keep = keep if keep is not None else self.keep.index(text)
                 extra = [f for f in extra if not keep.covers(f.start, f.end)]
                 merged = _merge(merged + extra)
+        if len(merged) > 1 and "\n" in text:
+            extra = by_column(text, merged, self._column_finding, self._only_words, _known_name)
+            if extra:
+                keep = keep if keep is not None else self.keep.index(text)
+                extra = [f for f in extra if not keep.covers(f.start, f.end)]
+                merged = _merge(merged + extra)
         if len(merged) and any(f.entity_type not in _NOT_REPEATED for f in merged):
             extra = _value_mentions(text, merged)
             if extra:
@@ -524,10 +531,20 @@ class Scrubber:
         known = low in lx.GIVEN_NAMES or low in lx.SURNAMES or low in lx.WIDE_NAMES
         return not known and low in lx.english_words(self.policy.nlp.model)
 
+    def _only_words(self, value: str) -> bool:
+        """Every word of `value` is an ordinary English word and none a known name ("PAID", "Not known")."""
+        from appliance.scrub import lexicons as lx
+
+        english = lx.english_words(self.policy.nlp.model)
+        return all(w in english and not _known_name(w) for w in (w.strip(".,'’-").casefold() for w in value.split()))
+
+    def _column_finding(self, entity: str, start: int, end: int) -> Finding:
+        return Finding(entity, start, end, max(0.6, self.policy.threshold(entity)), recognizer="ByColumn")
+
     def _name_mentions(self, text: str, findings: list[Finding], keep: Any) -> list[Finding]:
         """Other mentions, in the same text, of the words of a name found in it: a transcript's speaker "Joy" is
-        also "chatting with Joy", "Astrid Johnson" is later "Astrid". Same case only; a word that is also an
-        English word ("Hope") is not taken at a sentence's start, and a function word ("Will") never; keep-phrases
+        also "chatting with Joy", "Astrid Johnson" is later "Astrid". Same case, or in capitals (not an English
+        word's capitals); a word that is also an English word ("Hope") is not taken at a sentence's start, and a function word ("Will") never; keep-phrases
         still veto."""
         from appliance.scrub import lexicons as lx
 
@@ -544,6 +561,8 @@ class Scrubber:
         for f in findings:
             covered[f.start : f.end] = b"\x01" * (f.end - f.start)
         english = lx.english_words(self.policy.nlp.model)
+        # ... and in capitals ("Subject: discharge meds - LEUNG" over "Re Ka Ho Leung"), unless an English word
+        words |= {w.upper() for w in words if not w.isupper() and w.casefold() not in english}
         spans = []
         for w in words:  # str.find per name word: a text has few of them
             i = text.find(w)
@@ -652,6 +671,34 @@ def _ocr_zeros(m: re.Match) -> str:
     return m.group().replace("O", "0").replace("o", "0")
 
 
+# ... and the other way inside words: an OCR'd name has a digit for a letter ("5anjay", "Harris0n", "Khuma1o",
+# "FA1TH", "8HAVNA"): a word of four letters or more with one 0, 1, 5 or 8 among them, written in one case (all
+# capitals, all lower case, or a capital then lower case; "HbA1c" stays), is read with the letter the digit
+# stands for. At a word's end only a 0 or 1 of a capitalised word ("Adebay0", "Pate1"; not "mehtah8", "utf8").
+# Codes have fewer letters ("EC1A", "T2N0", "B12").
+_OCR_WORD = re.compile(r"(?<![\w@#/.\\-])(?=[^\W\d_]*[0158][^\W\d_]*(?![\w@#/-]))[^\W_]{5,}(?![\w@#/-])")
+_OCR_UPPER = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B"})
+_OCR_LOWER = str.maketrans({"0": "o", "1": "l", "5": "s", "8": "b"})
+# letters as a word has them: a vowel at least every five letters (an identifier's letters are random)
+_READS_AS_WORD = re.compile(r"(?i)(?:[^\W\d_aeiouyàáâãäåèéêëìíîïòóôõöùúûüýæœø]{0,4}[aeiouyàáâãäåèéêëìíîïòóôõöùúûüýæœø])+[^\W\d_]{0,4}")
+_OCR_DIGIT_AMONG_LETTERS = re.compile(r"[^\W\d_][0158]|[0158][^\W\d_]{3}")
+
+
+def _ocr_word(m: re.Match) -> str:
+    word = m.group()
+    i = next(k for k, c in enumerate(word) if c.isdigit())
+    letters = word[:i] + word[i + 1 :]
+    if i == len(word) - 1 and not (word[i] in "01" and letters[0].isupper() and letters[1:].islower()):
+        return word
+    if letters.isupper():
+        out = word.translate(_OCR_UPPER)
+    elif letters[1:].islower() and (i > 0 or letters.islower()):
+        out = word[:i] + word[i].translate(_OCR_LOWER if i else _OCR_UPPER) + word[i + 1 :]
+    else:
+        return word  # "HbA1c": letters of both cases
+    return out if _READS_AS_WORD.fullmatch(out) else word  # not "GYPWFJL5J": an identifier's letters
+
+
 def _analysis_view(text: str) -> str:
     view = text
     if "\\" in view:
@@ -660,6 +707,8 @@ def _analysis_view(text: str) -> str:
         view = _OCR_ZERO_RUN.sub(_ocr_zeros, view)
     if _OCR_LETTER_IN_NUMBER.search(view):
         view = _OCR_NUMBER.sub(_ocr_number, view)
+    if _OCR_DIGIT_AMONG_LETTERS.search(view):
+        view = _OCR_WORD.sub(_ocr_word, view)
     return text if view == text else view
 
 
@@ -1089,6 +1138,16 @@ _CLINICAL = re.compile(
     r"(?i)\b(?:patient|pt|mrn|hospital|clinic|ward|bed|admitted|discharged|diagnos\w*|nurse|dr|gp|medication|"
     r"triage|referral|consultant|surgery|clinical)\b"
 )
+
+
+def _known_name(word: str) -> bool:
+    """A given name or surname of the name lists (lower case), those that are also words included ("bill")."""
+    from appliance.scrub import lexicons as lx
+
+    return (
+        word in lx.GIVEN_NAMES or word in lx.SURNAMES or word in lx.WIDE_NAMES or word in lx.WORD_GIVEN
+        or word in lx.WORD_SURNAMES
+    )
 
 
 def _whole_name(text: str, f: Finding, floor: int, lx: Any) -> Finding:

@@ -355,7 +355,8 @@ _TITLE_RX = re.compile(
 _TITLE_WORDS = frozenset(t.casefold() for t in lx.TITLES) - {"don", "doña", "sir", "dame"}  # also given names
 _STRONG_LABELS = [lb for lb in lx.NAME_LABELS if lb not in ("from", "to", "cc", "best", "im")]
 _LABEL_RX = re.compile(
-    r"(?<![\w])(?:" + "|".join(_STRONG_LABELS) + r")(?:\s*[:\-,]\s*|\s+)(?=[^\W\d_])", re.IGNORECASE
+    # without a colon, the name is on the label's line ("Relationship: mother\nNOK tel:" names nobody)
+    r"(?<![\w])(?:" + "|".join(_STRONG_LABELS) + r")(?:\s*[:\-,]\s*|[ \t]+)(?=[^\W\d_])", re.IGNORECASE
 )
 _WEAK_LABEL_RX = re.compile(r"(?<![\w])(?:from|to|cc|best|im)(?:\s*[:\-,]\s*|\s+)(?=\w)", re.IGNORECASE)
 _LAST_FIRST_RX = re.compile(
@@ -713,6 +714,7 @@ _LOWER_TRIGGER_RX = re.compile(
 # a speaker label in a transcript: the name, then a colon ("bronwyn oduya: my account is locked")
 _SPEAKER_NEXT_RX = re.compile(r"\s*:\s")
 _BLANKS_RX = re.compile(r"[ \t]+")
+_CAPS_AHEAD_RX = re.compile(r"[A-Z]{2,}(?![\w'’-])")
 _LABEL_AHEAD_RX = re.compile(r"[^\W\d_][\w'’-]*(?:[ ][^\W\d_][\w'’-]*){0,2}[ \t]*:")
 _SUBJECT_NEXT_RX = re.compile(r"\s+(?!(?:of|and|or|in|on|at|to|for|the)\b)[a-z]{2,}")
 _VERB_END = re.compile(r"(?:ed|ing|ly|ies|ness|ment|tion|sion)$")
@@ -914,6 +916,8 @@ class ContextNameRecognizer(EntityRecognizer):
                 break
             if sp.end() > 1 and _LABEL_AHEAD_RX.match(text, nxt + sp.end()):
                 break  # "Signed: RP   Clinician: SC": a wide gap, then the next field's label
+            if sp.end() > 1 and not text[start:end].isupper() and _CAPS_AHEAD_RX.match(text, nxt + sp.end()):
+                break  # "Dr George Harrison   GMC 4121850": a wide gap, then a field in capitals
             i = nxt + sp.end()
         return (start, end) if start >= 0 and end > start else None
 
@@ -2868,11 +2872,14 @@ _BARE_YEAR = re.compile(r"(?:(?<![\w./-])|(?<=[^\W\d_]/))(?:19|20)\d{2}$")  # "C
 _LAB_VALUE_END = re.compile(r"(?:^|\s)(?-i:[A-Z][A-Za-z0-9]{1,5})[ ]\d{1,3}\.\d{1,2}$")  # "Admission PSA 10.1"
 
 
+_ONE_DIGIT_CODE = re.compile(r"(?<![\w-])(?=[A-Z0-9]{7,12}(?![\w-]))[A-Z]*\d[A-Z]*(?![\w-])")
+
+
 def _labelled_id_ok(match: str) -> bool:
-    """A labelled value has two digits at least (not a document's short reference: "policy RM-4") and is no
-    date or year alone."""
+    """A labelled value has two digits at least (not a document's short reference: "policy RM-4"), or one in a
+    code of seven characters or more in capitals (an identity card's "GYPWFJL5J"), and is no date or year alone."""
     return (
-        sum(c.isdigit() for c in match) >= 2
+        (sum(c.isdigit() for c in match) >= 2 or bool(_ONE_DIGIT_CODE.search(match)))
         and _not_a_date(match)
         and not _BARE_YEAR.search(match)
         and not _LAB_VALUE_END.search(match)
