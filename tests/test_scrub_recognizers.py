@@ -2971,3 +2971,70 @@ def test_a_relation_word_names_nobody_on_the_next_line(hipaa):
     text = "Relationship: mother\nNOK tel: (514) 888-6244"
     out = hipaa.scrub_text(text).text
     assert out.startswith("Relationship: mother\nNOK tel: "), out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("use graham.clarke15 [at] yahoo [dot] com going forward.", "clarke15"),
+        ("CALLER: Sure, emily.sutcliffe(at)rediffmail.com.", "sutcliffe"),
+        ("use r.oconnor {at} bigpond.com going forward", "oconnor"),
+        ('"POST /api/v1/users/lookup?email=lewandowski.grzegorz%40yahoo.co.uk HTTP/1.1" 200', "lewandowski"),
+    ],
+)
+def test_e_mail_addresses_written_around_spam_filters_or_url_encoded(hipaa, text, raw):
+    result = hipaa.scrub_text(text)
+    assert raw not in result.text and any(f.entity_type == "EMAIL_ADDRESS" for f in result.findings), result
+
+
+def test_at_and_dot_in_brackets_without_an_address_stay(hipaa):
+    text = "We met (at) the clinic; see item [a] and {b}."
+    assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Paid to IBAN FR48 5589 5414\n91SK 50YU CAF2 F62 (BIC KSTLUS44)", "CAF2"),
+        ("IBAN: FR40 8333 3530 10JX FL8Q PLF6\nE01\nBIC: LFTBIE2D", "E01"),
+    ],
+)
+def test_an_iban_broken_over_two_lines_is_one_iban(hipaa, text, raw):
+    result = hipaa.scrub_text(text)
+    assert raw not in result.text and "BIC" in result.text, result.text
+
+
+def test_a_wrapped_iban_does_not_take_the_next_line(hipaa):
+    out = hipaa.scrub_text("IBAN: GB82 WEST 1234 5698 7654 32\nNOTE this").text
+    assert out.endswith("\nNOTE this") and "5698" not in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("NM1*IL*1*OKAFOR*ADAEZE****MI*19835052715U~\nN3*8241 JUNIPER ST~", "19835052715U"),
+        ("NM1*QC*1*WOOD*ROSE****MI*M49114249-03~\nSVC*HC:36415*189*180~", "M49114249"),
+        ('{"subscriberId": "FMT 186 242 776", "status": "active"}', "242 776"),
+        ('"POST /portal/patients/KH3-430-7135/summary HTTP/1.1" 302', "7135"),
+        ("GET /api/v2/customers/C-99812?tab=1", "99812"),
+    ],
+)
+def test_member_and_record_ids_by_their_place_in_edi_json_and_web_paths(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_collections_in_web_paths_without_an_id_stay(hipaa):
+    text = "see /patients/list, /claims/new and /api/v2/members/search"
+    assert hipaa.scrub_text(text).text == text
+
+
+def test_a_web_server_log_timestamp_is_one_date(hipaa):
+    text = '39.132.169.141 - - [10/Jan/2023:16:26:04 +0000] "POST /reset HTTP/1.1" 200'
+    result = hipaa.scrub_text(text)
+    dates = [text[f.start : f.end] for f in result.findings if f.entity_type == "DATE_TIME"]
+    assert dates == ["10/Jan/2023:16:26:04 +0000"], dates
+
+
+def test_a_card_expiry_written_mmyy_in_a_payment_log(pci):
+    out = pci.scrub_text("auth APPROVED pan=5200708595891099 exp=0727 amt=608.11").text
+    assert "0727" not in out and "amt=608.11" in out, out

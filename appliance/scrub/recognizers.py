@@ -2886,6 +2886,15 @@ def _labelled_id_ok(match: str) -> bool:
     )
 
 
+def _path_gate(text: str) -> bool:
+    return "/" in text and _PATH_COLLECTION.search(text) is not None
+
+
+_PATH_COLLECTION = re.compile(
+    r"(?i)/(?:patients?|pts?|members?|customers?|clients?|accounts?|policies|policy|claims?|employees?|cases?)/\w"
+)
+
+
 def _hl7_gate(text: str) -> bool:
     return "^^^" in text
 
@@ -3010,6 +3019,25 @@ class LabelledIdRecognizer(_RegexRecognizer):
         ("VEHICLE_ID", r"\b[A-HJ-NPR-Z0-9]{17}\b", 0.5, 0, vin_ok, Starts(_vin_length)),
         ("LICENSE_NUMBER", r"\bnpi\W{0,3}(?P<v>\d{10})\b", 0.9, "v", npi_ok, Starts(prefix_test("npi"))),
         ("DEVICE_ID", r"\bimei\W{0,3}(?P<v>\d{15})\b", 0.9, "v", luhn_ok, Starts(prefix_test("imei"))),
+        # a record's id in a web path ("GET /portal/patients/KH3-430-7135/summary", "/api/v2/customers/C-99812"):
+        # the collection names whose record it is
+        (
+            "MEDICAL_RECORD_NUMBER",
+            r"(?<=/)(?i:patients?|pts?)/(?P<v>(?![vV]\d+(?:\.\d+)*[/?#\s]|[vV]\d+$)(?=[^/\s?#\"']*\d)[A-Za-z0-9][A-Za-z0-9._-]{2,40})(?=[/?#\s\"'\]]|$)",
+            0.75,
+            "v",
+            None,
+            _path_gate,
+        ),
+        (
+            "ACCOUNT_NUMBER",
+            r"(?<=/)(?i:members?|customers?|clients?|accounts?|policies|policy|claims?|employees?|cases?)/"
+            r"(?P<v>(?![vV]\d+(?:\.\d+)*[/?#\s]|[vV]\d+$)(?=[^/\s?#\"']*\d)[A-Za-z0-9][A-Za-z0-9._-]{2,40})(?=[/?#\s\"'\]]|$)",
+            0.7,
+            "v",
+            None,
+            _path_gate,
+        ),
         # a log's or export's key=value ("patient_mrn=ZNT055886"): the label is the end of a snake_case key
         (
             "MEDICAL_RECORD_NUMBER",
@@ -3037,6 +3065,8 @@ class LabelledIdRecognizer(_RegexRecognizer):
         # numbers
         ("US_SSN", r"\bREF\*0F\*(?P<v>\d{9})(?=~|\*|$)", 0.85, "v", None, _x12_gate),
         ("US_SSN", r"\bNM1\*[^~\n]*?\*34\*(?P<v>\d{9})(?=~|\*|$)", 0.85, "v", None, _x12_gate),
+        # ... and the insured's or the patient's member id (qualifier MI): "NM1*IL*1*OKAFOR*ADAEZE****MI*19835052715U~"
+        ("HEALTH_PLAN_ID", r"\bNM1\*(?:IL|QC)\*[^~\n]*?\*MI\*(?P<v>[A-Z0-9][A-Z0-9-]{2,29})(?=~|\*|$)", 0.85, "v", None, _x12_gate),
         # a cheque's MICR line: routing number between ⑆, then the account number before ⑈
         ("ACCOUNT_NUMBER", r"⑆\d{9}⑆\s*(?P<v>\d[\d -]{3,18}\d)\s*⑈", 0.9, "v", None, _micr_gate),
         # a FHIR contact point's value ("system: phone" / "value: \"612 92 12 57\"")
@@ -3482,7 +3512,7 @@ _LOGFMT_KEY = re.compile(r"(?r)(?<![\w.\-])[A-Za-z_][\w.\-]{0,40}")
 _ARROW_VALUE = re.compile(r"[ \t]*(?:\"(?P<v>[^\"\n]{1,200})\"|'(?P<v2>[^'\n]{1,200})'|(?P<v3>[^\s\"',;][^\n\"',;]{0,199}?))[ \t]*(?=[,;})\]]|$|\n)", re.M)
 _LOGFMT_VALUE = re.compile(r"\"(?P<v>[^\"\n]{1,200})\"|'(?P<v2>[^'\n]{1,200})'|(?P<v3>[^\s\"',;&<>]{1,200})")
 _KV_NUMBERS = frozenset(LABELS) | {"PHONE_NUMBER", "ZIP_CODE", "CREDIT_CARD", "IBAN_CODE"}
-_KV_ID_SHAPE = re.compile(r"(?=[^\d\s]*\d)[A-Za-z0-9](?:[A-Za-z0-9\-./#]|[ ](?=\d)){2,29}")  # "295 132 342 8" too
+_KV_ID_SHAPE = re.compile(r"(?=[^\d\s]*(?:[ ][^\d\s]*)?\d)[A-Za-z0-9](?:[A-Za-z0-9\-./#]|[ ](?=\d)){2,29}")  # "295 132 342 8", "FMT 186 242 776" too
 _KV_VAGUE_KEYS = frozenset(["id", "record", "chart", "encounter", "admission", "device", "policy", "claim", "member",
                             "reg", "registration", "plate", "pump", "implant", "serial", "date"])  # fmt: skip
 _CAPITALISED_NAME = re.compile(r"[A-Z][^\W\d_]*(?:['’\-.][^\W\d_]+)*\.?(?:\s+[A-Z][^\W\d_]*(?:['’\-.][^\W\d_]+)*\.?){0,3}")
@@ -3700,6 +3730,10 @@ class PromptedValueRecognizer(EntityRecognizer):
                 pos = c.end()
         return out
 
+def _has_line_break(text: str) -> bool:
+    return "\n" in text
+
+
 def _iban_head(word: str) -> bool:
     """Where `\\b[A-Z]{2}\\d{2}` can start: two letters, then two digits."""
     return len(word) >= 4 and word[:2].isalpha() and word[2:4].isdigit()
@@ -3725,7 +3759,8 @@ class CardDataRecognizer(_RegexRecognizer):
         ),  # noqa: E501
         (
             "CARD_EXPIRY",
-            r"(?i)\b(?:exp(?:iry|iration|ires|\.)?(?:\s+date)?|valid\s+(?:thru|through|until)|good\s+thru)\s*[:#=]?\s*(?:on\s+|in\s+)?(?P<v>(?:0[1-9]|1[0-2])\s?[/-]\s?(?:\d{2}|20\d{2}))\b",
+            # (or written MMYY, as a payment log does: "exp=0727")
+            r"(?i)\b(?:exp(?:iry|iration|ires|\.)?(?:\s+date)?|valid\s+(?:thru|through|until)|good\s+thru)\s*[:#=]?\s*(?:on\s+|in\s+)?(?P<v>(?:0[1-9]|1[0-2])(?:\s?[/-]\s?(?:\d{2}|20\d{2})|\d{2}(?=[\s,;&]|$)))\b",
             0.9,
             "v",
             None,
@@ -3738,6 +3773,17 @@ class CardDataRecognizer(_RegexRecognizer):
             0,
             iban_ok,
             Starts(_iban_head),
+        ),
+        # broken over two lines, as a PDF's or a letter's column wraps it ("IBAN: IT38\nO144 0553 4785 ISKD NM9Q 4Y6",
+        # "FR48 5589 5414\n91SK 50YU CAF2 F62"); the checksum keeps the next line's words out
+        (
+            "IBAN_CODE",
+            r"\b[A-Z]{2}\d{2}(?=(?:[ ]?[A-Z0-9]{4}){0,7}[ ]?\r?\n)(?:(?:[ ]?|[ ]?\r?\n[ ]?)[A-Z0-9]{4}){1,7}"
+            r"(?:(?:[ ]?|[ ]?\r?\n[ ]?)[A-Z0-9]{1,4})?\b",
+            0.6,
+            0,
+            iban_ok,
+            Starts(_iban_head, pre=_has_line_break),
         ),
         # typed in lower case after its label ("iban fr5012355459629137446451289", "iban nl95 abna 0306 0991 31")
         (
@@ -3776,6 +3822,17 @@ def _spoken_email_gate(text: str) -> bool:
     return " dot " in text and " at " in text
 
 
+def _masked_email_gate(text: str) -> bool:
+    return "%40" in text or _MASKED_AT_GATE.search(text) is not None
+
+
+_MASKED_AT_GATE = re.compile(r"[\(\[{<][aA][tT][\)\]}>]")
+
+
+_MASKED_AT = r"(?:[ ]?(?:\(at\)|\[at\]|\{at\}|<at>)[ ]?|%40)"
+_MASKED_DOT = r"(?:[ ]?(?:\(dot\)|\[dot\]|\{dot\}|<dot>)[ ]?|\.)"
+
+
 class WrappedEmailRecognizer(_RegexRecognizer):
     RULES = [
         (
@@ -3801,6 +3858,16 @@ class WrappedEmailRecognizer(_RegexRecognizer):
             0,
             None,
             _spoken_email_gate,
+        ),
+        # written around spam filters, or URL-encoded in a query: "carmen55(at)orange.fr", "cian [at] outlook
+        # [dot] com", "r.oconnor {at} bigpond.com", "?email=paige_hall%40gmx.de"
+        (
+            "EMAIL_ADDRESS",
+            rf"(?i)(?<![\w.+-])[\w.+-]*[\w+-]{_MASKED_AT}[a-z0-9-]+(?:{_MASKED_DOT}[a-z0-9-]+)*{_MASKED_DOT}[a-z]{{2,}}(?![\w-])",
+            0.7,
+            0,
+            None,
+            _masked_email_gate,
         ),
     ]
     FLAGS = 0
