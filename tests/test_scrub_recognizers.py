@@ -3038,3 +3038,44 @@ def test_a_web_server_log_timestamp_is_one_date(hipaa):
 def test_a_card_expiry_written_mmyy_in_a_payment_log(pci):
     out = pci.scrub_text("auth APPROVED pan=5200708595891099 exp=0727 amt=608.11").text
     assert "0727" not in out and "amt=608.11" in out, out
+
+
+def test_speakers_of_an_interview_record_by_their_initials(hipaa):
+    text = (
+        "Complainant: Zainab Ahmed   Investigating officer: Kemi Bello   Date: 3 March 2023\n\n"
+        "KB: Can you describe what happened on 1 March?\n"
+        "ZA: Tom said in front of everyone that I was useless.\n"
+        "KB: Did you raise it with his manager?\n"
+        "ZA: I emailed her manager. Nothing happened.\n"
+    )
+    out = hipaa.scrub_text(text).text
+    assert "KB:" not in out and "ZA:" not in out and "Investigating officer:" in out, out
+
+
+def test_initials_of_a_name_found_in_the_text(hipaa):
+    text = "Strategy discussion with Anna Owen and Ben Roberts. Joint visit AO/BR today. Action (BR): call school."
+    out = hipaa.scrub_text(text).text
+    assert "AO/" not in out and "BR" not in out, out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BP: 120/80 mmHg today.\nHR: 72 bpm and regular.\nGP: Dr Patel to review.",
+        "Q: What is the dose we give?\nA: It is 500 mg twice a day.",
+        "Seen with Bina Mistry. BM 3.5 mmol/L at 06:00, ECG normal.",
+    ],
+)
+def test_roles_units_and_readings_in_capitals_are_no_initials(hipaa, text):
+    out = hipaa.scrub_text(text).text
+    for kept in ("BP:", "HR:", "Q:", "A:", "BM 3.5", "ECG"):
+        if kept in text:
+            assert kept in out, (kept, out)
+
+
+def test_a_fixed_width_name_cell_and_the_next_field_are_apart(hipaa):
+    text = "DTL3566166624585682    0927 P KAMINSKI              FLAT 6, 128 CEDAR ROAD   NG20 6UL   STD"
+    result = hipaa.scrub_text(text)
+    names = [text[f.start : f.end] for f in result.findings if f.entity_type == "PERSON"]
+    assert names == ["P KAMINSKI"], names
+    assert hipaa.scrub_text("SECTION   A NOTE ON FORMS    PAGE 2").text == "SECTION   A NOTE ON FORMS    PAGE 2"

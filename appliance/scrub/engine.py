@@ -37,6 +37,7 @@ from typing import Any
 from appliance.errors import ApplianceError
 from appliance.policy import LoadedPolicy, Policy
 from appliance.scrub.columns import by_column
+from appliance.scrub.initials import initials
 
 log = logging.getLogger(__name__)
 
@@ -477,6 +478,10 @@ class Scrubber:
             extra = self._name_mentions(text, merged, keep)
             if extra:
                 merged = _join_names(text, _merge(merged + extra))
+        if self._mentions and _MAYBE_INITIALS.search(text):
+            extra = self._initials(text, merged, keep)
+            if extra:
+                merged = _merge(merged + extra)
         if self._id_entity and ("(" in text or "  " in text or ", " in text) and any(
             f.entity_type in ("PERSON", "LOCATION") for f in merged
         ):
@@ -537,6 +542,19 @@ class Scrubber:
 
         english = lx.english_words(self.policy.nlp.model)
         return all(w in english and not _known_name(w) for w in (w.strip(".,'’-").casefold() for w in value.split()))
+
+    def _initials(self, text: str, merged: list[Finding], keep: Any) -> list[Finding]:
+        """People written as their initials (`initials.initials`): a name's found here, or a transcript's speakers."""
+        spans = [(f.start, f.end) for f in merged]
+        index = keep if keep is not None else self.keep.index(text)
+
+        def covered(start: int, end: int) -> bool:
+            return any(a < end and start < b for a, b in spans) or index.covers(start, end)
+
+        def make(start: int, end: int) -> Finding:
+            return Finding("PERSON", start, end, self._mention_score, recognizer="Initials")
+
+        return initials(text, merged, covered, make)
 
     def _column_finding(self, entity: str, start: int, end: int) -> Finding:
         return Finding(entity, start, end, max(0.6, self.policy.threshold(entity)), recognizer="ByColumn")
@@ -1033,6 +1051,7 @@ _ID_AFTER_DATE_GAP = re.compile(r"[ \t]{2,}(?=(?:[A-Z/-]*\d){6})" + _RECORD_ID +
 
 
 # names have their own rule for other mentions (`Scrubber._name_mentions`: a surname alone, a given name alone)
+_MAYBE_INITIALS = re.compile(r"(?<![\w&])[A-Z]{2,3}(?![\w&])")  # (cheap gate: ASCII capitals alone)
 _NOT_REPEATED = frozenset(["PERSON", "LOCATION", "NRP", "ORGANIZATION"])
 _ID_EDGE = re.compile(r"[\w@]")
 _TRAILING_ID = re.compile(r"(?<=[\s:#=(])[A-Za-z0-9][\w./-]*\d[\w./-]*$")

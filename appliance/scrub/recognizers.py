@@ -542,6 +542,11 @@ _GLUED_NOT_NAMES = frozenset(
 _VCARD_N_RX = re.compile(r"(?m)^N:(?P<v>[^;:\n]+;[^;:\n]+)")
 _X12_NAME_RX = re.compile(r"\bNM1\*[A-Z0-9]{2}\*1\*(?P<v>[^*~\n]+\*[^*~\n]+)")
 # a police officer by rank and number ("Sgt 1348 Chun Xu", "PC 8029 Burton", "DC 4767 Venter")
+# a fixed-width record's name cell: an initial and a surname in capitals between wide gaps ("0927 P KAMINSKI      FLAT 6")
+_FIXED_WIDTH_NAME_RX = re.compile(
+    r"(?:(?<=\d[ ])|(?<=[ ]{2})|(?<=\t))(?P<v>(?![AI][ ])\p{Lu}[ ]\p{Lu}[\p{Lu}'’-]{2,}(?:[ ]\p{Lu}[\p{Lu}'’-]+)?)(?=[ ]{3,}|\t|[ ]*$)",
+    re.MULTILINE,
+)
 _BADGE_NAME_RX = re.compile(
     r"\b(?:PC|DC|DS|DI|DCI|DSupt|PCSO|Sgt|Insp|Officer|Constable|Sergeant)\.?[ ]\d{2,6}[ ]"
     r"(?P<v>\p{Lu}[\w'’-]+(?:[ ]\p{Lu}[\w'’-]+)?)"
@@ -694,7 +699,8 @@ def _last_first_starts(text: str) -> list[int]:
 # search give up at once on every other word instead of pairing it for Python to reject. Where the second word
 # fails, the only other match is the middle initial as second word, and one letter is never name-shaped.
 _PAIR_RX = re.compile(
-    r"(?<![\w'’.-])(?=\p{Uppercase})(" + _NAME_TOKEN + r")(?:[ \t]+[^\W\d_]\.)?[ \t]+(?=\p{Uppercase})("
+    # (not across a wide gap: "Zainab Ahmed   Investigating officer:" is two fields)
+    r"(?<![\w'’.-])(?=\p{Uppercase})(" + _NAME_TOKEN + r")(?:[ \t]+[^\W\d_]\.)?(?:[ ]{1,2}|\t)(?=\p{Uppercase})("
     + _NAME_TOKEN
     + r")(?![\w'’-])"
 )
@@ -1009,6 +1015,8 @@ class ContextNameRecognizer(EntityRecognizer):
             out.extend(_result(self, "PERSON", *m.span("v"), 0.8) for m in _X12_NAME_RX.finditer(text))
         if any(c.isdigit() for c in text):
             out.extend(_result(self, "PERSON", *m.span("v"), 0.7) for m in _BADGE_NAME_RX.finditer(text))
+        if "   " in text:
+            out.extend(_result(self, "PERSON", *m.span("v"), 0.6) for m in _FIXED_WIDTH_NAME_RX.finditer(text))
         for m in _user_names(text):
             if m.group("v").casefold() not in _NOT_USERS:
                 out.append(_result(self, "PERSON", *m.span("v"), 0.6))
