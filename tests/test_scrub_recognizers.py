@@ -3079,3 +3079,37 @@ def test_a_fixed_width_name_cell_and_the_next_field_are_apart(hipaa):
     names = [text[f.start : f.end] for f in result.findings if f.entity_type == "PERSON"]
     assert names == ["P KAMINSKI"], names
     assert hipaa.scrub_text("SECTION   A NOTE ON FORMS    PAGE 2").text == "SECTION   A NOTE ON FORMS    PAGE 2"
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("The blue car driven by Klaus van 't Hof braked hard.", "Klaus van 't Hof"),
+        ("says manager Siobhán Mac an tSaoir. Raffle prizes", "Siobhán Mac an tSaoir"),
+        ("Driver at time of accident: Farah Hanim binti Hamid", "Farah Hanim binti Hamid"),
+        ("- Sister Olivia visited ABU-ZEID Hassan (Nightingale Ward)", "ABU-ZEID Hassan"),
+        ("Teacher: M. Yoon\nTUILAGI Tama \\\nJONES Mary /", "TUILAGI Tama"),
+    ],
+)
+def test_names_with_particles_and_surnames_in_capitals_first(hipaa, text, name):
+    result = hipaa.scrub_text(text)
+    names = [text[f.start : f.end] for f in result.findings if f.entity_type == "PERSON"]
+    assert name in names, names
+
+
+def test_capitals_before_a_given_name_that_read_as_an_acronym_or_a_word_are_no_surname(hipaa):
+    text = "URGENT Mary to call back. ICU Sarah on shift."
+    result = hipaa.scrub_text(text)
+    names = [text[f.start : f.end] for f in result.findings if f.entity_type == "PERSON"]
+    assert not any("URGENT" in n or "ICU" in n for n in names), names
+
+
+def test_names_listed_with_a_name(hipaa):
+    out = hipaa.scrub_text("Residue: to Paula absolutely, then equally to Noah and Autumn.").text
+    assert "Noah" not in out and "Autumn" not in out, out
+
+
+def test_words_places_and_days_listed_with_a_name_stay(hipaa):
+    text = "Referred by Mark Obi to Leeds and Bradford hospitals; Obi and Monday clinic; metformin and Ozempic started."
+    out = hipaa.scrub_text(text).text
+    assert "Monday clinic" in out and "metformin and Ozempic" in out, out

@@ -38,6 +38,7 @@ from appliance.errors import ApplianceError
 from appliance.policy import LoadedPolicy, Policy
 from appliance.scrub.columns import by_column
 from appliance.scrub.initials import initials
+from appliance.scrub.listed import listed_names
 
 log = logging.getLogger(__name__)
 
@@ -478,6 +479,10 @@ class Scrubber:
             extra = self._name_mentions(text, merged, keep)
             if extra:
                 merged = _join_names(text, _merge(merged + extra))
+        if self._mentions and (" and " in text or "," in text or "&" in text or "/" in text or " or " in text):
+            extra = self._listed(text, merged, keep)
+            if extra:
+                merged = _join_names(text, _merge(merged + extra))
         if self._mentions and _MAYBE_INITIALS.search(text):
             extra = self._initials(text, merged, keep)
             if extra:
@@ -542,6 +547,32 @@ class Scrubber:
 
         english = lx.english_words(self.policy.nlp.model)
         return all(w in english and not _known_name(w) for w in (w.strip(".,'’-").casefold() for w in value.split()))
+
+    def _listed(self, text: str, merged: list[Finding], keep: Any) -> list[Finding]:
+        """Names listed with a found name (`listed.listed_names`): "Noah and Autumn"."""
+        if not any(f.entity_type == "PERSON" for f in merged):
+            return []
+        from appliance.scrub import lexicons as lx
+
+        english = lx.english_words(self.policy.nlp.model)
+        spans = [(f.start, f.end) for f in merged]
+        index = keep if keep is not None else self.keep.index(text)
+
+        def word_kind(word: str) -> str:
+            low = word.casefold()
+            if low in self._not_mentions or low in lx.DRUGS or low in lx.EPONYMS or low in _NOT_LISTED:
+                return "word"
+            if _known_name(low):
+                return "known"
+            return "word" if low in english else "other"
+
+        def covered(start: int, end: int) -> bool:
+            return any(a < end and start < b for a, b in spans) or index.covers(start, end)
+
+        def make(start: int, end: int) -> Finding:
+            return Finding("PERSON", start, end, self._mention_score, recognizer="ListedName")
+
+        return listed_names(text, merged, word_kind, covered, make)
 
     def _initials(self, text: str, merged: list[Finding], keep: Any) -> list[Finding]:
         """People written as their initials (`initials.initials`): a name's found here, or a transcript's speakers."""
@@ -1051,6 +1082,12 @@ _ID_AFTER_DATE_GAP = re.compile(r"[ \t]{2,}(?=(?:[A-Z/-]*\d){6})" + _RECORD_ID +
 
 
 # names have their own rule for other mentions (`Scrubber._name_mentions`: a surname alone, a given name alone)
+# capitalised words never listed as names: weekdays, months, places and organisations' words
+_NOT_LISTED = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april june july august "
+    "september october november december street road avenue hospital clinic ward trust council ltd limited inc "
+    "university school college bank group partners associates sons co".split()
+)
 _MAYBE_INITIALS = re.compile(r"(?<![\w&])[A-Z]{2,3}(?![\w&])")  # (cheap gate: ASCII capitals alone)
 _NOT_REPEATED = frozenset(["PERSON", "LOCATION", "NRP", "ORGANIZATION"])
 _ID_EDGE = re.compile(r"[\w@]")

@@ -542,6 +542,12 @@ _GLUED_NOT_NAMES = frozenset(
 _VCARD_N_RX = re.compile(r"(?m)^N:(?P<v>[^;:\n]+;[^;:\n]+)")
 _X12_NAME_RX = re.compile(r"\bNM1\*[A-Z0-9]{2}\*1\*(?P<v>[^*~\n]+\*[^*~\n]+)")
 # a police officer by rank and number ("Sgt 1348 Chun Xu", "PC 8029 Burton", "DC 4767 Venter")
+# a surname in capitals, then the given name ("DAHL Kristoffer", "ABU-ZEID Hassan", "TUILAGI Tama"): a register's or
+# a ward list's way of writing a name
+_CAPS_GIVEN_RX = re.compile(
+    r"(?<![\w'’.-])(?P<sur>\p{Lu}{2,}(?:['’-]\p{Lu}+)*(?:[ ]\p{Lu}{2,}(?:['’-]\p{Lu}+)*){0,2})[ ]"
+    r"(?P<given>\p{Lu}\p{Ll}+(?:-\p{Lu}\p{Ll}+)?)(?![\w'’-]|[ ]\p{Lu}\p{Ll})"
+)
 # a fixed-width record's name cell: an initial and a surname in capitals between wide gaps ("0927 P KAMINSKI      FLAT 6")
 _FIXED_WIDTH_NAME_RX = re.compile(
     r"(?:(?<=\d[ ])|(?<=[ ]{2})|(?<=\t))(?P<v>(?![AI][ ])\p{Lu}[ ]\p{Lu}[\p{Lu}'’-]{2,}(?:[ ]\p{Lu}[\p{Lu}'’-]+)?)(?=[ ]{3,}|\t|[ ]*$)",
@@ -729,13 +735,14 @@ _VERB_END = re.compile(r"(?:ed|ing|ly|ies|ness|ment|tion|sion)$")
 # a name with a particle ("Hana dos Santos", "Dr de la Fuente", "Babajide E. di Stefano", "Declan Le Gall")
 _PARTICLE_RX = re.compile(
     r"(?<![\w'’.-])(?P<pre>[^\W\d_][\w'’-]*\.?)[ \t]+"
-    r"(?P<part>(?:(?i:de|van|von|der|den|del|della|la|le|da|di|dos|das|du|ben|bin|ibn|al|el|ter|ten|zu|af|ó|ní|nic|"
-    r"uí|ua|mac|ap|ab|verch|ferch|dela|delos)[ \t]+){1,3})"
-    r"(?P<sur>\p{Lu}[\w'’-]+)"
+    r"(?P<part>(?:(?i:de|van|von|der|den|del|della|la|le|da|di|dos|das|du|ben|bin|binti|bint|binte|ibn|al|el|ter|ten|zu|"
+    r"af|ó|ní|nic|uí|ua|mac(?:[ \t]+an)?|ap|ab|verch|ferch|dela|delos|los|las|['’]t)[ \t]+){1,3})"
+    # (an Irish surname's eclipsed or prefixed first letter: "Mac an tSaoir", "Ó hAodha")
+    r"(?P<sur>(?:\p{Lu}|[tnhbdg]\p{Lu})[\w'’-]+)"
 )
 _PARTICLES = (
-    "de van von der den del della la le da di dos das du ben bin ibn al el ter ten zu af ó ní nic uí ua mac ap ab verch "
-    "ferch dela delos"
+    "de van von der den del della la le da di dos das du ben bin binti bint binte ibn al el ter ten zu af ó ní nic uí ua "
+    "mac ap ab verch ferch dela delos"
 ).split()
 _PARTICLE_GATE = words_gate(_PARTICLES)
 _PARTICLE_START = start_test(frozenset(_PARTICLES).__contains__)  # a particle is a whole word (blanks around it)
@@ -1017,6 +1024,9 @@ class ContextNameRecognizer(EntityRecognizer):
             out.extend(_result(self, "PERSON", *m.span("v"), 0.7) for m in _BADGE_NAME_RX.finditer(text))
         if "   " in text:
             out.extend(_result(self, "PERSON", *m.span("v"), 0.6) for m in _FIXED_WIDTH_NAME_RX.finditer(text))
+        for m in _CAPS_GIVEN_RX.finditer(text):
+            if self._caps_surname_given(m.group("sur"), m.group("given")):
+                out.append(_result(self, "PERSON", m.start(), m.end(), 0.6))
         for m in _user_names(text):
             if m.group("v").casefold() not in _NOT_USERS:
                 out.append(_result(self, "PERSON", *m.span("v"), 0.6))
@@ -1175,6 +1185,24 @@ class ContextNameRecognizer(EntityRecognizer):
                     continue
                 out.append(_result(self, "PERSON", start, end, 0.6))
         return out
+
+    def _caps_surname_given(self, sur: str, given: str) -> bool:
+        """"DAHL Kristoffer": the given name is a known one, and the capitals read as a surname, not an acronym or a
+        word ("ICU Sarah", "URGENT Mary"); with a given name that is also a word ("Will", "Grace"), a known surname."""
+        g = given.casefold()
+        words = [w for w in re.split(r"[ '’-]", sur.casefold()) if w]
+        known_sur = all(w in _ANY_NAME_WORD for w in words)
+        if g in lx.WORD_GIVEN or g in lx.AMBIGUOUS_GIVEN:
+            return known_sur and not any(w in lx.NOT_NAMES or w in lx.NAME_STOP for w in words)
+        if not (g in lx.GIVEN_NAMES or g in lx.WIDE_GIVEN) or _not_a_name_word(given):
+            return False
+        joined = len(words) > 1 and " " not in sur  # "ABU-ZEID": a short part of a compound is no acronym
+        for w in words:
+            if w in lx.NOT_NAMES or w in lx.NAME_STOP or w in _PLACE_WORDS:
+                return False
+            if ((len(w) <= 3 and not joined) or (self.english and w in self.english)) and w not in _ANY_NAME_WORD:
+                return False  # "ICU Sarah", "URGENT Mary"
+        return True
 
     def _particle_names(self, text: str) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
