@@ -3113,3 +3113,21 @@ def test_words_places_and_days_listed_with_a_name_stay(hipaa):
     text = "Referred by Mark Obi to Leeds and Bradford hospitals; Obi and Monday clinic; metformin and Ozempic started."
     out = hipaa.scrub_text(text).text
     assert "Monday clinic" in out and "metformin and Ozempic" in out, out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Consent assessed under Gillick competence and the Fraser guidelines; our Caldicott Guardian is informed.",
+        "Disclosure under Clare's Law was requested; Awaab's Law applies to damp and mould.",
+        "Staging T2N0M0, Gleason score 7. pT3N1M0 after surgery.",
+        "Pupil met the Year 4 expected standard. Hickman line in situ; Rockwood frailty score 5; Gift Aid declared.",
+    ],
+)
+def test_twelfth_round_terms_laws_and_stages_are_kept(hipaa, text):
+    assert hipaa.scrub_text(text).text == text
+
+
+def test_a_name_before_a_law_word_is_still_a_name(hipaa):
+    out = hipaa.scrub_text("Clare Jones attended with her son. Sarah said the law was clear.").text
+    assert "Clare" not in out and "Sarah" not in out, out

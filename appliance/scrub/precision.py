@@ -165,6 +165,20 @@ CLINICAL = [
                                                                                                   "class", "type", "tier",
                                                                                                   "phase")),
     (r"\bhoehn[ \t]+(?:and|&)[ \t]+yahr(?:[ \t]+stage[ \t]+\d(?:\.\d)?)?", _prefixes("hoehn")),
+    # UK care and law terms named after people or places ("Gillick competence", "Fraser guidelines", "Caldicott
+    # Guardian", "Bradford factor", "Hickman line", "Nottingham Prognostic Index 2", "Rockwood frailty score 5")
+    (
+        r"\b(?:gillick[ \t]+competen(?:ce|cy|t)|fraser[ \t]+(?:guidelines|competence|criteria)|"
+        r"caldicott[ \t]+(?:guardian|principles?)|bradford[ \t]+(?:factor|score)|hickman[ \t]+lines?|"
+        r"guthrie[ \t]+(?:card|test)|nottingham[ \t]+prognostic[ \t]+index(?:[ \t]+\d+(?:\.\d+)?)?|"
+        r"rockwood(?:[ \t]+clinical)?[ \t]+frailty[ \t]+(?:score|scale)(?:[ \t]+\d)?|gift[ \t]+aid|bolam[ \t]+test)\b",
+        _prefixes("gillick", "fraser", "caldicott", "bradford", "hickman", "guthrie", "nottingham", "rockwood", "gift",
+                  "bolam"),
+    ),
+    # a tumour's TNM stage ("T2N0M0", "pT3N1M0"): not a Canadian postcode ("T2N 0M0" is one, written apart)
+    (r"(?-i:\b[cpy]?T(?:[0-4][a-d]?|is|x)N[0-3x][a-c]?M[01x][a-c]?\b)", ("has", (), ("M0", "M1", "Mx", "MX"))),
+    # a school year ("Year 4 expected standard"): no name
+    (r"(?-i:\bYear[ \t]+(?:[1-9]|1[0-3])\b)", ("has", (), ("Year ",))),
     # a ward, bay, bed or side room by its number ("Ward 26A", "Bay 7 Bed 12", "side room 4")
     (
         r"\b(?:ward|bay|bed|side[ \t]+room|room|cubicle|theatre|pod)[ \t]+(?-i:\d{1,3}[A-Z]?|[A-Z]\d{0,2})\b",
@@ -243,6 +257,8 @@ FINANCIAL = [
         r"|(?-i:\b(?:Model|Highway|Penal|Civil|Criminal|Tax|Consumer|Banking|Lending|Insurance)[ \t]+Code\b)"
         r"|(?-i:\bStatutory[ \t]+(?:Sick|Maternity|Paternity|Adoption|Shared[ \t]+Parental)[ \t]+Pay\b)"
         r"|(?-i:\bRegulation[ \t]+[A-Z]{1,2}\b)"
+        # a law named after the person it commemorates ("Clare's Law", "Awaab's Law", "Martyn's Law")
+        r"|(?-i:\b\p{Lu}\p{Ll}+['’]s[ \t]+Law\b)"
         # the same in capitals ("EMPLOYMENT RIGHTS ACT 1996", "CARE ACT 2014")
         r"|(?-i:\b(?:[A-Z]{2,}[ \t]+(?:(?:OF|AND|FOR|ON|TO|THE|IN)[ \t]+)*){1,6}(?:ACT|SCHEME|REGULATIONS|DIRECTIVE)\b)"
         r"(?:[ \t]+(?:1[89]|20)\d{2}\b)?"  # a year, not a postcode ("CANBERRA ACT 2610")
@@ -254,7 +270,7 @@ FINANCIAL = [
             "has",
             (),
             (" Act", " Code", " Scheme", "Regulation", " Directive", " Safeguards", "Statutory", " ACT", " SCHEME",
-             "REGULATION", " DIRECTIVE", " Title", " TITLE", " Part", " PART", " CODE"),
+             "REGULATION", " DIRECTIVE", " Title", " TITLE", " Part", " PART", " CODE", "s Law"),
         ),
     ),
     # a SEPA creditor identifier names the company that collects, not the payer ("Incassant ID:
