@@ -3131,3 +3131,33 @@ def test_twelfth_round_terms_laws_and_stages_are_kept(hipaa, text):
 def test_a_name_before_a_law_word_is_still_a_name(hipaa):
     out = hipaa.scrub_text("Clare Jones attended with her son. Sarah said the law was clear.").text
     assert "Clare" not in out and "Sarah" not in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Visitor: its also zero two nine six eight ... double two six ... one oh nine if you need it", "double two six"),
+        ("From: Dr Jun Zhao\nPhone: +44 (0)115 404\n7421\n\nPatient: MEHTA", "7421"),
+        ("Phone: +44\n131 676 9763\n\nPatient: HALL", "676 9763"),
+        ("27/07/2025 20:56  FROM: 0741303B943  TO: (0115) 378 0721", "0741303B943"),
+    ],
+)
+def test_phones_read_out_with_pauses_broken_over_lines_or_ocrd(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_count_with_pauses_and_a_short_number_on_the_next_line_stay(hipaa):
+    text = "One... two... three, go!\nPhone: +44\n2 items"
+    assert hipaa.scrub_text(text).text == text
+
+
+def test_postcodes_in_the_cell_after_a_street_or_its_town_and_state(hipaa):
+    text = (
+        "CU4429356;Robert Clarke;289430816;08-APR-1978;4882 Ridge Road;Portland;OR;97298\n"
+        "CU1045758;Ming Liu;466-98-6024;14-APR-1954;9296 Highland Ave;Tampa;FL;33626\n"
+        "CU1045759;Ann Liu;466-98-6025;14-APR-1955;12 Oak St;Salem;OR;97301\n"
+    )
+    out = hipaa.scrub_text(text).text
+    for raw in ("97298", "33626", "97301"):
+        assert raw not in out, (raw, out)
+    assert ";Portland;OR;" in out, out

@@ -92,6 +92,7 @@ def by_column(
     for rows in tables:
         if _is_header(text, rows):  # "date,description,amount,counterparty": labels, not values
             rows = rows[1:]
+        out.extend(_postcodes_after_streets(text, rows, ordered, make))
         lo, hi = rows[0][0], rows[-1][0] + rows[-1][1][-1][1]
         inside = [f for f in ordered if f.start < hi and f.end > lo and f.entity_type not in _NOT_BY_COLUMN]
         if len(inside) < 2:
@@ -125,6 +126,39 @@ def by_column(
                 if kind != "PERSON" and _MONEY.search(v):
                     continue
                 out.append(make(kind, m.start("v"), m.end("v")))
+    return out
+
+
+# a postcode cell: US ZIP (+4), Dutch "9743 RX", UK, Canadian, or four digits (Australia, Belgium ...)
+_POSTCODE_CELL = re.compile(
+    r"(?P<v>\d{5}(?:-\d{4})?|\d{4}[ ]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|\d{4})"
+)
+_PLACE_CELL = re.compile(r"[^\W\d_][^\W\d_'’. -]*(?:[ .'’-]+[^\W\d_]+)*\.?")
+
+
+def _postcodes_after_streets(
+    text: str, rows: list[tuple[int, list[tuple[int, int]]]], findings: list[Any], make: Callable[[str, int, int], Any]
+) -> list[Any]:
+    """A postcode in the cell after a street's, or after the street's town (and state) cells: "6482 E Cedar
+    Ln|62754", "PO Box 8962;Portland;OR;97298"."""
+    streets = [f for f in findings if f.entity_type == "STREET_ADDRESS"]
+    if not streets:
+        return []
+    out = []
+    for start, cells in rows:
+        spans = [(start + a, start + b) for a, b in cells]
+        for j, (a, b) in enumerate(spans):
+            if not any(f.start <= a + 1 and f.end >= b - 1 for f in streets if f.start < b and a < f.end):
+                continue
+            for k in range(j + 1, min(j + 4, len(spans))):
+                c, d = spans[k]
+                m = _POSTCODE_CELL.fullmatch(text, c, d)
+                if m:
+                    if not any(f.start < d and c < f.end for f in findings):
+                        out.append(make("ZIP_CODE", c, d))
+                    break
+                if not _PLACE_CELL.fullmatch(text, c, d):
+                    break
     return out
 
 

@@ -703,6 +703,8 @@ _OCR_NUMBER = re.compile(
     # (not inside an IBAN after its country and check digits: "IT68 S030 6963 ..." has a letter of its own)
     rf"(?<![A-Za-z0-9])(?<![A-Z]{{2}}\d\d )(?<![A-Z]{{2}}\d\d){_OCR_GROUP}(?:[ .()/-]{{1,2}}{_OCR_GROUP})+(?![A-Za-z0-9])"
 )
+# ... and a phone's length of digits in one run with one such letter among them ("0741303B943", "07B36921322")
+_OCR_ONE_RUN = re.compile(r"(?<![A-Za-z0-9])(?=[0-9lIBS]{10,13}(?![A-Za-z0-9]))0\d*[lIBS]\d+(?![A-Za-z0-9])")
 _OCR_LETTER_IN_NUMBER = re.compile(r"[0-9][lIBS]|[lIBS][0-9]")
 _OCR_DIGIT = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "B": "8", "S": "5"})
 
@@ -714,6 +716,10 @@ def _ocr_number(m: re.Match) -> str:
     if not letters or digits < 7 or digits + letters < 9:  # a phone's or an account's length, not "B12 5000 mcg"
         return value
     return value.translate(_OCR_DIGIT)
+
+
+def _ocr_digits(m: re.Match) -> str:
+    return m.group().translate(_OCR_DIGIT)
 
 
 def _ocr_zeros(m: re.Match) -> str:
@@ -756,6 +762,7 @@ def _analysis_view(text: str) -> str:
         view = _OCR_ZERO_RUN.sub(_ocr_zeros, view)
     if _OCR_LETTER_IN_NUMBER.search(view):
         view = _OCR_NUMBER.sub(_ocr_number, view)
+        view = _OCR_ONE_RUN.sub(_ocr_digits, view)
     if _OCR_DIGIT_AMONG_LETTERS.search(view):
         view = _OCR_WORD.sub(_ocr_word, view)
     return text if view == text else view

@@ -2587,13 +2587,15 @@ _PHONE_CONTEXT_RX = re.compile(
 
 _SPOKEN_DIGITS = "zero|oh|one|two|three|four|five|six|seven|eight|nine"
 _SPOKEN_TOKEN = re.compile(rf"(?i)\b(?:{_SPOKEN_DIGITS}|double|triple)\b")
+# between the digits: blanks, commas, dashes, or a transcript's pause ("zero two nine six eight ... double two six")
+_SPOKEN_PAUSE = r"(?:[ ,-]+|[ ]?(?:\.{2,3}|…)[ ]?)+"
 _SPOKEN_NUMBER = re.compile(
-    rf"(?i)\b(?:plus[ ,]+)?(?:(?:{_SPOKEN_DIGITS}|double|triple)[ ,-]+){{4,}}(?:{_SPOKEN_DIGITS})\b"
+    rf"(?i)\b(?:plus[ ,]+)?(?:(?:{_SPOKEN_DIGITS}|double|triple){_SPOKEN_PAUSE}){{4,}}(?:{_SPOKEN_DIGITS})\b"
 )
 _SPOKEN_STARTS = Starts(frozenset(_SPOKEN_DIGITS.split("|") + ["double", "triple", "plus"]).__contains__)
 # read out half in words, half in digits ("nine 8 9 three two four nine one six five", "0 seven 4 8 9 6 8 nine 4 oh 7")
 _MIXED_SPOKEN_NUMBER = re.compile(
-    rf"(?i)\b(?:plus[ ,]+)?(?:(?:{_SPOKEN_DIGITS}|double|triple|\d)[ ,-]+){{6,}}(?:{_SPOKEN_DIGITS}|\d)\b"
+    rf"(?i)\b(?:plus[ ,]+)?(?:(?:{_SPOKEN_DIGITS}|double|triple|\d){_SPOKEN_PAUSE}){{6,}}(?:{_SPOKEN_DIGITS}|\d)\b"
 )
 _SPOKEN_WORDS = frozenset(_SPOKEN_DIGITS.split("|") + ["double", "triple", "plus"])
 
@@ -2922,6 +2924,15 @@ def _labelled_id_ok(match: str) -> bool:
     )
 
 
+def _has_line_break(text: str) -> bool:
+    return "\n" in text
+
+
+def _phone_digits_ok(match: str) -> bool:
+    """A phone number's length: 9 to 15 digits (the value's; a label has none)."""
+    return 9 <= sum(c.isdigit() for c in match) <= 15
+
+
 def _path_gate(text: str) -> bool:
     return "/" in text and _PATH_COLLECTION.search(text) is not None
 
@@ -3055,6 +3066,17 @@ class LabelledIdRecognizer(_RegexRecognizer):
         ("VEHICLE_ID", r"\b[A-HJ-NPR-Z0-9]{17}\b", 0.5, 0, vin_ok, Starts(_vin_length)),
         ("LICENSE_NUMBER", r"\bnpi\W{0,3}(?P<v>\d{10})\b", 0.9, "v", npi_ok, Starts(prefix_test("npi"))),
         ("DEVICE_ID", r"\bimei\W{0,3}(?P<v>\d{15})\b", 0.9, "v", luhn_ok, Starts(prefix_test("imei"))),
+        # a labelled phone number that a column's width broke over two lines ("Phone: +44\n131 676 9763",
+        # "Phone: +1 (608)\n555-0130", "Phone: +44 (0)115 404\n7421")
+        (
+            "PHONE_NUMBER",
+            r"(?i)\b(?:phone|tel(?:ephone)?|fax|mobile|mob|cell)\b[ \t]*(?:no\.?|number)?[ \t]*[:.]?[ \t]*"
+            r"(?P<v>\+\d{1,3}(?:[ ]?\(0\))?(?:[ ]?\(?\d{1,5}\)?)*[ ]?\r?\n[ ]?\(?\d[\d ()-]{2,14}\d)(?![\w-])",
+            0.75,
+            "v",
+            _phone_digits_ok,
+            Starts(prefix_test("phone", "tel", "fax", "mobile", "mob", "cell"), pre=_has_line_break),
+        ),
         # a record's id in a web path ("GET /portal/patients/KH3-430-7135/summary", "/api/v2/customers/C-99812"):
         # the collection names whose record it is
         (
@@ -3765,10 +3787,6 @@ class PromptedValueRecognizer(EntityRecognizer):
                     break
                 pos = c.end()
         return out
-
-def _has_line_break(text: str) -> bool:
-    return "\n" in text
-
 
 def _iban_head(word: str) -> bool:
     """Where `\\b[A-Z]{2}\\d{2}` can start: two letters, then two digits."""
