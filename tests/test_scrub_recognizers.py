@@ -3161,3 +3161,38 @@ def test_postcodes_in_the_cell_after_a_street_or_its_town_and_state(hipaa):
     for raw in ("97298", "33626", "97301"):
         assert raw not in out, (raw, out)
     assert ";Portland;OR;" in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ('<Customer id="293-186-499" segment="PREMIER">\n  <Name>Grzegorz</Name>', "293-186-499"),
+        ("mobile: 0141 285 2418\nemployeeNumber: 650801\ntitle: Analyst", "650801"),
+        ("NET PAY            4,139.25\n\nPaid to: 20-14-67 / 73076011\n", "73076011"),
+    ],
+)
+def test_ids_by_xml_attribute_camel_case_key_and_sort_code_slash_account(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_fixed_width_report_without_a_rule_line_by_its_column_names(hipaa):
+    text = (
+        "CLAIM NO        POLICY NO         CLAIMANT                 LOSS DATE    RESERVE\n"
+        "C865281798      POL-6702-271943   EMEKA OBI                30-JUN-2023  504.09\n"
+        "11-724192-Z     POL-0493-651058   PADRAIG WALSH            01-JAN-2023  31,719.37\n"
+    )
+    out = hipaa.scrub_text(text).text
+    for raw in ("POL-6702-271943", "11-724192-Z", "PADRAIG", "01-JAN-2023"):
+        assert raw not in out, (raw, out)
+    assert "504.09" in out and "31,719.37" in out, out
+
+
+def test_a_code_column_of_a_stock_table_stays(hipaa):
+    text = (
+        "NDC            Drug                              Lot        Expiry     Qty\n"
+        "0069-0151-01   midazolam 5 mg/mL inj             L062317    10/2027    62\n"
+        "50090-3456-0   morphine sulfate 10 mg/mL inj     76UE182    01/2026    33\n"
+        "0378-6150-93   midazolam 5 mg/mL inj             24XO965    08/2028    38\n"
+    )
+    out = hipaa.scrub_text(text).text
+    assert "50090-3456-0" in out and "0378-6150-93" in out, out

@@ -45,7 +45,18 @@ def _line_cells(line: str) -> tuple[str, list[tuple[int, int]]] | None:
             cells = _inner_cells(line, sep)
             if len(cells) >= _MIN_CELLS:
                 return sep, cells
+    if line.count("  ") >= _MIN_CELLS - 1:  # a fixed-width report: cells between runs of two blanks or more
+        cells = [m.span() for m in _FIXED_CELL.finditer(line)]
+        if len(cells) >= _MIN_CELLS:
+            return "  ", cells
     return None
+
+
+_FIXED_CELL = re.compile(r"\S+(?:[ ]\S+)*")
+_NOT_PERSONAL_COLUMN = re.compile(
+    r"(?i)\b(?:ndc|lot|batch|sku|qty|quantity|codes?|icd(?:-?10)?|cpt|hcpcs|loinc|snomed|expiry|exp|amount|price|"
+    r"total|units?|dose|strength|version|status|invoice|order)\b"
+)
 
 
 def _tables(text: str) -> list[list[tuple[int, list[tuple[int, int]]]]]:
@@ -58,7 +69,8 @@ def _tables(text: str) -> list[list[tuple[int, list[tuple[int, int]]]]]:
     for line in text.splitlines(keepends=True):
         start, pos = pos, pos + len(line)
         got = _line_cells(line.rstrip("\r\n"))
-        key = (got[0], len(got[1])) if got else None
+        # (a fixed-width report's rows have their fields at the same places; a form's "Label:  value" lines do not)
+        key = (got[0], len(got[1]), tuple(a for a, _ in got[1]) if got[0] == "  " else ()) if got else None
         if key is None or key != shape:
             if len(current) >= _MIN_ROWS:
                 runs.append(current)
@@ -90,7 +102,9 @@ def by_column(
     out = []
     ordered = sorted(findings, key=lambda f: f.start)
     for rows in tables:
+        header: list[str] = []
         if _is_header(text, rows):  # "date,description,amount,counterparty": labels, not values
+            header = [text[rows[0][0] + a : rows[0][0] + b] for a, b in rows[0][1]]
             rows = rows[1:]
         out.extend(_postcodes_after_streets(text, rows, ordered, make))
         lo, hi = rows[0][0], rows[-1][0] + rows[-1][1][-1][1]
@@ -109,6 +123,8 @@ def by_column(
             kind, n = max(counts.items(), key=lambda kv: kv[1]) if counts else (None, 0)
             columns.append((spans, covered_by, kind if n >= 2 and 2 * n >= filled else None, n))
         for col, (spans, covered_by, kind, n) in enumerate(columns):
+            if header and _NOT_PERSONAL_COLUMN.search(header[col]):
+                continue  # "NDC", "Lot", "Qty": a column of codes, whatever was found in it
             if kind is None and n == 0 and _beside_names(columns, col):
                 kind = _names_column(text, spans, known_name)
             if kind is None:

@@ -2841,7 +2841,7 @@ LABELS: dict[str, str] = {
         r"matter(?!\w)(?=\s*:?\s+[A-Z]{0,4}[-/]?\d)|case(?!\w)(?=\s*(?:#|no\b)|\s*:?\s+[A-Z]{0,4}[-/]?\d)|alert(?!\w)(?=\s*:?\s+[A-Z]{0,4}[-/]?\d)|"
         # a prior authorisation's number, a claim's internal control number (ICN), an e-PA request's key
         r"auth(?:ori[sz]ation)?(?=\s*(?:#|no\b|number|:)|\s+[A-Z]{0,4}-?\d)|icn(?!\w)|key(?!\w)(?=\s*:)|"
-        r"employee(?!\w)(?=[\s_.-]*(?:number|no|num|id|ref|#))|staff(?!\w)(?=[\s_.-]*(?:number|no|num|id|ref|#))|"
+        r"employee(?!\w)(?=[\s_.-]*(?:number|no|num|id|ref|#))|employeenumber(?!\w)|employeenum(?!\w)|employeeno(?!\w)|employeeid(?!\w)|staff(?!\w)(?=[\s_.-]*(?:number|no|num|id|ref|#))|"
         r"payroll(?!\w)(?=[\s_.-]*(?:number|no|num|id|ref|#))|personnel(?!\w)(?=[\s_.-]*(?:number|no|num|id|ref|#))|"
         r"emp(?!\w)(?=[\s_.-]*(?:number|no|num|id|ref|#))|plan(?!\w)(?=\s+(?:number|no))|"
         # the same in other languages: a bank's branch and account (Portuguese, Spanish, Italian, Dutch), a
@@ -2980,7 +2980,8 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "kenmerk", "riferimento", "referencia", "referência", "référence", "schademelding", "schadennummer", "sinistre", "siniestro", "sinistro",
         # whole words only (the label ends at a word's end: `(?!\w)`), not every word they begin
         exact=("a", "matter", "case", "alert", "icn", "key", "employee", "staff", "payroll", "personnel", "emp", "plan",
-               "conta", "cuenta", "conto", "transit", "empleado", "holder"),
+               "conta", "cuenta", "conto", "transit", "empleado", "holder", "employeenumber", "employeenum",
+               "employeeno", "employeeid"),
     ),
     "HEALTH_PLAN_ID": prefix_test(
         "health", "member", "subscriber", "insur", "group", "medica", "beneficiary", "claim", "plan", "nhs", "ahcccs",
@@ -3066,6 +3067,8 @@ class LabelledIdRecognizer(_RegexRecognizer):
         ("VEHICLE_ID", r"\b[A-HJ-NPR-Z0-9]{17}\b", 0.5, 0, vin_ok, Starts(_vin_length)),
         ("LICENSE_NUMBER", r"\bnpi\W{0,3}(?P<v>\d{10})\b", 0.9, "v", npi_ok, Starts(prefix_test("npi"))),
         ("DEVICE_ID", r"\bimei\W{0,3}(?P<v>\d{15})\b", 0.9, "v", luhn_ok, Starts(prefix_test("imei"))),
+        # a UK sort code and account number written together ("Paid to: 20-14-67 / 73076011")
+        ("ACCOUNT_NUMBER", r"(?<![\d-])\d{2}-\d{2}-\d{2}[ ]?/[ ]?\d{8}(?![\d-])", 0.9, 0, None, Starts(_digits(2, 2))),
         # a labelled phone number that a column's width broke over two lines ("Phone: +44\n131 676 9763",
         # "Phone: +1 (608)\n555-0130", "Phone: +44 (0)115 404\n7421")
         (
@@ -3482,7 +3485,8 @@ class TableRecognizer(EntityRecognizer):
         """A fixed-width report: a header of column names set apart by two blanks or more, a rule of dashes
         under it, then one record per line, each field under its column's name."""
         for h in range(len(lines) - 2):
-            if not _RULE_LINE_RX.match(lines[h + 1][1]):
+            ruled = _RULE_LINE_RX.match(lines[h + 1][1]) is not None
+            if not ruled and "   " not in lines[h][1]:
                 continue
             cells = list(_WIDE_CELL_RX.finditer(lines[h][1]))
             if len(cells) < 3 or not all(_HEADER_CELL_RX.fullmatch(c.group()) for c in cells):
@@ -3491,7 +3495,9 @@ class TableRecognizer(EntityRecognizer):
             if sum(k is not None for k in kinds) < 2:
                 continue
             starts = [c.start() for c in cells]
-            for off, line in lines[h + 2 :]:
+            if not ruled and not _aligned(lines[h + 1][1], starts):
+                continue  # without a rule under it, the first record's fields start under the names
+            for off, line in lines[h + (2 if ruled else 1) :]:
                 if not line.strip() or _RULE_LINE_RX.match(line):
                     break
                 for j, kind in enumerate(kinds):
@@ -3511,7 +3517,7 @@ class TableRecognizer(EntityRecognizer):
         out: list[RecognizerResult] = []
         if ("nsert" in text or "NSERT" in text) and _SQL_HEAD_RX.search(text):  # no lower-case copy of each text
             self._sql_inserts(text, entities, out)
-        if not ("," in text or "|" in text or "\t" in text or ";" in text or "---" in text or "===" in text):
+        if not ("," in text or "|" in text or "\t" in text or ";" in text or "---" in text or "===" in text or "   " in text):
             return out
         lines, pos = [], 0
         for line in text.split("\n"):
@@ -3536,7 +3542,7 @@ class TableRecognizer(EntityRecognizer):
                     if kind in self.entities and kind in entities and b > a and any(c.isalnum() for c in line[a:b]):
                         out.append(_result(self, kind, off + a, off + b, 0.6))
                 i += 1
-        if "---" in text or "===" in text:
+        if "---" in text or "===" in text or "   " in text:
             self._fixed_width(text, lines, entities, out)
         return out
 
@@ -3545,6 +3551,12 @@ _SQL_HEAD_RX = re.compile(r"(?i)\binsert\s+into\b")
 _SQL_INSERT_RX = re.compile(r"(?i)\binsert\s+into\s+[\w.\"`\[\]]+\s*\((?P<cols>[^()]{1,2000})\)\s*values\s*")
 _SQL_TUPLE_RX = re.compile(r"\s*,?\s*\((?P<t>(?:'(?:[^'\n]|'')*'|[^()'\n])*)\)")
 _SQL_VALUE_RX = re.compile(r"[ \t]*(?:'(?P<q>(?:[^'\n]|'')*)'|(?P<n>[^,'\s][^,]*?))[ \t]*(?:,|$)")
+def _aligned(line: str, starts: list[int]) -> bool:
+    """Every field of `line` (set apart by two blanks or more) starts where a column's name does."""
+    fields = [c.start() for c in _WIDE_CELL_RX.finditer(line)]
+    return len(fields) == len(starts) and fields == starts
+
+
 _RULE_LINE_RX = re.compile(r"[ \t]*[-=]{10,}[ \t]*$")
 _WIDE_CELL_RX = re.compile(r"\S+(?:[ ]\S+)*")  # cells set apart by two blanks or more
 
@@ -3558,6 +3570,10 @@ _JSON_PAIR = re.compile(
 _XML_PARENT_ID = re.compile(
     r"(?i)<(?P<p>member|patient|subscriber|insured|beneficiary|customer|client|policyholder)\b[^<>]{0,200}>\s*"
     r"<id>(?P<v>[^<>\n]{3,40})</id>"
+)
+_XML_ID_ATTRIBUTE = re.compile(
+    r"(?i)<(?P<p>member|patient|subscriber|insured|beneficiary|customer|client|policyholder|employee|account)\b"
+    r"[^<>]{0,200}?\b(?:id|number)=(?P<q>[\"'])(?P<v>[^\"'<>\n]{3,40})(?P=q)"
 )
 _JSON_LIST = re.compile(rf"(?P<q>[\"'])(?P<k>{_KV_KEY})(?P=q)\s*:\s*\[(?P<items>[^\[\]\n{{}}]{{1,300}})\]")
 _JSON_ITEM = re.compile(r"[\"'](?P<v>[^\"'\n\\]{1,80})[\"']")
@@ -3611,6 +3627,8 @@ class KeyValueRecognizer(EntityRecognizer):
             pairs.extend((m.group("k"), *m.span("v")) for m in _XML_PAIR.finditer(text))
             if "<id>" in text:  # `<member><id>W456644506</id>`: the id of the element it opens
                 pairs.extend((m.group("p") + " id", *m.span("v")) for m in _XML_PARENT_ID.finditer(text))
+        if "id=" in text or "ID=" in text:  # `<Customer id="293-186-499" segment="PREMIER">`: the element's id
+            pairs.extend((m.group("p") + " id", *m.span("v")) for m in _XML_ID_ATTRIBUTE.finditer(text))
         if ":\n" in text or ": " in text:
             for m in _YAML_PAIR.finditer(text):  # only keys that name their kind (`_key_entity`: named)
                 entity, named = _key_entity(m.group("k"))
