@@ -3196,3 +3196,20 @@ def test_a_code_column_of_a_stock_table_stays(hipaa):
     )
     out = hipaa.scrub_text(text).text
     assert "50090-3456-0" in out and "0378-6150-93" in out, out
+
+
+def test_short_heading_words_in_capitals_are_no_name_but_short_names_are(hipaa):
+    out = hipaa.scrub_text("NET PAY            4,139.25\nFEDERAL TAX        812.00").text
+    assert "NET PAY" in out and "FEDERAL TAX" in out, out
+    out = hipaa.scrub_text("NOTICE OF DENIAL OF MEDICAL COVERAGE\n\n09/02/2024\n\nHAO LIN\n13964 Kingsbridge Ln #70").text
+    assert "HAO LIN" not in out, out
+
+
+def test_a_form_with_aligned_label_value_lines_is_no_fixed_width_table(hipaa):
+    text = (
+        "DOB:  27-Mar-1939              MRN: 8611063\n"
+        "NOK:  Ciarán Ní Bhriain        Relationship: husband\n"
+        "Mobility: independent   Braden score 9\n"
+    )
+    out = hipaa.scrub_text(text).text
+    assert "Relationship: husband" in out and "Braden score 9" in out, out

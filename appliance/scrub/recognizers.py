@@ -704,6 +704,10 @@ def _last_first_starts(text: str) -> list[int]:
 # Both words must be name-shaped, which starts with an upper-case letter: the look-aheads let the (overlapped)
 # search give up at once on every other word instead of pairing it for Python to reject. Where the second word
 # fails, the only other match is the middle initial as second word, and one letter is never name-shaped.
+# short words of headings in capitals ("NET PAY", "TAX REF"); other three-letter words may be names ("HAO LIN")
+_SHORT_HEADING_WORDS = frozenset(
+    "net pay tax ref due gas inc ltd old new end key top sum fee vat box law art gym bed day fax not off".split()
+)
 _PAIR_RX = re.compile(
     # (not across a wide gap: "Zainab Ahmed   Investigating officer:" is two fields)
     r"(?<![\w'’.-])(?=\p{Uppercase})(" + _NAME_TOKEN + r")(?:[ \t]+[^\W\d_]\.)?(?:[ ]{1,2}|\t)(?=\p{Uppercase})("
@@ -1096,7 +1100,10 @@ class ContextNameRecognizer(EntityRecognizer):
             after_trigger = bool(_PAIR_TRIGGER_RX.search(prev))
             caps = _is_caps(a) and len(a) > 2 and len(b) > 2
             if caps and self.english and all(
-                len(w) >= 4 and w.casefold() in self.english and w.casefold() not in _ANY_NAME_WORD for w in (a, b)
+                (len(w) >= 4 or w.casefold() in _SHORT_HEADING_WORDS)
+                and w.casefold() in self.english
+                and w.casefold() not in _ANY_NAME_WORD
+                for w in (a, b)
             ):
                 continue  # a heading in capitals ("OPERATIVE REPORT", "MEDICATION RECONCILIATION")
             # two capitalized words that are not English words (or are gazetteer names): "Quillon Vardakis"
@@ -3495,8 +3502,10 @@ class TableRecognizer(EntityRecognizer):
             if sum(k is not None for k in kinds) < 2:
                 continue
             starts = [c.start() for c in cells]
+            if not ruled and (":" in lines[h][1] or any(ch.isdigit() for ch in lines[h][1])):
+                continue  # without a rule under it, a line of names only ("DOB:  27-Mar-1939  MRN: ..." is a form's)
             if not ruled and not _aligned(lines[h + 1][1], starts):
-                continue  # without a rule under it, the first record's fields start under the names
+                continue  # ... and the first record's fields start under the names
             for off, line in lines[h + (2 if ruled else 1) :]:
                 if not line.strip() or _RULE_LINE_RX.match(line):
                     break
