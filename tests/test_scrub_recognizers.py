@@ -3213,3 +3213,24 @@ def test_a_form_with_aligned_label_value_lines_is_no_fixed_width_table(hipaa):
     )
     out = hipaa.scrub_text(text).text
     assert "Relationship: husband" in out and "Braden score 9" in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("{4:\n:20:PAY7056256197\n:23B:CRED\n:32A:251004CHF1146,51\n", "251004"),
+        (":60F:C230816EUR24220,79\n:61:2308160816C172,25NDDT553045540072\n", "2308160816"),
+        ("ISA*00*          *00*          *ZZ*SUBMITTER643   *ZZ*PAYER0998     *230519*1046*^*00501*2521*0*P*:~", "230519"),
+        ("P<GBRBAKER<<REBECCA<<<<<<<<<<<<<<<<<<<<<<<<<\n9886263572GBR3902024F2803168<<<<<<<<<<<<<<31", "390202"),
+        ("P<GBRBAKER<<REBECCA<<<<<<<<<<<<<<<<<<<<<<<<<\n9886263572GBR3902024F2803168<<<<<<<<<<<<<<31", "BAKER"),
+        ("P<GBRBAKER<<REBECCA<<<<<<<<<<<<<<<<<<<<<<<<<\n9886263572GBR3902024F2803168<<<<<<<<<<<<<<31", "988626357"),
+        ("31. SIGNATURE OF PHY5ICIAN  IFEANYI OKAFOR   DATE O9/30/2O23\n", "2O23"),
+    ],
+)
+def test_dates_names_and_numbers_of_swift_x12_passport_zones_and_ocrd_dates(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_letters_o_between_slashes_that_are_no_date_stay(hipaa):
+    text = "Reply NO/OK/OO; bay A/O/B"
+    assert hipaa.scrub_text(text).text == text

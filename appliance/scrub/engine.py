@@ -696,6 +696,12 @@ def _escape_blanks(m: re.Match) -> str:
 _OCR_ZERO_RUN = re.compile(r"(?<![A-Za-z0-9])(?=[0-9Oo]*[0-9])(?=[0-9]*[Oo])[0-9Oo]{3,}(?![A-Za-z0-9])")
 
 
+# ... and in a date's short fields ("O9/30/2O23", "3O.O1.1988"): every field digits or O, one O at least
+_OCR_ZERO_DATE = re.compile(
+    r"(?<![A-Za-z0-9])(?=[0-9O/.-]*O)(?=[0-9O/.-]*\d)[0-9O]{1,2}([/.-])[0-9O]{1,2}\1(?:[12O][0-9O]{3}|[0-9O]{2})(?![A-Za-z0-9])"
+)
+
+
 # ... and in a number of two groups or more ("(09) 307 51l5", "020 7B28 5790", "07624 21S631"), a group of digits
 # with an l, I, B or S among them reads it as the 1, 8 or 5 it stands for; a lone code ("B12", "S100") stays.
 _OCR_GROUP = r"[0-9OolIBS]*[0-9][0-9OolIBS]*"
@@ -760,6 +766,8 @@ def _analysis_view(text: str) -> str:
         view = _ESCAPED_BREAK.sub(_escape_blanks, view)
     if ("O" in view or "o" in view) and _OCR_ZERO_RUN.search(view):
         view = _OCR_ZERO_RUN.sub(_ocr_zeros, view)
+    if "O" in view and _OCR_ZERO_DATE.search(view):
+        view = _OCR_ZERO_DATE.sub(_ocr_zeros, view)
     if _OCR_LETTER_IN_NUMBER.search(view):
         view = _OCR_NUMBER.sub(_ocr_number, view)
         view = _OCR_ONE_RUN.sub(_ocr_digits, view)

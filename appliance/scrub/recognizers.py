@@ -540,6 +540,7 @@ _GLUED_NOT_NAMES = frozenset(
     "north south central".split()
 )
 _VCARD_N_RX = re.compile(r"(?m)^N:(?P<v>[^;:\n]+;[^;:\n]+)")
+_MRZ_NAME_RX = re.compile(r"(?m:^)[PIAC][A-Z<][A-Z<]{3}(?P<v>[A-Z]+(?:<[A-Z]+)*<<[A-Z]+(?:<[A-Z]+)*)")
 _X12_NAME_RX = re.compile(r"\bNM1\*[A-Z0-9]{2}\*1\*(?P<v>[^*~\n]+\*[^*~\n]+)")
 # a police officer by rank and number ("Sgt 1348 Chun Xu", "PC 8029 Burton", "DC 4767 Venter")
 # a surname in capitals, then the given name ("DAHL Kristoffer", "ABU-ZEID Hassan", "TUILAGI Tama"): a register's or
@@ -1024,6 +1025,8 @@ class ContextNameRecognizer(EntityRecognizer):
             out.extend(_result(self, "PERSON", *m.span("v"), 0.8) for m in _VCARD_N_RX.finditer(text))
         if "NM1*" in text:
             out.extend(_result(self, "PERSON", *m.span("v"), 0.8) for m in _X12_NAME_RX.finditer(text))
+        if "<<" in text:  # a passport's machine-readable zone: "P<GBRBAKER<<REBECCA<<<<"
+            out.extend(_result(self, "PERSON", *m.span("v"), 0.8) for m in _MRZ_NAME_RX.finditer(text))
         if any(c.isdigit() for c in text):
             out.extend(_result(self, "PERSON", *m.span("v"), 0.7) for m in _BADGE_NAME_RX.finditer(text))
         if "   " in text:
@@ -2338,8 +2341,34 @@ _STATEMENT_DATE = (
 )
 
 
+def _swift_gate(text: str) -> bool:
+    return ":61:" in text or ":32A:" in text or ":60F:" in text or ":62F:" in text or ":60M:" in text or ":30:" in text
+
+
+def _isa_gate(text: str) -> bool:
+    return "ISA*" in text
+
+
+def _mrz_gate(text: str) -> bool:
+    return "<<" in text
+
+
+_YYMMDD = r"\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+
+
 class FullDateRecognizer(_RegexRecognizer):
     RULES = [
+        # SWIFT messages: the value date of a transfer (":32A:251004CHF1146,51"), a statement's balances
+        # (":60F:C240405EUR...") and entries with their booking date (":61:2308160816C172,25")
+        ("DATE_TIME", rf"(?m:^):(?:32A|30|60[FM]|62[FM]|64|65):[CD]?(?P<v>{_YYMMDD})(?=[A-Z]{{3}}|\s|$)", 0.8, "v",
+         None, _swift_gate),
+        ("DATE_TIME", rf"(?m:^):61:(?P<v>{_YYMMDD}(?:(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))?)(?=R?[CD])", 0.8, "v",
+         None, _swift_gate),
+        # an X12 interchange's date (ISA09: "ISA*00*...*ZZ*PAYER0998     *230519*1046*")
+        ("DATE_TIME", rf"\bISA(?:\*[^*~\n]*){{8}}\*(?P<v>{_YYMMDD})\*\d{{4}}\*", 0.8, "v", None, _isa_gate),
+        # a passport's machine-readable zone: birth date and expiry after the nationality
+        # ("9886263572GBR3902024F2803168<<<")
+        ("DATE_TIME", rf"(?m:^)[A-Z0-9<]{{9}}\d[A-Z<]{{3}}(?P<v>{_YYMMDD})\d[MFX<]", 0.8, "v", None, _mrz_gate),
         ("DATE_TIME", _SPOKEN_DATE, 0.6, 0, None, Starts(_spoken_date_start, pre=_spoken_date_gate)),
         # a log entry's month and day before its time ("7/14 4:10p Sent BP cuff", "10/1 13:40 Spoke w/ daughter")
         ("DATE_TIME", rf"(?m:^)[ \t]*(?P<v>{_MON}/{_DAY})[ \t]+(?=\d{{1,2}}:\d{{2}})", 0.7, "v", None, _slash_gate),
@@ -3074,6 +3103,8 @@ class LabelledIdRecognizer(_RegexRecognizer):
         ("VEHICLE_ID", r"\b[A-HJ-NPR-Z0-9]{17}\b", 0.5, 0, vin_ok, Starts(_vin_length)),
         ("LICENSE_NUMBER", r"\bnpi\W{0,3}(?P<v>\d{10})\b", 0.9, "v", npi_ok, Starts(prefix_test("npi"))),
         ("DEVICE_ID", r"\bimei\W{0,3}(?P<v>\d{15})\b", 0.9, "v", luhn_ok, Starts(prefix_test("imei"))),
+        # a passport's number in its machine-readable zone (the second line's first nine characters)
+        ("LICENSE_NUMBER", r"(?m:^)(?P<v>[A-Z0-9][A-Z0-9<]{8})\d[A-Z<]{3}\d{7}[MFX<]\d{7}", 0.85, "v", None, _mrz_gate),
         # a UK sort code and account number written together ("Paid to: 20-14-67 / 73076011")
         ("ACCOUNT_NUMBER", r"(?<![\d-])\d{2}-\d{2}-\d{2}[ ]?/[ ]?\d{8}(?![\d-])", 0.9, 0, None, Starts(_digits(2, 2))),
         # a labelled phone number that a column's width broke over two lines ("Phone: +44\n131 676 9763",
