@@ -10,8 +10,9 @@ identifier: a digit-bearing code), and a name cell is not only ordinary English 
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 _SEPARATORS = ("|", "\t", ";", ",")
@@ -111,10 +112,11 @@ def by_column(
         inside = [f for f in ordered if f.start < hi and f.end > lo and f.entity_type not in _NOT_BY_COLUMN]
         if len(inside) < 2:
             continue
+        ends = [f.end for f in inside]  # findings do not overlap: their ends are in order too
         columns = []
         for col in range(len(rows[0][1])):
             spans = [(r + cells[col][0], r + cells[col][1]) for r, cells in rows]
-            covered_by = [_covering_type(inside, a, b) if b > a else None for a, b in spans]
+            covered_by = [_covering_type(inside, ends, a, b) if b > a else None for a, b in spans]
             filled = sum(1 for a, b in spans if b > a)
             counts: dict[str, int] = {}
             for kind in covered_by:
@@ -160,17 +162,19 @@ def _postcodes_after_streets(
     streets = [f for f in findings if f.entity_type == "STREET_ADDRESS"]
     if not streets:
         return []
+    street_ends = [f.end for f in streets]
+    ends = [f.end for f in findings]
     out = []
     for start, cells in rows:
         spans = [(start + a, start + b) for a, b in cells]
         for j, (a, b) in enumerate(spans):
-            if not any(f.start <= a + 1 and f.end >= b - 1 for f in streets if f.start < b and a < f.end):
+            if not any(f.start <= a + 1 and f.end >= b - 1 for f in _overlapping(streets, street_ends, a, b)):
                 continue
             for k in range(j + 1, min(j + 4, len(spans))):
                 c, d = spans[k]
                 m = _POSTCODE_CELL.fullmatch(text, c, d)
                 if m:
-                    if not any(f.start < d and c < f.end for f in findings):
+                    if next(_overlapping(findings, ends, c, d), None) is None:
                         out.append(make("ZIP_CODE", c, d))
                     break
                 if not _PLACE_CELL.fullmatch(text, c, d):
@@ -202,14 +206,18 @@ def _names_column(text: str, spans: list[tuple[int, int]], known_name: Callable[
     return "PERSON" if 2 * known >= len(cells) else None
 
 
-def _covering_type(findings: list[Any], a: int, b: int) -> str | None:
+def _overlapping(findings: list[Any], ends: list[int], a: int, b: int) -> Iterator[Any]:
+    """The findings (in order, not overlapping each other; `ends` their ends) that overlap [a, b)."""
+    for i in range(bisect.bisect_right(ends, a), len(findings)):
+        if findings[i].start >= b:
+            return
+        yield findings[i]
+
+
+def _covering_type(findings: list[Any], ends: list[int], a: int, b: int) -> str | None:
     """The type of the findings that cover at least half of the cell, if one type does."""
     kinds: dict[str, int] = {}
-    for f in findings:
-        if f.start >= b:
-            break
-        if f.end <= a:
-            continue
+    for f in _overlapping(findings, ends, a, b):
         kinds[f.entity_type] = kinds.get(f.entity_type, 0) + min(b, f.end) - max(a, f.start)
     if not kinds:
         return None
