@@ -3234,3 +3234,22 @@ def test_dates_names_and_numbers_of_swift_x12_passport_zones_and_ocrd_dates(hipa
 def test_letters_o_between_slashes_that_are_no_date_stay(hipaa):
     text = "Reply NO/OK/OO; bay A/O/B"
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Mood: anxious about weight. HR 51.\nNext visit: Tue 23 Sep. Faith", "Faith"),
+        ("DBS renewals due: Rizwan Chaudhry.\nThanks all, Amrik\n\nWe are a registered charity", "Amrik"),
+        ("Completed by: Suzuki Daisuke", "Daisuke"),
+    ],
+)
+def test_a_note_signed_by_a_given_name_and_a_surname_that_is_a_maker(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text", ["The results are in. Thanks", "Please call back. Monday", "He drives a Suzuki Swift and a Skoda Octavia."]
+)
+def test_a_last_word_that_is_no_name_and_cars_stay(hipaa, text):
+    assert hipaa.scrub_text(text).text == text

@@ -930,7 +930,12 @@ def _has_product_word(text: str, start: int, end: int) -> bool:
         words.append(nxt.group(1).casefold())
     from appliance.scrub import lexicons as lx
 
-    return words[1] not in lx.SURNAMES and words[1] not in lx.WIDE_SURNAMES
+    # ... and, after a maker that is a surname too, not a given name: "Suzuki Daisuke", "Honda Keiko" are people
+    # (family name first), "Suzuki Swift" a car; "Skoda Octavia" a car whatever "Octavia" is
+    if words[1] in lx.SURNAMES or words[1] in lx.WIDE_SURNAMES:
+        return False
+    maker_is_surname = words[0] in lx.SURNAMES or words[0] in lx.WIDE_SURNAMES
+    return not (maker_is_surname and (words[1] in lx.GIVEN_NAMES or words[1] in lx.WIDE_GIVEN))
 
 
 _NEXT_WORD = re.compile(r"[ ]([A-Z][\w-]+|\d[\w-]*)")

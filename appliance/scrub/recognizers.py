@@ -415,7 +415,14 @@ _AFTER_COLON_RX = re.compile(r":[ \t]*(?:\n[ \t]*)?(?=\S)")  # the value may be 
 _LIST_NEXT_RX = re.compile(r"(?:\s*\([^()\n]{1,30}\))?\s*(?:,|;|\band\b|&)\s*")
 # "its friederike saleh", "it's Tomasz", "thank u yulia": chat-style introductions and thanks; the words after
 # them are a name only where each reads as one (a gazetteer name, or not an English word)
-_INTRO_RX = re.compile(r"(?<![\w'’])(?:it'?s|it’s|thank\s+u|thanks|thx|ty)\s+(?=[^\W\d_])", re.IGNORECASE)
+# a given name alone after a note's last sentence, at the text's end ("... Next visit: Tue 23 Sep. Faith")
+_NAME_AT_END_RX = re.compile(r"[.!?][ \t]+(?P<v>\p{Lu}\p{Ll}+)[ \t]*(?:\\n|\n)?[ \t\"}\]]*\Z")
+_INTRO_RX = re.compile(
+    # ("Thanks all, Amrik", "many thanks everyone - Jo": who signs after whom they thank)
+    r"(?<![\w'’])(?:it'?s|it’s|thank\s+u|thanks|thx|ty)(?:\s+(?:all|everyone|both|again|team|guys|so\s+much)[ \t]*[,!.-])?\s+"
+    r"(?=[^\W\d_])",
+    re.IGNORECASE,
+)
 _HERE_INTRO_RX = re.compile(
     r"(?im)(?:^|[\]>:]\s*)(?:hi|hey|hello|dear|good\s+(?:morning|afternoon|evening))\b[^\n,]{0,25},[ \t]*"
     r"(?:(?:it'?s|this\s+is)[ \t]+)?(?P<v>[^\W\d_][\w'’-]+(?:[ ][^\W\d_][\w'’-]+)?)[ ]here\b"
@@ -989,6 +996,13 @@ class ContextNameRecognizer(EntityRecognizer):
                     if not sep:
                         break
                     pos = sep.end()
+        if self.english and "." in text:
+            for m in _NAME_AT_END_RX.finditer(text):  # "Next visit: Tue 23 Sep. Faith": a note signed by a given name
+                low = m.group("v").casefold()
+                if (low in lx.GIVEN_NAMES or low in lx.WIDE_GIVEN or low in lx.WORD_GIVEN) and not _not_a_name_word(
+                    m.group("v")
+                ):
+                    out.append(_result(self, "PERSON", *m.span("v"), 0.6))
         if self.english:
             for m in _INTRO_RX.finditer(text):
                 span = self._run(text, m.end(), allow_lower=True)
