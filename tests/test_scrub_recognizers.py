@@ -3253,3 +3253,28 @@ def test_a_note_signed_by_a_given_name_and_a_surname_that_is_a_maker(hipaa, text
 )
 def test_a_last_word_that_is_no_name_and_cars_stay(hipaa, text):
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("HR364735,FEATHERSTONE,Elizabeth,SP387169C,29-80-70,87849318,3,524.83,maternity", "SP387169C"),
+        ("Applicant 1: Nicola Field  DOB 25/02/1997  NI AY 30 11 99 B", "30 11 99"),
+        ("FOR BRANCH USE: ID seen DL DAVIE610299D92IG  Staff 103945", "DAVIE610299D92IG"),
+        ("DC Adeyemi confirmed police checks; vehicle GA65 LSA.", "GA65 LSA"),
+        ('CU5395339,Léa Rousseau,21-JUN-1952,France,2 52 06 58 563 320 12,"Appt 19"', "563 320"),
+        (' "document": {"type": "passport", "number": "906181484"},', "906181484"),
+        ('    - type: national_id\n      number: "VHYFXMPJJ9"', "VHYFXMPJJ9"),
+        ("NM1*82*1*LIU*XIAOLING****XX*2931650768~", "2931650768"),
+        ("- Hui Wang: GPhC 2041134, status Lapsed", "2041134"),
+        ("1. KAPOOR/ARJUN MR  DOB 14DEC75  PPT 426112680 exp 11AUG34", "426112680"),
+        ("your laptop (asset LT-88434) will be ready", "88434"),
+    ],
+)
+def test_national_insurance_licences_plates_and_document_numbers(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_french_number_with_a_wrong_key_and_near_shapes_stay(hipaa):
+    text = "Batch totals 2 52 06 58 563 320 13 units; order ABC12 DEF; COVID 19 ward"
+    assert hipaa.scrub_text(text).text == text

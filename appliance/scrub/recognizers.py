@@ -2916,10 +2916,12 @@ LABELS: dict[str, str] = {
         # India's Aadhaar and PAN, Ireland's PPSN, Australia's TFN, New Zealand's IRD, the UK's NI number; a
         # clinician's registration (GMC, MCNZ, AHPRA, HPCSA, "Reg. No", a practice number)
         r"aadhaa?r|pan(?!\w)(?=\s*[:#])|pps(?:n|\s+no\.?)|tfn(?!\w)|ird(?!\w)(?=\s+\d)|ni(?!\w)(?=\s+no\b)|gmc(?!\w)|mcnz|ahpra|hpcsa(?:\s+mp)?|"
-        r"reg(?!\w)\.?(?=\s+no\b)|registration(?!\w)(?=\s+no\b)|practice(?!\w)(?=\s+no\b)"
+        r"reg(?!\w)\.?(?=\s+no\b)|registration(?!\w)(?=\s+no\b)|practice(?!\w)(?=\s+no\b)|"
+        # pharmacists' and nurses' registrations (GPhC, NMC, HCPC), a passport in a passenger list ("PPT 426112680")
+        r"gphc(?!\w)|nmc(?!\w)(?:\s+pin)?|hcpc(?!\w)|ppt(?!\w)"
     ),
     "VEHICLE_ID": r"vin|vehicle\s+id(?:entification)?|licen[cs]e\s+plate|plate|registration|reg",
-    "DEVICE_ID": r"serial|s/n|sn\b|device\s+id|device|imei|udi|mac\s+address|implant|pacemaker|pump",
+    "DEVICE_ID": r"serial|s/n|sn\b|device\s+id|device|imei|udi|mac\s+address|implant|pacemaker|pump|asset(?:\s+tag)?",
     "US_SSN": r"ssn|social\s+security|social\s+sec|ss#",
 }
 
@@ -2972,6 +2974,25 @@ def _labelled_id_ok(match: str) -> bool:
         and not _BARE_YEAR.search(match)
         and not _LAB_VALUE_END.search(match)
     )
+
+
+def _nino_head(word: str) -> bool:
+    return len(word) >= 2 and word[:2].isalpha() and (len(word) == 2 or word[2:].isalnum())
+
+
+def _dl_head(word: str) -> bool:
+    return len(word) == 16
+
+
+def _plate_head(word: str) -> bool:
+    return len(word) == 4 and word[:2].isalpha() and word[2:].isdigit()
+
+
+def _insee_ok(match: str) -> bool:
+    """A French social security number: its last two digits are 97 less its first thirteen modulo 97 (Corsica's
+    2A/2B counted as 19/18)."""
+    d = match.replace(" ", "").upper().replace("2A", "19").replace("2B", "18")
+    return len(d) == 15 and d.isdigit() and 97 - int(d[:13]) % 97 == int(d[13:])
 
 
 def _has_line_break(text: str) -> bool:
@@ -3041,11 +3062,11 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "driver", "dl", "licen", "passport", "dea", "npi", "cert", "permit", "national", "id", "state", "tax", "tin",
         "ein", "itin", "nino", "dni", "nie", "nif", "codice", "bsn", "burger", "afiliaci", "curp", "rfc", "aadha", "pps",
         "mcnz", "ahpra", "hpcsa",
-        exact=("pan", "tfn", "ird", "ni", "gmc", "reg", "registration", "practice"),
+        exact=("pan", "tfn", "ird", "ni", "gmc", "reg", "registration", "practice", "gphc", "nmc", "hcpc", "ppt"),
     ),
     "VEHICLE_ID": prefix_test("vin", "vehicle", "licen", "plate", "reg"),
     "DEVICE_ID": prefix_test(
-        "serial", "sn", "device", "imei", "udi", "mac", "implant", "pacemaker", "pump", exact=("s",)
+        "serial", "sn", "device", "imei", "udi", "mac", "implant", "pacemaker", "pump", "asset", exact=("s",)
     ),
     "US_SSN": prefix_test("ssn", "social", "ss"),
 }  # fmt: skip
@@ -3117,6 +3138,23 @@ class LabelledIdRecognizer(_RegexRecognizer):
         ("VEHICLE_ID", r"\b[A-HJ-NPR-Z0-9]{17}\b", 0.5, 0, vin_ok, Starts(_vin_length)),
         ("LICENSE_NUMBER", r"\bnpi\W{0,3}(?P<v>\d{10})\b", 0.9, "v", npi_ok, Starts(prefix_test("npi"))),
         ("DEVICE_ID", r"\bimei\W{0,3}(?P<v>\d{15})\b", 0.9, "v", luhn_ok, Starts(prefix_test("imei"))),
+        # identifiers by their shape: a UK National Insurance number ("SP387169C", "AY 30 11 99 B"), a UK driving
+        # licence ("DAVIE610299D92IG"), a UK vehicle registration ("HG24 BXN"), a French social security number
+        # (its key checked)
+        ("LICENSE_NUMBER", r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z](?:[ ]?\d{2}){3}[ ]?[A-D]\b",
+         0.6, 0, None, Starts(_nino_head)),
+        ("LICENSE_NUMBER", r"\b[A-Z9]{5}\d{6}[A-Z9]{2}\d[A-Z]{2}\b", 0.6, 0, None, Starts(_dl_head)),
+        ("VEHICLE_ID", r"\b[A-Z]{2}(?:0[2-9]|[1-7]\d)[ ][A-Z]{3}\b", 0.55, 0, None, Starts(_plate_head)),
+        ("LICENSE_NUMBER", r"\b[12][ ]?\d{2}[ ]?(?:0[1-9]|1[0-2])[ ]?(?:\d{2}|2[AB])[ ]?\d{3}[ ]?\d{3}[ ]?\d{2}\b", 0.6, 0,
+         _insee_ok, Starts(_digits(1, 1))),
+        # a document's number beside its type ('"document": {"type": "passport", "number": "906181484"}', YAML's
+        # "- type: national_id\n  number: ...")
+        ("LICENSE_NUMBER", r"(?i)\btype[\"']?\s*[:=]\s*[\"']?(?:passport|national[_ ]id|id[_ ]card|driving[_ ]licen[cs]e|"
+         r"driver'?s?[_ ]licen[cs]e|residence[_ ]permit)[\"']?\s*,?\s*(?:-[ \t]*)?[\"']?(?:number|no|value|id)[\"']?\s*[:=]"
+         r"\s*[\"']?(?P<v>[A-Z0-9][A-Z0-9 -]{4,20}[A-Z0-9])", 0.8, "v", None, Starts(prefix_test("type"))),
+        # an individual clinician's NPI in X12 (NM1*82*1 ... *XX*2931650768)
+        ("LICENSE_NUMBER", r"\bNM1\*(?:82|DN|P3|71|72|DK|DQ|ZZ)\*1\*[^~\n]*?\*XX\*(?P<v>\d{10})(?=~|\*|$)", 0.85, "v",
+         npi_ok, _x12_gate),
         # a passport's number in its machine-readable zone (the second line's first nine characters)
         ("LICENSE_NUMBER", r"(?m:^)(?P<v>[A-Z0-9][A-Z0-9<]{8})\d[A-Z<]{3}\d{7}[MFX<]\d{7}", 0.85, "v", None, _mrz_gate),
         # a UK sort code and account number written together ("Paid to: 20-14-67 / 73076011")
