@@ -556,7 +556,7 @@ class Scrubber:
 
         english = lx.english_words(self.policy.nlp.model)
         spans = [(f.start, f.end) for f in merged]
-        index = keep if keep is not None else self.keep.index(text)
+        index = [keep]
 
         def word_kind(word: str) -> str:
             low = word.casefold()
@@ -567,7 +567,11 @@ class Scrubber:
             return "word" if low in english else "other"
 
         def covered(start: int, end: int) -> bool:
-            return any(a < end and start < b for a, b in spans) or index.covers(start, end)
+            if any(a < end and start < b for a, b in spans):
+                return True
+            if index[0] is None:
+                index[0] = self.keep.index(text)
+            return index[0].covers(start, end)
 
         def make(start: int, end: int) -> Finding:
             return Finding("PERSON", start, end, self._mention_score, recognizer="ListedName")
@@ -577,10 +581,14 @@ class Scrubber:
     def _initials(self, text: str, merged: list[Finding], keep: Any) -> list[Finding]:
         """People written as their initials (`initials.initials`): a name's found here, or a transcript's speakers."""
         spans = [(f.start, f.end) for f in merged]
-        index = keep if keep is not None else self.keep.index(text)
+        index = [keep]
 
         def covered(start: int, end: int) -> bool:
-            return any(a < end and start < b for a, b in spans) or index.covers(start, end)
+            if any(a < end and start < b for a, b in spans):
+                return True
+            if index[0] is None:  # the keep-phrases only when a candidate needs them
+                index[0] = self.keep.index(text)
+            return index[0].covers(start, end)
 
         def make(start: int, end: int) -> Finding:
             return Finding("PERSON", start, end, self._mention_score, recognizer="Initials")

@@ -63,10 +63,28 @@ def initials(
     for tag in wanted:
         if tag.casefold() in _NOT_INITIALS or "." in tag:
             continue
-        for m in re.finditer(rf"(?<![\w&-])(?<![^\W\p{{Lu}}]/){re.escape(tag)}(?![\w&-]|/\w\w\w)", text):
-            if not covered(*m.span()) and not _in_capitals(text, m.start(), m.end()):
-                out.append(make(*m.span()))
+        i = text.find(tag)  # (str.find: a pattern compiled per tag would cost more than the whole search)
+        while i >= 0:
+            e = i + len(tag)
+            if _standalone(text, i, e) and not covered(i, e) and not _in_capitals(text, i, e):
+                out.append(make(i, e))
+            i = text.find(tag, e)
     return out
+
+
+def _standalone(text: str, start: int, end: int) -> bool:
+    """text[start:end] is a word of its own: no word character, "&" or "-" touches it; a "/" before it only after
+    capitals ("AO/BR"), and none after it before a word ("BR/ward")."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    if before.isalnum() or before in "_&-" or after.isalnum() or after in "_&-":
+        return False
+    if before == "/" and (start < 2 or not text[start - 2].isupper()):
+        return False
+    return not (after == "/" and _WORD_AFTER_SLASH.match(text, end + 1))
+
+
+_WORD_AFTER_SLASH = re.compile(r"\w\w\w")
 
 
 def _in_capitals(text: str, start: int, end: int) -> bool:

@@ -2977,7 +2977,8 @@ def _labelled_id_ok(match: str) -> bool:
 
 
 def _nino_head(word: str) -> bool:
-    return len(word) >= 2 and word[:2].isalpha() and (len(word) == 2 or word[2:].isalnum())
+    """Where a NI number can start: two letters alone ("AY 30 11 99 B"), or two letters, six digits and a letter."""
+    return (len(word) == 2 and word.isalpha()) or (len(word) == 9 and word[:2].isalpha() and word[2:8].isdigit())
 
 
 def _dl_head(word: str) -> bool:
