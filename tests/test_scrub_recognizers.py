@@ -3278,3 +3278,15 @@ def test_national_insurance_licences_plates_and_document_numbers(hipaa, text, ra
 def test_a_french_number_with_a_wrong_key_and_near_shapes_stay(hipaa):
     text = "Batch totals 2 52 06 58 563 320 13 units; order ABC12 DEF; COVID 19 ward"
     assert hipaa.scrub_text(text).text == text
+
+
+def test_list_labels_of_rotas_wills_and_shifts_and_the_next_label_after_a_gap(hipaa):
+    text = "Shift lead: Shirley  Staff: Astrid, Andriy\nExecutors: Linda Williams and Tomasz Nowak"
+    result = hipaa.scrub_text(text)
+    names = [text[f.start : f.end] for f in result.findings if f.entity_type == "PERSON"]
+    assert "Staff" not in " ".join(names) and "Andriy" not in result.text and "Tomasz" not in result.text, names
+
+
+def test_list_labels_before_words_stay(hipaa):
+    text = "Monday: clinic closed for training. Staff: all to attend mandatory training."
+    assert hipaa.scrub_text(text).text == text

@@ -368,7 +368,10 @@ _MORE_INITIALS_RX = re.compile(r"\p{Lu}\.[ ]")
 # since", "15 minutes later"). A list label takes every name of its comma-separated list ("Present: Ji-woo Field
 # (chair), Joshua, Rigoberto").
 _COLON_LABEL_RX = re.compile(
-    r"(?<![\w])(?:(?P<list>present|attendees|attending|apologies|absent|participants|cc|invitees|panel)"
+    r"(?<![\w])(?:(?P<list>present|attendees|attending|apologies|absent|participants|cc|invitees|panel|staff|"
+    # (a will's, a rota's and a household's lists: "Executors: Sunday and Linda Williams", "Staff: Astrid, Andriy")
+    r"executors?|attorneys?|trustees|guardians?|children|siblings|volunteers|carers|on[ -]call|cover|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|shift[ \t]+lead|team)"
     r"|minutes|minute[ -]taker|note[ -]?taker|chair(?:ed\s+by|person)?|nurse\s+in\s+charge|nic|landlord|"
     r"tenants?(?:\(s\))?|employee(?:\s+name)?|borrower|co-?borrower|ordering\s+customer|account\s+name|driver|"
     r"parent|carer|contact\s+person|scribe|facilitator|interviewer|interviewee|officer|handler|assignee|"
@@ -1405,6 +1408,8 @@ class ContextNameRecognizer(EntityRecognizer):
             for k, nm in enumerate(_TOKEN_RX.finditer(text, e)):
                 if k == 2 or nm.start() - end > 2 or text[end : nm.start()].strip(" \t") != "":
                     break
+                if nm.start() - end > 1 and _LABEL_AHEAD_RX.match(text, nm.start()):
+                    break  # "Shirley  Staff: Astrid": the next field's label after a gap
                 nt = nm.group()
                 nlow = nt.casefold()
                 if (nlow in lx.NAME_STOP or nlow in lx.NOT_NAMES or nlow in lx.DRUGS) and not _month_surname(text, nm):
