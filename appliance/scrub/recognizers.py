@@ -1112,6 +1112,8 @@ class ContextNameRecognizer(EntityRecognizer):
             a, b = m.group(1), m.group(2)
             if not (_name_shaped(a) and _name_shaped(b)) or _is_caps(a) != _is_caps(b):
                 continue
+            if text[m.start(2) - 2 : m.start(2)] == "  " and _LABEL_AHEAD_RX.match(text, m.start(2)):
+                continue  # "Shirley  Staff: Astrid": a gap, then the next field's label
             if any(_not_a_name_word(w) for w in (a, b)):
                 continue
             nxt = text[m.end() : m.end() + 20]
