@@ -3290,3 +3290,22 @@ def test_list_labels_of_rotas_wills_and_shifts_and_the_next_label_after_a_gap(hi
 def test_list_labels_before_words_stay(hipaa):
     text = "Monday: clinic closed for training. Staff: all to attend mandatory training."
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        (":86:/EREF/571760519371/NAME/LINH VŨ/IBAN/FR757392144198", "LINH"),
+        ("DRIVING LICENCE  UK\n1. WILSON\n2. BETHANY\n3. 20.05.1955 WALES", "BETHANY"),
+        ("Passport No. XDA785000\nSurname SÁNCHEZ\nGiven names SOFÍA\nDate of birth 24 NOV 1969", "SOFÍA"),
+        ("Lab Director Dr. Bao Do", "Do"),
+        ("Electronically signed by Linh Do, MD, 28-FEB-2025", "Linh Do"),
+    ],
+)
+def test_names_in_swift_fields_identity_documents_and_short_surnames(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_numbered_steps_in_capitals_are_no_licence_fields(hipaa):
+    text = "Steps:\n1. RESTART\n2. CHECK LOGS"
+    assert hipaa.scrub_text(text).text == text

@@ -98,8 +98,9 @@ WORD_SURNAMES = _words(
     taylor smith wright shepherd gardener fox wolf lamb swan crane finch sparrow nash day night summers winter
     spring rivers brooks banks waters lake sands meadows bush birch oak ash reed rush dean bishop pope sexton
     steward chamberlain marshall sargent major noble savage wise goodman sweet love merry gay bright fair
+    le do vu ng li wu xu hu ma ho ly lo yu ko oh ha ta to lam mai cao ngo
     """
-)
+)  # (the last line: short East and South-East Asian surnames, "Phuong Le", "Bao Do", "Min Ko")
 
 SURNAMES = _words(
     """

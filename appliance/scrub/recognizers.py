@@ -550,6 +550,12 @@ _GLUED_NOT_NAMES = frozenset(
     "north south central".split()
 )
 _VCARD_N_RX = re.compile(r"(?m)^N:(?P<v>[^;:\n]+;[^;:\n]+)")
+_SWIFT_NAME_RX = re.compile(r"/NAME/(?P<v>[^\W\d_][^/\n]{1,60}?)(?=/|\n|$)")
+_DOCUMENT_NAME_RX = re.compile(
+    r"(?m)^[ \t]*(?i:surname|given[ \t]+names?|forenames?|first[ \t]+names?)[ \t]+"
+    r"(?P<v>\p{Lu}[\p{Lu}'’-]+(?:[ ]\p{Lu}[\p{Lu}'’-]+){0,3})[ \t]*$"
+)
+_LICENCE_NAME_RX = re.compile(r"(?m)^[ \t]*[12]\.[ \t]+(?P<v>\p{Lu}[\p{Lu}\d'’-]+(?:[ ]\p{Lu}[\p{Lu}\d'’-]+){0,3})[ \t]*$")
 _MRZ_NAME_RX = re.compile(r"(?m:^)[PIAC][A-Z<][A-Z<]{3}(?P<v>[A-Z]+(?:<[A-Z]+)*<<[A-Z]+(?:<[A-Z]+)*)")
 _X12_NAME_RX = re.compile(r"\bNM1\*[A-Z0-9]{2}\*1\*(?P<v>[^*~\n]+\*[^*~\n]+)")
 # a police officer by rank and number ("Sgt 1348 Chun Xu", "PC 8029 Burton", "DC 4767 Venter")
@@ -1042,6 +1048,12 @@ class ContextNameRecognizer(EntityRecognizer):
             out.extend(_result(self, "PERSON", *m.span("v"), 0.8) for m in _VCARD_N_RX.finditer(text))
         if "NM1*" in text:
             out.extend(_result(self, "PERSON", *m.span("v"), 0.8) for m in _X12_NAME_RX.finditer(text))
+        if "/NAME/" in text:  # a SWIFT field's name ("/EREF/5717.../NAME/LINH VŨ/IBAN/...")
+            out.extend(_result(self, "PERSON", *m.span("v"), 0.7) for m in _SWIFT_NAME_RX.finditer(text))
+        for m in _DOCUMENT_NAME_RX.finditer(text):  # a passport's or licence's name fields ("Given names SOFÍA")
+            out.append(_result(self, "PERSON", *m.span("v"), 0.7))
+        if "LICEN" in text:  # a UK driving licence's fields 1 and 2: surname, given names ("1. WILSON\n2. BETHANY")
+            out.extend(_result(self, "PERSON", *m.span("v"), 0.7) for m in _LICENCE_NAME_RX.finditer(text))
         if "<<" in text:  # a passport's machine-readable zone: "P<GBRBAKER<<REBECCA<<<<"
             out.extend(_result(self, "PERSON", *m.span("v"), 0.8) for m in _MRZ_NAME_RX.finditer(text))
         if any(c.isdigit() for c in text):
