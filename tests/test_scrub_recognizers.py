@@ -3309,3 +3309,24 @@ def test_names_in_swift_fields_identity_documents_and_short_surnames(hipaa, text
 def test_numbered_steps_in_capitals_are_no_licence_fields(hipaa):
     text = "Steps:\n1. RESTART\n2. CHECK LOGS"
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Medical Card No .... 6740987F\nAddress ....", "6740987F"),
+        ("IHI .......................... 553172103813761085 |", "553172103813761085"),
+        ("1a. INSURED'S I.D. NUMBER  XJH779855171\n2. PATIENT'S NAME", "XJH779855171"),
+        ("PID|1||3808-552-402-NY||RAHIMI^KIAN||19490101|M", "3808-552-402-NY"),
+        ("PID|1||9390308^^^PAS^MR~5430017434^^^NHS||SHEVCHENKO^OLENA", "5430017434"),
+        ("Login from new device, IP 2001:db8:fb3c:5610:cfee:63be. Verified", "cfee"),
+        ("2022-01-03T11:48:23Z user=frankk src=2001:db8:9ef3:3e88 action=VIEW_RECORD", "9ef3"),
+    ],
+)
+def test_ids_after_dotted_leaders_claim_form_labels_hl7_pid3_and_short_ipv6(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_time_after_a_source_key_is_no_address(hipaa):
+    text = "job src=10:30:00:00 ran; client 12:00:00:01 ok"
+    assert hipaa.scrub_text(text).text == text

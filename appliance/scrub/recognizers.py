@@ -2922,6 +2922,8 @@ LABELS: dict[str, str] = {
     ),
     "HEALTH_PLAN_ID": (
         r"health\s+plan|member\s+id|membership|member|subscriber(?:\s+id)?|insurance(?:\s+id)?|group\s+(?:number|no\.?|#)|"
+        # a claim form's "1a. INSURED'S I.D. NUMBER"
+        r"insured['’]?s\s+i\.?[ ]?d\.?|"
         r"medicare|medicaid|beneficiary|claim|plan\s+id|insured\s+id|nhs|ahcccs|policy\s+(?:number|no\.?|#|id)|policy|"
         r"health\s+card|numero\s+de\s+afiliado|número\s+de\s+afiliado|afiliado|medi-cal"
     ),
@@ -2954,7 +2956,9 @@ _SEPA_CREDITOR = r"[A-Z]{2}\d{2}ZZZ[0-9A-Z]{6,28}\b"
 def _label_rule(entity: str, labels: str) -> str:
     return (
         # "POLICY-NO...:", "NHI....:": a fixed-width report's key, hyphenated and filled with dots
-        rf"\b(?:{labels})\.{{0,12}}\)?(?:[\s_-]+(?:number|no|num|id|code|ref(?:erence)?|card|account)\.{{0,12}}){{0,2}}"
+        # (or a form's dotted leader after it: "IHI .............. 5531...", "Medical Card No .... 6740987F")
+        rf"\b(?:{labels})(?:[ ]?\.{{2,40}}|\.{{0,12}})\)?"
+        rf"(?:[\s_-]+(?:number|no|num|id|code|ref(?:erence)?|card|account)(?:[ ]?\.{{2,40}}|\.{{0,12}})){{0,2}}"
         # "Patient number at the hospital: PT92947591", "Account at losing provider: VM27425407"
         r"(?:[ \t]+(?:at|with|for|in|from)(?:[ \t]+[^\W\d_]+){1,3}(?=[ \t]*:))?"
         rf"{_SEP}(?!\d{{1,7}}(?:[.,]\d{{3}})*[.,]\d{{2}}(?![\d.,-]))(?!{_ICD_CODE}|{_SEPA_CREDITOR})"
@@ -3175,6 +3179,16 @@ class LabelledIdRecognizer(_RegexRecognizer):
         # an individual clinician's NPI in X12 (NM1*82*1 ... *XX*2931650768)
         ("LICENSE_NUMBER", r"\bNM1\*(?:82|DN|P3|71|72|DK|DQ|ZZ)\*1\*[^~\n]*?\*XX\*(?P<v>\d{10})(?=~|\*|$)", 0.85, "v",
          npi_ok, _x12_gate),
+        # HL7 PID-3, the patient's identifier list, whatever its authority ("PID|1||3808-552-402-NY||RAHIMI^KIAN"), and
+        # its second identifier after "~"
+        ("MEDICAL_RECORD_NUMBER", r"(?m)^PID\|[^|\n]*\|[^|\n]*\|(?P<v>[A-Z0-9][A-Z0-9-]{2,29})(?=[|^~])", 0.85, "v", None,
+         _pid_gate),
+        ("MEDICAL_RECORD_NUMBER", r"(?m)^PID\|[^|\n]*\|[^|\n]*\|[^|~\n]*~(?P<v>[A-Z0-9][A-Z0-9-]{2,29})(?=[|^~])", 0.85,
+         "v", None, _pid_gate),
+        # an IPv6 address cut short in a log, after its key ("IP 2001:db8:fb3c:5610:cfee:63be", "src=2001:db8:9ef3:3e88")
+        ("IP_ADDRESS", r"(?i)\b(?:ip|src|dst|source|client|remote(?:_addr)?)[ \t]*[=:]?[ \t]*"
+         r"(?P<v>(?=[0-9a-f:]*[a-f])[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){3,7})(?![\w:])", 0.7, "v", None,
+         Starts(prefix_test("ip", "src", "dst", "source", "client", "remote"))),
         # a passport's number in its machine-readable zone (the second line's first nine characters)
         ("LICENSE_NUMBER", r"(?m:^)(?P<v>[A-Z0-9][A-Z0-9<]{8})\d[A-Z<]{3}\d{7}[MFX<]\d{7}", 0.85, "v", None, _mrz_gate),
         # a UK sort code and account number written together ("Paid to: 20-14-67 / 73076011")
