@@ -3330,3 +3330,20 @@ def test_ids_after_dotted_leaders_claim_form_labels_hl7_pid3_and_short_ipv6(hipa
 def test_a_time_after_a_source_key_is_no_address(hipaa):
     text = "job src=10:30:00:00 ran; client 12:00:00:01 ok"
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("A bill of costs will follow.\nFile note CP 11th August 2021", "CP"),
+        ("CONFLICT CHECK REQUEST\nRequested by: CS   Date: 05/07/2021", "CS"),
+        ("NOK: Luke Taylor (partner) +27 83 862 6725\nTriage nurse Rose S\n", "Rose S"),
+    ],
+)
+def test_a_file_notes_author_and_a_surnames_initial_at_a_line_end(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_an_article_after_a_name_and_a_vitamin_stay(hipaa):
+    out = hipaa.scrub_text("Given to Sarah A\nVitamin D").text
+    assert out.endswith(" A\nVitamin D"), out

@@ -1258,6 +1258,9 @@ def _whole_name(text: str, f: Finding, floor: int, lx: Any) -> Finding:
         given = last.split("-")[0].casefold()
         if len(words) == 1 or "-" in last or given in lx.GIVEN_NAMES or given in lx.WORD_GIVEN:
             end = m.end(1)
+    m = _INITIAL_AFTER.match(text, end) if text.startswith(" ", end) else None
+    if m:  # a surname's initial after the name, at the line's end ("Triage nurse Rose S", "Nikos P.")
+        end = m.end()
     if (start, end) == (f.start, f.end):
         return f
     return Finding(f.entity_type, start, end, f.score, f.operator, f.recognizer)
@@ -1274,6 +1277,7 @@ _WORD_AFTER = re.compile(
 )
 
 
+_INITIAL_AFTER = re.compile(r"[ ][B-HJ-ZÀ-ÖØ-Þ]\.?(?=[ \t]*(?:\r?\n|\\n|$|[,;)]))")
 _NOT_TAB = re.compile(r"[^\t]+")
 # ("A. Tanaka", "J. R. Okafor", and one capital without its full stop: "Engineer L Davies")
 _INITIALS_BEFORE = re.compile(r"(?:^|(?<=[^\w.'’-]))((?:[A-ZÀ-ÖØ-Þ]\.[ ]?){1,3}|(?<![.!?:][ ])[B-HJ-ZÀ-ÖØ-Þ][ ])\Z")

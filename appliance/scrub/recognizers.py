@@ -497,7 +497,9 @@ _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVER
     r"|(?P<entry>[.!?][ \t]+-?)"
     # a medication chart's row: who gave, refused or withheld the dose ("GIVEN  IB", "WITHHELD - asleep  NT")
     r"|(?P<mar>(?-i:\b(?:GIVEN|REFUSED|WITHHELD|OMITTED|ADMINISTERED|DECLINED|NOT[ ]GIVEN))(?:[ \t]*-[ \t]*[a-z][a-z ]{0,20})?[ \t]{1,6})"
-    r"|(?P<re>(?i:\bre):?[ \t]+))\Z"
+    r"|(?P<re>(?i:\bre):?[ \t]+)"
+    # a file note's or a check's author ("File note CP 11th August 2021", "Requested by: CS   Date:", "Checked: LN on")
+    r"|(?P<note>(?i:\bfile[ \t]+note|\brequested[ \t]+by|\bchecked|\binitials)[ \t]*:?[ \t]*))\Z"
 )
 _INITIALS_DATE_RX = re.compile(
     r"(?m)^[ \t]*(?P<v>\p{Lu}{2,3})/(?=\d{1,4}[ /.-]|(?i:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b)"
@@ -513,6 +515,7 @@ _AFTER_INITIALS_RX = {
     "entry": re.compile(r"[ \t]*(?:\n|$|\[/?INST\]|<\||\"|\\n)"),
     "mar": re.compile(r"[ \t]*(?:\n|$|\\n)"),
     "re": re.compile(r"[ \t]+[-–—:]"),
+    "note": re.compile(r"[ \t]+(?:\d|on\b|(?i:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b)|[ \t]{2,}|[ \t]*(?:\n|$)"),
     "paren": re.compile(r"\)[ \t]*(?:\n|$)"),  # "...kept in custody. (OL)" at a note's end
     "thanks": re.compile(r"[ \t]*(?:\n|$)"),
 }
