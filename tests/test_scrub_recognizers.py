@@ -3347,3 +3347,20 @@ def test_a_file_notes_author_and_a_surnames_initial_at_a_line_end(hipaa, text, r
 def test_an_article_after_a_name_and_a_vitamin_stay(hipaa):
     out = hipaa.scrub_text("Given to Sarah A\nVitamin D").text
     assert out.endswith(" A\nVitamin D"), out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Ruairidh is back at work Monday; Maire's mum Mairi staying to help.", "Mairi"),
+        ("Gifts: furniture to granddaughter Precious; money to charity", "Precious"),
+        ("Visited with her nephew Tomasz yesterday.", "Tomasz"),
+    ],
+)
+def test_a_name_after_a_family_word(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_family_words_before_ordinary_words_stay(hipaa):
+    text = "His mum reports better sleep. My uncle was ill."
+    assert hipaa.scrub_text(text).text == text

@@ -687,6 +687,8 @@ _LABEL_START = start_test(
         "guarantor", "subscriber", "insured", "caller", "requester", "reported", "referred", "seen", "signed",
         "attending", "physician", "provider", "pcp", "surgeon", "emergency", "next", "nok", "spouse", "husband", "wife",
         "partner", "mother", "father", "son", "daughter", "brother", "sister", "guardian", "policy", "dependent",
+        "mum", "mom", "dad", "grand", "niece", "nephew", "aunt", "uncle", "cousin", "step", "fianc", "girlfriend",
+        "boyfriend",
         "legal", "preferred", "applicant", "witness", "claimant", "complainant", "assistant", "resident", "caregiver",
         "prescriber", "requesting", "referring", "approved", "verified", "opened", "reviewed", "dictated", "prepared",
         "entered", "written", "authori", "handed", "transferring", "ask", "appoint", "chatting", "agent", "rep",
