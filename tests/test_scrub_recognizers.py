@@ -3364,3 +3364,19 @@ def test_a_name_after_a_family_word(hipaa, text, raw):
 def test_family_words_before_ordinary_words_stay(hipaa):
     text = "His mum reports better sleep. My uncle was ill."
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Mr Nwachukwu was admitted via ED after Ana (his daughter) found him confused.", "Ana"),
+        ("Will restart once repeat bloods back. Family aware (Giorgos, partner).", "Giorgos"),
+    ],
+)
+def test_a_name_with_who_they_are_in_brackets(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_place_with_a_family_word_in_brackets_stays(hipaa):
+    text = "Seen in Clinic (her daughter's school) today."
+    assert hipaa.scrub_text(text).text == text

@@ -553,6 +553,16 @@ _GLUED_NOT_NAMES = frozenset(
     "north south central".split()
 )
 _VCARD_N_RX = re.compile(r"(?m)^N:(?P<v>[^;:\n]+;[^;:\n]+)")
+_NAME_RELATION_RX = re.compile(
+    r"(?<![\w'’-])(?P<v>\p{Lu}\p{Ll}+(?:[ -]\p{Lu}\p{Ll}+)?)[ ]\((?i:(?:his|her|their|the[ ]patient['’]s|pt['’]s|my|our)[ ])?"
+    r"(?i:daughter|son|wife|husband|partner|spouse|mother|father|mum|mom|dad|sister|brother|carer|friend|neighbour|"
+    r"neighbor|niece|nephew|aunt|uncle|cousin|grand(?:daughter|son|mother|father|ma|pa)|step(?:son|daughter|mother|"
+    r"father)|fianc[ée]e?|girlfriend|boyfriend|next[ ]of[ ]kin|nok)(?:[,;][^)\n]{0,30})?\)"
+    # ... or inside them, before it ("Family aware (Giorgos, partner)")
+    r"|\((?P<w>\p{Lu}\p{Ll}+(?:[ -]\p{Lu}\p{Ll}+)?),[ ]?(?i:(?:his|her|their|the[ ]patient['’]s)[ ])?"
+    r"(?i:daughter|son|wife|husband|partner|spouse|mother|father|mum|mom|dad|sister|brother|carer|friend|neighbour|"
+    r"neighbor|niece|nephew|aunt|uncle|cousin|grand(?:daughter|son|mother|father)|next[ ]of[ ]kin|nok)\)"
+)
 _SWIFT_NAME_RX = re.compile(r"/NAME/(?P<v>[^\W\d_][^/\n]{1,60}?)(?=/|\n|$)")
 _DOCUMENT_NAME_RX = re.compile(
     r"(?m)^[ \t]*(?i:surname|given[ \t]+names?|forenames?|first[ \t]+names?)[ \t]+"
@@ -1053,6 +1063,10 @@ class ContextNameRecognizer(EntityRecognizer):
             out.extend(_result(self, "PERSON", *m.span("v"), 0.8) for m in _VCARD_N_RX.finditer(text))
         if "NM1*" in text:
             out.extend(_result(self, "PERSON", *m.span("v"), 0.8) for m in _X12_NAME_RX.finditer(text))
+        if "(" in text:  # a name with who they are in brackets ("Ana (his daughter) found him", "Kofi (neighbour)")
+            out.extend(
+                _result(self, "PERSON", *m.span("v" if m.group("v") else "w"), 0.7) for m in _NAME_RELATION_RX.finditer(text)
+            )
         if "/NAME/" in text:  # a SWIFT field's name ("/EREF/5717.../NAME/LINH VŨ/IBAN/...")
             out.extend(_result(self, "PERSON", *m.span("v"), 0.7) for m in _SWIFT_NAME_RX.finditer(text))
         for m in _DOCUMENT_NAME_RX.finditer(text):  # a passport's or licence's name fields ("Given names SOFÍA")
