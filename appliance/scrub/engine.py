@@ -601,8 +601,8 @@ class Scrubber:
     def _name_mentions(self, text: str, findings: list[Finding], keep: Any) -> list[Finding]:
         """Other mentions, in the same text, of the words of a name found in it: a transcript's speaker "Joy" is
         also "chatting with Joy", "Astrid Johnson" is later "Astrid". Same case, or in capitals (not an English
-        word's capitals); a word that is also an English word ("Hope") is not taken at a sentence's start, and a function word ("Will") never; keep-phrases
-        still veto."""
+        word's capitals); a word that is also an English word ("Hope") is not taken at a sentence's start, and a
+        function word ("Will") never; keep-phrases still veto."""
         from appliance.scrub import lexicons as lx
 
         words = set()
@@ -1109,7 +1109,6 @@ _ID_AFTER_GAP = re.compile(r"[ \t]{2,}" + _RECORD_ID + r"(?=[ \t]{2,}|[ \t]*(?:\
 _ID_AFTER_DATE_GAP = re.compile(r"[ \t]{2,}(?=(?:[A-Z/-]*\d){6})" + _RECORD_ID + r"(?=[ \t]{2,}|[ \t]*(?:\n|$))")
 
 
-# names have their own rule for other mentions (`Scrubber._name_mentions`: a surname alone, a given name alone)
 # capitalised words never listed as names: weekdays, months, places and organisations' words
 _NOT_LISTED = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april june july august "
@@ -1117,6 +1116,7 @@ _NOT_LISTED = frozenset(
     "university school college bank group partners associates sons co".split()
 )
 _MAYBE_INITIALS = re.compile(r"(?<![\w&])[A-Z]{2,3}(?![\w&])")  # (cheap gate: ASCII capitals alone)
+# names have their own rule for other mentions (`Scrubber._name_mentions`: a surname alone, a given name alone)
 _NOT_REPEATED = frozenset(["PERSON", "LOCATION", "NRP", "ORGANIZATION"])
 _ID_EDGE = re.compile(r"[\w@]")
 _TRAILING_ID = re.compile(r"(?<=[\s:#=(])[A-Za-z0-9][\w./-]*\d[\w./-]*$")

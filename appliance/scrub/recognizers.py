@@ -568,6 +568,7 @@ _DOCUMENT_NAME_RX = re.compile(
     r"(?m)^[ \t]*(?i:surname|given[ \t]+names?|forenames?|first[ \t]+names?)[ \t]+"
     r"(?P<v>\p{Lu}[\p{Lu}'’-]+(?:[ ]\p{Lu}[\p{Lu}'’-]+){0,3})[ \t]*$"
 )
+_DOCUMENT_NAME_GATE = re.compile(r"(?i)urname|given|forename|first[ \t]+name")
 _LICENCE_NAME_RX = re.compile(r"(?m)^[ \t]*[12]\.[ \t]+(?P<v>\p{Lu}[\p{Lu}\d'’-]+(?:[ ]\p{Lu}[\p{Lu}\d'’-]+){0,3})[ \t]*$")
 _MRZ_NAME_RX = re.compile(r"(?m:^)[PIAC][A-Z<][A-Z<]{3}(?P<v>[A-Z]+(?:<[A-Z]+)*<<[A-Z]+(?:<[A-Z]+)*)")
 _X12_NAME_RX = re.compile(r"\bNM1\*[A-Z0-9]{2}\*1\*(?P<v>[^*~\n]+\*[^*~\n]+)")
@@ -1021,7 +1022,8 @@ class ContextNameRecognizer(EntityRecognizer):
                         break
                     pos = sep.end()
         if self.english and "." in text:
-            for m in _NAME_AT_END_RX.finditer(text):  # "Next visit: Tue 23 Sep. Faith": a note signed by a given name
+            # "Next visit: Tue 23 Sep. Faith": a note signed by a given name (its last sentence's end only)
+            for m in _NAME_AT_END_RX.finditer(text, max(0, len(text) - 60)):
                 low = m.group("v").casefold()
                 if (low in lx.GIVEN_NAMES or low in lx.WIDE_GIVEN or low in lx.WORD_GIVEN) and not _not_a_name_word(
                     m.group("v")
@@ -1069,8 +1071,8 @@ class ContextNameRecognizer(EntityRecognizer):
             )
         if "/NAME/" in text:  # a SWIFT field's name ("/EREF/5717.../NAME/LINH VŨ/IBAN/...")
             out.extend(_result(self, "PERSON", *m.span("v"), 0.7) for m in _SWIFT_NAME_RX.finditer(text))
-        for m in _DOCUMENT_NAME_RX.finditer(text):  # a passport's or licence's name fields ("Given names SOFÍA")
-            out.append(_result(self, "PERSON", *m.span("v"), 0.7))
+        if _DOCUMENT_NAME_GATE.search(text):  # a passport's or licence's name fields ("Given names SOFÍA")
+            out.extend(_result(self, "PERSON", *m.span("v"), 0.7) for m in _DOCUMENT_NAME_RX.finditer(text))
         if "LICEN" in text:  # a UK driving licence's fields 1 and 2: surname, given names ("1. WILSON\n2. BETHANY")
             out.extend(_result(self, "PERSON", *m.span("v"), 0.7) for m in _LICENCE_NAME_RX.finditer(text))
         if "<<" in text:  # a passport's machine-readable zone: "P<GBRBAKER<<REBECCA<<<<"
