@@ -3380,3 +3380,13 @@ def test_a_name_with_who_they_are_in_brackets(hipaa, text, raw):
 def test_a_place_with_a_family_word_in_brackets_stays(hipaa):
     text = "Seen in Clinic (her daughter's school) today."
     assert hipaa.scrub_text(text).text == text
+
+
+def test_column_findings_keep_to_the_policys_entities(pci):
+    text = (
+        "2024-01-05,Robert Clarke,4111 1111 1111 1111,97298\n"
+        "2024-01-06,Ming Liu,5500 0000 0000 0004,33626\n"
+        "2024-01-07,Ann Liu,3400 0000 0000 009,97301\n"
+    )
+    out = pci.scrub_text(text).text
+    assert "97298" in out and "33626" in out and "1111 1111 1111" not in out, out

@@ -286,6 +286,7 @@ class Scrubber:
         policy = self.policy = loaded.policy
         _check_nlp_model(policy)
         self.entities = sorted(policy.entities)
+        self._entity_set = frozenset(self.entities)
         packs = set(policy.builtin_recognizers)
         needs_ner = "ner" in packs and bool(_NER_ENTITIES & set(self.entities))
         self.nlp_engine = PolicyNlpEngine(
@@ -503,6 +504,7 @@ class Scrubber:
                 merged = _merge(merged + extra)
         if len(merged) > 1 and "\n" in text:
             extra = by_column(text, merged, self._column_finding, self._only_words, _known_name)
+            extra = [f for f in extra if f.entity_type in self._entity_set]  # (a postcode only where scrubbed)
             if extra:
                 keep = keep if keep is not None else self.keep.index(text)
                 extra = [f for f in extra if not keep.covers(f.start, f.end)]
