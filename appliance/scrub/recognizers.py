@@ -553,15 +553,18 @@ _GLUED_NOT_NAMES = frozenset(
     "north south central".split()
 )
 _VCARD_N_RX = re.compile(r"(?m)^N:(?P<v>[^;:\n]+;[^;:\n]+)")
+# who a person is to another, in brackets after or beside their name
+_RELATIONS = (
+    r"daughter|son|wife|husband|partner|spouse|mother|father|mum|mom|dad|sister|brother|carer|friend|neighbour|"
+    r"neighbor|niece|nephew|aunt|uncle|cousin|grand(?:daughter|son|mother|father|ma|pa)|step(?:son|daughter|mother|"
+    r"father)|fianc[ée]e?|girlfriend|boyfriend|next[ ]of[ ]kin|nok"
+)
 _NAME_RELATION_RX = re.compile(
     r"(?<![\w'’-])(?P<v>\p{Lu}\p{Ll}+(?:[ -]\p{Lu}\p{Ll}+)?)[ ]\((?i:(?:his|her|their|the[ ]patient['’]s|pt['’]s|my|our)[ ])?"
-    r"(?i:daughter|son|wife|husband|partner|spouse|mother|father|mum|mom|dad|sister|brother|carer|friend|neighbour|"
-    r"neighbor|niece|nephew|aunt|uncle|cousin|grand(?:daughter|son|mother|father|ma|pa)|step(?:son|daughter|mother|"
-    r"father)|fianc[ée]e?|girlfriend|boyfriend|next[ ]of[ ]kin|nok)(?:[,;][^)\n]{0,30})?\)"
+    rf"(?i:{_RELATIONS})(?:[,;][^)\n]{{0,30}})?\)"
     # ... or inside them, before it ("Family aware (Giorgos, partner)")
     r"|\((?P<w>\p{Lu}\p{Ll}+(?:[ -]\p{Lu}\p{Ll}+)?),[ ]?(?i:(?:his|her|their|the[ ]patient['’]s)[ ])?"
-    r"(?i:daughter|son|wife|husband|partner|spouse|mother|father|mum|mom|dad|sister|brother|carer|friend|neighbour|"
-    r"neighbor|niece|nephew|aunt|uncle|cousin|grand(?:daughter|son|mother|father)|next[ ]of[ ]kin|nok)\)"
+    rf"(?i:{_RELATIONS})\)"
 )
 _SWIFT_NAME_RX = re.compile(r"/NAME/(?P<v>[^\W\d_][^/\n]{1,60}?)(?=/|\n|$)")
 _DOCUMENT_NAME_RX = re.compile(
