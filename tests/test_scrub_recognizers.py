@@ -3390,3 +3390,22 @@ def test_column_findings_keep_to_the_policys_entities(pci):
     )
     out = pci.scrub_text(text).text
     assert "97298" in out and "33626" in out and "1111 1111 1111" not in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ('"K+ 6.8 mmol/L on Jocelyn Mendoza, 7169945. Call back"', "7169945"),
+        ('"K+ 7.0 mmol/L on Aroha Te Whare, KKP9235. Call back"', "KKP9235"),
+        ('"K+ 6.5 mmol/L on Priya Verma, 3410 78641 2. Call back"', "78641 2"),
+        ("Child: Ka Ho Jama  DOB 08/06/2023  OHIP 1378 202 965 RM", " RM"),
+        ("Date of birth ..... 13 Apr 1995\nMedical Card N0 ............... 9955428G", "9955428G"),
+    ],
+)
+def test_ids_after_a_name_and_comma_health_card_versions_and_ocrd_no(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_year_or_an_amount_after_a_name_and_comma_stays(hipaa):
+    out = hipaa.scrub_text("Paid to Mary Jones, 2024 and 1500 GBP. Sent to Ann Lee, 12.50.").text
+    assert ", 2024 and 1500 GBP" in out and ", 12.50." in out, out

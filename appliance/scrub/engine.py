@@ -1102,9 +1102,10 @@ _ID_AFTER_AGE = re.compile(r"[ ]?\((?:[MF],?[ ]?)?\d{1,3}[ ]?(?:[MF]|y|yo|yrs)?\
 # after a name and a comma: eight digits at least (maybe in groups of four), or letters and five digits at least
 # ("Katrin Shapiro, POL-21036467", "Hugo Thornton, P844868/21", "xiao-hong jung, A-44174F5B")
 _ID_AFTER_COMMA = re.compile(
-    r",[ ]" + _NOT_DATE_AHEAD + r"(?P<v>\d{8,18}|\d{4}(?:[ ]\d{4}){2,3}|"
+    # (seven digits at least: "on Jocelyn Mendoza, 7169945. Call back"; a hospital's short code "KKP9235")
+    r",[ ]" + _NOT_DATE_AHEAD + r"(?P<v>\d{7,18}|\d{4}(?:[ ]\d{4}){2,3}|[A-Z]{2,4}\d{4,8}|"
     # digits in groups, maybe with a letter suffix ("5227 083 588", "2094-742-351-IW"), eight digits at least
-    r"(?=(?:[ -]?\d){8})\d{3,5}(?P<sep>[ -])\d{2,5}(?:(?P=sep)\d{2,5}){0,3}(?:-[A-Z]{2})?|"
+    r"(?=(?:[ -]?\d){8})\d{3,5}(?P<sep>[ -])\d{2,5}(?:(?P=sep)\d{1,5}){0,3}(?:-[A-Z]{2})?|"
     r"(?=[A-Z0-9/-]{6,24}\b)(?=(?:[A-Z/-]*\d){5})[A-Z]{1,4}-?\d[A-Z0-9]*(?:[-/][A-Z0-9]+)*)\b(?![.,/:-]\d)"
 )
 _ID_AFTER_GAP = re.compile(r"[ \t]{2,}" + _RECORD_ID + r"(?=[ \t]{2,}|[ \t]*(?:\n|$))")

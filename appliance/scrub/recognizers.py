@@ -2982,7 +2982,8 @@ def _label_rule(entity: str, labels: str) -> str:
         # "POLICY-NO...:", "NHI....:": a fixed-width report's key, hyphenated and filled with dots
         # (or a form's dotted leader after it: "IHI .............. 5531...", "Medical Card No .... 6740987F")
         rf"\b(?:{labels})(?:[ ]?\.{{2,40}}|\.{{0,12}})\)?"
-        rf"(?:[\s_-]+(?:number|no|num|id|code|ref(?:erence)?|card|account)(?:[ ]?\.{{2,40}}|\.{{0,12}})){{0,2}}"
+        # ("N0": an OCR'd "No")
+        rf"(?:[\s_-]+(?:number|no|n0|num|id|code|ref(?:erence)?|card|account)(?:[ ]?\.{{2,40}}|\.{{0,12}})){{0,2}}"
         # "Patient number at the hospital: PT92947591", "Account at losing provider: VM27425407"
         r"(?:[ \t]+(?:at|with|for|in|from)(?:[ \t]+[^\W\d_]+){1,3}(?=[ \t]*:))?"
         rf"{_SEP}(?!\d{{1,7}}(?:[.,]\d{{3}})*[.,]\d{{2}}(?![\d.,-]))(?!{_ICD_CODE}|{_SEPA_CREDITOR})"
@@ -3215,6 +3216,9 @@ class LabelledIdRecognizer(_RegexRecognizer):
          Starts(prefix_test("ip", "src", "dst", "source", "client", "remote"))),
         # a passport's number in its machine-readable zone (the second line's first nine characters)
         ("LICENSE_NUMBER", r"(?m:^)(?P<v>[A-Z0-9][A-Z0-9<]{8})\d[A-Z<]{3}\d{7}[MFX<]\d{7}", 0.85, "v", None, _mrz_gate),
+        # an Ontario health card number with its version code ("OHIP 1378 202 965 RM"): four, three and three digits,
+        # then two letters
+        ("MEDICAL_RECORD_NUMBER", r"\b\d{4}[ -]\d{3}[ -]\d{3}[ -][A-Z]{2}\b", 0.6, 0, None, Starts(_digits(4, 4))),
         # a UK sort code and account number written together ("Paid to: 20-14-67 / 73076011")
         ("ACCOUNT_NUMBER", r"(?<![\d-])\d{2}-\d{2}-\d{2}[ ]?/[ ]?\d{8}(?![\d-])", 0.9, 0, None, Starts(_digits(2, 2))),
         # a labelled phone number that a column's width broke over two lines ("Phone: +44\n131 676 9763",
