@@ -3409,3 +3409,34 @@ def test_ids_after_a_name_and_comma_health_card_versions_and_ocrd_no(hipaa, text
 def test_a_year_or_an_amount_after_a_name_and_comma_stays(hipaa):
     out = hipaa.scrub_text("Paid to Mary Jones, 2024 and 1500 GBP. Sent to Ann Lee, 12.50.").text
     assert ", 2024 and 1500 GBP" in out and ", 12.50." in out, out
+
+
+# --- Thirteenth round: a card's or an account's last four digits, masked card numbers -------------------------
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Paid with corporate card ending 3176. Approved by the manager.", "3176"),
+        ("the payment of EUR 2 325,66 on your Mastercard card last four digits 3871. The merchant", "3871"),
+        ("on your Visa card ending in 1567. The merchant has accepted", "1567"),
+        ("The last 4 digits of your card are 5521, thank you.", "5521"),
+        ("We have placed the account ending 9815 on hold.", "9815"),
+        ("Refund to the account number ending in 0042 today.", "0042"),
+        ("ERROR [gw-2] auth DECLINED 51 pan=352891******5094 exp=0529", "5094"),
+        ("Card: **** **** **** 4421 (Visa).", "4421"),
+        ("Card number XXXX-XXXX-XXXX-1234 was declined.", "1234"),
+    ],
+)
+def test_a_cards_or_an_accounts_last_four_and_masked_card_numbers(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_periods_ending_in_a_year_or_date_and_masked_words_stay(hipaa):
+    text = "For the financial year ending 2024 the card scheme fee was 1.5%. Password: ********. Ref xxxx."
+    assert hipaa.scrub_text(text).text == text
+
+
+def test_pci_keeps_a_cards_last_four_it_allows(pci):
+    out = pci.scrub_text("Visa card ending 4421; card 4111 1111 1111 1111.").text
+    assert "ending 4421" in out and "1111 1111 1111 1111" not in out, out

@@ -3968,6 +3968,25 @@ def _iban_head(word: str) -> bool:
 with_firsts(_iban_head, "abcdefghijklmnopqrstuvwxyz")
 
 
+_CARD_WORD = r"(?:card|visa|master[ ]?card|amex|maestro|debit|credit|discover)"
+# "ending in 1567", "ends with 0042", "last four digits 3871", "ending ****1234"; never a date ("ending 2024-03")
+_LAST_FOUR = (
+    r"(?:(?:ending|ends)(?:[ \t]+(?:in|with))?|last[ \t]+(?:4|four)(?:[ \t]+digits)?)[ \t]*[:#]?[ \t]*"
+    r"(?:[*xX•.]{2,}[ -]?)?(?P<v>\d{4})(?![\d/.-]\d)"
+)
+_MASKED_PAN = r"(?<![\w*•])[\d*xX•](?:[ -]?[\d*xX•]){10,14}[ -]?\d{4}(?![\w*•])"
+
+
+def _masked_pan_gate(text: str) -> bool:
+    return "**" in text or "xxxx" in text or "XXXX" in text or "••" in text
+
+
+def _masked_pan_ok(value: str) -> bool:
+    """Masked, not a number: four masking characters or more, and no letter but the mask's x."""
+    masks = sum(value.count(c) for c in "*xX•")
+    return masks >= 4 and not any(c.isalpha() and c not in "xX" for c in value)
+
+
 class CardDataRecognizer(_RegexRecognizer):
     RULES = [
         ("CREDIT_CARD", r"\b(?:\d[ -]?){12,18}\d\b", 0.6, 0, card_ok),  # (scanning beats trying each number)
@@ -3975,6 +3994,38 @@ class CardDataRecognizer(_RegexRecognizer):
         ("CREDIT_CARD", r"(?<![\d.])\d{4}\.\d{4}\.\d{4}\.\d{1,7}(?![\d.])", 0.6, 0, card_ok),
         # glued to a code before it: an airline's form of payment "FOP CCCA4222253727271479/1226", "CCVI4…"
         ("CREDIT_CARD", r"(?<=[A-Za-z])[2-6]\d{12,18}(?!\d)", 0.6, 0, card_ok),
+        # a card's last four digits as a statement or a call note gives them ("Visa card ending in 1567", "card
+        # last four digits 3871", "the last 4 digits of your card are 5521"): with the holder, the bank and a date
+        # they single out the card (PCI allows showing them; a training set has no need of them)
+        (
+            "CREDIT_CARD",
+            rf"(?i)\b{_CARD_WORD}(?:[ \t]+(?:number|no\.?|#))?[ \t]+{_LAST_FOUR}",
+            0.6,
+            "v",
+            None,
+            Starts(prefix_test("card", "visa", "master", "amex", "maestro", "debit", "credit", "discover")),
+        ),
+        (
+            "CREDIT_CARD",
+            rf"(?i)\blast[ \t]+(?:4|four)(?:[ \t]+digits)?[ \t]+of[ \t]+(?:(?:the|your|his|her|their|my)[ \t]+)?"
+            rf"(?:\w+[ \t]+)?{_CARD_WORD}[ \t]*(?:[:#]|are|is|were|was)?[ \t]*(?P<v>\d{{4}})(?![\d/.-]\d)",
+            0.6,
+            "v",
+            None,
+            Starts(prefix_test("last")),
+        ),
+        # the same of an account ("the account ending 9815", "a/c ending in 0042")
+        (
+            "ACCOUNT_NUMBER",
+            rf"(?i)\b(?:account|acct|a/c)(?:[ \t]+(?:number|no\.?|#))?[ \t]+{_LAST_FOUR}",
+            0.6,
+            "v",
+            None,
+            Starts(prefix_test("account", "acct", "a")),
+        ),
+        # a masked card number that shows its last four ("pan=352891******5094", "**** **** **** 4421",
+        # "XXXX-XXXX-XXXX-1234"): the digits shown are the card's
+        ("CREDIT_CARD", _MASKED_PAN, 0.6, 0, _masked_pan_ok, _masked_pan_gate),
         (
             "CVV",
             r"(?i)\b(?:cvv2?|cvc2?|cid|csc|security\s+code|card\s+code|card\s+verification(?:\s+value)?)\s*[:#=]?\s*(?:is\s+)?(?P<v>\d{3,4})\b",
