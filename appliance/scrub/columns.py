@@ -129,6 +129,9 @@ def by_column(
                 continue  # "NDC", "Lot", "Qty": a column of codes, whatever was found in it
             if kind is None and n == 0 and _beside_names(columns, col):
                 kind = _names_column(text, spans, known_name)
+            if kind is None and n == 0 and any(c[2] == "PERSON" for c in columns) and _id_column(text, spans):
+                out.extend(make(_ID_COLUMN_TYPE, a, b) for a, b in spans)
+                continue
             if kind is None:
                 continue
             shape = _SHAPES.get(kind, _CODE_CELL)
@@ -204,6 +207,22 @@ def _names_column(text: str, spans: list[tuple[int, int]], known_name: Callable[
         return None
     known = sum(1 for c in cells if all(known_name(w.strip(".,'’-").casefold()) for w in c.split()))
     return "PERSON" if 2 * known >= len(cells) else None
+
+
+# a column of a table of people whose every cell is a distinct code of one shape ("CZW6364", "PEZ8766", ...; or
+# "7169945", "8802113", ...): each row's own identifier, a record or account number no other rule had a label for
+_ID_CELL = re.compile(r"(?=(?:[^\d]*\d){4})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+_ID_COLUMN_TYPE = "ACCOUNT_NUMBER"  # as the table reader reads a column headed "Ref" or "ID"
+
+
+def _id_column(text: str, spans: list[tuple[int, int]]) -> bool:
+    cells = [text[a:b] for a, b in spans]
+    if len(cells) < _MIN_ROWS or not all(6 <= len(c) <= 20 and _ID_CELL.fullmatch(c) for c in cells):
+        return False
+    if len(set(cells)) < len(cells):  # a category or a status repeated, not one id per row
+        return False
+    shapes = {re.sub(r"[A-Za-z]", "A", re.sub(r"\d", "9", c)) for c in cells}
+    return len(shapes) == 1
 
 
 def _overlapping(findings: list[Any], ends: list[int], a: int, b: int) -> Iterator[Any]:
