@@ -3440,3 +3440,45 @@ def test_periods_ending_in_a_year_or_date_and_masked_words_stay(hipaa):
 def test_pci_keeps_a_cards_last_four_it_allows(pci):
     out = pci.scrub_text("Visa card ending 4421; card 4111 1111 1111 1111.").text
     assert "ending 4421" in out and "1111 1111 1111 1111" not in out, out
+
+
+def test_a_column_of_distinct_codes_of_one_shape_in_a_table_of_people(hipaa):
+    text = (
+        "02/02/2023\t14:45\tDr Bell\tStewart, Callum\t05/03/1953\tCZW6364\tTel\tAnnual review\n"
+        "12/08/2021\t08:30\tGrewal\tAshworth, Daniel\t22/03/1954\tPEZ8766\tVideo\tAnnual review\n"
+        "17/07/2023\t16:30\tDr Kamińska\tMason, Lesieli\t14/01/1949\tSJC4374\tTreatment Rm\tDressings\n"
+    )
+    out = hipaa.scrub_text(text).text
+    assert not any(v in out for v in ("CZW6364", "PEZ8766", "SJC4374")), out
+
+
+def test_codes_under_a_code_header_repeated_or_of_mixed_shapes_stay(hipaa):
+    ndc = (
+        "Patient,Drug,NDC,Qty\nJohn Smith,Metformin 500mg,0093101901,30\n"
+        "Mary Jones,Lisinopril 10mg,0093101902,30\nAnn Lee,Atorvastatin 20mg,0093101903,60\n"
+    )
+    assert "0093101901" in hipaa.scrub_text(ndc).text
+    same = "John Smith|PLAN01A|ok\nMary Jones|PLAN01A|ok\nAnn Lee|PLAN01A|ok\n"
+    assert hipaa.scrub_text(same).text.count("PLAN01A") == 3
+    mixed = "John Smith|AB1234|ok\nMary Jones|1234-AB|ok\nAnn Lee|X9Y8Z7W6|ok\n"
+    out = hipaa.scrub_text(mixed).text
+    assert "AB1234" in out and "1234-AB" in out and "X9Y8Z7W6" in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ('"{\\"resourceType\\":\\"Patient\\",\\"id\\":\\"pat-83736\\",\\"active\\":true}"', "pat-83736"),
+        ('"{\\"subject\\":{\\"reference\\":\\"Patient/pat-83736\\"}}"', "pat-83736"),
+        ("my email is callumwood AT live DOT nl (writing it like that because of spam lol)", "callumwood"),
+        ("Please use aoife43@hotmail[.]com going forward.", "aoife43"),
+        ("or write to a.ryan[at]gmail[.]com today", "a.ryan"),
+    ],
+)
+def test_escaped_fhir_ids_and_e_mails_in_capitals_or_with_a_bracketed_dot(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_words_at_and_dot_in_capitals_that_are_no_e_mail_stay(hipaa):
+    text = "Sign in AT reception for the DOT review. Staff arrive AT home DOT com launch."
+    assert hipaa.scrub_text(text).text == text

@@ -3180,6 +3180,11 @@ _LISTED_IDS = frozenset(["ACCOUNT_NUMBER", "MEDICAL_RECORD_NUMBER", "HEALTH_PLAN
 _AND_ID = re.compile(r"[ \t]+(?:and|&|or)[ \t]+(?P<v>(?-i:[A-Z]{0,4}-?)\d[\dA-Z-]{4,20})\b(?![.,/]\d)")
 
 
+# a JSON key's or value's quote; in JSON escaped inside a string, analysed with blanks for its backslashes
+# (`engine._analysis_view`: '\\"id\\"' reads '  "id  "')
+_Q = r"(?:[ ]{1,7}\"|[\"'])?"
+
+
 class LabelledIdRecognizer(_RegexRecognizer):
     RULES = [
         (e, _label_rule(e, lbl), 0.85, 0, _labelled_id_ok, Starts(LABEL_STARTS[e])) for e, lbl in LABELS.items()
@@ -3310,11 +3315,12 @@ class LabelledIdRecognizer(_RegexRecognizer):
              rf'"\s*(?:text|value|span)\s*"\s*:\s*"\s*(?P<v>[^"\n\\]{{1,120}}?)\s*"', 0.8, "v", None, _typed_value_gate)
             for entity, kinds in _TYPED_VALUE_KINDS.items()
         ],
-        # a FHIR Patient resource's own id ('"resourceType": "Patient", "id": "688494"')
+        # a FHIR Patient resource's own id ('"resourceType": "Patient", "id": "688494"'), in JSON escaped
+        # inside a string too (`{\"resourceType\":\"Patient\",\"id\":\"pat-83736\"`)
         (
             "MEDICAL_RECORD_NUMBER",
-            r"\bresourceType[\"']?\s*[:=]\s*[\"']?(?:Patient|Person|RelatedPerson)[\"']?\s*,\s*(?:\n[ \t]*)?[\"']?id[\"']?"
-            r"\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9][A-Za-z0-9.-]{2,63})",
+            rf"\bresourceType{_Q}\s*[:=]\s*{_Q}(?:Patient|Person|RelatedPerson){_Q}\s*,\s*(?:\n[ \t]*)?{_Q}id{_Q}"
+            rf"\s*[:=]\s*{_Q}(?P<v>[A-Za-z0-9][A-Za-z0-9.-]{{2,63}})",
             0.85,
             "v",
             None,
@@ -3323,7 +3329,7 @@ class LabelledIdRecognizer(_RegexRecognizer):
         # a FHIR reference to a patient ("reference": "Patient/8289425783"): the patient's id
         (
             "MEDICAL_RECORD_NUMBER",
-            r"\breference[\"']?\s*[:=]\s*[\"']?(?:Patient|Person|RelatedPerson)/(?P<v>[A-Za-z0-9](?:[A-Za-z0-9.-]|[ ](?=\d)){2,63})",
+            rf"\breference{_Q}\s*[:=]\s*{_Q}(?:Patient|Person|RelatedPerson)/(?P<v>[A-Za-z0-9](?:[A-Za-z0-9.-]|[ ](?=\d)){{2,63}})",
             0.85,
             "v",
             None,
@@ -4096,18 +4102,18 @@ _MAIL_PROVIDERS = (
 
 
 def _spoken_email_gate(text: str) -> bool:
-    return " dot " in text and " at " in text
+    return (" dot " in text or " DOT " in text) and (" at " in text or " AT " in text)
 
 
 def _masked_email_gate(text: str) -> bool:
-    return "%40" in text or _MASKED_AT_GATE.search(text) is not None
+    return "%40" in text or "[.]" in text or "(.)" in text or _MASKED_AT_GATE.search(text) is not None
 
 
 _MASKED_AT_GATE = re.compile(r"[\(\[{<][aA][tT][\)\]}>]")
 
 
-_MASKED_AT = r"(?:[ ]?(?:\(at\)|\[at\]|\{at\}|<at>)[ ]?|%40)"
-_MASKED_DOT = r"(?:[ ]?(?:\(dot\)|\[dot\]|\{dot\}|<dot>)[ ]?|\.)"
+_MASKED_AT = r"(?:[ ]?(?:\(at\)|\[at\]|\{at\}|<at>)[ ]?|%40|@)"
+_MASKED_DOT = r"(?:[ ]?(?:\(dot\)|\[dot\]|\{dot\}|<dot>|\[\.\]|\(\.\))[ ]?|\.)"
 
 
 class WrappedEmailRecognizer(_RegexRecognizer):
@@ -4137,7 +4143,7 @@ class WrappedEmailRecognizer(_RegexRecognizer):
             _spoken_email_gate,
         ),
         # written around spam filters, or URL-encoded in a query: "carmen55(at)orange.fr", "cian [at] outlook
-        # [dot] com", "r.oconnor {at} bigpond.com", "?email=paige_hall%40gmx.de"
+        # [dot] com", "r.oconnor {at} bigpond.com", "aoife43@hotmail[.]com", "?email=paige_hall%40gmx.de"
         (
             "EMAIL_ADDRESS",
             rf"(?i)(?<![\w.+-])[\w.+-]*[\w+-]{_MASKED_AT}[a-z0-9-]+(?:{_MASKED_DOT}[a-z0-9-]+)*{_MASKED_DOT}[a-z]{{2,}}(?![\w-])",
