@@ -3482,3 +3482,28 @@ def test_escaped_fhir_ids_and_e_mails_in_capitals_or_with_a_bracketed_dot(hipaa,
 def test_words_at_and_dot_in_capitals_that_are_no_e_mail_stay(hipaa):
     text = "Sign in AT reception for the DOT review. Staff arrive AT home DOT com launch."
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Registration - 10B - 26/08/2023 AM\nTeacher: X. He\nNGUYEN Duc /\nCHOI Eun-ji M\nJONES Cliff /\n", "NGUYEN Duc"),
+        ("Registration - 10B - 26/08/2023 AM\nTeacher: X. He\nNGUYEN Duc /\nCHOI Eun-ji M\nJONES Cliff /\n", "JONES Cliff"),
+        ("Duty chaplain: Lee Min-jun\n- Fr Tuan visited BHATT Vikram (Fleming Unit) today", "Tuan"),
+    ],
+)
+def test_a_name_on_the_line_after_a_name_in_a_list(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("Name: Jonas Becker\nGeburtsdatum: 13. Juni 1978", "Geburtsdatum:"),
+        ("Atentamente,\nLuis Ángel Ramírez\nDepartamento de Recobro", "Departamento de Recobro"),
+        ("FN:Ramon Mendoza\nORG:Christchurch Hospital", "ORG:"),
+        ("Amrita Hospital Kochi\nMemory Assessment Service\n12 Jan 2024", "Memory Assessment Service"),
+    ],
+)
+def test_a_label_or_heading_on_the_line_after_a_name_stays(hipaa, text, kept):
+    assert kept in hipaa.scrub_text(text).text

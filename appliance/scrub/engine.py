@@ -458,7 +458,9 @@ class Scrubber:
                             continue  # "Schmitt-Thompson Fever": what is left of it is a word, no name
                     r.start, r.end = start, end
             if r.entity_type == "PERSON" and "\n" in text[r.start : r.end]:
-                _name_to_its_line(text, r, results)
+                tail = _name_to_its_line(text, r, results)
+                if tail is not None and self._name_on_next_line(text, *tail):
+                    results.append(_copy_result(r, *tail))  # judged in its turn, as its own finding
             meta = r.recognition_metadata or {}
             f = Finding(
                 r.entity_type, r.start, r.end, float(r.score), recognizer=str(meta.get("recognizer_name", ""))
@@ -542,6 +544,22 @@ class Scrubber:
         low = rest.casefold()
         known = low in lx.GIVEN_NAMES or low in lx.SURNAMES or low in lx.WIDE_NAMES
         return not known and low in lx.english_words(self.policy.nlp.model)
+
+    def _name_on_next_line(self, text: str, start: int, end: int) -> bool:
+        """What spaCy's name ran on into on the next line is a name too: capitalised, no label ("Geburtsdatum:",
+        "ORG:"), a known name among its words ("NGUYEN Duc", not "Departamento de Recobro"), and not one
+        ordinary word ("Memory Assessment Service")."""
+        from appliance.scrub import lexicons as lx
+
+        value = text[start:end]
+        if not value[:1].isupper() or text[end : end + 1] == ":":
+            return False
+        words = [w.strip(".,'’-").casefold() for w in value.split()]
+        if not any(_known_name(w) for w in words):
+            return False
+        if len(words) == 1 and words[0] in lx.english_words(self.policy.nlp.model):
+            return False
+        return not self._only_words(value)
 
     def _only_words(self, value: str) -> bool:
         """Every word of `value` is an ordinary English word and none a known name ("PAID", "Not known")."""
@@ -812,15 +830,39 @@ def _email_domain_ok(self: Any, pattern_text: str) -> bool:
     return found.fqdn != "" or "." in found.suffix
 
 
-def _name_to_its_line(text: str, r: Any, results: list[Any]) -> None:
+def _name_to_its_line(text: str, r: Any, results: list[Any]) -> tuple[int, int] | None:
     """A name spaCy runs on into the next line, where another finding starts ("Sanne Bakker\nDorpsstraat 74-II",
-    a letter's address block) ends at its line's end: the street stays a street."""
+    a letter's address block) ends at its line's end: the street stays a street. What spaCy ran on into is
+    returned when it has a name's shape: in a list of names, one a line ("Teacher: X. He\nNGUYEN Duc /",
+    "- Fr Tuan visited"), spaCy reads two lines' names as one."""
     nl = text.find("\n", r.start, r.end)
     spacy = (r.recognition_metadata or {}).get("recognizer_name") == "FilteredSpacyRecognizer"
     if nl > r.start and text[r.start : nl].strip() and (spacy or any(
         o is not r and o.entity_type != "PERSON" and nl < o.end and o.start < r.end for o in results
     )):  # (spaCy's names never run on: "RECORD\nChiawelo Clinic\nSurname" is a heading over a label)
-        r.end = len(text[:nl].rstrip())
+        end, r.end = r.end, len(text[:nl].rstrip())
+        if not spacy:
+            return None
+        m = _NAME_ON_NEXT_LINE.match(text, nl + 1, end)
+        if m is None or any(o is not r and o.entity_type != "PERSON" and o.start < end and nl < o.end for o in results):
+            return None
+        return m.start("v"), m.end("v")
+    return None
+
+
+# the name's part on the next line: after a bullet and a title, capitalised words of letters to the span's end
+_NAME_ON_NEXT_LINE = re.compile(
+    r"[ \t]*(?:[-*•·][ \t]+)?(?:(?i:dr|mr|mrs|ms|miss|mx|prof|fr|revd?|sr|imam|rabbi|pastor|nurse|sister)\.?[ \t]+)?"
+    r"(?P<v>[^\W\d_][^\W\d_'’.-]*(?:[ \t]+[^\W\d_][^\W\d_'’.-]*){0,3})[ \t]*\Z"
+)
+
+
+def _copy_result(r: Any, start: int, end: int) -> Any:
+    from presidio_analyzer import RecognizerResult
+
+    return RecognizerResult(
+        r.entity_type, start, end, r.score, r.analysis_explanation, dict(r.recognition_metadata or {})
+    )
 
 
 def _line_end(text: str, start: int, end: int) -> int:
