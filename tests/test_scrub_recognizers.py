@@ -3507,3 +3507,33 @@ def test_a_name_on_the_line_after_a_name_in_a_list(hipaa, text, raw):
 )
 def test_a_label_or_heading_on_the_line_after_a_name_stays(hipaa, text, kept):
     assert kept in hipaa.scrub_text(text).text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Tel: (919) 555-0169 x.4908\nDate: 12 January 2024", "4908"),
+        ("T: (614) 724-9626 extn 3007  M: (617) 555-0178", "3007"),
+        ("To discuss a payment plan call +1-888-FLY-HOME.", "FLY-HOME"),
+        ("Customer services: 1 (855) TAX-HELP", "TAX-HELP"),
+        ("call 888-PLUMBER today", "PLUMBER"),
+        ("Hospital numbers: Wexcombe Community Hospital 8821-332-9; Kingsmead General Hospital RXH 835 1900\n", "8821-332-9"),
+        ("Hospital numbers: Wexcombe Community Hospital 8821-332-9; Kingsmead General Hospital RXH 835 1900\n", "835 1900"),
+        ("6. Current Medicaid ID (if any): KD85923F\n7. Household members:", "KD85923F"),
+        ("NHS Number 940 762 4900   PID: RXH 268 6795\n", "268 6795"),
+        ("Case note no. RXH 929 5444   NHS no: 435 990 2131", "929 5444"),
+        ("IN1|1|CDO246||Summit CareFirst|||||||||||Abramov^Niamh|SELF|19430412|||||||||||||||||||557290663 02", "557290663"),
+        ("Card guarantee: 3684 125508\n5131\nCar reg (if parking): YB24 YLD", "125508"),
+        ("Card guarantee: 2221-7457-\n3892-4314\nRate: 397,51 €", "3892-4314"),
+    ],
+)
+def test_extensions_vanity_numbers_hospital_number_lists_in1_policy_numbers_and_wrapped_cards(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_public_helplines_hospital_names_and_card_lines_without_a_valid_number_stay(hipaa):
+    text = (
+        "Call 1-800-MEDICARE with questions. Hospital numbers: see the list.\n"
+        "Card fee: 1234 5678\n9012 units shipped; code 800-ABC."
+    )
+    assert hipaa.scrub_text(text).text == text

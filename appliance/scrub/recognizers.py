@@ -2658,7 +2658,8 @@ _NOT_NATIONAL = re.compile(
     r"\d{4,5}-\d{3,4}-\d{1,2}|(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2})(?:\s\d{1,2})?"
 )  # whole candidates only: "01-23-45-67-89" is a French number
 _PHONE_EXT = re.compile(
-    r",?[ \t]*(?:\([ \t]*(?:ext\.?|extension|x)[ \t]*\d{1,6}[ \t]*\)|(?:ext\.?|extension|x|#)[ \t]*\d{1,6}\b)", re.IGNORECASE
+    r",?[ \t]*(?:\([ \t]*(?:ext\.?|extn\.?|extension|x\.?)[ \t]*\d{1,6}[ \t]*\)|(?:ext\.?|extn\.?|extension|x\.?|#)[ \t]*\d{1,6}\b)",
+    re.IGNORECASE,
 )
 _PHONE_GROUPS = re.compile(r"\d+")
 _BR_MOBILE = re.compile(r"\(\d{2}\)[ ]?9\d{4}-\d{4}")
@@ -2752,6 +2753,23 @@ def _national_grouping(phonenumbers, cand: str, regions: tuple[str, ...]) -> boo
                               and [want[0] - 1] + want[1:] == groups):
             return True
     return False
+
+
+# a toll-free number spelled in letters ("1-800-GET-LOAN", "888-PLUMBER", "1 (855) TAX-HELP"): seven characters
+# after the code (an eighth is often written and not dialled), three letters at least
+_VANITY_GATE = re.compile(r"8(?:00|33|44|55|66|77|88)\)?[ .-][A-Z0-9]*[A-Z]")
+_VANITY = re.compile(
+    r"(?<![\w+-])(?:\+?1[ .-]?)?(?:\(8(?:00|33|44|55|66|77|88)\)|8(?:00|33|44|55|66|77|88))[ .-]?"
+    r"(?P<rest>[A-Z0-9]{2,8}(?:-[A-Z0-9]{1,8}){0,3})(?![\w-])"
+)
+
+
+def _vanity_ok(m: re.Match) -> bool:
+    rest = m.group("rest").replace("-", "")
+    return 7 <= len(rest) <= 8 and sum(c.isalpha() for c in rest) >= 3 and rest not in _PUBLIC_VANITY
+
+
+_PUBLIC_VANITY = frozenset(["MEDICARE"])  # a government's helpline ("1-800-MEDICARE") stays: it is nobody's number
 
 
 class IntlPhoneRecognizer(EntityRecognizer):
@@ -2868,6 +2886,8 @@ class IntlPhoneRecognizer(EntityRecognizer):
                 words = len(_SPOKEN_TOKEN.findall(m.group()))
                 if 2 <= words and sum(c.isdigit() for c in m.group()) >= 2:
                     out.append(_result(self, "PHONE_NUMBER", m.start(), m.end(), 0.6))
+        if _VANITY_GATE.search(text):
+            out.extend(_result(self, "PHONE_NUMBER", *m.span(), 0.6) for m in _VANITY.finditer(text) if _vanity_ok(m))
         for r in out:  # the extension is part of the number ("617.278.2399 ext. 2310")
             ext = _PHONE_EXT.match(text, r.end)
             if ext:
@@ -2879,7 +2899,9 @@ class IntlPhoneRecognizer(EntityRecognizer):
 # Identifiers by label
 
 _SEP = (
-    r"\s*(?:(?:number|num|no\.?|nr\.?|n\.?[º°]|#|id|code)\s*)?(?:[:#=/|]|[-–](?=[ \t])|is|of|will\s+be|was)?\s*#?\s*"
+    # (a form's aside before the colon: "Current Medicaid ID (if any): KD85923F")
+    r"\s*(?:(?:number|num|no\.?|nr\.?|n\.?[º°]|#|id|code)\s*)?(?:\((?:if\s+(?:any|known|applicable|available)|optional)\)\s*)?"
+    r"(?:[:#=/|]|[-–](?=[ \t])|is|of|will\s+be|was)?\s*#?\s*"
     r"(?:(?P<paren>\()\s*)?"
 )
 _ID = r"(?:(?-i:(?!USD|EUR|GBP|CAD|AUD|INR|CHF|JPY|NGN|ZAR|SEK|NOK|DKK|PLN|BRL|MXN)[A-Z]{2,4})[ ](?=\d))?(?=[A-Z0-9/-]{0,30}\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,34}\b"
@@ -2890,6 +2912,8 @@ LABELS: dict[str, str] = {
         r"hosp(?:ital)?\.?\s+(?:no|number|id)|"
         r"unit\s+(?:no|number)|[ue]mr\s+(?:id|no|number)|ehr\s+(?:id|no)|ur\s+(?:no|number)|urn|"
         r"case\s+(?:no|number)|encounter|admission|accession|specimen|hosp(?:ital)?\.?\s*#|"
+        # a UK hospital's case-note number and a report's "PID:" (patient id; not HL7's "PID|" segment)
+        r"case[ \t]+notes?(?=[ \t]*(?:no\b|number|#))|pid(?!\w)(?=[ \t]*:)|"
         # other languages: German, Dutch, Spanish, French, Italian, Portuguese
         r"versichertenn(?:r|ummer)|patientenn(?:r|ummer)|pati[eë]ntnummer|historia\s+cl[ií]nica|"
         r"num[ée]ro\s+de\s+dossier|dossier(?:\s+m[ée]dical)?|cartella\s+clinica|prontu[aá]rio|"
@@ -3066,6 +3090,20 @@ def _hl7_gate(text: str) -> bool:
     return "^^^" in text
 
 
+def _in1_gate(text: str) -> bool:
+    return "IN1|" in text
+
+
+def _hospital_numbers_gate(text: str) -> bool:
+    low = text.lower()
+    return ("hospital numbers" in low or "hospital nos" in low or "hosp. nos" in low) and any(c.isdigit() for c in text)
+
+
+def _hospital_numbers_ok(value: str) -> bool:
+    """A record number's length: five digits at least, six characters at least."""
+    return sum(c.isdigit() for c in value) >= 5 and len(value) >= 6
+
+
 def _pid_gate(text: str) -> bool:
     return "PID|" in text
 
@@ -3086,7 +3124,7 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "admission", "accession", "specimen", "versich", "pati", "historia", "num", "dossier", "cartella", "prontu",
         "chi", "utente", "pesel", "nr", "fallnr", "kvnr", "cart", "患者", "診察券番号", "환자", "ipp", "sécurité", "securite",
         "nhc", "cip", "tessera", "nhi", "phn", "ihi", "medical", "journaln", "fallnummer", "sha", "folder", "ramq",
-        "ip", "uhid", "abha", "nhis", "ohip", "vers", "control", exact=("n", "h"),
+        "ip", "uhid", "abha", "nhis", "ohip", "vers", "control", exact=("n", "h", "pid"),
     ),
     "ACCOUNT_NUMBER": prefix_test(
         "acc", "aco", "savings", "chequing", "checking", "compte", "apólice", "apolice", "cust", "client", "iban", "sort",
@@ -3215,6 +3253,16 @@ class LabelledIdRecognizer(_RegexRecognizer):
          _pid_gate),
         ("MEDICAL_RECORD_NUMBER", r"(?m)^PID\|[^|\n]*\|[^|\n]*\|[^|~\n]*~(?P<v>[A-Z0-9][A-Z0-9-]{2,29})(?=[|^~])", 0.85,
          "v", None, _pid_gate),
+        # HL7 IN1-36 (policy number) and IN1-49 (insured's id number): the member's number with the insurer
+        ("HEALTH_PLAN_ID", r"(?m)^IN1(?:\|[^|\n]*){35}\|(?P<v>[A-Z0-9][A-Z0-9 -]{2,29}[A-Z0-9])(?=[|^~\r\n]|$)", 0.85, "v",
+         None, _in1_gate),
+        ("HEALTH_PLAN_ID", r"(?m)^IN1(?:\|[^|\n]*){48}\|(?P<v>[A-Z0-9][A-Z0-9 -]{2,29}[A-Z0-9])(?=[|^~\r\n]|$)", 0.85, "v",
+         None, _in1_gate),
+        # a list of a patient's numbers at several hospitals ("Hospital numbers: Wexcombe Community Hospital 8821-332-9;
+        # Kingsmead General Hospital RXH 835 1900"): every number on the label's line, the hospitals' names between
+        ("MEDICAL_RECORD_NUMBER", r"(?<=\b(?i:hospital|hosp\.?)[ \t]+(?i:numbers|nos\.?)[ \t]*:[^\n]{0,300}?)(?<![\w-])"
+         r"(?P<v>(?:[A-Z]{2,4}[ ])?[A-Z0-9]*\d[A-Z0-9]*(?:[- ][A-Z0-9]*\d[A-Z0-9]*){0,2})(?![\w-])", 0.7, "v",
+         _hospital_numbers_ok, _hospital_numbers_gate),
         # an IPv6 address cut short in a log, after its key ("IP 2001:db8:fb3c:5610:cfee:63be", "src=2001:db8:9ef3:3e88")
         ("IP_ADDRESS", r"(?i)\b(?:ip|src|dst|source|client|remote(?:_addr)?)[ \t]*[=:]?[ \t]*"
          r"(?P<v>(?=[0-9a-f:]*[a-f])[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){3,7})(?![\w:])", 0.7, "v", None,
@@ -4028,6 +4076,16 @@ class CardDataRecognizer(_RegexRecognizer):
             "v",
             None,
             Starts(prefix_test("account", "acct", "a")),
+        ),
+        # a card number after its label that a column's width broke over two lines ("Card guarantee: 3684 125508\n5131",
+        # "Card: 2221-7457-\n3892-4314"); Luhn keeps the next line's numbers out
+        (
+            "CREDIT_CARD",
+            rf"(?i)\b{_CARD_WORD}\b[^\n\d]{{0,30}}(?P<v>(?:\d[ -]?){{4,16}}\r?\n[ \t]*(?:\d[ -]?){{1,15}}\d)(?![\d-])",
+            0.6,
+            "v",
+            card_ok,
+            Starts(prefix_test("card", "visa", "master", "amex", "maestro", "debit", "credit", "discover"), pre=_has_line_break),
         ),
         # a masked card number that shows its last four ("pan=352891******5094", "**** **** **** 4421",
         # "XXXX-XXXX-XXXX-1234"): the digits shown are the card's
