@@ -3537,3 +3537,39 @@ def test_public_helplines_hospital_names_and_card_lines_without_a_valid_number_s
         "Card fee: 1234 5678\n9012 units shipped; code 800-ABC."
     )
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("31-Dec-2023  FPO RODEL PANGILINAN 62-29-71 2745 6393  £555.52", "2745 6393"),
+        ("25/12/2024 02:20 Salma: 49 58 87 / 22460374 SALMA EL-AMIN", "22460374"),
+        ("i paid £335.41 from 411212 / 79622607 yesterday", "411212"),
+        ("S/C: 21-83-08\nAccount No: 00920703", "21-83-08"),
+        ("SC 458706, a/c 36547594", "458706"),
+        ("Agent: And the sort code?\nCaller: 20 83 09, I think.", "20 83 09"),
+        ("14:00  K97LY008  OTIENO WEKESA v NORTHGATE BANK  (small claims, 30 mins)", "K97LY008"),
+        ("PH: MEI NGUYEN | pol 52/3430143/B | DOB 01/02/1966", "3430143"),
+        ("Agreement number: L3094340/52", "L3094340"),
+        ("Crédito núm.: L4620738/77", "L4620738"),
+        ("Your ombudsman reference (if known): PNX-1176-F896B", "PNX-1176"),
+        ("interessi mutuo EUR 714,24 (contratto LN-75013100-02).", "75013100"),
+        (
+            "payroll_id;name;ni_number;dob;bank;tax_code;gross\n"
+            "EMP-22555;Pillai, Lakshmi;GP300851B;23/02/1973;23 73 09 56704806;1257L;3164.52\n"
+            "PR-71121;Thursby, Hannah;KJ918214C;20/04/1987;46-37-04 70793971;S1257L;3367.89\n",
+            "EMP-22555",
+        ),
+    ],
+)
+def test_sort_codes_court_list_claims_policy_agreement_and_payroll_ids(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_case_citations_phone_numbers_and_a_payslips_ni_amount_stay(hipaa):
+    text = (
+        "Smith v Jones [2019] EWCA Civ 123 applies. Call 0161 496 0000 now; 12 34 56 cases.\n"
+        "Item;NI;Tax;Net\nMarch;211.28;400.10;3790.06\nApril;215.28;410.10;3800.06\nMay;219.28;420.10;3810.06\n"
+    )
+    out = hipaa.scrub_text(text).text
+    assert "EWCA Civ 123" in out and "12 34 56 cases" in out and "211.28" in out and "0161 496 0000" not in out, out

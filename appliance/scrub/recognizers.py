@@ -2900,7 +2900,7 @@ class IntlPhoneRecognizer(EntityRecognizer):
 
 _SEP = (
     # (a form's aside before the colon: "Current Medicaid ID (if any): KD85923F")
-    r"\s*(?:(?:number|num|no\.?|nr\.?|n\.?[º°]|#|id|code)\s*)?(?:\((?:if\s+(?:any|known|applicable|available)|optional)\)\s*)?"
+    r"\s*(?:(?:number|num|n[úu]m\.?|no\.?|nr\.?|n\.?[º°]|#|id|code)\s*)?(?:\((?:if\s+(?:any|known|applicable|available)|optional)\)\s*)?"
     r"(?:[:#=/|]|[-–](?=[ \t])|is|of|will\s+be|was)?\s*#?\s*"
     r"(?:(?P<paren>\()\s*)?"
 )
@@ -2966,13 +2966,18 @@ LABELS: dict[str, str] = {
         r"conta(?!\w)|cuenta(?!\w)|conto(?!\w)|rekening(?:nummer)?|agência|agencia|branch\s+code|ifsc|bsb|transit(?!\w)(?=\s*(?:no|number|#|:)|\s+\d)|clabe|"
         r"empleado(?!\w)|holder(?!\w)(?=\s*(?:no|number|#))|"
         r"operação|operacao|operación|operacion|opération|expediente|aktenzeichen|zaaknummer|kenmerk|riferimento|"
-        r"referencia|referência|référence|schademelding|schadennummer|sinistre|siniestro|sinistro"
+        r"referencia|referência|référence|schademelding|schadennummer|sinistre|siniestro|sinistro|contratto(?!\w)|"
+        # a loan agreement's, a Spanish credit's and an ombudsman's references ("Agreement number: L3094340/52",
+        # "Crédito núm.: L4620738/77", "Your ombudsman reference (if known): PNX-2591-A358V")
+        r"agreement(?!\w)(?=\s*(?:no\b|number|#|:))|crédito(?!\w)|credito(?!\w)|ombudsman\s+ref(?:erence)?"
     ),
     "HEALTH_PLAN_ID": (
         r"health\s+plan|member\s+id|membership|member|subscriber(?:\s+id)?|insurance(?:\s+id)?|group\s+(?:number|no\.?|#)|"
         # a claim form's "1a. INSURED'S I.D. NUMBER"
         r"insured['’]?s\s+i\.?[ ]?d\.?|"
         r"medicare|medicaid|beneficiary|claim|plan\s+id|insured\s+id|nhs|ahcccs|policy\s+(?:number|no\.?|#|id)|policy|"
+        # a call note's "pol W18-3857-397-G"
+        r"pol(?!\w)(?=\.?[ \t]+[A-Z]{0,4}[-/ ]?\d)|"
         r"health\s+card|numero\s+de\s+afiliado|número\s+de\s+afiliado|afiliado|medi-cal"
     ),
     "LICENSE_NUMBER": (
@@ -3090,6 +3095,10 @@ def _hl7_gate(text: str) -> bool:
     return "^^^" in text
 
 
+def _court_list_gate(text: str) -> bool:
+    return " v " in text or " v. " in text
+
+
 def _in1_gate(text: str) -> bool:
     return "IN1|" in text
 
@@ -3136,14 +3145,15 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "frequent", "loyalty", "rewards", "auth", "rekening", "agência", "agencia", "branch", "ifsc", "bsb", "clabe",
         "operação", "operacao", "operación", "operacion", "opération", "expediente", "aktenzeichen", "zaaknummer",
         "kenmerk", "riferimento", "referencia", "referência", "référence", "schademelding", "schadennummer", "sinistre", "siniestro", "sinistro",
+        "ombudsman",
         # whole words only (the label ends at a word's end: `(?!\w)`), not every word they begin
         exact=("a", "matter", "case", "alert", "icn", "key", "employee", "staff", "payroll", "personnel", "emp", "plan",
                "conta", "cuenta", "conto", "transit", "empleado", "holder", "employeenumber", "employeenum",
-               "employeeno", "employeeid"),
+               "employeeno", "employeeid", "contratto", "agreement", "crédito", "credito"),
     ),
     "HEALTH_PLAN_ID": prefix_test(
         "health", "member", "subscriber", "insur", "group", "medica", "beneficiary", "claim", "plan", "nhs", "ahcccs",
-        "policy", "numero", "número", "afiliado", "medi",
+        "policy", "numero", "número", "afiliado", "medi", exact=("pol",),
     ),
     "LICENSE_NUMBER": prefix_test(
         "driver", "dl", "licen", "passport", "dea", "npi", "cert", "permit", "national", "id", "state", "tax", "tin",
@@ -3253,6 +3263,9 @@ class LabelledIdRecognizer(_RegexRecognizer):
          _pid_gate),
         ("MEDICAL_RECORD_NUMBER", r"(?m)^PID\|[^|\n]*\|[^|\n]*\|[^|~\n]*~(?P<v>[A-Z0-9][A-Z0-9-]{2,29})(?=[|^~])", 0.85,
          "v", None, _pid_gate),
+        # a court list's claim number before its parties ("14:00  K97LY008  OTIENO WEKESA v NORTHGATE BANK  (small claims")
+        ("ACCOUNT_NUMBER", r"(?m)^[ \t]*(?:\d{1,2}[:.]\d{2}[ \t]+)?(?P<v>(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6,12})[ \t]+"
+         r"(?=[^\n]{2,60}?[ \t]v\.?[ \t]+[A-Z])", 0.7, "v", None, _court_list_gate),
         # HL7 IN1-36 (policy number) and IN1-49 (insured's id number): the member's number with the insurer
         ("HEALTH_PLAN_ID", r"(?m)^IN1(?:\|[^|\n]*){35}\|(?P<v>[A-Z0-9][A-Z0-9 -]{2,29}[A-Z0-9])(?=[|^~\r\n]|$)", 0.85, "v",
          None, _in1_gate),
@@ -3272,8 +3285,13 @@ class LabelledIdRecognizer(_RegexRecognizer):
         # an Ontario health card number with its version code ("OHIP 1378 202 965 RM"): four, three and three digits,
         # then two letters
         ("MEDICAL_RECORD_NUMBER", r"\b\d{4}[ -]\d{3}[ -]\d{3}[ -][A-Z]{2}\b", 0.6, 0, None, Starts(_digits(4, 4))),
-        # a UK sort code and account number written together ("Paid to: 20-14-67 / 73076011")
-        ("ACCOUNT_NUMBER", r"(?<![\d-])\d{2}-\d{2}-\d{2}[ ]?/[ ]?\d{8}(?![\d-])", 0.9, 0, None, Starts(_digits(2, 2))),
+        # a UK sort code and account number written together ("Paid to: 20-14-67 / 73076011", "FPO RODEL PANGILINAN
+        # 62-29-71 2745 6393", "49 58 87 / 22460374", "411212 / 79622607"): six digits in pairs, then eight
+        ("ACCOUNT_NUMBER", r"(?<![\d-])\d{2}([- ]?)\d{2}\1\d{2}(?:[ ]?/[ ]?|[ ]{1,2})(?:\d{8}|\d{4}[ ]\d{4})(?![\d-])", 0.9, 0,
+         None, Starts(_digits(2, 6))),
+        # a sort code after its label ("S/C: 21-83-08", "SC 458706, a/c 36547594", "sort code 20 83 09")
+        ("ACCOUNT_NUMBER", r"(?i)\b(?:sort[ \t]*code|s/c|sc)(?![\w/])[ \t]*[:.#]?[ \t]*(?:is[ \t]+)?"
+         r"(?P<v>\d{2}([- ]?)\d{2}\2\d{2})(?![\d-])", 0.85, "v", None, Starts(prefix_test("sort", "s", exact=("sc",)))),
         # a labelled phone number that a column's width broke over two lines ("Phone: +44\n131 676 9763",
         # "Phone: +1 (608)\n555-0130", "Phone: +44 (0)115 404\n7421")
         (
@@ -3922,7 +3940,7 @@ _PROMPT_KINDS = [
     ("ZIP_CODE", r"post\s?code|zip(?:\s+code)?|postal\s+code|eircode|pin\s?code"),
     ("HEALTH_PLAN_ID", rf"member(?:ship)?\s+{_NUM}|policy\s+{_NUM}|insurance\s+{_NUM}|plan\s+{_NUM}|subscriber\s+{_NUM}"),
     ("MEDICAL_RECORD_NUMBER", rf"mrn|medical\s+record\s+{_NUM}|hospital\s+{_NUM}|nhs\s+{_NUM}|patient\s+{_NUM}"),
-    ("ACCOUNT_NUMBER", rf"acc?ou?nt\s+{_NUM}|acct(?:\s+{_NUM})?|customer\s+{_NUM}|reference\s+{_NUM}|card\s+{_NUM}"),
+    ("ACCOUNT_NUMBER", rf"acc?ou?nt\s+{_NUM}|acct(?:\s+{_NUM})?|customer\s+{_NUM}|reference\s+{_NUM}|card\s+{_NUM}|sort\s?code"),
     ("STREET_ADDRESS", r"(?:first\s+line\s+of\s+(?:the\s+|your\s+|ur\s+|teh\s+)?)?(?:home\s+)?add?res?s"),
     ("PERSON", r"(?:your\s+(?:full\s+)?|full\s+|first\s+and\s+last\s+|patient'?s\s+|caller'?s\s+)name"),
 ]

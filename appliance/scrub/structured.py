@@ -68,6 +68,7 @@ CANONICAL_LABEL = {
     "ACCOUNT_NUMBER": "account",
     "CREDIT_CARD": "card",
     "IBAN_CODE": "iban",
+    "LICENSE_NUMBER": "nino",
 }
 
 # words after the kind's own word that do not change what the value is: "phone number", "zip code",
@@ -103,6 +104,8 @@ _LAST_PHRASES = (
     (re.compile(r"(?:^| )e mail$"), "EMAIL_ADDRESS"),
     (re.compile(r"(?:^| )post$"), "ZIP_CODE"),  # XML's <PostCode>, JSON's "postCode" (the "code" is read off)
 )
+# a UK National Insurance number ("ni_number", "NINO"), a national identity number like a licence's
+_NI_NUMBER = re.compile(r"(?:^| )(?:(?:ni|national insurance) (?:number|no|num)|nino)$")
 # "X name" is a person's name for these X (a bare "name", or "drug name", "company name", is not)
 _PERSON_QUALIFIERS = frozenset(
     """first last given family middle maiden full legal preferred birth christian sur fore patient pt customer
@@ -170,6 +173,8 @@ def _column(key: str) -> tuple[str | None, str | None]:
 
 
 def _entity(words: str) -> str | None:
+    if _NI_NUMBER.search(words):  # (said before "number" is read off: a payslip's "NI" column is an amount)
+        return "LICENSE_NUMBER"
     tokens = words.split()
     while tokens and (tokens[-1].isdigit() or (len(tokens) > 1 and tokens[-1] in _SUFFIX_WORDS)):
         tokens.pop()
