@@ -3573,3 +3573,33 @@ def test_case_citations_phone_numbers_and_a_payslips_ni_amount_stay(hipaa):
     )
     out = hipaa.scrub_text(text).text
     assert "EWCA Civ 123" in out and "12 34 56 cases" in out and "211.28" in out and "0161 496 0000" not in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("IT-91836,GX-110S,PFXEJJ46,F4:DD:1E:56:7D:A5,dlew@rediffmail.com,2025-04-26", "F4:DD:1E"),
+        ("IT-25512,TC-3040,CND505302P,D8-B9-2B-8F-CB-6C,Sinead Almeida,2021-04-01", "D8-B9-2B"),
+        ("Pieter Vogelsang, Esq.\nState Bar No. 777621", "777621"),
+        ("Abara Solicitors (SRA no. 902874)", "902874"),
+        ("Dr Margaux Rossi (RPPS 25912917870).", "25912917870"),
+        ("vet Dr Antoniou (RCVS no. 4641294)", "4641294"),
+        ("Name: SHREYA QURESHI\nNRIC/FIN: S1245181D", "S1245181D"),
+        ("Identitätsnachweis: Personalausweis-Nr. ML3YTWN8J, gültig bis 20.11.2030.", "ML3YTWN8J"),
+        ("PPS Number: 3803353M\nOur reference: HXZ/1465255", "3803353M"),
+        ("BVN: 65393956760\nNIN: 86846990968\nDate of birth: 24-Jan-1978", "86846990968"),
+        ("Passport numbers: 220695610 / 45ZC43087", "45ZC43087"),
+        ("Licence: VENKA 755027 P9 9JL\nVehicle: Ferrari Roma", "755027"),
+        ("Car reg (if parking): IR-126-HW", "IR-126-HW"),
+        ("Segurado: Ana Clara Araújo, CPF 734.757.286-05\nMorada: Rua X", "Ana Clara"),
+    ],
+)
+def test_mac_addresses_professional_registrations_and_national_ids_by_label(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_time_stamp_fields_stay_and_a_nurses_initials_go(hipaa):
+    out = hipaa.scrub_text("Sync at 10:22:31:05:07:08 ok.").text
+    assert "10:22:31:05:07:08" in out, out
+    out = hipaa.scrub_text("Caller verbalized understanding. JM, BSN, RN").text
+    assert "JM" not in out and out.endswith(", RN"), out

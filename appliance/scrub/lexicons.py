@@ -502,6 +502,7 @@ NOT_NAMES = _words(
     bleep pager log mum mom dad nan nana gran granny grandma grandad grandpa
     dep wdl tfr chq bgc fpo fpi eft ach atm interac
     council bd od tds qds nocte mane xl ec mdi neb
+    nhs cpf nin nric dni nie nif pps ppsn rfc curp nino bvn nuban ird tfn
     """
 )
 

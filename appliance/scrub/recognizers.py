@@ -2900,7 +2900,7 @@ class IntlPhoneRecognizer(EntityRecognizer):
 
 _SEP = (
     # (a form's aside before the colon: "Current Medicaid ID (if any): KD85923F")
-    r"\s*(?:(?:number|num|n[úu]m\.?|no\.?|nr\.?|n\.?[º°]|#|id|code)\s*)?(?:\((?:if\s+(?:any|known|applicable|available)|optional)\)\s*)?"
+    r"\s*(?:(?:number|num|n[úu]m\.?|no\.?|nr\.?|n\.?[º°]|#|id|code)\s*)?(?:\((?:if\s+[a-z]+(?:\s+[a-z]+)?|optional)\)\s*)?"
     r"(?:[:#=/|]|[-–](?=[ \t])|is|of|will\s+be|was)?\s*#?\s*"
     r"(?:(?P<paren>\()\s*)?"
 )
@@ -2989,10 +2989,14 @@ LABELS: dict[str, str] = {
         r"afiliaci[oó]n(?:\s+(?:a\s+la\s+)?s\.?\s?s\.?)?|curp|rfc|"
         # India's Aadhaar and PAN, Ireland's PPSN, Australia's TFN, New Zealand's IRD, the UK's NI number; a
         # clinician's registration (GMC, MCNZ, AHPRA, HPCSA, "Reg. No", a practice number)
-        r"aadhaa?r|pan(?!\w)(?=\s*[:#])|pps(?:n|\s+no\.?)|tfn(?!\w)|ird(?!\w)(?=\s+\d)|ni(?!\w)(?=\s+no\b)|gmc(?!\w)|mcnz|ahpra|hpcsa(?:\s+mp)?|"
+        r"aadhaa?r|pan(?!\w)(?=\s*[:#])|ppsn?(?!\w)|tfn(?!\w)|ird(?!\w)(?=\s+\d)|ni(?!\w)(?=\s+no\b)|gmc(?!\w)|mcnz|ahpra|hpcsa(?:\s+mp)?|"
         r"reg(?!\w)\.?(?=\s+no\b)|registration(?!\w)(?=\s+no\b)|practice(?!\w)(?=\s+no\b)|"
         # pharmacists' and nurses' registrations (GPhC, NMC, HCPC), a passport in a passenger list ("PPT 426112680")
-        r"gphc(?!\w)|nmc(?!\w)(?:\s+pin)?|hcpc(?!\w)|ppt(?!\w)"
+        r"gphc(?!\w)|nmc(?!\w)(?:\s+pin)?|hcpc(?!\w)|ppt(?!\w)|"
+        # Brazil's CPF, Nigeria's NIN, Singapore's NRIC/FIN, Germany's identity card; a lawyer's, a solicitor's, a
+        # vet's and a French doctor's registrations ("State Bar No. 777621", "SRA no. 902874", "RCVS no.", "RPPS")
+        r"cpf(?!\w)|nin(?!\w)(?=\s*[:#])|nric(?:/fin)?|personalausweis(?:-?nr\.?|nummer)?|ausweis(?:-?nr\.?|nummer)|"
+        r"state\s+bar|bar(?!\w)(?=\s+(?:no\b|number|#))|sra(?!\w)|rcvs(?!\w)|rpps(?!\w)|adeli(?!\w)"
     ),
     "VEHICLE_ID": r"vin|vehicle\s+id(?:entification)?|licen[cs]e\s+plate|plate|registration|reg",
     "DEVICE_ID": r"serial|s/n|sn\b|device\s+id|device|imei|udi|mac\s+address|implant|pacemaker|pump|asset(?:\s+tag)?",
@@ -3012,7 +3016,7 @@ def _label_rule(entity: str, labels: str) -> str:
         # (or a form's dotted leader after it: "IHI .............. 5531...", "Medical Card No .... 6740987F")
         rf"\b(?:{labels})(?:[ ]?\.{{2,40}}|\.{{0,12}})\)?"
         # ("N0": an OCR'd "No")
-        rf"(?:[\s_-]+(?:number|no|n0|num|id|code|ref(?:erence)?|card|account)(?:[ ]?\.{{2,40}}|\.{{0,12}})){{0,2}}"
+        rf"(?:[\s_-]+(?:numbers?|no|n0|num|id|code|ref(?:erence)?|card|account)(?:[ ]?\.{{2,40}}|\.{{0,12}})){{0,2}}"
         # "Patient number at the hospital: PT92947591", "Account at losing provider: VM27425407"
         r"(?:[ \t]+(?:at|with|for|in|from)(?:[ \t]+[^\W\d_]+){1,3}(?=[ \t]*:))?"
         rf"{_SEP}(?!\d{{1,7}}(?:[.,]\d{{3}})*[.,]\d{{2}}(?![\d.,-]))(?!{_ICD_CODE}|{_SEPA_CREDITOR})"
@@ -3095,6 +3099,10 @@ def _hl7_gate(text: str) -> bool:
     return "^^^" in text
 
 
+def _mac_gate(text: str) -> bool:
+    return text.count(":") >= 5 or text.count("-") >= 5
+
+
 def _court_list_gate(text: str) -> bool:
     return " v " in text or " v. " in text
 
@@ -3159,7 +3167,9 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "driver", "dl", "licen", "passport", "dea", "npi", "cert", "permit", "national", "id", "state", "tax", "tin",
         "ein", "itin", "nino", "dni", "nie", "nif", "codice", "bsn", "burger", "afiliaci", "curp", "rfc", "aadha", "pps",
         "mcnz", "ahpra", "hpcsa",
-        exact=("pan", "tfn", "ird", "ni", "gmc", "reg", "registration", "practice", "gphc", "nmc", "hcpc", "ppt"),
+        "cpf", "nric", "personalausweis", "ausweis",
+        exact=("pan", "tfn", "ird", "ni", "gmc", "reg", "registration", "practice", "gphc", "nmc", "hcpc", "ppt",
+               "ppsn", "nin", "bar", "sra", "rcvs", "rpps", "adeli"),
     ),
     "VEHICLE_ID": prefix_test("vin", "vehicle", "licen", "plate", "reg"),
     "DEVICE_ID": prefix_test(
@@ -3263,6 +3273,18 @@ class LabelledIdRecognizer(_RegexRecognizer):
          _pid_gate),
         ("MEDICAL_RECORD_NUMBER", r"(?m)^PID\|[^|\n]*\|[^|\n]*\|[^|~\n]*~(?P<v>[A-Z0-9][A-Z0-9-]{2,29})(?=[|^~])", 0.85,
          "v", None, _pid_gate),
+        # a UK driving licence written in its groups ("Licence: VENKA 755027 P9 9JL", "Driving licence number: HUANG
+        # 962228 J9 957"): the surname's five characters, six digits, then the initials and check characters
+        ("LICENSE_NUMBER", r"(?i:licen[cs]e)[^\n:]{0,20}:?[ \t]*(?P<v>[A-Z9]{5}[ ]\d{6}[ ][A-Z0-9]{2}[ ][A-Z0-9]{2,3})(?![\w-])",
+         0.8, "v", None, Starts(prefix_test("licen"))),
+        # a second passport after the first ("Passport numbers: 220695610 / 45ZC43087")
+        ("LICENSE_NUMBER", r"(?i)\bpassport[ \t]+numbers[ \t]*:[ \t]*[A-Z0-9]{6,12}[ \t]*/[ \t]*(?P<v>[A-Z0-9]{6,12})(?![\w-])",
+         0.8, "v", None, Starts(prefix_test("passport"))),
+        # a network card's MAC address ("F4:DD:1E:56:7D:A5", "D8-B9-2B-8F-CB-6C"): a device's own identifier
+        # (a letter among its digits: "10:22:31:05:07:08" is a time stamp's fields)
+        ("DEVICE_ID", r"(?<![\w:-])(?=[0-9:-]{0,16}[A-Fa-f])[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}(?![\w:-])", 0.75,
+         0, None,
+         _mac_gate),
         # a court list's claim number before its parties ("14:00  K97LY008  OTIENO WEKESA v NORTHGATE BANK  (small claims")
         ("ACCOUNT_NUMBER", r"(?m)^[ \t]*(?:\d{1,2}[:.]\d{2}[ \t]+)?(?P<v>(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6,12})[ \t]+"
          r"(?=[^\n]{2,60}?[ \t]v\.?[ \t]+[A-Z])", 0.7, "v", None, _court_list_gate),
