@@ -3603,3 +3603,25 @@ def test_time_stamp_fields_stay_and_a_nurses_initials_go(hipaa):
     assert "10:22:31:05:07:08" in out, out
     out = hipaa.scrub_text("Caller verbalized understanding. JM, BSN, RN").text
     assert "JM" not in out and out.endswith(", RN"), out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Dispensed: 27-Nov-2024   Checked by: H.M.\nItems:", "H.M."),
+        ("Comment: Haemolysed sample repeated.\nAuthorised: E.A.M. 2025-07-02T07:33:00Z", "E.A.M."),
+        ("-- IT Security review: S.Q. 2024-03-02", "S.Q."),
+        ("Parts: RT-AX58U  Labour 1.1 hrs\nTechnician: IW", "IW"),
+        ("Pneumococcal (PPV23)  batch TD6028S  site: R deltoid  by TO\n\nAllergies: egg (mild)", "TO"),
+        ("Sender signature: KP     Verified by: L.B.", "L.B."),
+        ("Warranty valid until 2027-04-10. Sent RMA label. — JBG", "JBG"),
+        ("Thanks.\n\n--\nSAB | Sunfield Care Homes | (01) 561 8982", "SAB"),
+    ],
+)
+def test_initials_where_a_check_a_sign_off_or_a_signature_block_names_someone(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_abbreviations_after_by_in_a_sentence_and_a_signatures_org_stay(hipaa):
+    text = "The fall was caused by MS\nand supported by HR\nGiven by IV infusion."
+    assert hipaa.scrub_text(text).text == text

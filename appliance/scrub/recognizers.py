@@ -478,23 +478,27 @@ _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVER
     r"(?r)(?:(?P<by>(?i:\b(?:typed|dictated|transcribed|agreed|given|approved|authori[sz]ed|signed|handled|reviewed|"
     r"checked|verified|entered|completed|prepared|witnessed|countersigned|actioned|seen|triaged|taken|recorded|"
     r"written|minuted|updated|amended|closed|opened|logged|noted|compiled|screened|assessed|administered|"
-    r"issued|booked|escalated|received|dispensed|vaccinated)[ \t]+by)[ \t]+(?:\p{Lu}(?:\p{Ll}?\p{Lu}){1,2}[ \t]+"
+    r"issued|booked|escalated|received|dispensed|vaccinated)[ \t]+by)[ \t]*:?[ \t]+(?:\p{Lu}(?:\p{Ll}?\p{Lu}){1,2}[ \t]+"
     r"(?i:to)[ \t]+)?)"
     r"|(?P<label>(?i:\b(?:analyst|employee|manager|fee[ \t]+earner|handler|adjuster|underwriter|author|initials|"
     r"typist|clinician|officer|assessor|reviewer|approver|case[ \t]?worker|adviser|advisor|supervisor|checker|"
     r"vaccinator|pharmacist|dispenser|signature|checked|witness|signed|approved|clinician|handtekening(?:en)?|"
+    r"authori[sz]ed|verified|technician|engineer|review|firmado|"
     r"firma(?:\s+del?\s+\w+)?|notes))[ \t]*:?[ \t]*)"
     r"|(?P<paren>\()|(?P<thanks>(?i:\b(?:thanks|thx|cheers|regards))[ \t]+)"
     r"|(?P<time>\b\d{1,2}:\d{2}(?::\d{2})?[ \t]+\[?)"
     r"|(?P<dash>(?:\d|(?i:consultation|call|review|visit|note|entry|contact))(?:[ \t]+|[ \t]*\n)[-–—][ \t]*)"
     # a signature line ("-- KS"), and a date or time then "by" at a line's end ("Last reviewed 26.8.25 by AA")
     r"|(?P<sig>(?m:^)(?:--|—)[ \t]*)|(?P<byline>\d[^\n]{0,12}?[ \t\n](?i:by)[ \t]+)"
+    # an e-mail signature's first line under "--" ("--\nSAB | Sunfield Care Homes | (01) 561 8982"), and "by" and the
+    # initials ending a record's line after a gap ("site: L deltoid  by TL"; not a sentence's "caused by MS")
+    r"|(?P<sigblock>(?m:^)--[ \t]*\n)|(?P<byend>[ \t]{2}(?i:by)[ \t]+)"
     # initials on their own line under a sign-off and its name ("Kind regards,\nEsperanza Iglesias\nEI")
     r"|(?P<signoff>(?i:\b(?:regards|sincerely|thanks|cheers|best\s+wishes))[,.!]?[ \t]*\n(?:[^\n]{2,40}\n)?)"
     # alone on the line after a note's last sentence, before a blank line or the end ("...if swelling.\nRM\n\n")
     r"|(?P<alone>[.!?][ \t]*\n)"
     # at a log entry's end, after its last sentence ("... No new concerns. JW\n", "Sent to coding queue. -J.N.")
-    r"|(?P<entry>[.!?][ \t]+-?)"
+    r"|(?P<entry>[.!?][ \t]+[-–—]?[ \t]?)"
     # a medication chart's row: who gave, refused or withheld the dose ("GIVEN  IB", "WITHHELD - asleep  NT")
     r"|(?P<mar>(?-i:\b(?:GIVEN|REFUSED|WITHHELD|OMITTED|ADMINISTERED|DECLINED|NOT[ ]GIVEN))(?:[ \t]*-[ \t]*[a-z][a-z ]{0,20})?[ \t]{1,6})"
     r"|(?P<re>(?i:\bre):?[ \t]+)"
@@ -509,6 +513,8 @@ _AFTER_INITIALS_RX = {
     "time": re.compile(r"\]?:|\][ \t]"),
     "dash": re.compile(r"[ \t]*(?:\n|$)"),
     "sig": re.compile(r"[ \t]*(?:\n|$)"),
+    "sigblock": re.compile(r"[ \t]+\|[ \t]"),
+    "byend": re.compile(r"[ \t]*(?:\n|$)"),
     "byline": re.compile(r"[ \t]*(?:\n|$)"),
     "signoff": re.compile(r"[ \t]*(?:\n|$)"),
     "alone": re.compile(r"[ \t]*(?:\n[ \t]*\n|\n?$)"),
@@ -1224,7 +1230,12 @@ class ContextNameRecognizer(EntityRecognizer):
             if letters in _NEVER_INITIALS:
                 continue
             ctx = _INITIALS_BEFORE_RX.search(text, max(0, m.start() - 60), m.start())
-            if ctx is None or (letters in _NOT_INITIALS and ctx.lastgroup not in _SIGNATURE_PLACES):
+            if ctx is None or (
+                letters in _NOT_INITIALS
+                and ctx.lastgroup not in _SIGNATURE_PLACES
+                # (with full stops after a label's colon, initials: "IT Security review: S.Q. 2024-03-02")
+                and not ("." in m.group() and ctx.lastgroup in ("label", "note"))
+            ):
                 continue
             after = _AFTER_INITIALS_RX.get(ctx.lastgroup or "")
             if after is None or after.match(text, m.end()):
