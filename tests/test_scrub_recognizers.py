@@ -3625,3 +3625,23 @@ def test_initials_where_a_check_a_sign_off_or_a_signature_block_names_someone(hi
 def test_abbreviations_after_by_in_a_sentence_and_a_signatures_org_stay(hipaa):
     text = "The fall was caused by MS\nand supported by HR\nGiven by IV infusion."
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Duración: 12 meses desde 23 de julio de 2025.\n\nFirmado: J.G. / TPN", "J.G."),
+        ("Duración: 12 meses desde 23 de julio de 2025.\n\nFirmado: J.G. / TPN", "TPN"),
+        ("Sender signature: DS     Verified by: M.H.H.", "DS"),
+        ("Purpose    | wedding\nSigned     | JRC   dated 6/8/25", "JRC"),
+        ("Rate: 244,80 € incl. city tax €4.93\nSignature: NG", "NG"),
+        ("CALL LOG  08/11/2025 07:48 PM  agent: MB\nCust. ref: CUST-0221475", "MB"),
+    ],
+)
+def test_initials_on_a_signatures_own_label_and_a_second_signature(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_no_initials_on_a_signature_label(hipaa):
+    text = "Signature: N/A\nSigned: OK\nInitials: NA\n"
+    assert hipaa.scrub_text(text).text == text

@@ -480,11 +480,15 @@ _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVER
     r"written|minuted|updated|amended|closed|opened|logged|noted|compiled|screened|assessed|administered|"
     r"issued|booked|escalated|received|dispensed|vaccinated)[ \t]+by)[ \t]*:?[ \t]+(?:\p{Lu}(?:\p{Ll}?\p{Lu}){1,2}[ \t]+"
     r"(?i:to)[ \t]+)?)"
-    r"|(?P<label>(?i:\b(?:analyst|employee|manager|fee[ \t]+earner|handler|adjuster|underwriter|author|initials|"
+    r"|(?P<label>(?i:\b(?:analyst|employee|manager|fee[ \t]+earner|handler|adjuster|underwriter|author|"
     r"typist|clinician|officer|assessor|reviewer|approver|case[ \t]?worker|adviser|advisor|supervisor|checker|"
-    r"vaccinator|pharmacist|dispenser|signature|checked|witness|signed|approved|clinician|handtekening(?:en)?|"
-    r"authori[sz]ed|verified|technician|engineer|review|firmado|"
-    r"firma(?:\s+del?\s+\w+)?|notes))[ \t]*:?[ \t]*)"
+    r"vaccinator|pharmacist|dispenser|checked|witness|approved|clinician|agent|"
+    r"authori[sz]ed|verified|technician|engineer|review|notes))[ \t]*:?[ \t]*)"
+    # a signature's or initials' own label (a form's "Signed | JRC", "Signature: NG"): whatever letters stand there
+    r"|(?P<signlabel>(?i:\b(?:signature|signed|initials|firmado|firma(?:\s+del?\s+\w+)?|handtekening(?:en)?))"
+    r"[ \t]*[:|]?[ \t]*)"
+    # the second of two signatures ("Firmado: J.G. / TPN")
+    r"|(?P<pair>(?i:\b(?:signature|signed|firmado|firma))[ \t]*:?[ \t]*\p{Lu}(?:\.?\p{Lu}){1,3}\.?[ \t]*/[ \t]*)"
     r"|(?P<paren>\()|(?P<thanks>(?i:\b(?:thanks|thx|cheers|regards))[ \t]+)"
     r"|(?P<time>\b\d{1,2}:\d{2}(?::\d{2})?[ \t]+\[?)"
     r"|(?P<dash>(?:\d|(?i:consultation|call|review|visit|note|entry|contact))(?:[ \t]+|[ \t]*\n)[-–—][ \t]*)"
@@ -510,6 +514,8 @@ _INITIALS_DATE_RX = re.compile(
 )
 _AFTER_INITIALS_RX = {
     "label": re.compile(r"[ \t]*(?:\n|$)|[ \t]{2,}|[,;.)]|[ \t]+\d"),
+    "signlabel": re.compile(r"[ \t]*(?:\n|$)|[ \t]{2,}|[,;.)]|[ \t]+\d|[ \t]*/[ \t]*\p{Lu}"),
+    "pair": re.compile(r"[ \t]*(?:\n|$)"),
     "time": re.compile(r"\]?:|\][ \t]"),
     "dash": re.compile(r"[ \t]*(?:\n|$)"),
     "sig": re.compile(r"[ \t]*(?:\n|$)"),
@@ -528,7 +534,7 @@ _AFTER_INITIALS_RX = {
 # where only a person's initials stand (a signature's place), even the letters of an abbreviation are initials
 # ("-- BP", "Collected: 6 July 2024 17:00 by SC"); never a time zone or a word. Not after a date and a dash: a
 # heading names its unit so ("Nursing handover 31/05/2023 00:45 - ICU")
-_SIGNATURE_PLACES = frozenset(["sig", "byline", "signoff"])
+_SIGNATURE_PLACES = frozenset(["sig", "byline", "signoff", "signlabel", "pair"])
 _NEVER_INITIALS = frozenset(
     """
     AM PM UTC GMT BST CET CEST EST EDT CST CDT PST PDT IST AEST AEDT NZST SGT HKT JST KST MST
