@@ -3635,7 +3635,7 @@ def test_abbreviations_after_by_in_a_sentence_and_a_signatures_org_stay(hipaa):
         ("Sender signature: DS     Verified by: M.H.H.", "DS"),
         ("Purpose    | wedding\nSigned     | JRC   dated 6/8/25", "JRC"),
         ("Rate: 244,80 € incl. city tax €4.93\nSignature: NG", "NG"),
-        ("CALL LOG  08/11/2025 07:48 PM  agent: MB\nCust. ref: CUST-0221475", "MB"),
+        ("CALL LOG  08/11/2025 07:48 PM  agent: LB\nCust. ref: CUST-0221475", "LB"),
     ],
 )
 def test_initials_on_a_signatures_own_label_and_a_second_signature(hipaa, text, raw):
