@@ -3645,3 +3645,27 @@ def test_initials_on_a_signatures_own_label_and_a_second_signature(hipaa, text, 
 def test_no_initials_on_a_signature_label(hipaa):
     text = "Signature: N/A\nSigned: OK\nInitials: NA\n"
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("P: Next session 10/25/24. S.H., LMFT", "S.H."),
+        ("P: Next session 22-AUG-2023. MBX, PsyD", "MBX"),
+        ("Crew: Fadumo Farah Paramedic #NM-525586; W.C. EMT-B", "W.C."),
+        ("Cody K. Miller, DO / I.Y., RN", "I.Y."),
+        ("Our nurse line is (732)891-5244. \nHye-jin Bishop, RN\nSummit Orthopedics", "Hye-jin"),
+        ("Reconciled by Abdirahman Ali, PharmD, 08/24/24", "Abdirahman"),
+        ("Call us at 8313301402. \nPhuong, LPN\nLittle Haiti Family Health", "Phuong"),
+        ("From Rose to Sterling, RN", "Sterling"),
+        ("Amount paid: $783.47. Processed by HY at front desk.", "HY"),
+        ("Called, no answer, left VM. A.G.\n4/4/25 09:15 Home reading BP 123/97. A.G.", "A.G."),
+    ],
+)
+def test_names_and_initials_before_a_clinicians_credentials(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_credentials_a_clinic_and_firewall_fields_stay(hipaa):
+    out = hipaa.scrub_text("May Egal, BSN, RN\nSee Summit Orthopedics, MD office. PROTO=UDP DPT=5432").text
+    assert "BSN, RN" in out and "Summit Orthopedics" in out and "DPT=5432" in out and "Egal" not in out, out

@@ -439,6 +439,8 @@ class Scrubber:
                 text, r.start, _line_end(text, r.start, r.end)
             ):
                 continue  # "Everyday Saver account", "Gold Cashback Mastercard": a product, not a person
+            elif r.entity_type == "PERSON" and text[r.end : r.end + 1] == "=":
+                continue  # "PROTO=TCP DPT=5432": a log's key and the value before it, not a name
             elif r.entity_type == "PERSON" and r.end - r.start > 2 and text[r.end - 2 : r.end] in _POSSESSIVE:
                 r.end -= 2  # "Maria Okafor's file": the name alone, or it gets another pseudonym and loses the 's
             if self._allow and r.entity_type != "PERSON" and self._allow.fullmatch(text, r.start, r.end):

@@ -503,6 +503,8 @@ NOT_NAMES = _words(
     dep wdl tfr chq bgc fpo fpi eft ach atm interac
     council bd od tds qds nocte mane xl ec mdi neb
     nhs cpf nin nric dni nie nif pps ppsn rfc curp nino bvn nuban ird tfn
+    rn lpn lvn cna aprn fnp phd psyd pharmd rph lcsw lmft lpc lmhc msw bsn msn dnp crna otr slp rdn emt dds dmd
+    mbbs ccrn cpht rrt cnm
     """
 )
 

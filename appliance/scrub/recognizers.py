@@ -478,7 +478,7 @@ _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVER
     r"(?r)(?:(?P<by>(?i:\b(?:typed|dictated|transcribed|agreed|given|approved|authori[sz]ed|signed|handled|reviewed|"
     r"checked|verified|entered|completed|prepared|witnessed|countersigned|actioned|seen|triaged|taken|recorded|"
     r"written|minuted|updated|amended|closed|opened|logged|noted|compiled|screened|assessed|administered|"
-    r"issued|booked|escalated|received|dispensed|vaccinated)[ \t]+by)[ \t]*:?[ \t]+(?:\p{Lu}(?:\p{Ll}?\p{Lu}){1,2}[ \t]+"
+    r"issued|booked|escalated|received|dispensed|vaccinated|processed)[ \t]+by)[ \t]*:?[ \t]+(?:\p{Lu}(?:\p{Ll}?\p{Lu}){1,2}[ \t]+"
     r"(?i:to)[ \t]+)?)"
     r"|(?P<label>(?i:\b(?:analyst|employee|manager|fee[ \t]+earner|handler|adjuster|underwriter|author|"
     r"typist|clinician|officer|assessor|reviewer|approver|case[ \t]?worker|adviser|advisor|supervisor|checker|"
@@ -509,6 +509,22 @@ _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVER
     # a file note's or a check's author ("File note CP 11th August 2021", "Requested by: CS   Date:", "Checked: LN on")
     r"|(?P<note>(?i:\bfile[ \t]+note|\brequested[ \t]+by|\bchecked|\binitials)[ \t]*:?[ \t]*))\Z"
 )
+# a clinician's credentials after a name or initials ("Hye-jin Bishop, RN", "S.H., LMFT", "MBX, PsyD", "M.W. EMT-B")
+CREDENTIALS = (
+    "RN", "LPN", "LVN", "CNA", "APRN", "FNP", "PA-C", "PhD", "PsyD", "PharmD", "RPh", "LCSW", "LMFT", "LPC", "LMHC",
+    "MSW", "BSN", "MSN", "DNP", "CRNA", "OTR", "SLP", "RDN", "EMT", "EMT-B", "EMT-P", "DDS", "DMD", "MBBS",
+    "CCRN", "CPhT", "RRT", "CNM", "MD", "NP",
+)
+_CREDENTIAL_ALT = "|".join(sorted((re.escape(c) for c in CREDENTIALS), key=len, reverse=True))
+_CREDENTIAL_GATE = re.compile(rf"(?<![\w-])(?:{_CREDENTIAL_ALT})(?![\w-])")
+_INITIALS_CREDENTIAL_RX = re.compile(
+    rf"(?<![\w'’&/.@=-])(?P<v>\p{{Lu}}(?:\.?\p{{Lu}}){{1,3}}\.?)(?=,?[ \t]+(?:{_CREDENTIAL_ALT})(?![\w=-]))"
+)
+_NAME_CREDENTIAL_RX = re.compile(
+    rf"(?<![\w'’-])(?P<v>\p{{Lu}}[\p{{Ll}}'’]+(?:-\p{{L}}[\p{{Ll}}'’]+)?(?:[ ](?:\p{{Lu}}\.|\p{{Lu}}[\p{{Ll}}'’]+(?:-\p{{L}}[\p{{Ll}}'’]+)?)){{0,3}})"
+    rf",[ \t]*(?:{_CREDENTIAL_ALT})(?![\w=-])"
+)
+_CREDENTIAL_NAME_PLACE = re.compile(r"(?:^|\n|\\n|\b(?i:to|by|from|with)[ ])\Z")
 _INITIALS_DATE_RX = re.compile(
     r"(?m)^[ \t]*(?P<v>\p{Lu}{2,3})/(?=\d{1,4}[ /.-]|(?i:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b)"
 )
@@ -1231,6 +1247,28 @@ class ContextNameRecognizer(EntityRecognizer):
             for m in _INITIALS_DATE_RX.finditer(text):
                 if m.group("v") not in _NEVER_INITIALS and m.group("v") not in _NOT_INITIALS:
                     out.append(_result(self, "PERSON", *m.span("v"), 0.6))
+        if _CREDENTIAL_GATE.search(text):  # a clinician's initials before a credential ("S.H., LMFT", "M.W. EMT-B")
+            for m in _INITIALS_CREDENTIAL_RX.finditer(text):
+                letters = m.group("v").replace(".", "")
+                if letters in _NEVER_INITIALS or letters in CREDENTIALS:  # "BSN, RN": two credentials
+                    continue
+                if "." in m.group("v") or letters not in _NOT_INITIALS:
+                    out.append(_result(self, "PERSON", *m.span("v"), 0.6))
+            for m in _NAME_CREDENTIAL_RX.finditer(text):  # ... and a name ("Hye-jin Bishop, RN"), a known name in it
+                start, words = m.start("v"), m.group("v").split(" ")
+                while words and _drop_word(words[0]) and words[0].casefold() not in _ANY_NAME_WORD:
+                    start += len(words.pop(0)) + 1  # "See Summit Orthopedics, MD": not a name
+                if not words:
+                    continue
+                if len(words) == 1:
+                    # one word: a given name where a signature or a hand-over puts it ("\nPhuong, LPN", "to Sterling, RN")
+                    if not _CREDENTIAL_NAME_PLACE.search(text, max(0, start - 6), start):
+                        continue
+                    if words[0].casefold() not in _ANY_NAME_WORD and _not_a_name_word(words[0]):
+                        continue
+                elif not any(w.casefold() in _ANY_NAME_WORD for w in words) or all(_not_a_name_word(w) for w in words):
+                    continue
+                out.append(_result(self, "PERSON", start, m.end("v"), 0.6))
         for m in _INITIALS_RX.finditer(text):
             letters = m.group().replace(".", "")
             if letters in _NEVER_INITIALS:
@@ -1240,7 +1278,7 @@ class ContextNameRecognizer(EntityRecognizer):
                 letters in _NOT_INITIALS
                 and ctx.lastgroup not in _SIGNATURE_PLACES
                 # (with full stops after a label's colon, initials: "IT Security review: S.Q. 2024-03-02")
-                and not ("." in m.group() and ctx.lastgroup in ("label", "note"))
+                and not ("." in m.group() and ctx.lastgroup in ("label", "note", "entry", "alone"))
             ):
                 continue
             after = _AFTER_INITIALS_RX.get(ctx.lastgroup or "")
