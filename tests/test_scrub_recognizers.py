@@ -3669,3 +3669,21 @@ def test_names_and_initials_before_a_clinicians_credentials(hipaa, text, raw):
 def test_credentials_a_clinic_and_firewall_fields_stay(hipaa):
     out = hipaa.scrub_text("May Egal, BSN, RN\nSee Summit Orthopedics, MD office. PROTO=UDP DPT=5432").text
     assert "BSN, RN" in out and "Summit Orthopedics" in out and "DPT=5432" in out and "Egal" not in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ('From: "Paige Whitlock" <pw@ziggo.nl>\nTo: Eoin Walsh', "Paige"),
+        ("- Paige Hargreaves: NMC PIN 62B4442N, status Registered", "Paige"),
+        ("ws-9355,192.168.4.54,PFC7DNLF,Windows 11 23H2,Ming Sun,remote", "Ming Sun"),
+    ],
+)
+def test_chinese_and_other_given_names_the_english_word_list_hid(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_weekday_abbreviation_and_a_dynasty_stay(hipaa):
+    # (a "Ming vase" is taken for a name: a privacy-first trade for "Ming Sun" in a table)
+    text = "The shop is closed on Sun and Mon. Read about the Song dynasty."
+    assert hipaa.scrub_text(text).text == text

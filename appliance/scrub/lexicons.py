@@ -55,6 +55,8 @@ GIVEN_NAMES = _words(
     thanh thomas timothy tobias tomas tomasz tunde ulrich uma valentina valeria vanessa vasily veronica
     victor vikram vincent viktor vladimir walter wei wojciech xavier xin yara yasmin yelena yerlan yiannis
     yosef youssef yuki yuri yusuf yvonne zainab zara zeynep zhang zoe zoë
+    paige ming hao wei xin hui ying qiang jie mei yun rui zhi jian xiaoling xiaoming zihan haoran zhiwei jiahui
+    yuxuan minh thanh huong linh trang quang tuan hyun eun jae
     """
 ) | _words(
     # common English-language given names the wide gazetteer leaves out as words of the English word index
@@ -118,6 +120,7 @@ SURNAMES = _words(
     richter rodriguez rodríguez romero rossi russo sanchez sánchez santos sato schmidt schneider schulz
     silva singh sokolov suzuki svensson takahashi tanaka tran vargas vasquez volkov wagner wang weber
     whitfield wojcik yamamoto yilmaz zhang zhou zimmermann
+    yang lin luo gao yuan wei cui dong ding han
     """
 ) | _words(
     # the commonest English-language surnames, left out of the wide gazetteer because the English word index
@@ -135,6 +138,7 @@ AMBIGUOUS_SURNAMES = _words(
     """
     baker bell black brown carpenter cook cooper english fisher ford green hall hill king lane long mason
     miller moore park parker price rice rose short stone strong turner walker ward white wood young
+    sun song pan fan ye du su fu dai he lu ma hu yu xu tang
     """
 )
 
