@@ -3687,3 +3687,23 @@ def test_a_weekday_abbreviation_and_a_dynasty_stay(hipaa):
     # (a "Ming vase" is taken for a name: a privacy-first trade for "Ming Sun" in a table)
     text = "The shop is closed on Sun and Mon. Read about the Song dynasty."
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("2 Jan 2025 FPI EVANS P DINNER                              10.05", "EVANS"),
+        ("19 Oct 2024 FPI O'BRIEN W RENT                              1,816.78", "O'BRIEN"),
+        ("26/09/2025  SO D. Vo  GBP 466.20\n29/09/2025  SO E. Goldfarb  £524.00", "Goldfarb"),
+        ("4 Oct 2025  FPO JING XU 40 75 70 95951024  GBP 334.83", "JING XU"),
+        ("2024-05-28,FPO F. Al-Tamimi PARTY,-186.68,3647.50", "Al-Tamimi"),
+        ("2025-02-26,FPI Nguyen Quoc Hai REF 264,-422.46,3834.19", "Quoc Hai"),
+    ],
+)
+def test_the_other_party_of_a_bank_statements_transfer(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_statement_lines_to_councils_and_savings_stay(hipaa):
+    out = hipaa.scrub_text("13 Mar 2024 SO COUNCIL TAX  120.00\n14 Mar 2024 TFR SAVINGS ACCOUNT  50.00\n").text
+    assert "SO COUNCIL TAX" in out and "TFR SAVINGS ACCOUNT" in out, out

@@ -930,6 +930,20 @@ def _month_surname(text: str, m: Any, group: int = 0) -> bool:
     return tok.casefold() in _MONTH_SURNAMES and tok[0].isupper() and not _DAY_AFTER.match(text, m.end(group))
 
 
+# a bank statement's transfer codes, then the other party, then a reference word, an amount or a gap
+_PAYEE_CODES = r"(?:FPI|FPO|FPS(?:[ ]TO)?|TFR(?:[ ]TO)?|SO|STO|TRF)"  # (not BGC, DD, CARD: employers, companies)
+_PAYEE_REFS = (
+    r"REF|RENT|DINNER|GIFT|PARTY|THANKS|BIRTHDAY|LOAN|BILLS|FLAT|FOOD|SHARE|HOLIDAY|XMAS|TICKETS|DEPOSIT|SALARY|"
+    r"WAGES|INVOICE|PAYMENT|TAXI|DRINKS|LUNCH|TRIP|REFUND|FEES?|SAVINGS|TAX|MOB|ONLINE|VIA|BANK|CHQ|BACK"
+)
+_PAYEE_GATE = re.compile(rf"(?<![\w-]){_PAYEE_CODES}[ ]+[A-Z]")
+_PAYEE_RX = re.compile(
+    rf"(?<![\w-]){_PAYEE_CODES}[ ]+(?P<v>(?:(?:[A-Z]\.?|[A-Z][A-Za-z'’-]+)[ ]){{0,3}}?(?:[A-Z]\.?|[A-Z][A-Za-z'’-]+))"
+    rf"(?=[ ]{{2,}}|[ ]*(?:$|\n|,|\t|\|)|[ ]+[-\d£$€]|[ ]+(?:{_PAYEE_REFS})\b)",
+    re.MULTILINE,
+)
+
+
 class ContextNameRecognizer(EntityRecognizer):
     """PERSON from titles, labels, "Last, First" and a gazetteer; works in ALL CAPS and lower case."""
 
@@ -1238,6 +1252,25 @@ class ContextNameRecognizer(EntityRecognizer):
             out.extend(self._speakers(text))
         if self.english:
             out.extend(self._lower_pairs(text))
+        if _PAYEE_GATE.search(text):
+            out.extend(self._payees(text))
+        return out
+
+    def _payees(self, text: str) -> list[RecognizerResult]:
+        """The other party of a bank statement's transfer, after its code ("FPI EVANS P DINNER", "SO D. Vo",
+        "FPO JING XU 40 75 70 95951024", "TFR MOON Anthony BIRTHDAY"): a person's name, or a company's (not scored).
+        Taken when a word of it is a known name, or it has an initial and a word that is no English word."""
+        out = []
+        for m in _PAYEE_RX.finditer(text):
+            words = m.group("v").split()
+            long = [w for w in words if len(w.rstrip(".")) > 1]
+            if not long:
+                continue
+            known = any(w.casefold() in _ANY_NAME_WORD or w.casefold() in lx.WIDE_NAMES for w in long)
+            initial = len(long) < len(words)
+            if known or (initial and not all(_not_a_name_word(w) for w in long)):
+                if not all(self.english and w.casefold() in self.english and not _known_name(w) for w in long):
+                    out.append(_result(self, "PERSON", *m.span("v"), 0.6))
         return out
 
     def _initials(self, text: str) -> list[RecognizerResult]:
