@@ -3707,3 +3707,21 @@ def test_the_other_party_of_a_bank_statements_transfer(hipaa, text, raw):
 def test_statement_lines_to_councils_and_savings_stay(hipaa):
     out = hipaa.scrub_text("13 Mar 2024 SO COUNCIL TAX  120.00\n14 Mar 2024 TFR SAVINGS ACCOUNT  50.00\n").text
     assert "SO COUNCIL TAX" in out and "TFR SAVINGS ACCOUNT" in out, out
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("[2023-09-09 16:40] Mere Tamihana: Can anyone do the visit?\n"
+         "[2023-09-09 16:46] Ji-woo K: I can after 3. Key safe code is in the notes.", "Ji-woo"),
+        ("27/03/2022 21:45 Sandy Tkachenko: Unwitnessed fall in en-suite at 05:11.\n"
+         "28/12/2021 07:30 Mere Tamihana: Unwitnessed fall in en-suite at 20:48.", "Tkachenko"),
+    ],
+)
+def test_a_chat_exports_speakers_after_their_time_stamps(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_chat_exports_roles_and_abbreviations_stay(hipaa):
+    text = "[09:01] Support: Hello, how can I help?\n[09:02] ICU: Bed 4 is free now.\n[09:03] Support: Thanks."
+    assert hipaa.scrub_text(text).text == text

@@ -851,7 +851,7 @@ _BEFORE_EMAIL_RX = re.compile(
 _SIGNATURE_RX = re.compile(r"(?m)^--[ \t]*\n[ \t]*(?=\p{Lu})")
 # a speaker in a transcript, at a line's start ("[07:09] Joy: Hi", "adwoa: hey", "Support (Latoya): Thanks")
 _SPEAKER_RX = re.compile(
-    r"^[ \t>]*(?:\[[^\]\n]{1,25}\][ \t]*|\d{1,2}:\d{2}(?::\d{2})?[ \t]+"
+    r"^[ \t>]*(?P<stamp>\[[^\]\n]{1,25}\][ \t]*|\d{1,2}:\d{2}(?::\d{2})?[ \t]+"
     # a chat export's date and time before the speaker ("17/03/2023, 20:19 - Luke Walker:", "2024-03-05 19:42 Ana:")
     r"|(?:\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}),?[ \tT]+\d{1,2}:\d{2}(?::\d{2})?(?:[ ]?[APap][Mm])?[ \t]+(?:-[ \t]+)?)?"
     r"(?P<who>[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*|[ \t]\p{Lu}\.?)?)"
@@ -1394,23 +1394,36 @@ class ContextNameRecognizer(EntityRecognizer):
             inner = m.group("inner")
             if who[0].casefold() in _ROLES:
                 if inner:
-                    found.append((m.start("inner"), m.end("inner"), False))
+                    found.append((m.start("inner"), m.end("inner"), False, False))
                 elif len(who) == 2:
-                    found.append((m.end("who") - len(who[1]), m.end("who"), False))
+                    found.append((m.end("who") - len(who[1]), m.end("who"), False, False))
             else:
                 # "Mason (agent):", "REED (AGENT):": a role in brackets after it makes the speaker a person
-                found.append((m.start("who"), m.end("who"), bool(inner) and inner.casefold() in _ROLES))
+                found.append((m.start("who"), m.end("who"), bool(inner) and inner.casefold() in _ROLES,
+                              m.group("stamp") is not None))
         if len(found) < 2:
             return []
         out = []
-        for s, e, by_role in found:
+        for s, e, by_role, stamped in found:
             words = text[s:e].split()
             if len(words) == 2 and len(words[1].rstrip(".")) == 1 and words[1][0].isupper():
                 words = words[:1]  # "Elmarie P:", "Pooja T.:": a name and the initial of the surname
             if by_role and not any(w.casefold() in _ROLES or len(w) < 2 for w in words):
                 out.append(_result(self, "PERSON", s, e, 0.6))
                 continue
-            if any(_not_a_name_word(w) or w.casefold() in _ROLES or len(w) < 2 for w in words):
+            if any(w.casefold() in _ROLES or len(w) < 2 for w in words):
+                continue
+            # a chat export's speaker after its time stamp ("20/11/2024, 18:36 - Sana Raja:"): one word of the name
+            # that is no English word is enough ("Mere Tamihana", "Sandy Tkachenko", "Ji-woo K")
+            if (
+                stamped
+                and any(self._lower_name_evidence(w.casefold()) == 2 for w in words)
+                and not any(w.isupper() and len(w) <= 4 for w in words)
+                and not any(_drop_word(w) for w in words)
+            ):
+                out.append(_result(self, "PERSON", s, e, 0.6))
+                continue
+            if any(_not_a_name_word(w) for w in words):
                 continue
             known = any(_known_name(w) or w.casefold() in lx.AMBIGUOUS_GIVEN for w in words)
             # not an English word: but not an abbreviation ("HPI:", "BIC:") or a compound label ("Pre-op:")
