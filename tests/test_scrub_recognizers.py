@@ -3725,3 +3725,21 @@ def test_a_chat_exports_speakers_after_their_time_stamps(hipaa, text, raw):
 def test_a_chat_exports_roles_and_abbreviations_stay(hipaa):
     text = "[09:01] Support: Hello, how can I help?\n[09:02] ICU: Bed 4 is free now.\n[09:03] Support: Thanks."
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Follow-up: GP to repeat U&E in 6 weeks.\nDictated by Dr Begum / typed mg 24-12-2022", "typed mg"),
+        ("Dictated by Dr Stone / typed kd 09/12/2024", "typed kd"),
+        ("the Direct Debit Guarantee.\nSignature(s) Whitehead       Date 15/03/2023", "Whitehead"),
+        ("Doctor's signature Rose   Date of statement 07/02/2024", "Rose"),
+    ],
+)
+def test_a_letters_typist_and_a_signature_written_as_a_name(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_typed_by_a_number_and_typed_up_stay(hipaa):
+    text = "Typed by 3 people. The report was typed up 2 days later."
+    assert hipaa.scrub_text(text).text == text

@@ -525,6 +525,13 @@ _NAME_CREDENTIAL_RX = re.compile(
     rf",[ \t]*(?:{_CREDENTIAL_ALT})(?![\w=-])"
 )
 _CREDENTIAL_NAME_PLACE = re.compile(r"(?:^|\n|\\n|\b(?i:to|by|from|with)[ ])\Z")
+_TYPIST_RX = re.compile(
+    r"(?m)\b(?i:typed|dictated|transcribed)(?:[ \t]+by)?[ \t]*:?[ \t]+(?P<v>[a-z]{2,3})(?=[ \t]+\d|[ \t]*(?:\\n|$))"
+)
+_NOT_TYPIST = frozenset("by on up in at to and the for out via as of".split())
+_SIGNED_NAME_RX = re.compile(
+    r"\b(?i:signature)(?:\(s\))?[ \t]*:?[ \t]+(?P<v>\p{Lu}[\p{L}'’-]+(?:[ ]\p{Lu}[\p{L}'’-]+){0,2})(?=[ \t]{2,}(?i:date)\b)"
+)
 _INITIALS_DATE_RX = re.compile(
     r"(?m)^[ \t]*(?P<v>\p{Lu}{2,3})/(?=\d{1,4}[ /.-]|(?i:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b)"
 )
@@ -1279,6 +1286,14 @@ class ContextNameRecognizer(EntityRecognizer):
         if "/" in text:  # a letter's author before its date, under the signature ("KL/26 November 2023")
             for m in _INITIALS_DATE_RX.finditer(text):
                 if m.group("v") not in _NEVER_INITIALS and m.group("v") not in _NOT_INITIALS:
+                    out.append(_result(self, "PERSON", *m.span("v"), 0.6))
+        if "yped" in text or "ictated" in text:  # a letter's typist in lower case ("Dictated by Dr Begum / typed mg")
+            for m in _TYPIST_RX.finditer(text):
+                if m.group("v") not in _NOT_TYPIST:
+                    out.append(_result(self, "PERSON", *m.span("v"), 0.6))
+        if "ignature" in text:  # a signature written as a name before the date ("Signature(s) Whitehead   Date")
+            for m in _SIGNED_NAME_RX.finditer(text):
+                if not all(_not_a_name_word(w) for w in m.group("v").split()):
                     out.append(_result(self, "PERSON", *m.span("v"), 0.6))
         if _CREDENTIAL_GATE.search(text):  # a clinician's initials before a credential ("S.H., LMFT", "M.W. EMT-B")
             for m in _INITIALS_CREDENTIAL_RX.finditer(text):
