@@ -3743,3 +3743,22 @@ def test_a_letters_typist_and_a_signature_written_as_a_name(hipaa, text, raw):
 def test_typed_by_a_number_and_typed_up_stay(hipaa):
     text = "Typed by 3 people. The report was typed up 2 days later."
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Mrs Jones\nThe Granary, Windermere Crescent\nNottingham NG7 1LW", "Windermere Crescent"),
+        ("Ty Gwyn, Mill Lane, Cardiff", "Ty Gwyn"),
+        ("Rose Cottage, Crescent Street, York", "Crescent Street"),
+        ("Millstone Barn, Primrose Street", "Millstone Barn"),
+        ("Mr Patel\n188 Chapel Fold\nIpswich", "188 Chapel Fold"),
+    ],
+)
+def test_a_house_name_before_a_street_without_a_number_and_folds(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_no_house_name_before_a_street_after_a_greeting_or_a_heading(hipaa):
+    found = hipaa.scrub_text("Thank you, Bridge Road is closed. The meeting, Main Street venue, is at 6.").findings
+    assert not [f for f in found if f.entity_type == "STREET_ADDRESS"], found

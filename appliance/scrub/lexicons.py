@@ -358,7 +358,7 @@ STREET_TYPES = (
     "cove|creek|field|fields|harbor|harbour|knoll|manor|orchard|pass|pines|ranch|spring|springs|station|"
     "summit|valley|village|wood|woods|yard|"
     # British, Irish, Australian and New Zealand forms
-    "lawn|acre|tce|pde|wynd|brae|vale|grange|cl|approach|appr|"
+    "lawn|acre|tce|pde|wynd|brae|vale|grange|cl|approach|appr|fold|"
     # India's "Marg" ("13th Church Marg"; not "Nagar", a district's name before its street: "Gandhi Nagar 2nd Street")
     "marg"
 )

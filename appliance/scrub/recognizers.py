@@ -1809,8 +1809,10 @@ _HOUSE_BEFORE = re.compile(
     # a house's name: "Kingsley House, 174 Victoria Crescent", "Orchard Cottage, 3 Mill Lane", "Holly Bank, 225
     # Beechwood Avenue", "The Old Vicarage, 40 Ladywood Road"
     r"|(?:^|(?<=[\s,(|^\"]))(?-i:(?:\p{Lu}[\w'’-]+[ ]){1,2})(?:house|court|lodge|cottage|farm|mansions|hall|villa|barn|"
-    r"mill|yard|bank|vicarage|rectory|manor|grange|maltings|barns|cottages|lofts)"
+    r"mill|yard|bank|vicarage|rectory|manor|grange|maltings|barns|cottages|lofts|granary|forge)"
     r",[ \t]+\Z"
+    # a Welsh house ("Ty Gwyn, ", "Tŷ Coch, ")
+    r"|(?:^|(?<=[\s,(|^\"]))(?-i:T[yŷ][ ]\p{Lu}\p{Ll}+),[ \t]+\Z"
     # one word ending as house names do ("Hillview, 85 Victoria Row", "Westfield, "), "The" and a name ("The Old
     # Forge, 121 Queens Grove", "The Maltings, 41 Castle Lane")
     r"|(?:^|(?<=[\s,(|^\"]))(?-i:\p{Lu}\p{Ll}+(?:view|field|croft|side|lea|dene|holme|garth|hurst|wood|haven|stead))"
@@ -1818,6 +1820,8 @@ _HOUSE_BEFORE = re.compile(
     r"|(?:^|(?<=[\s,(|^\"]))(?-i:The(?:[ ]\p{Lu}[\w'’-]+){1,2}),[ \t]+\Z",
     re.IGNORECASE,
 )
+# a street without a number after a comma (`_HOUSE_BEFORE` must read a house's name before it)
+_COMMA_STREET = re.compile(r",[ \t]+(?:\p{Lu}[\w'’-]+[ ]){1,3}(?i:" + _ST + r")\b")
 # the flat before a house's name ("Flat 19, " of "Flat 19, Kingfisher Lodge, 28 Church Lane")
 _FLAT_BEFORE = re.compile(
     r"(?:^|(?<=[\s,(|^\"]))(?:flat|apt|apartment|unit|appt|room)\.?[ \t]*(?:\d{1,5}[a-z]?|(?-i:[A-Z]))(?:,[ \t]*\d{1,3}/F)?,[ \t]+\Z",
@@ -2035,6 +2039,13 @@ class StreetAddressRecognizer(_RegexRecognizer):
                 m = _ADDRESS_LABEL_LINE_RX.search(text, max(line_start, word.start() - 40), min(len(text), word.end() + 140))
                 if m and m.start("w") == word.start():
                     out.append(_result(self, "STREET_ADDRESS", *m.span("v"), 0.7))
+        if "STREET_ADDRESS" in entities and ", " in text:
+            # a house's name, then its street without a number ("The Granary, Windermere Crescent", "Ty Gwyn, Mill
+            # Lane", "Rose Cottage, Crescent Street"): the house name as `_HOUSE_BEFORE` reads it
+            for m in _COMMA_STREET.finditer(text):
+                house = _HOUSE_BEFORE.search(text, max(0, m.start() - 32), m.start() + 2)
+                if house is not None and house.end() == m.start() + 2 and house.start() < m.start():
+                    out.append(_result(self, "STREET_ADDRESS", house.start(), m.end(), 0.6))
         if "STREET_ADDRESS" in entities and "," in text:
             # "Korunní 7, 702 00 Ostrava", "Koivukuja 23 A 4, 20990 Turku": a name and a house number right before
             # a postal code and a town, whatever the street's form
