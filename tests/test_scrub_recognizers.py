@@ -3762,3 +3762,12 @@ def test_a_house_name_before_a_street_without_a_number_and_folds(hipaa, text, ra
 def test_no_house_name_before_a_street_after_a_greeting_or_a_heading(hipaa):
     found = hipaa.scrub_text("Thank you, Bridge Road is closed. The meeting, Main Street venue, is at 6.").findings
     assert not [f for f in found if f.entity_type == "STREET_ADDRESS"], found
+
+
+def test_an_ocrd_four_letter_street_type(hipaa):
+    assert "Cromwell" not in hipaa.scrub_text("Mr Khan\n175 Cromwell R0ad\nLeeds LS1 1AA").text
+
+
+def test_four_character_codes_with_a_digit_stay(hipaa):
+    text = "Take B12 with food. Files: MP3, H1N1 and R0AM stay."
+    assert hipaa.scrub_text(text).text == text

@@ -803,7 +803,20 @@ def _analysis_view(text: str) -> str:
         view = _OCR_ONE_RUN.sub(_ocr_digits, view)
     if _OCR_DIGIT_AMONG_LETTERS.search(view):
         view = _OCR_WORD.sub(_ocr_word, view)
+        view = _OCR_SHORT_STREET.sub(_ocr_short_street, view)
     return text if view == text else view
+
+
+# ... and a four-letter street type of an OCR'd address ("175 Cromwell R0ad", "4 Mill La1e"): read as the street
+# word only, not as any four letters ("B12" and "MP3" stay)
+_OCR_SHORT_STREET = re.compile(r"(?<![\w@#/.\\-])(?=[A-Za-z]*[0158][A-Za-z]*(?![\w@#/-]))[A-Za-z0158]{4}(?![\w@#/-])")
+_SHORT_STREETS = frozenset("road lane walk hill view park rise vale wynd brae mews gate yard fold".split())
+
+
+def _ocr_short_street(m: re.Match) -> str:
+    word = m.group()
+    out = word.translate(_OCR_UPPER) if word.isupper() or word[1:].isupper() else word[0] + word[1:].translate(_OCR_LOWER)
+    return out if out.casefold() in _SHORT_STREETS else word
 
 
 def _scan_time_limit() -> float | None:
