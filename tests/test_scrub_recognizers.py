@@ -3771,3 +3771,23 @@ def test_an_ocrd_four_letter_street_type(hipaa):
 def test_four_character_codes_with_a_digit_stay(hipaa):
     text = "Take B12 with food. Files: MP3, H1N1 and R0AM stay."
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Ordinante: Francesca Rossi – C.F. TPFGKU60S62D285P", "TPFGKU60S62D285P"),
+        ("Il codice fiscale RSSMRA85T10A562S è stato verificato.", "RSSMRA85T10A562S"),
+        ("2025-10-04T23:21:59.072Z ev=PWD_RESET ip=2001:db8:1c9c:f33c::aec dev=EX39-0636-VMFV app=7.5.5", "EX39-0636"),
+        ("Lourdes Aquino (born Feb 16, 1958, SSS number 00-2125333-2), of Davao", "2125333"),
+        ("PhilSys number: 0347-2084-5635-1207", "2084-5635"),
+        ("Please confirm your numéro de registre national (61.10.19-630.54) today", "630.54"),
+    ],
+)
+def test_codice_fiscale_log_device_keys_and_more_national_numbers(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_the_dev_team_and_sixteen_letter_codes_in_lower_case_stay(hipaa):
+    text = "Ask the dev team; dev: see notes. Key rssmra85t10a562s is a hash."
+    assert hipaa.scrub_text(text).text == text

@@ -3123,10 +3123,13 @@ LABELS: dict[str, str] = {
         # Brazil's CPF, Nigeria's NIN, Singapore's NRIC/FIN, Germany's identity card; a lawyer's, a solicitor's, a
         # vet's and a French doctor's registrations ("State Bar No. 777621", "SRA no. 902874", "RCVS no.", "RPPS")
         r"cpf(?!\w)|nin(?!\w)(?=\s*[:#])|nric(?:/fin)?|personalausweis(?:-?nr\.?|nummer)?|ausweis(?:-?nr\.?|nummer)|"
-        r"state\s+bar|bar(?!\w)(?=\s+(?:no\b|number|#))|sra(?!\w)|rcvs(?!\w)|rpps(?!\w)|adeli(?!\w)"
+        r"state\s+bar|bar(?!\w)(?=\s+(?:no\b|number|#))|sra(?!\w)|rcvs(?!\w)|rpps(?!\w)|adeli(?!\w)|"
+        # the Philippines' SSS and PhilSys numbers, Belgium's national register, Italy's "C.F."
+        r"sss(?!\w)|philsys|registre\s+national|rijksregister(?:nummer)?|c\.f\.(?=\s*:?\s*[A-Z]{6}\d)"
     ),
     "VEHICLE_ID": r"vin|vehicle\s+id(?:entification)?|licen[cs]e\s+plate|plate|registration|reg",
-    "DEVICE_ID": r"serial|s/n|sn\b|device\s+id|device|imei|udi|mac\s+address|implant|pacemaker|pump|asset(?:\s+tag)?",
+    "DEVICE_ID": r"serial|s/n|sn\b|device\s+id|device|imei|udi|mac\s+address|implant|pacemaker|pump|asset(?:\s+tag)?|"
+    r"dev(?!\w)(?=[ \t]*[=:])",  # a log's "dev=EX39-0636-VMFV"
     "US_SSN": r"ssn|social\s+security|social\s+sec|ss#",
 }
 
@@ -3294,13 +3297,13 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "driver", "dl", "licen", "passport", "dea", "npi", "cert", "permit", "national", "id", "state", "tax", "tin",
         "ein", "itin", "nino", "dni", "nie", "nif", "codice", "bsn", "burger", "afiliaci", "curp", "rfc", "aadha", "pps",
         "mcnz", "ahpra", "hpcsa",
-        "cpf", "nric", "personalausweis", "ausweis",
+        "cpf", "nric", "personalausweis", "ausweis", "philsys", "registre", "rijksregister", "c",
         exact=("pan", "tfn", "ird", "ni", "gmc", "reg", "registration", "practice", "gphc", "nmc", "hcpc", "ppt",
-               "ppsn", "nin", "bar", "sra", "rcvs", "rpps", "adeli"),
+               "ppsn", "nin", "bar", "sra", "rcvs", "rpps", "adeli", "sss"),
     ),
     "VEHICLE_ID": prefix_test("vin", "vehicle", "licen", "plate", "reg"),
     "DEVICE_ID": prefix_test(
-        "serial", "sn", "device", "imei", "udi", "mac", "implant", "pacemaker", "pump", "asset", exact=("s",)
+        "serial", "sn", "device", "imei", "udi", "mac", "implant", "pacemaker", "pump", "asset", exact=("s", "dev")
     ),
     "US_SSN": prefix_test("ssn", "social", "ss"),
 }  # fmt: skip
@@ -3404,6 +3407,10 @@ class LabelledIdRecognizer(_RegexRecognizer):
         # 962228 J9 957"): the surname's five characters, six digits, then the initials and check characters
         ("LICENSE_NUMBER", r"(?i:licen[cs]e)[^\n:]{0,20}:?[ \t]*(?P<v>[A-Z9]{5}[ ]\d{6}[ ][A-Z0-9]{2}[ ][A-Z0-9]{2,3})(?![\w-])",
          0.8, "v", None, Starts(prefix_test("licen"))),
+        # an Italian codice fiscale by its shape ("TPFGKU60S62D285P"): six letters, the birth year, month letter and
+        # day, the town's code and a check letter
+        ("LICENSE_NUMBER", r"(?-i:\b[A-Z]{6}\d{2}[A-EHLMPR-T]\d{2}[A-Z]\d{3}[A-Z]\b)", 0.7, 0, None,
+         Starts(with_firsts(lambda word: len(word) == 16, "abcdefghijklmnopqrstuvwxyz"))),
         # a second passport after the first ("Passport numbers: 220695610 / 45ZC43087")
         ("LICENSE_NUMBER", r"(?i)\bpassport[ \t]+numbers[ \t]*:[ \t]*[A-Z0-9]{6,12}[ \t]*/[ \t]*(?P<v>[A-Z0-9]{6,12})(?![\w-])",
          0.8, "v", None, Starts(prefix_test("passport"))),
