@@ -3791,3 +3791,21 @@ def test_codice_fiscale_log_device_keys_and_more_national_numbers(hipaa, text, r
 def test_the_dev_team_and_sixteen_letter_codes_in_lower_case_stay(hipaa):
     text = "Ask the dev team; dev: see notes. Key rssmra85t10a562s is a hash."
     assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("2025-04-21 17:32:49 INFO user nikaut acknowledged alarm", "nikaut"),
+        ("2025-04-21 18:50:49 INFO user sunita_mason acknowledged alarm", "sunita_mason"),
+        ("Case FD17332474 opened 2023-09-13 10:58 by agent guptas8", "guptas8"),
+        ('"{\\"event\\":\\"login\\",\\"user\\":\\"bill_chatterjee\\",\\"ip\\":\\"176.112.89.167\\"}"', "bill_chatterjee"),
+    ],
+)
+def test_a_logs_user_by_the_verb_after_it_and_in_escaped_json(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_the_words_user_and_agent_in_sentences_stay(hipaa):
+    text = "The user logged in. Our agent called back. A user requested help. The user admin reset it."
+    assert hipaa.scrub_text(text).text == text

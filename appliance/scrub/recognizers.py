@@ -641,10 +641,18 @@ _USER_KEYS = ("user=", "username=", "login=", "uid=", "usr=", "u=", "account=", 
 _USER_KV_RX = re.compile(
     r"(?i)\b(?:user(?:name)?|login|uid|usr|u|account|acct_name|logon)=[\"']?(?P<v>[a-z][\w.\-]{1,40}?)[\"']?(?=[\s,;&|)]|$)"
 )
-# a log's or an audit export's account in JSON ('"staff":"bill_tewhare"', '"user": "asmith"')
+# a log's or an audit export's account in JSON ('"staff":"bill_tewhare"', '"user": "asmith"'; in JSON escaped inside a
+# string, analysed with blanks for its backslashes: '  "user  ":  "bill_chatterjee  "')
 _USER_JSON_RX = re.compile(
     r"(?i)[\"'](?:user(?:name|_?id)?|staff(?:_?id)?|login|author|created_?by|updated_?by|modified_?by|assigned_?to|"
-    r"owner|agent|actor|clinician|operator)[\"']\s*:\s*[\"'](?P<v>(?-i:[a-z][a-z0-9]*(?:[._-][a-z0-9]+){0,2}))[\"']"
+    r"owner|agent|actor|clinician|operator)[ ]{0,7}[\"']\s*:\s*[\"'](?P<v>(?-i:[a-z][a-z0-9]*(?:[._-][a-z0-9]+){0,2}))"
+    r"[ ]{0,7}[\"']"
+)
+# a log's account by the verb after it ("INFO user nikaut acknowledged alarm", "opened 2023-09-13 by agent guptas8")
+_USER_DID_RX = re.compile(
+    r"\b(?:user|agent|operator)[ ](?P<v>[a-z][a-z0-9]*(?:[._][a-z0-9]+)?)"
+    r"(?=[ ](?:[a-z]+ed|logged|signed|viewed|opened|closed|reset|changed|exported|printed)\b|[ ]*(?:$|\n|\\n))",
+    re.MULTILINE,
 )
 _ACCESS_LOG_RX = re.compile(r"(?im)^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]{3,39})[ ]-[ ](?P<v>[a-z][\w.\-]{1,40})[ ]\[")
 _BRACKET_LOG_RX = re.compile(r"(?m)^\[[^\]\n]{8,30}\][ ](?P<v>[a-z][a-z0-9]*(?:[._][a-z0-9]+)?)[ ][A-Z]{4,12}\b")
@@ -1139,6 +1147,12 @@ class ContextNameRecognizer(EntityRecognizer):
         for m in _user_names(text):
             if m.group("v").casefold() not in _NOT_USERS:
                 out.append(_result(self, "PERSON", *m.span("v"), 0.6))
+        if "user " in text or "agent " in text:  # a log's "INFO user nikaut acknowledged alarm", "by agent guptas8"
+            for m in _USER_DID_RX.finditer(text):
+                v = m.group("v")
+                plain = v.isalpha() and self.english is not None and v in self.english
+                if v not in _NOT_USERS and not plain:
+                    out.append(_result(self, "PERSON", *m.span("v"), 0.6))
         if '"' in text or "," in text or "|" in text:
             for m in _SURNAME_INITIAL_CELL_RX.finditer(text):
                 words = m.group("v").split()[:-1]
