@@ -479,7 +479,14 @@ DRUG_SUFFIXES = (
     "prolide|oxone|tropium"
 )
 
-# Words that never form a person name on their own (ALL CAPS clinical abbreviations, section labels).
+# A clinician's credentials after a name or initials ("Hye-jin Bishop, RN", "S.H., LMFT", "MBX, PsyD", "M.W. EMT-B"):
+# never a name's given part ("Bishop, RN").
+CREDENTIALS = (
+    "RN", "LPN", "LVN", "CNA", "APRN", "FNP", "PA-C", "PhD", "PsyD", "PharmD", "RPh", "LCSW", "LMFT", "LPC", "LMHC",
+    "MSW", "BSN", "MSN", "DNP", "CRNA", "OTR", "SLP", "RDN", "EMT", "EMT-B", "EMT-P", "DDS", "DMD", "MBBS",
+    "CCRN", "CPhT", "RRT", "CNM", "MD", "NP",
+)
+# Words that never form a person name on their own (ALL CAPS clinical abbreviations, section labels, credentials).
 NOT_NAMES = _words(
     """
     mbps gbps kbps kwh mwh ghz mhz gb mb tb kb
@@ -507,9 +514,9 @@ NOT_NAMES = _words(
     dep wdl tfr chq bgc fpo fpi eft ach atm interac
     council bd od tds qds nocte mane xl ec mdi neb
     nhs cpf nin nric dni nie nif pps ppsn rfc curp nino bvn nuban ird tfn
-    rn lpn lvn cna aprn fnp phd psyd pharmd rph lcsw lmft lpc lmhc msw bsn msn dnp crna otr slp rdn emt dds dmd
-    mbbs ccrn cpht rrt cnm
     """
+) | frozenset(  # (not MD and NP, also someone's initials: "by MD", "Wang, Jun S MD"; not the hyphenated ones)
+    c.casefold() for c in CREDENTIALS if c not in ("MD", "NP") and "-" not in c
 )
 
 

@@ -509,13 +509,8 @@ _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVER
     # a file note's or a check's author ("File note CP 11th August 2021", "Requested by: CS   Date:", "Checked: LN on")
     r"|(?P<note>(?i:\bfile[ \t]+note|\brequested[ \t]+by|\bchecked|\binitials)[ \t]*:?[ \t]*))\Z"
 )
-# a clinician's credentials after a name or initials ("Hye-jin Bishop, RN", "S.H., LMFT", "MBX, PsyD", "M.W. EMT-B")
-CREDENTIALS = (
-    "RN", "LPN", "LVN", "CNA", "APRN", "FNP", "PA-C", "PhD", "PsyD", "PharmD", "RPh", "LCSW", "LMFT", "LPC", "LMHC",
-    "MSW", "BSN", "MSN", "DNP", "CRNA", "OTR", "SLP", "RDN", "EMT", "EMT-B", "EMT-P", "DDS", "DMD", "MBBS",
-    "CCRN", "CPhT", "RRT", "CNM", "MD", "NP",
-)
-_CREDENTIAL_ALT = "|".join(sorted((re.escape(c) for c in CREDENTIALS), key=len, reverse=True))
+# a clinician's credentials after a name or initials (`lexicons.CREDENTIALS`)
+_CREDENTIAL_ALT = "|".join(sorted((re.escape(c) for c in lx.CREDENTIALS), key=len, reverse=True))
 _CREDENTIAL_GATE = re.compile(rf"(?<![\w-])(?:{_CREDENTIAL_ALT})(?![\w-])")
 _INITIALS_CREDENTIAL_RX = re.compile(
     rf"(?<![\w'’&/.@=-])(?P<v>\p{{Lu}}(?:\.?\p{{Lu}}){{1,3}}\.?)(?=,?[ \t]+(?:{_CREDENTIAL_ALT})(?![\w=-]))"
@@ -1312,7 +1307,7 @@ class ContextNameRecognizer(EntityRecognizer):
         if _CREDENTIAL_GATE.search(text):  # a clinician's initials before a credential ("S.H., LMFT", "M.W. EMT-B")
             for m in _INITIALS_CREDENTIAL_RX.finditer(text):
                 letters = m.group("v").replace(".", "")
-                if letters in _NEVER_INITIALS or letters in CREDENTIALS:  # "BSN, RN": two credentials
+                if letters in _NEVER_INITIALS or letters in lx.CREDENTIALS:  # "BSN, RN": two credentials
                     continue
                 if "." in m.group("v") or letters not in _NOT_INITIALS:
                     out.append(_result(self, "PERSON", *m.span("v"), 0.6))
