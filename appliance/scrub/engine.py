@@ -425,6 +425,11 @@ class Scrubber:
         # keep-phrases only matter for vetoable findings: skip their regexes when there are none
         keep = self.keep.index(text) if any(r.entity_type in self.vetoable for r in results) else None
         accepted, residual = [], []
+        labels = _label_spans(results)
+        if labels:
+            from appliance.scrub import lexicons as lx
+
+            results = _off_labels(text, results, labels, lx.english_words(self.policy.nlp.model))
         for r in results:
             if r.entity_type == "URL":  # Presidio's URL patterns take a sentence's ";" or "." along
                 while r.end - r.start > 1 and text[r.end - 1] in _URL_TRAILING:
@@ -1356,6 +1361,60 @@ def _split_at_tabs(text: str, findings: list[Finding]) -> Iterator[Finding]:
                 b -= 1
             if b > a:
                 yield Finding(f.entity_type, a, b, f.score, f.operator, f.recognizer)
+
+
+# what a label's words can be taken for: "Kundennummer", "NMC PIN", "Polisnummer" are no names or places
+_OFF_LABEL_TYPES = frozenset(["PERSON", "LOCATION", "NRP"])
+
+
+def _label_spans(results: list[Any]) -> list[tuple[int, int, int]]:
+    """(label start, value start, value end) of the labelled values found ("MRN: 12345678")."""
+    out = []
+    for r in results:
+        start = (r.recognition_metadata or {}).get("label_start")  # recognizers.LABEL_START (not imported early)
+        if start is not None:
+            out.append((start, r.start, r.end))
+    return out
+
+
+def _off_labels(text: str, results: list[Any], labels: list[tuple[int, int, int]], english: Any) -> list[Any]:
+    """Names and places read into a found value's label: dropped when inside it ("Kundennummer"), cut back when
+    they run into it and what is left reads as a name: a known name, or two words not all English ("Dr Ryan
+    Harrison HPCSA MP 3474172": "Ryan Harrison"; "Dr Palesa Mokoena Practice no 1122192"). A phone number's shape
+    inside a labelled value is that value ("NHS Number 940 762 4900" is an NHS number, not a phone); of two labels
+    of one value, the wider one says what it is."""
+    out = []
+    widest = {}  # of the labels that found one value, the widest names it ("Member ID: ..." over "ID: ...")
+    for label, s, e in labels:
+        widest[s, e] = min(label, widest.get((s, e), label))
+    for r in results:
+        if r.entity_type == "PHONE_NUMBER" and any(s <= r.start and r.end <= e for _, s, e in labels):
+            continue
+        label = (r.recognition_metadata or {}).get("label_start")
+        if label is not None and label > widest[r.start, r.end]:
+            continue
+        if r.entity_type in _OFF_LABEL_TYPES:
+            for start, end, _ in labels:
+                if start >= end:
+                    continue
+                if start <= r.start and r.end <= end:
+                    break
+                if r.start < start < r.end <= end:
+                    cut = start
+                    while cut > r.start and text[cut - 1] in " \t,;:-":
+                        cut -= 1
+                    words = [w.strip(".,'’").casefold() for w in text[r.start : cut].split()]
+                    if cut <= r.start or not (
+                        any(_known_name(w) for w in words) or (len(words) > 1 and any(w not in english for w in words))
+                    ):
+                        break  # what is left is no name ("Unser" of "Unser Aktenzeichen: 2057/23", "Nurse Triage")
+                    r.end = cut
+            else:
+                out.append(r)
+                continue
+            continue
+        out.append(r)
+    return out
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:

@@ -335,6 +335,14 @@ class _RegexRecognizer(EntityRecognizer):
             else:
                 continue
             for m in matches:
+                if type(group) is tuple:  # a label's value: (the group reported, the group its validator judges)
+                    start, end = m.span(group[0])
+                    if start < 0 or end <= start or (validate is not None and not validate(m.group(group[1]))):
+                        continue
+                    result = _result(self, entity, _code_prefix(text, m.start(), start), end, score)
+                    result.recognition_metadata[LABEL_START] = m.start()
+                    out.append(result)
+                    continue
                 start, end = m.span(group)
                 if start < 0 or end <= start:
                     continue
@@ -342,6 +350,31 @@ class _RegexRecognizer(EntityRecognizer):
                     continue
                 out.append(_result(self, entity, start, end, score))
         return out
+
+
+# where a label's text begins, in the metadata of a finding that holds the label's value alone (the engine keeps
+# other findings off the label: "Kundennummer", "NMC PIN" are no names)
+LABEL_START = "label_start"
+
+
+def _code_prefix(text: str, label_start: int, start: int) -> int:
+    """The start of a labelled value, taking in a code of capitals written before it as part of it ("HPCSA MP
+    3474172", "case REF/2024/96551"): a capitals word of two to five letters that the label's match took after
+    other words, joined to the value by a space, or joined by "/" or "-". A label of one word stays out ("MRN
+    12345678" is "MRN: 12345678")."""
+    if start - label_start < 3 or text[start - 1] not in " /-":
+        return start
+    k = start - 1
+    while k > label_start and "A" <= text[k - 1] <= "Z":
+        k -= 1
+    if 2 <= start - 1 - k <= 5 and (k == label_start or text[k - 1] in " \t(.:#"):
+        if text[start - 1] == " " and (k == label_start or text[k : start - 1] in _LABEL_CODES):
+            return start  # "MRN 12345678", "Member ID XJH8830021": the label's own word (one pseudonym for the value)
+        return k
+    return start
+
+
+_LABEL_CODES = frozenset(["ID", "NO", "NR", "NUM", "REF", "CODE", "PIN", "ACCT", "AC"])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -3155,7 +3188,7 @@ def _label_rule(entity: str, labels: str) -> str:
         # (or a form's dotted leader after it: "IHI .............. 5531...", "Medical Card No .... 6740987F")
         rf"\b(?:{labels})(?:[ ]?\.{{2,40}}|\.{{0,12}})\)?"
         # ("N0": an OCR'd "No")
-        rf"(?:[\s_-]+(?:numbers?|no|n0|num|id|code|ref(?:erence)?|card|account)(?:[ ]?\.{{2,40}}|\.{{0,12}})){{0,2}}"
+        rf"(?:[\s_-]+(?:numbers?|no|n0(?!\w)|num|id|code|ref(?:erence)?|card|account)(?:[ ]?\.{{2,40}}|\.{{0,12}})){{0,2}}"
         # "Patient number at the hospital: PT92947591", "Account at losing provider: VM27425407"
         r"(?:[ \t]+(?:at|with|for|in|from)(?:[ \t]+[^\W\d_]+){1,3}(?=[ \t]*:))?"
         rf"{_SEP}(?!\d{{1,7}}(?:[.,]\d{{3}})*[.,]\d{{2}}(?![\d.,-]))(?!{_ICD_CODE}|{_SEPA_CREDITOR})"
@@ -3384,7 +3417,9 @@ _Q = r"(?:[ ]{1,7}\"|[\"'])?"
 
 class LabelledIdRecognizer(_RegexRecognizer):
     RULES = [
-        (e, _label_rule(e, lbl), 0.85, 0, _labelled_id_ok, Starts(LABEL_STARTS[e])) for e, lbl in LABELS.items()
+        # the value alone is the finding ("MRN: <MEDICAL_RECORD_NUMBER>"): the label stays for the text's sense and
+        # the value gets one pseudonym whatever its label's wording; the validator judges label and value together
+        (e, _label_rule(e, lbl), 0.85, ("v", 0), _labelled_id_ok, Starts(LABEL_STARTS[e])) for e, lbl in LABELS.items()
     ] + [
         ("VEHICLE_ID", r"\b[A-HJ-NPR-Z0-9]{17}\b", 0.5, 0, vin_ok, Starts(_vin_length)),
         ("LICENSE_NUMBER", r"\bnpi\W{0,3}(?P<v>\d{10})\b", 0.9, "v", npi_ok, Starts(prefix_test("npi"))),
