@@ -3864,3 +3864,87 @@ def test_one_value_gets_one_pseudonym_whatever_its_labels_wording():
     pseudonyms = {t.text.split("<")[1].split(">")[0] for t in (a, b, c)}
     assert len(pseudonyms) == 1 and "12345678" not in a.text + b.text + c.text
     assert a.text.startswith("MRN: <") and b.text.startswith("Hospital no. <")
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Speaker 2: SI21 3151 8456 5986 720", "8456"),  # "SI21" is no OCR'd "5121"
+        ("Customer: IS82 7142 9938 4006 4620 6712 09", "9938"),
+        ("it should be pl73772417795757090882974425", "7241779575709"),
+        ("refund to gb38 loyd 5518 6660 9026 21 please", "5518 6660"),
+    ],
+)
+def test_ibans_in_lower_case_and_of_countries_whose_code_reads_as_digits(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_lower_case_token_that_fails_an_ibans_length_or_checksum_stays(hipaa):
+    text = "Session token ab12cdefgh34ijklmnopqrs9 and build gb38 loyd 5518 6660 9026 22 stay."
+    assert hipaa.scrub_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Spouse SSN: 696 06 9235; dependent SSN: ###-##-2893.", "2893"),
+        ("Identity verified with SSN ***-**-2958 and DOB", "2958"),
+        ("   SSN  xxx-xx-4309\n11. POLICY GROUP", "4309"),
+        ("SSN: 8 8 7 - 4 5 - 5 4 0 8   DOB: 1965-05-13", "5 4 0 8"),
+        ("After-call work: SSN 7|6|2|5|2|3|3|0|8 verified", "3|3|0|8"),
+        ("TIN/SSN: 279 -22- 2981.", "2981"),
+        ("SS# 735-59 -2597.", "2597"),
+        ("Social Security #: ___817 52 9834", "9834"),
+        ("SSN on file ends in 1207; caller confirmed.", "1207"),
+        ("Disposition notes: Social: 1260.", "1260"),
+        ("[22:17] Agent: Last 4 of your SSN?\n[22:17] Emily: its 1905\n[22:19] Agent: thanks", "1905"),
+        ("For security, the last four digits of your social?\n[10:30] Sofia: it should be 5552\n", "5552"),
+    ],
+)
+def test_social_security_numbers_masked_in_part_spaced_and_asked_for(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_ssn_words_without_a_number_of_their_shape_stay(hipaa):
+    text = "Social: 12 attendees. SSN office hours 9-5. Social security 2024 rules; xxx-xx-xxxx is a blank form."
+    assert hipaa.scrub_text(text).text == text
+
+
+def test_hl7_segments_ended_by_a_carriage_return_alone():
+    """HL7 v2 ends its segments with "\\r" alone: PID-19 is still the social security number."""
+    from appliance.scrub import Scrubber
+
+    text = (
+        "MSH|^~\\&|LAB|HOSP|||202401011200||ADT^A01|1|P|2.5\r"
+        "PID|1||V759271795^^^CVMC^AN||COHEN^LISA||19700101|F|||1 Main St^^Phoenix^AZ^85002^USA||(266)802-9317"
+        "|||W||V759271795^^^CVMC^AN|344814117\rNK1|1|COHEN^ALAN|SPO\r"
+    )
+    out = Scrubber(load_policy("hipaa")).scrub_text(text).text
+    assert "344814117" not in out and out.count("\r") == 3
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("From: Dr KIMBERLY YOUNG   Fax: 9925\n7257\nTo: Northgate", "7257"),
+        ("Home phone ____ 1- 76 6 - 711-18 04   Cell +1-703-716-0873", "711-18"),
+        ("TEL;TYPE=WORK,VOICE:811-279-816;ext=268", "279-816"),
+        ("   TELEPHONE  (47 6)7 4 4-7377\n", "7377"),
+        ("Tel: (+39) 347 8098328 ext 5063", "(+39)"),
+        ("Please contact the patient directly on (604)   95 7 -0760 or our office.", "0760"),
+        ("Direct line: 020 7117\n2243\nMobile: +44 141 062 2593", "2243"),
+        ("Pt phone: +1 274 442  821O\nAddress:", "821O"),
+        ("Fax: (734)230-\n9754\nTo: Cedar", "9754"),
+        ("Work phone: ___(338) 646-2657 (ext. 2482)", "646-2657"),
+        ("U kunt mij bereiken op 020-\n9048166. Stuur de stukken", "9048166"),
+        ("Caller ID showed 2436177595 (not on file).", "2436177595"),
+    ],
+)
+def test_labelled_phone_numbers_with_odd_spacing_breaks_and_ocr(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_labelled_phone_stops_before_the_next_lines_address_and_a_date(hipaa):
+    spans, _ = found(hipaa, "Phone: 020 7946 0958\n12 Main Street, Leeds\nMobile: 07700 900123 on 12/03/2024")
+    assert ("PHONE_NUMBER", "020 7946 0958") in spans and ("PHONE_NUMBER", "07700 900123") in spans
+    assert ("DATE_TIME", "12/03/2024") in spans

@@ -219,9 +219,11 @@ def _grouped_analyzer_class() -> type:
                         context=context,
                     )
                 results.extend(own)
-            return self.context_aware_enhancer.enhance_using_context(
+            results = self.context_aware_enhancer.enhance_using_context(
                 text=text, raw_results=results, nlp_artifacts=nlp_artifacts, recognizers=recognizers, context=context
             )
+            _share_labels(results)
+            return results
 
     return GroupedAnalyzer
 
@@ -750,12 +752,25 @@ _OCR_LETTER_IN_NUMBER = re.compile(r"[0-9][lIBS]|[lIBS][0-9]")
 _OCR_DIGIT = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "B": "8", "S": "5"})
 
 
+_LONE_CR = re.compile(r"\r(?!\n)")
+_FORM_BLANK = re.compile(r"(?<![\w])_{2,}(?=[ \t]*[0-9+(A-Za-z])")
+
+
+def _blanks(m: re.Match) -> str:
+    return " " * (m.end() - m.start())
+
+
 def _ocr_number(m: re.Match) -> str:
     value = m.group()
     digits = sum(c.isdigit() for c in value)
     letters = sum(c in "OolIBS" for c in value)
     if not letters or digits < 7 or digits + letters < 9:  # a phone's or an account's length, not "B12 5000 mcg"
         return value
+    if value[:2].isalpha() and value[:2].isupper() and value[2:4].isdigit():
+        from appliance.scrub.validators import iban_ok
+
+        if iban_ok(value):  # "SI21 3151 8456 5986 720", "IS82 7142 ...": an IBAN's country, not "5I"
+            return value
     return value.translate(_OCR_DIGIT)
 
 
@@ -797,6 +812,10 @@ def _ocr_word(m: re.Match) -> str:
 
 def _analysis_view(text: str) -> str:
     view = text
+    if "\r" in view:  # HL7's segments end in a carriage return alone: a line's end for the rules that read lines
+        view = _LONE_CR.sub("\n", view)
+    if "__" in view:  # a form's blank line before what was written on it ("Work phone: ___2602747041"): a gap
+        view = _FORM_BLANK.sub(_blanks, view)
     if "\\" in view:
         view = _ESCAPED_BREAK.sub(_escape_blanks, view)
     if ("O" in view or "o" in view) and _OCR_ZERO_RUN.search(view):
@@ -1365,6 +1384,21 @@ def _split_at_tabs(text: str, findings: list[Finding]) -> Iterator[Finding]:
 
 # what a label's words can be taken for: "Kundennummer", "NMC PIN", "Polisnummer" are no names or places
 _OFF_LABEL_TYPES = frozenset(["PERSON", "LOCATION", "NRP"])
+
+
+def _share_labels(results: list[Any]) -> None:
+    """A labelled value's label, given to the other findings of the same span before Presidio keeps one of them
+    ("SSN: 817 52 9834" found by the label's rule and by the SSN recognizer, which scores higher)."""
+    labels: dict[tuple[int, int], int] = {}
+    for r in results:
+        start = (r.recognition_metadata or {}).get("label_start")
+        if start is not None:
+            labels[r.start, r.end] = min(start, labels.get((r.start, r.end), start))
+    if labels:
+        for r in results:
+            start = labels.get((r.start, r.end))
+            if start is not None and r.recognition_metadata is not None:
+                r.recognition_metadata.setdefault("label_start", start)
 
 
 def _label_spans(results: list[Any]) -> list[tuple[int, int, int]]:

@@ -32,7 +32,7 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from spacy.lang.en.stop_words import STOP_WORDS as _SPACY_STOP_WORDS
 
 from appliance.scrub import lexicons as lx
-from appliance.scrub.validators import VALIDATORS, card_ok, iban_ok, luhn_ok, npi_ok, vin_ok
+from appliance.scrub.validators import VALIDATORS, card_ok, iban_ok, luhn_ok, npi_ok, ssn_ok, vin_ok
 
 
 def _result(rec: EntityRecognizer, entity: str, start: int, end: int, score: float) -> RecognizerResult:
@@ -3297,6 +3297,27 @@ def _pid_gate(text: str) -> bool:
     return "PID|" in text
 
 
+def _messy_phone_ok(value: str) -> bool:
+    """Seven to fifteen digits, two OCR'd letters at most, one line break at most, and no date's shape."""
+    number = _PHONE_EXTENSION.split(value, 1)[0]
+    digits = sum(c.isdigit() for c in number)
+    letters = sum(c.isalpha() for c in number)
+    return 7 <= digits and digits + letters <= 15 and letters <= 2 and number.count("\n") <= 1 and not (
+        _DATE_IN.search(number.rstrip())
+    )
+
+
+_PHONE_EXTENSION = re.compile(r"(?i)[ ,;]*\(?(?:ext\.?|extn\.?|x|poste|;ext=)[ ]?\d{1,5}\)?$")
+
+
+def _vcard_gate(text: str) -> bool:
+    return "TEL;" in text or "TEL:" in text
+
+
+def _masked_ssn_gate(text: str) -> bool:
+    return "*-**-" in text or "#-##-" in text or "x-xx-" in text or "X-XX-" in text or "* **" in text or "# ##" in text
+
+
 def _micr_gate(text: str) -> bool:
     return "⑆" in text
 
@@ -3480,6 +3501,18 @@ class LabelledIdRecognizer(_RegexRecognizer):
         ("IP_ADDRESS", r"(?i)\b(?:ip|src|dst|source|client|remote(?:_addr)?)[ \t]*[=:]?[ \t]*"
          r"(?P<v>(?=[0-9a-f:]*[a-f])[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){3,7})(?![\w:])", 0.7, "v", None,
          Starts(prefix_test("ip", "src", "dst", "source", "client", "remote"))),
+        # a social security number masked but for its last four ("SSN ***-**-2488", "###-##-2893", "xxx-xx-4309"),
+        # its last four alone after its label ("SSN on file ends in 1207", "Social: 1260"), typed with odd spacing
+        # or OCR'd ("SSN: 8 8 7 - 4 5 - 5 4 0 8", "7|6|2|5|2|3|3|0|8", "TIN/SSN: 279 -22- 2981", "#: ___817 52
+        # 9834")
+        ("US_SSN", r"(?<![\w*#])(?:\*{3}|\#{3}|[xX]{3})[- ](?:\*{2}|\#{2}|[xX]{2})[- ]\d{4}(?![\d-])", 0.7, 0, None,
+         _masked_ssn_gate),
+        ("US_SSN", r"(?i)\b(?:ssn|social(?:[ \t]+security)?(?:[ \t]+(?:no\.?|number|\#))?)(?![\w-])(?:[ \t]+on[ \t]+file)?"
+         r"[ \t]*(?:(?:ends?|ending)[ \t]+(?:in|with)[ \t]+|[:\#][ \t]*)(?P<v>\d{4})(?![\d-]|[.,]\d)", 0.7, ("v", "v"), None,
+         Starts(prefix_test("ssn", "social"))),
+        ("US_SSN", r"(?i)\b(?:ssn|ss\#|soc(?:ial)?[ \t]+sec(?:urity)?(?:[ \t]+(?:no\.?|number|\#))?)(?![\w-])[ \t]*[:\#.]?"
+         r"[ \t]*_*(?P<v>\d(?:[ |.-]{1,3}\d|\d){8})(?![\d|])", 0.7, ("v", "v"), ssn_ok,
+         Starts(prefix_test("ssn", "ss", "soc", "tin"))),
         # a passport's number in its machine-readable zone (the second line's first nine characters)
         ("LICENSE_NUMBER", r"(?m:^)(?P<v>[A-Z0-9][A-Z0-9<]{8})\d[A-Z<]{3}\d{7}[MFX<]\d{7}", 0.85, "v", None, _mrz_gate),
         # an Ontario health card number with its version code ("OHIP 1378 202 965 RM"): four, three and three digits,
@@ -3492,6 +3525,26 @@ class LabelledIdRecognizer(_RegexRecognizer):
         # a sort code after its label ("S/C: 21-83-08", "SC 458706, a/c 36547594", "sort code 20 83 09")
         ("ACCOUNT_NUMBER", r"(?i)\b(?:sort[ \t]*code|s/c|sc)(?![\w/])[ \t]*[:.#]?[ \t]*(?:is[ \t]+)?"
          r"(?P<v>\d{2}([- ]?)\d{2}\2\d{2})(?![\d-])", 0.85, "v", None, Starts(prefix_test("sort", "s", exact=("sc",)))),
+        # a labelled phone number typed or OCR'd with odd spacing, or broken over a line's end ("TELEPHONE  (47 6)7 4
+        # 4-7377", "Fax: 9925\n7257", "Home phone 1- 76 6 - 711-18 04", "Tel: (+39) 347 8098328 ext 5063", "Pt
+        # phone: +1 274 442  821O", "(604)   95 7 -0760"): seven to fifteen digits, an OCR'd letter or two among them
+        (
+            "PHONE_NUMBER",
+            r"(?i)\b(?:phone|tel(?:ephone)?|fax|mobile|mob|cell(?:ular)?|direct[ \t]+line|alt|primary|whatsapp|caller[ \t]+id"
+            r"[ \t]+showed|directly[ \t]+on|back[ \t]+on|voicemail[ \t]+on|bereiken[ \t]+op)(?![\w-])[ \t]*(?:no\.?|number|\#)?"
+            r"[ \t]*[:.]?[ \t]*(?P<v>(?:\(?\+[ ]?\d{1,3}\)?[ .-]{0,3})?[\d(][\d()OolIBS]*"
+            r"(?:(?:[ ]{0,3}[.\-/][ ]{0,3}|[ ]{1,3}|[ ]?-?\r?\n(?=[ ]?[\d(][\d()OolIBS -]*(?:[.,;]|[ \t]*(?:\r?\n|$))))"
+            r"[\d(][\d()OolIBS]*){0,8})"
+            r"(?:[ ,;]*\(?(?:ext\.?|extn\.?|x|poste|;ext=)[ ]?\d{1,5}\)?)?(?![\w-])",
+            0.6,
+            "v",
+            _messy_phone_ok,
+            Starts(prefix_test("phone", "tel", "fax", "mobile", "mob", "cell", "direct", "alt", "primary", "whatsapp",
+                               "caller", "back", "voicemail", "bereiken")),
+        ),
+        # a vCard's TEL line ("TEL;TYPE=WORK,VOICE:811-279-816;ext=268", "TEL;VALUE=uri;TYPE=home:tel:+48220723921")
+        ("PHONE_NUMBER", r"(?m)^TEL[;:](?:[^:\n]*:)?(?:tel:)?(?P<v>[+\d(][\d ()./-]{5,20}\d(?:;ext=\d{1,5})?)", 0.7, "v", None,
+         _vcard_gate),
         # a labelled phone number that a column's width broke over two lines ("Phone: +44\n131 676 9763",
         # "Phone: +1 (608)\n555-0130", "Phone: +44 (0)115 404\n7421")
         (
@@ -3541,10 +3594,10 @@ class LabelledIdRecognizer(_RegexRecognizer):
          0.7, "v", None, _hl7_caret_gate),
         # HL7 v2 PID-18 (the patient's account number) and PID-19 (the social security number)
         # (or one field later: feeds that count the fields from the segment's name)
-        ("ACCOUNT_NUMBER", r"(?m)^PID(?:\|[^|\n]*){17}\|(?P<v>[A-Z0-9][A-Z0-9-]{3,24})(?=[|^\n]|$)", 0.85, "v", None, _pid_gate),
-        ("ACCOUNT_NUMBER", r"(?m)^PID(?:\|[^|\n]*){18}\|(?!\d{3}-?\d{2}-?\d{4}(?:[|\n]|$))(?P<v>[A-Z0-9][A-Z0-9-]{3,24})(?=[|^\n]|$)",
+        ("ACCOUNT_NUMBER", r"(?m)^PID(?:\|[^|\n]*){17}\|(?P<v>[A-Z0-9][A-Z0-9-]{3,24})(?=[|^\r\n]|$)", 0.85, "v", None, _pid_gate),
+        ("ACCOUNT_NUMBER", r"(?m)^PID(?:\|[^|\n]*){18}\|(?!\d{3}-?\d{2}-?\d{4}(?:[|\r\n]|$))(?P<v>[A-Z0-9][A-Z0-9-]{3,24})(?=[|^\r\n]|$)",
          0.85, "v", None, _pid_gate),
-        ("US_SSN", r"(?m)^PID(?:\|[^|\n]*){18,19}\|(?P<v>\d{3}-?\d{2}-?\d{4})(?=[|\n]|$)", 0.9, "v", None, _pid_gate),
+        ("US_SSN", r"(?m)^PID(?:\|[^|\n]*){18,19}\|(?P<v>\d{3}-?\d{2}-?\d{4})(?=[|\r\n]|$)", 0.9, "v", None, _pid_gate),
         # X12 EDI (834 enrolment): "REF*0F*363315632~" and a member's NM1 with id qualifier 34 are social security
         # numbers
         ("US_SSN", r"\bREF\*0F\*(?P<v>\d{9})(?=~|\*|$)", 0.85, "v", None, _x12_gate),
@@ -4139,7 +4192,10 @@ _PROMPT_KINDS = [
     ("PHONE_NUMBER", rf"(?:call\s?back|contact|phone|mobile|cell|tele?phone|best)\s+{_NUM}|number\s+to\s+reach\s+you"),
     ("ZIP_CODE", r"post\s?code|zip(?:\s+code)?|postal\s+code|eircode|pin\s?code"),
     ("HEALTH_PLAN_ID", rf"member(?:ship)?\s+{_NUM}|policy\s+{_NUM}|insurance\s+{_NUM}|plan\s+{_NUM}|subscriber\s+{_NUM}"),
-    ("MEDICAL_RECORD_NUMBER", rf"mrn|medical\s+record\s+{_NUM}|hospital\s+{_NUM}|nhs\s+{_NUM}|patient\s+{_NUM}"),
+    ("MEDICAL_RECORD_NUMBER", rf"mrn|medical\s+record\s+{_NUM}|hospital\s+{_NUM}|nhs\s+{_NUM}|patient\s+{_NUM}|unit\s+{_NUM}|"
+     rf"nhi(?:\s+{_NUM})?|medicare\s+(?:{_NUM}|card)|health\s+card(?:\s+{_NUM})?|ohip(?:\s+{_NUM})?"),
+    # "Last 4 of your SSN?", "the last four digits of your social?"
+    ("US_SSN", rf"(?:last\s+(?:4|four)(?:\s+digits)?\s+of\s+(?:your\s+|the\s+)?)?(?:ssn|social(?:\s+security)?(?:\s+{_NUM})?)"),
     ("ACCOUNT_NUMBER", rf"acc?ou?nt\s+{_NUM}|acct(?:\s+{_NUM})?|customer\s+{_NUM}|reference\s+{_NUM}|card\s+{_NUM}|sort\s?code"),
     ("STREET_ADDRESS", r"(?:first\s+line\s+of\s+(?:the\s+|your\s+|ur\s+|teh\s+)?)?(?:home\s+)?add?res?s"),
     ("PERSON", r"(?:your\s+(?:full\s+)?|full\s+|first\s+and\s+last\s+|patient'?s\s+|caller'?s\s+)name"),
@@ -4151,7 +4207,7 @@ _PROMPT_RX = re.compile(
     # the next line: an optional speaker, fillers, then the value
     # (a chat log's time stamp before the speaker: "[2025-11-25 13:35:52] Mateusz: 77-213 and 17.10.1959")
     r"[ \t]*(?:\[[^\]\n]{1,30}\][ \t]*)?(?:[\w .'’()-]{1,25}:[ \t]*)?(?:(?:yeah|yes|yep|sure|ok|okay|umm+|um|uh|so|ya|erm|hmm|right)[ ,]+)*"
-    r"(?:(?:i\s+think|i\s+believe)\s+)?(?:(?:it'?s|it’s|its|it\s+is|that'?s|thats|my\s+\w+(?:\s+\w+)?\s+is)\s+)?"
+    r"(?:(?:i\s+think|i\s+believe)\s+)?(?:(?:it'?s|it’s|its|it\s+is|it\s+should\s+be|should\s+be|that'?s|thats|my\s+\w+(?:\s+\w+)?\s+is)\s+)?"
     r"(?P<v>[^\n]{2,80})"
 )
 _SPOKEN_DIGIT = r"(?:zero|one|two|three|four|five|six|seven|eight|nine|double|triple|oh|o)\b"
@@ -4159,7 +4215,7 @@ _SPOKEN_DIGIT = r"(?:zero|one|two|three|four|five|six|seven|eight|nine|double|tr
 _ID_TOKEN = r"(?:[A-Z0-9./#-]*\d[A-Z0-9./#-]*|[A-Z])(?![\w])"
 _PROMPT_VALUE = {
     "ID": re.compile(
-        rf"(?i)(?:(?=[A-Z0-9./# -]*\d){_ID_TOKEN}(?:[ ]{_ID_TOKEN}){{0,15}}"
+        rf"(?i)(?:(?=[A-Z0-9./# -]*\d){_ID_TOKEN}(?:[ ](?:-[ ])?{_ID_TOKEN}){{0,15}}"
         rf"|{_SPOKEN_DIGIT}(?:[ ,-]+{_SPOKEN_DIGIT}){{3,15}})"
     ),
     "ZIP_CODE": re.compile(
@@ -4231,6 +4287,24 @@ class PromptedValueRecognizer(EntityRecognizer):
                     break
                 pos = c.end()
         return out
+
+
+# the IBAN's length in each country that uses one (SWIFT's IBAN registry)
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "BY": 28,
+    "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18,
+    "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22,
+    "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20,
+    "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15,
+    "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19,
+    "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}  # fmt: skip
+
+
+def _lower_iban_ok(value: str) -> bool:
+    compact = value.replace(" ", "")
+    return _IBAN_LENGTHS.get(compact[:2].upper()) == len(compact) and iban_ok(compact)
+
 
 def _iban_head(word: str) -> bool:
     """Where `\\b[A-Z]{2}\\d{2}` can start: two letters, then two digits."""
@@ -4343,6 +4417,16 @@ class CardDataRecognizer(_RegexRecognizer):
             0,
             iban_ok,
             Starts(_iban_head, pre=_has_line_break),
+        ),
+        # typed in lower case without a label ("it should be pl73772417795757090882974425", "gb38 loyd 5518 6660 9026
+        # 21"): the country's own length as well as the checksum, as a lower-case token is no rare thing
+        (
+            "IBAN_CODE",
+            r"(?<![\w-])[a-z]{2}\d{2}(?:[ ]?[a-z0-9]{4}){2,7}(?:[ ]?[a-z0-9]{1,4})?(?![\w-])",
+            0.6,
+            0,
+            _lower_iban_ok,
+            Starts(_iban_head),
         ),
         # typed in lower case after its label ("iban fr5012355459629137446451289", "iban nl95 abna 0306 0991 31")
         (
