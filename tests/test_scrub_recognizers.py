@@ -3948,3 +3948,59 @@ def test_a_labelled_phone_stops_before_the_next_lines_address_and_a_date(hipaa):
     spans, _ = found(hipaa, "Phone: 020 7946 0958\n12 Main Street, Leeds\nMobile: 07700 900123 on 12/03/2024")
     assert ("PHONE_NUMBER", "020 7946 0958") in spans and ("PHONE_NUMBER", "07700 900123") in spans
     assert ("DATE_TIME", "12/03/2024") in spans
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("isla.dlamini74 [at] staff DOT northbridgesavings DOT net", "dlamini74"),
+        ("mail a.abara at members(dot)pinewoodfamilypractice(dot)net ok", "abara"),
+        ("kathleenf(at)uk dot parcelologistics dot law", "kathleenf"),
+        ("faith underscore vandermerwe at àrbitro dot it", "vandermerwe"),
+        ("noor94 {at} us . harbourlanesurgery . co . uk", "noor94"),
+        ("write to kevin34 @ orange.fr today", "kevin34"),
+        ("reza_kaminska {at} café-étoile.fr", "kaminska"),
+        ("s.wright[@]grünwald DOT at", "wright"),
+        ("b [dot] visser (at) telefonica [dot] net", "visser"),
+        ("sebastian.gonzalez+claims%40grünwald.at", "gonzalez"),
+        ("jessica . evans+billing(at)rediffmail . com", "evans"),
+        ("helen17 at fastmail dot fm", "helen17"),
+    ],
+)
+def test_email_addresses_written_around_spam_filters_in_any_mix(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_at_and_dot_in_prose_are_no_address(hipaa):
+    text = "I looked at example dot com and we met at home. Meet at 10 . 30 in room 4 . B today."
+    assert not [f for f in hipaa.scrub_text(text).findings if f.entity_type == "EMAIL_ADDRESS"]
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Paziente: ABARA, KRZYSZTOF  Cartella n. 32434442  nato/a il 24 maggio 1965.", "32434442"),
+        ("Patiënt: PETROV, DONALD  Pat.nr. 3972659  Geboortedatum: 01-04-1935.", "3972659"),
+        ("IN  2025-07-26 09:52:37 N.º de processo: 388922586", "388922586"),
+        ("O meu N.º de processo é 298579875.", "298579875"),
+        ("Patient  identifier: 76011220   ", "76011220"),
+        ("Registered under PID 70236044, DOB 13-JUN-2000.", "70236044"),
+        ("Plan member ID ____ ZMM*86120756   Group #:  670703", "86120756"),
+        ("HOSSEINI, ANDREW  M  06/18/1988 (37y)\nADM 04/18/2024  DR WOJCIECH\n*82374578*\n------", "82374578"),
+        ("SPECIMEN LABEL  SHARMA, JÖRG  ZA06874H\nColl: 2025-03-22", "ZA06874H"),
+        ("Re: OKAFOR, MATTHIAS - 782Q14167. Re: OKAFOR, MATTHIAS - NGT 3007904. Please", "NGT"),
+        ('    {"type": {"text": "member"}, "value": "561G08780"}\n  ],', "561G08780"),
+        (
+            "IN1|1|Bronze 60 HSA|33152|Cobalt Mutual Insurance|||GRP399639||||||||BYRNE^DARIUS|SEL|20050114"
+            "||||||||||||||||||W832384919 01\r\nOBX|1|NM",
+            "W832384919 01",
+        ),
+    ],
+)
+def test_record_numbers_in_other_languages_barcodes_fhir_and_after_a_name(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_a_label_with_a_dot_is_no_web_address(hipaa):
+    found_types = {f.entity_type for f in hipaa.scrub_text("Patiënt: Ivy Pham  Pat.nr. 9505728  today").findings}
+    assert "URL" not in found_types

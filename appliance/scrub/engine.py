@@ -1151,6 +1151,8 @@ def _ids_after_names(text: str, findings: list[Finding], entity_of: Any) -> list
             m = _ID_AFTER_GAP.match(text, f.end)
         elif text.startswith(", ", f.end):
             m = _ID_AFTER_COMMA.match(text, f.end)  # "faster payment £4,410 to Yamini Chowdhury, 53730163"
+        elif text.startswith(" - ", f.end):
+            m = _ID_AFTER_DASH.match(text, f.end)  # "Re: OKAFOR, MATTHIAS - 782Q14167"
         else:
             gap = text.find("  ", f.start, f.end)  # "Joy Knight  SDB411696": the NER took the id's letters too
             if gap > 0:
@@ -1158,7 +1160,8 @@ def _ids_after_names(text: str, findings: list[Finding], entity_of: Any) -> list
                 m = m if m and m.end("v") > f.end else None
         if m:
             entity = entity or entity_of(text)
-            out.append(Finding(entity, *m.span("v"), 0.7, recognizer="IdAfterName"))
+            start = m.start("pre") if "pre" in m.re.groupindex and m.group("pre") else m.start("v")  # "NGT 3007904"
+            out.append(Finding(entity, start, m.end("v"), 0.7, recognizer="IdAfterName"))
     return out
 
 
@@ -1176,7 +1179,7 @@ _ID_AFTER_NAME = re.compile(
 # ("Patient: Joy Knight  SDB411696  DOB ..."): letters, then five to twelve digits, maybe in dashed or slashed
 # groups ("HH-1582-8647", "P907284/40")
 _RECORD_ID = (
-    r"(?P<v>" + _NOT_DATE_AHEAD + r"(?=(?:[A-Z-]*[\d/-]){5})(?=(?:[A-Z/-]*\d){5})[A-Z]{0,4}-?\d+(?:[-/]\d{2,8})*)"
+    r"(?P<v>" + _NOT_DATE_AHEAD + r"(?=(?:[A-Z-]*[\d/-]){5})(?=(?:[A-Z/-]*\d){5})[A-Z]{0,4}-?\d+(?:[A-Z]\d+)?[A-Z]?(?:[-/]\d{2,8})*)"
     r"\b(?![.,/:]\d)"
 )
 _ID_AFTER_AGE = re.compile(r"[ ]?\((?:[MF],?[ ]?)?\d{1,3}[ ]?(?:[MF]|y|yo|yrs)?\)[ \t]+" + _RECORD_ID)
@@ -1189,6 +1192,7 @@ _ID_AFTER_COMMA = re.compile(
     r"(?=(?:[ -]?\d){8})\d{3,5}(?P<sep>[ -])\d{2,5}(?:(?P=sep)\d{1,5}){0,3}(?:-[A-Z]{2})?|"
     r"(?=[A-Z0-9/-]{6,24}\b)(?=(?:[A-Z/-]*\d){5})[A-Z]{1,4}-?\d[A-Z0-9]*(?:[-/][A-Z0-9]+)*)\b(?![.,/:-]\d)"
 )
+_ID_AFTER_DASH = re.compile(r"[ ]-[ ](?P<pre>[A-Z]{2,4}[ ](?=\d))?" + _RECORD_ID + r"(?![\w-])")
 _ID_AFTER_GAP = re.compile(r"[ \t]{2,}" + _RECORD_ID + r"(?=[ \t]{2,}|[ \t]*(?:\n|$))")
 _ID_AFTER_DATE_GAP = re.compile(r"[ \t]{2,}(?=(?:[A-Z/-]*\d){6})" + _RECORD_ID + r"(?=[ \t]{2,}|[ \t]*(?:\n|$))")
 
@@ -1424,6 +1428,8 @@ def _off_labels(text: str, results: list[Any], labels: list[tuple[int, int, int]
     for r in results:
         if r.entity_type == "PHONE_NUMBER" and any(s <= r.start and r.end <= e for _, s, e in labels):
             continue
+        if r.entity_type == "URL" and any(ls <= r.start and r.end <= s for ls, s, _ in labels):
+            continue  # "Pat.nr. 3972659": a label with a dot, no domain
         label = (r.recognition_metadata or {}).get("label_start")
         if label is not None and label > widest[r.start, r.end]:
             continue

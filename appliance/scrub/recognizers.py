@@ -3070,10 +3070,10 @@ class IntlPhoneRecognizer(EntityRecognizer):
 _SEP = (
     # (a form's aside before the colon: "Current Medicaid ID (if any): KD85923F")
     r"\s*(?:(?:number|num|n[úu]m\.?|no\.?|nr\.?|n\.?[º°]|#|id|code)\s*)?(?:\((?:if\s+[a-z]+(?:\s+[a-z]+)?|optional)\)\s*)?"
-    r"(?:[:#=/|]|[-–](?=[ \t])|is|of|will\s+be|was)?\s*#?\s*"
+    r"(?:[:#=/|]|[-–](?=[ \t])|is|of|will\s+be|was|é)?\s*#?\s*"
     r"(?:(?P<paren>\()\s*)?"
 )
-_ID = r"(?:(?-i:(?!USD|EUR|GBP|CAD|AUD|INR|CHF|JPY|NGN|ZAR|SEK|NOK|DKK|PLN|BRL|MXN)[A-Z]{2,4})[ ](?=\d))?(?=[A-Z0-9/-]{0,30}\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,34}\b"
+_ID = r"(?:(?-i:(?!USD|EUR|GBP|CAD|AUD|INR|CHF|JPY|NGN|ZAR|SEK|NOK|DKK|PLN|BRL|MXN)[A-Z]{2,4})[ ](?=\d))?(?=[A-Z0-9/*-]{0,30}\d)[A-Z0-9](?:[A-Z0-9]|[-./](?=[A-Z0-9])|\*(?=\d)|[ ](?=[A-Z0-9]*\d)[A-Z0-9]){3,34}\b"
 
 LABELS: dict[str, str] = {
     "MEDICAL_RECORD_NUMBER": (
@@ -3101,7 +3101,10 @@ LABELS: dict[str, str] = {
         # "Patient UR580488", "patient 9147 328 866" (the word right before a number); German "Vers.-Nr."
         r"patient(?=[ \t]+(?-i:[A-Z]{0,4})-?\d{3}[\d -]*\d(?![\w-]))|vers\.?-?[ ]?nr|"
         # a lab report's control number ("Control #: 81437598446")
-        r"control(?=\s*(?:#|no\b|number))"
+        r"control(?=\s*(?:#|no\b|number))|"
+        # an Italian folder ("Cartella n. 32434442"), a Dutch patient number ("Pat.nr. 3972659"), a Portuguese
+        # hospital process ("N.º de processo: 388922586"), a "Patient identifier", a "PID" before its number
+        r"cartella\s+n\.?(?=\s)|pat\.?\s*nr|processo(?=\s*(?:[:#]|é|e\b|n))|patient\s+identifier|pid(?!\w)(?=[ \t]+\d{5})"
     ),
     "ACCOUNT_NUMBER": (
         # "account", and as typed in a hurry ("acount", "accounnt", "accouunt", "accout")
@@ -3314,6 +3317,10 @@ def _vcard_gate(text: str) -> bool:
     return "TEL;" in text or "TEL:" in text
 
 
+def _barcode_gate(text: str) -> bool:
+    return "*\n" in text or "*\r" in text or text.rstrip().endswith("*")
+
+
 def _masked_ssn_gate(text: str) -> bool:
     return "*-**-" in text or "#-##-" in text or "x-xx-" in text or "X-XX-" in text or "* **" in text or "# ##" in text
 
@@ -3334,7 +3341,7 @@ LABEL_STARTS: dict[str, Callable[[str], bool]] = {
         "admission", "accession", "specimen", "versich", "pati", "historia", "num", "dossier", "cartella", "prontu",
         "chi", "utente", "pesel", "nr", "fallnr", "kvnr", "cart", "患者", "診察券番号", "환자", "ipp", "sécurité", "securite",
         "nhc", "cip", "tessera", "nhi", "phn", "ihi", "medical", "journaln", "fallnummer", "sha", "folder", "ramq",
-        "ip", "uhid", "abha", "nhis", "ohip", "vers", "control", exact=("n", "h", "pid"),
+        "ip", "uhid", "abha", "nhis", "ohip", "vers", "control", "pat", "processo", exact=("n", "h", "pid"),
     ),
     "ACCOUNT_NUMBER": prefix_test(
         "acc", "aco", "savings", "chequing", "checking", "compte", "apólice", "apolice", "cust", "client", "iban", "sort",
@@ -3490,6 +3497,10 @@ class LabelledIdRecognizer(_RegexRecognizer):
         # HL7 IN1-36 (policy number) and IN1-49 (insured's id number): the member's number with the insurer
         ("HEALTH_PLAN_ID", r"(?m)^IN1(?:\|[^|\n]*){35}\|(?P<v>[A-Z0-9][A-Z0-9 -]{2,29}[A-Z0-9])(?=[|^~\r\n]|$)", 0.85, "v",
          None, _in1_gate),
+        # (or one field earlier, from a feed that counts the segment's name: a code with three digits at least, not a
+        # plan's code)
+        ("HEALTH_PLAN_ID", r"(?m)^IN1(?:\|[^|\n]*){34}\|(?P<v>(?=(?:[A-Z -]*\d){3})[A-Z0-9][A-Z0-9 -]{2,29}[A-Z0-9])"
+         r"(?=[\r\n]|$)", 0.8, "v", None, _in1_gate),
         ("HEALTH_PLAN_ID", r"(?m)^IN1(?:\|[^|\n]*){48}\|(?P<v>[A-Z0-9][A-Z0-9 -]{2,29}[A-Z0-9])(?=[|^~\r\n]|$)", 0.85, "v",
          None, _in1_gate),
         # a list of a patient's numbers at several hospitals ("Hospital numbers: Wexcombe Community Hospital 8821-332-9;
@@ -3616,6 +3627,13 @@ class LabelledIdRecognizer(_RegexRecognizer):
             None,
             words_gate(["system"]),
         ),
+        # a wristband's or a label's barcode text, a line of its own between asterisks ("*82374578*")
+        ("MEDICAL_RECORD_NUMBER", r"(?m)^[ \t]*\*(?P<v>(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,20})\*[ \t]*\r?$", 0.7, "v", None,
+         _barcode_gate),
+        # a FHIR identifier's value after its type ('{"type": {"text": "member"}, "value": "561G08780"}', '"type":
+        # {"coding": [{"code": "MR"}]}, "value": "MR-8645256"')
+        ("MEDICAL_RECORD_NUMBER", r'"type"\s*:\s*\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\}){0,200}\}\s*,\s*"value"\s*:\s*"'
+         r'(?P<v>(?=[^"\n]{0,30}\d)[A-Z0-9][A-Z0-9*\-./ ]{2,40})"', 0.8, "v", None, words_gate(["value"])),
         # a FHIR identifier's value after its system ("system: urn:oid:2.16.840.1.6926", "value: 14076810")
         (
             "MEDICAL_RECORD_NUMBER",
@@ -4476,8 +4494,47 @@ _MASKED_AT = r"(?:[ ]?(?:\(at\)|\[at\]|\{at\}|<at>)[ ]?|%40|@)"
 _MASKED_DOT = r"(?:[ ]?(?:\(dot\)|\[dot\]|\{dot\}|<dot>|\[\.\]|\(\.\))[ ]?|\.)"
 
 
+# an address written around spam filters in any mix of forms ("isla.dlamini74 [at] staff DOT northbridgesavings DOT
+# net", "a.abara at members(dot)pinewoodfamilypractice(dot)net", "noor94 {at} us . harbourlanesurgery . co . uk",
+# "kevin34 @ orange.fr", "s.wright[@]grünwald DOT at", "b [dot] visser (at) telefonica [dot] net")
+_ANY_AT = r"(?:[ ]?(?:\((?i:at)\)|\[(?i:at)\]|\{(?i:at)\}|<(?i:at)>|\[@\]|\(@\))[ ]?|[ ]@[ ]|%40|@|[ ](?:at|AT)[ ])"
+_ANY_DOT = r"(?:[ ]?(?:\((?i:dot)\)|\[(?i:dot)\]|\{(?i:dot)\}|<(?i:dot)>|\[\.\]|\(\.\))[ ]?|[ ](?:dot|DOT)[ ]|[ ]\.[ ]|\.)"
+_SPOKEN_AT = re.compile(r" (?:at|AT) ")
+_ANY_EMAIL_GATE = re.compile(r"(?i)[ ]dot[ ]|[(\[{<]dot[)\]}>]|[(\[{<](?:at|@)[)\]}>]|[ ]@[ ]|%40|\w[ ]\.[ ]\w")
+_SPOKEN_TLDS = frozenset(
+    "com org net edu gov co uk de nl fr br au ie in za ca nz es it pt be ch at se no dk fi pl mx ng ke sg ph jp info biz "
+    "me io fm tv us eu cz hu ro gr tr ru cn kr ar cl pe".split()
+)
+
+
+def _any_email_gate(text: str) -> bool:
+    return _ANY_EMAIL_GATE.search(text) is not None
+
+
+def _any_email_ok(value: str) -> bool:
+    """Written with a bracket or "@" it is an address; with the words "at" and "dot" alone only where it reads as one:
+    a known top-level domain, and a local part with a sign, a digit or a spoken dot ("helen17 at fastmail dot fm";
+    not "looked at example dot com")."""
+    if any(c in value for c in "()[]{}<>@%"):
+        return True
+    local = _SPOKEN_AT.split(value, maxsplit=1)[0]
+    tld = value.rsplit(" ", 1)[-1].rsplit(".", 1)[-1].casefold()
+    return tld in _SPOKEN_TLDS and (
+        any(c in local for c in "._+-0123456789") or " dot " in local.casefold() or " underscore " in local
+    )
+
+
 class WrappedEmailRecognizer(_RegexRecognizer):
     RULES = [
+        (
+            "EMAIL_ADDRESS",
+            rf"(?<![\w.+-])\w[\w.+-]*(?:(?:{_ANY_DOT}|[ ](?:underscore|dash|hyphen|plus)[ ])\w[\w.+-]*)*{_ANY_AT}"
+            rf"\w[\w-]*(?:{_ANY_DOT}\w[\w-]*)*{_ANY_DOT}[^\W\d_]{{2,12}}(?![\w-])",
+            0.7,
+            0,
+            _any_email_ok,
+            _any_email_gate,
+        ),
         (
             "EMAIL_ADDRESS",
             rf"(?<![\w.+-])(?:[\w.+]+{_WRAP_BREAK}[\w.+-]*@[A-Za-z0-9-]+|[\w.+-]+@[A-Za-z0-9.-]*[A-Za-z0-9]{_WRAP_BREAK}"
