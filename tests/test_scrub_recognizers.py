@@ -3834,13 +3834,15 @@ def test_a_labelled_ids_label_stays_and_is_no_name(hipaa, text, out):
     "text, value",
     [
         ("Dr Ryan Harrison HPCSA MP 3474172", "MP 3474172"),
+        ("GP: Dr Mia Taylor; patient/health no. MRN 2684941.", "MRN 2684941"),
+        ("Clinician: Dr Zubair Chowdhury (GMC 5082509)", "GMC 5082509"),
         ("Attachment added to case REF/2024/96551 today", "REF/2024/96551"),
         ("Lukas Wagner (Personalausweisnummer N041WGJH7)", "N041WGJH7"),
     ],
 )
 def test_a_code_in_capitals_before_a_labelled_value_is_part_of_it(hipaa, text, value):
-    """The capitals the label's words took after other words ("MP") or joined to the value ("REF/") belong to the
-    number; "N0" is an OCR'd "No" only on its own."""
+    """A register's or a record's code in capitals right before the number ("GMC", "MP", "REF/") is written with
+    it and belongs to it; "N0" is an OCR'd "No" only on its own."""
     _, out = found(hipaa, text)
     assert value not in out and not any(part in out for part in value.replace("/", " ").split())
 
@@ -3860,10 +3862,10 @@ def test_one_value_gets_one_pseudonym_whatever_its_labels_wording():
     from appliance.scrub import Scrubber
 
     gdpr = Scrubber(load_policy("gdpr"), key=b"\x01" * 32)
-    a, b, c = gdpr.scrub_texts(["MRN: 12345678, seen today.", "Hospital no. 12345678 seen.", "MRN 12345678"])
+    a, b, c = gdpr.scrub_texts(["MRN: 12345678, seen today.", "Hospital no. 12345678 seen.", "Chart # 12345678"])
     pseudonyms = {t.text.split("<")[1].split(">")[0] for t in (a, b, c)}
     assert len(pseudonyms) == 1 and "12345678" not in a.text + b.text + c.text
-    assert a.text.startswith("MRN: <") and b.text.startswith("Hospital no. <")
+    assert a.text.startswith("MRN: <") and b.text.startswith("Hospital no. <") and c.text.startswith("Chart # <")
 
 
 @pytest.mark.parametrize(
@@ -4004,3 +4006,29 @@ def test_record_numbers_in_other_languages_barcodes_fhir_and_after_a_name(hipaa,
 def test_a_label_with_a_dot_is_no_web_address(hipaa):
     found_types = {f.entity_type for f in hipaa.scrub_text("Patiënt: Ivy Pham  Pat.nr. 9505728  today").findings}
     assert "URL" not in found_types
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("pls call my husband instead 1-724-854 nine nine nine two\nIN 2024", "nine nine nine two"),
+        ("CUST: um, +44 749 296 nine three seven two\nREP: what", "+44 749"),
+        ("Left voicemail on 1 (912) 683 seven double three nine at 11:57 am.", "seven double"),
+        ("Michelle: ok (+39) 331 three eight six nine seven six five", "(+39)"),
+        ("GET /api/lookup?phone=%2B4915713891346 HTTP/1.1", "4915713891346"),
+        ("PID|1||X^^^A^MR||SCH^ERIC^||19330419|F|||8407 Cedar Cir^^Phoenix^AZ^85069||4674120181|||W\r\n", "4674120181"),
+        ("Mój nowy numer komórki to 746-936-395.", "936-395"),
+        ("Vous pouvez me joindre au 07.25.\n47.90.45.\nIN 2024", "47.90.45"),
+        ("Tel. privat: 0151\n51022214, dienstlich +49 (0)221 212-4759 #5259.", "51022214"),
+        ("Contact number confirmed as 46253 63518. Fax", "63518"),
+        ("Rückruf bitte unter 089 17524635 Durchwahl 4447. ", "4447"),
+        ("bureau : +33254111534 poste 3775.", "3775"),
+    ],
+)
+def test_phone_numbers_half_read_out_url_encoded_in_hl7_and_in_other_languages(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_counts_and_numbers_in_words_are_no_phone(hipaa):
+    text = "We have 2 two-bed flats and 3 one bedroom. Room 4 B two three. Aged 45 forty five."
+    assert not [f for f in hipaa.scrub_text(text).findings if f.entity_type == "PHONE_NUMBER"]

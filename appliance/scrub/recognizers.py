@@ -358,18 +358,18 @@ LABEL_START = "label_start"
 
 
 def _code_prefix(text: str, label_start: int, start: int) -> int:
-    """The start of a labelled value, taking in a code of capitals written before it as part of it ("HPCSA MP
-    3474172", "case REF/2024/96551"): a capitals word of two to five letters that the label's match took after
-    other words, joined to the value by a space, or joined by "/" or "-". A label of one word stays out ("MRN
-    12345678" is "MRN: 12345678")."""
+    """The start of a labelled value, taking in a code of capitals written right before it as part of it ("GMC
+    5082509", "HPCSA MP 3474172", "case REF/2024/96551"): a register's or a record's code of two to five capitals
+    that the label's match took, joined to the value by a space, "/" or "-", as such numbers are written and
+    quoted. A label with a colon, a "No." or in lower case stays out ("MRN: 12345678", "Account number 1234")."""
     if start - label_start < 3 or text[start - 1] not in " /-":
         return start
     k = start - 1
     while k > label_start and "A" <= text[k - 1] <= "Z":
         k -= 1
     if 2 <= start - 1 - k <= 5 and (k == label_start or text[k - 1] in " \t(.:#"):
-        if text[start - 1] == " " and (k == label_start or text[k : start - 1] in _LABEL_CODES):
-            return start  # "MRN 12345678", "Member ID XJH8830021": the label's own word (one pseudonym for the value)
+        if text[start - 1] == " " and text[k : start - 1] in _LABEL_CODES:
+            return start  # "Member ID XJH8830021": the label's own word
         return k
     return start
 
@@ -2827,7 +2827,8 @@ _NOT_NATIONAL = re.compile(
     r"\d{4,5}-\d{3,4}-\d{1,2}|(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2})(?:\s\d{1,2})?"
 )  # whole candidates only: "01-23-45-67-89" is a French number
 _PHONE_EXT = re.compile(
-    r",?[ \t]*(?:\([ \t]*(?:ext\.?|extn\.?|extension|x\.?)[ \t]*\d{1,6}[ \t]*\)|(?:ext\.?|extn\.?|extension|x\.?|#)[ \t]*\d{1,6}\b)",
+    r",?[ \t]*(?:\([ \t]*(?:ext\.?|extn\.?|extension|x\.?)[ \t]*\d{1,6}[ \t]*\)|(?:ext\.?|extn\.?|extension|x\.?|#|poste|"
+    r"durchwahl|toestel|interno)[ \t]*\d{1,6}\b)",
     re.IGNORECASE,
 )
 _PHONE_GROUPS = re.compile(r"\d+")
@@ -2868,6 +2869,21 @@ def _spoken_or_digit(word: str) -> bool:
 
 
 _MIXED_SPOKEN_STARTS = Starts(with_firsts(_spoken_or_digit, "0123456789zotfsenidp"))
+_DIGITS_THEN_SPOKEN = re.compile(
+    rf"(?i)(?<![\w+(])\(?\+?\d{{1,4}}\)?(?:[ ./-]{{1,2}}\(?\d{{1,4}}\)?){{0,3}}[ ./-]{{1,3}}"
+    rf"(?:(?:{_SPOKEN_DIGITS}|double|triple){_SPOKEN_PAUSE}){{2,}}(?:{_SPOKEN_DIGITS})\b"
+)
+_DIGITS_THEN_SPOKEN_STARTS = Starts(DIGIT_FIRST, signs="+(")
+_SPOKEN_VALUE = {w: 1 for w in _SPOKEN_DIGITS.split("|")}
+
+
+def _spoken_digit_count(value: str) -> int:
+    """The digits a number read out stands for ("double three" is two; "oh" one)."""
+    count = sum(c.isdigit() for c in value)
+    for word in _SPOKEN_TOKEN.findall(value):
+        w = word.casefold()
+        count += 1 if w in _SPOKEN_VALUE else (1 if w == "double" else 2)  # the word after "double" counts too
+    return count
 
 
 _GROUPED_NUMBER = re.compile(r"\(?\d{2,5}\)?(?:[ -]\d{2,5}){1,4}")
@@ -3054,6 +3070,11 @@ class IntlPhoneRecognizer(EntityRecognizer):
             for m in matches_at(_MIXED_SPOKEN_NUMBER, text, _MIXED_SPOKEN_STARTS.positions(text) or []):
                 words = len(_SPOKEN_TOKEN.findall(m.group()))
                 if 2 <= words and sum(c.isdigit() for c in m.group()) >= 2:
+                    out.append(_result(self, "PHONE_NUMBER", m.start(), m.end(), 0.6))
+        if starts and len(starts) >= 3:
+            # begun in digits, ended in words ("1-724-854 nine nine nine two", "+44 749 296 nine three seven two")
+            for m in matches_at(_DIGITS_THEN_SPOKEN, text, _DIGITS_THEN_SPOKEN_STARTS.positions(text) or []):
+                if 7 <= _spoken_digit_count(m.group()) <= 15:
                     out.append(_result(self, "PHONE_NUMBER", m.start(), m.end(), 0.6))
         if _VANITY_GATE.search(text):
             out.extend(_result(self, "PHONE_NUMBER", *m.span(), 0.6) for m in _VANITY.finditer(text) if _vanity_ok(m))
@@ -3313,6 +3334,10 @@ def _messy_phone_ok(value: str) -> bool:
 _PHONE_EXTENSION = re.compile(r"(?i)[ ,;]*\(?(?:ext\.?|extn\.?|x|poste|;ext=)[ ]?\d{1,5}\)?$")
 
 
+def _encoded_plus_gate(text: str) -> bool:
+    return "%2B" in text or "%2b" in text
+
+
 def _vcard_gate(text: str) -> bool:
     return "TEL;" in text or "TEL:" in text
 
@@ -3542,17 +3567,24 @@ class LabelledIdRecognizer(_RegexRecognizer):
         (
             "PHONE_NUMBER",
             r"(?i)\b(?:phone|tel(?:ephone)?|fax|mobile|mob|cell(?:ular)?|direct[ \t]+line|alt|primary|whatsapp|caller[ \t]+id"
-            r"[ \t]+showed|directly[ \t]+on|back[ \t]+on|voicemail[ \t]+on|bereiken[ \t]+op)(?![\w-])[ \t]*(?:no\.?|number|\#)?"
+            r"[ \t]+showed|directly[ \t]+on|back[ \t]+on|voicemail[ \t]+on|bereiken[ \t]+op|komórki[ \t]+to|joindre[ \t]+au|"
+            r"cellulare[ \t]+è|nummer[ \t]+is|number[ \t]+confirmed[ \t]+as|privat|dienstlich)(?![\w-])[ \t]*(?:no\.?|number|\#)?"
             r"[ \t]*[:.]?[ \t]*(?P<v>(?:\(?\+[ ]?\d{1,3}\)?[ .-]{0,3})?[\d(][\d()OolIBS]*"
-            r"(?:(?:[ ]{0,3}[.\-/][ ]{0,3}|[ ]{1,3}|[ ]?-?\r?\n(?=[ ]?[\d(][\d()OolIBS -]*(?:[.,;]|[ \t]*(?:\r?\n|$))))"
+            r"(?:(?:[ ]{0,3}[.\-/][ ]{0,3}|[ ]{1,3}|[ ]?[-.]?\r?\n(?=[ ]?[\d(][\d()OolIBS .-]*(?:[.,;]|[ \t]*(?:\r?\n|$))))"
             r"[\d(][\d()OolIBS]*){0,8})"
             r"(?:[ ,;]*\(?(?:ext\.?|extn\.?|x|poste|;ext=)[ ]?\d{1,5}\)?)?(?![\w-])",
             0.6,
             "v",
             _messy_phone_ok,
             Starts(prefix_test("phone", "tel", "fax", "mobile", "mob", "cell", "direct", "alt", "primary", "whatsapp",
-                               "caller", "back", "voicemail", "bereiken")),
+                               "caller", "back", "voicemail", "bereiken", "kom", "joindre", "nummer", "number", "privat",
+                               "dienstlich")),
         ),
+        # a phone number URL-encoded in a query ("GET /api/lookup?phone=%2B4915713891346")
+        ("PHONE_NUMBER", r"(?i)%2B\d{8,15}(?!\d)", 0.7, 0, None, _encoded_plus_gate),
+        # HL7 PID-13 and PID-14, the patient's home and business phones, bare digits too ("||4674120181|||")
+        ("PHONE_NUMBER", r"(?m)^PID(?:\|[^|\n]*){12,13}\|(?P<v>(?=(?:[^|^~\n]*\d){7})[+(\d][\d ()./-]{6,20}\d)(?=[|^~\r\n])",
+         0.7, "v", None, _pid_gate),
         # a vCard's TEL line ("TEL;TYPE=WORK,VOICE:811-279-816;ext=268", "TEL;VALUE=uri;TYPE=home:tel:+48220723921")
         ("PHONE_NUMBER", r"(?m)^TEL[;:](?:[^:\n]*:)?(?:tel:)?(?P<v>[+\d(][\d ()./-]{5,20}\d(?:;ext=\d{1,5})?)", 0.7, "v", None,
          _vcard_gate),
