@@ -4032,3 +4032,36 @@ def test_phone_numbers_half_read_out_url_encoded_in_hl7_and_in_other_languages(h
 def test_counts_and_numbers_in_words_are_no_phone(hipaa):
     text = "We have 2 two-bed flats and 3 one bedroom. Room 4 B two three. Aged 45 forty five."
     assert not [f for f in hipaa.scrub_text(text).findings if f.entity_type == "PHONE_NUMBER"]
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("2023-12-31 | wsweet | Record updated\n24-Mar-2023 | samuel.clarke | Employee moved", "wsweet"),
+        ("2023-12-31 | wsweet | Record updated\n24-Mar-2023 | samuel.clarke | Employee moved", "samuel.clarke"),
+        ("WARN ehr-api user=zofia.lewandowska action=export rows=433 requested_by=harpreet.sharma", "harpreet"),
+        ("[08:47] Advisor Do-yun C.: Hi, you're chatting with Do-yun C.. How can I help?", "Do-yun C."),
+        ("Driver: Grace R.. Left with his stepson Johannes.", "R.."),
+        ('No change. Ask Gurpreet to ring me." - Gurpreet\n18 Feb 2024 09:00', "Gurpreet"),
+        ("Visited by her friend Pilar and his neighbour Chase today.", "Pilar"),
+        ("Visited by her friend Pilar and his neighbour Chase today.", "Chase"),
+        ("Summary (EN): Ngaire's stepdaughter is the main carer.", "Ngaire"),
+        ('Mum told us: "Ngozi hasn\'t been eating since Monday."', "Ngozi"),
+        ("Pressure areas checked; repositioned by Kirsteen. - JHL", "Kirsteen"),
+        ("The fall was unwitnessed. - Frank\n03/02/2025 10:00", "Frank"),
+        ("customer: hi it's summer smith i need to update my address\nagent: sure", "smith"),
+    ],
+)
+def test_names_in_log_rows_chat_handles_and_the_frames_of_care_notes(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_frames_that_name_no_one_and_contractions_stay(hipaa):
+    text = (
+        "Please ask Monday to call back. The tenant's dad was driving. Swaps via Rota only. - Done\n"
+        "Hi, you're chatting with us. customer: yes that's right\nagent: i'll raise that now\n"
+        "2023-12-31 | admin | Backup ran"
+    )
+    spans, _ = found(hipaa, text)
+    names = {v for t, v in spans if t == "PERSON"}
+    assert not names & {"Monday", "Rota", "Done", "you're", "right", "raise", "that's right", "admin"}, names

@@ -1365,7 +1365,11 @@ _WORD_AFTER = re.compile(
 )
 
 
-_INITIAL_AFTER = re.compile(r"[ ][B-HJ-ZÀ-ÖØ-Þ]\.?(?=[ \t]*(?:\r?\n|\\n|$|[,;)]))")
+# (with its full stop, before a colon, a full stop, a bracket or a lower-case word: "Advisor Do-yun C.: Hi", "Driver:
+# Grace R.. Left", "Escalated to Kirsteen M. in Tier 2", "Courier: Esi A. (NJ50 LYK)")
+_INITIAL_AFTER = re.compile(
+    r"[ ][B-HJ-ZÀ-ÖØ-Þ]\.?(?=[ \t]*(?:\r?\n|\\n|$|[,;)]))|[ ][A-ZÀ-ÖØ-Þ]\.(?=[:.]|[ ](?:\(|[a-z]))"
+)
 _NOT_TAB = re.compile(r"[^\t]+")
 # ("A. Tanaka", "J. R. Okafor", and one capital without its full stop: "Engineer L Davies")
 _INITIALS_BEFORE = re.compile(r"(?:^|(?<=[^\w.'’-]))((?:[A-ZÀ-ÖØ-Þ]\.[ ]?){1,3}|(?<![.!?:][ ])[B-HJ-ZÀ-ÖØ-Þ][ ])\Z")

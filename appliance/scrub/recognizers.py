@@ -447,6 +447,37 @@ _NOT_PAYEE_WORDS = frozenset(
     "card loan interest charge".split()
 )
 _NO_VALUE = frozenset("unknown none n/a na nil tbc tba withheld redacted blank not".split())
+# a pronoun's contraction after a greeting ("Hi, you're chatting with ..."), no name
+_CONTRACTION = re.compile(r"(?:you|we|they|i|it|he|she|that|there|who|what|here|let)['’](?:re|s|m|ll|ve|d)")
+_FILLERS = frozenset("hiya hey hello heya oh erm um uh ah ahh hmm yeah yep ta thx".split())
+_CONTRACTION_LAST = re.compile(r"(?i)\s+(?:you|we|they|i|it|he|she|that|there|who|what|here|let)['’](?:re|s|m|ll|ve|d)$")
+_CONTRACTION_FIRST = re.compile(r"(?i)(?:you|we|they|i|it|he|she|that|there|who|what|here|let)['’](?:re|s|m|ll|ve|d)[ ]+")
+
+
+def _without_contractions(text: str, results: list[Any], english: Any) -> list[Any]:
+    """Names that a rule began at a pronoun's contraction, without it ("hi it's summer smith": "summer smith");
+    a contraction alone, or with one English word that is no name ("that's right", "i've lost"), is no name."""
+    out = []
+    for r in results:
+        if r.entity_type == "PERSON":
+            m = _CONTRACTION_FIRST.match(text, r.start, r.end)
+            if m:
+                rest = text[m.end() : r.end].casefold()
+                if m.end() >= r.end or (" " not in rest and english and rest in english and rest not in _ANY_NAME_WORD):
+                    continue
+                r.start = m.end()
+            elif _CONTRACTION.fullmatch(text[r.start : r.end].casefold()):
+                continue
+            m = _CONTRACTION_LAST.search(text, r.start, r.end)
+            if m and m.start() > r.start:
+                rest = text[r.start : m.start()].strip(" ,.!").casefold()
+                if " " not in rest and (rest in _ANSWER_WORDS or rest in _FILLERS or (
+                    english and rest in english and rest not in _ANY_NAME_WORD
+                )):
+                    continue  # "Hi, I'm", "we hope it's": no name
+                r.end = m.start()  # "kevin i've": the name before the contraction
+        out.append(r)
+    return out
 _AFTER_COLON_RX = re.compile(r":[ \t]*(?:\n[ \t]*)?(?=\S)")  # the value may be on the next line
 _LIST_NEXT_RX = re.compile(r"(?:\s*\([^()\n]{1,30}\))?\s*(?:,|;|\band\b|&)\s*")
 # "its friederike saleh", "it's Tomasz", "thank u yulia": chat-style introductions and thanks; the words after
@@ -665,9 +696,59 @@ _AKA_RX = re.compile(r"(?i)\b(?:aka|a\.k\.a\.?|also\s+known\s+as|known\s+as|nick
 # "10.0.0.1 - togundipe [19/May/2023..."): made from a person's name more often than not, and as identifying
 # (each form behind its own literal gate: `_user_names`)
 _USER_PATH_RX = re.compile(r"(?i)(?:[a-z]:\\{1,2}users\\{1,2}|/(?:home|users)/)(?P<v>[a-z][\w.\-]{1,40})(?=[\\/])")
-_USER_KEYS = ("user=", "username=", "login=", "uid=", "usr=", "u=", "account=", "acct_name=", "logon=")
+# frames in which a capitalised word is someone's name (care notes, messages, transcripts): "Ask Liberty to ring
+# me", "Tell Blessing the bill ...", "his neighbour Chase", "our colleague Justice", "Pilar's stepdaughter", a note
+# signed "... - Frank" at its line's end, "repositioned by Kirsteen.", "Will pass to Lei.", "Swaps via Charity only",
+# 'Ruby hasn't been eating', "Dolores told us"
+_NAME_WORD_CAP = r"(?P<v>\p{Lu}[\p{Ll}'’]+(?:-\p{L}[\p{Ll}]+)?)"
+_RELATION_WORDS = (
+    r"mum|mother|mom|dad|father|son|daughter|sister|brother|wife|husband|partner|friend|neighbou?r|carer|colleague|nan|"
+    r"gran|grandson|granddaughter|grandma|grandmother|grandad|grandfather|uncle|aunt|auntie|cousin|niece|nephew|"
+    r"stepson|stepdaughter|stepmother|stepfather|stepmum|stepdad|fianc[ée]e?|boyfriend|girlfriend|flatmate|siblings?"
+)
+# (strong frames: someone's relation, a possessive of what a person has, quoted speech about someone)
+_STRONG_FRAME_NAME_RX = re.compile(
+    rf"\b(?:my|his|her|their|your|our|the)[ ](?:{_RELATION_WORDS})[ ]{_NAME_WORD_CAP}(?![\w'’-]|[ ]\p{{Lu}})"
+    rf"|(?<![\w'’-]){_NAME_WORD_CAP}['’]s[ ](?:{_RELATION_WORDS}|appointment|appt|account|carer|medication|meds|"
+    r"birthday)\b"
+    rf"|[\"“]{_NAME_WORD_CAP}(?=[ ](?:hasn['’]t|has[ ]been|isn['’]t|wasn['’]t|told|said|wants|needs)\b)"
+    rf"|(?<![\w'’-]){_NAME_WORD_CAP}(?=[ ]told[ ]us\b)"
+)
+# (weak frames: a name there only if the word reads as one)
+_WEAK_FRAME_NAME_RX = re.compile(
+    rf"\b(?:ask|tell|remind|asked|told)[ ]{_NAME_WORD_CAP}(?=[ ](?:to|the|that|about|if|whether)\b)"
+    rf"|(?m:(?<=[.!?\"'”)][ ]{{1,2}}[-–—][ ]){_NAME_WORD_CAP}[ \t]*$)"
+    rf"|\b(?:repositioned|seen|visited|checked|reviewed|supported|escorted|assisted|pass|passed|handed|escalated|swaps)"
+    rf"[ ](?:by|to|via|over[ ]to)[ ]{_NAME_WORD_CAP}(?=[.,]|[ ]only\b)"
+)
+_FRAME_GATE = re.compile(r"(?i)\b(?:ask|tell|remind|told|my|his|her|their|your|our|the|by|to|via)[ ]\p{Lu}|['’]s[ ]|[\"“]\p{Lu}|[ ][-–—][ ]\p{Lu}")
+_NEVER_FRAMED = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
+    "september october november december team reception ward office admin staff policyholder patient client "
+    "customer claimant tenant resident caller child baby member applicant insured deceased".split()
+) | frozenset(_RELATION_WORDS.replace("?", "").replace("[ée]", "e").split("|"))
+
+
+def _frame_names(text: str) -> Iterator[tuple[Any, bool]]:
+    """(match, strong) of the frames' names."""
+    if not _FRAME_GATE.search(text):
+        return
+    for m in _STRONG_FRAME_NAME_RX.finditer(text):
+        yield m, True
+    for m in _WEAK_FRAME_NAME_RX.finditer(text):
+        yield m, False
+
+
+_USER_KEYS = ("user=", "username=", "login=", "uid=", "usr=", "u=", "account=", "acct_name=", "logon=", "_by=")
 _USER_KV_RX = re.compile(
-    r"(?i)\b(?:user(?:name)?|login|uid|usr|u|account|acct_name|logon)=[\"']?(?P<v>[a-z][\w.\-]{1,40}?)[\"']?(?=[\s,;&|)]|$)"
+    r"(?i)\b(?:user(?:name)?|login|uid|usr|u|account|acct_name|logon|(?:requested|approved|created|updated|modified|"
+    r"assigned|reviewed|performed|done)_by)=[\"']?(?P<v>[a-z][\w.\-]{1,40}?)[\"']?(?=[\s,;&|)]|$)"
+)
+# a case log's or an audit export's author between a row's date and its text ("2023-12-31 | wsweet | Record: ...",
+# "24-Mar-2023 | samuel.clarke | Employee: ..."): an account's name, lower case
+_LOG_ROW_USER_RX = re.compile(
+    r"(?m)^[ \t]*(?:\d{4}-\d{2}-\d{2}|\d{1,2}[-/.](?:\d{1,2}|[A-Za-z]{3})[-/.]\d{2,4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"[ \t]*\|[ \t]*(?P<v>[a-z][a-z0-9]*(?:[._-][a-z0-9]+){0,2})[ \t]*\|"
 )
 # a log's or an audit export's account in JSON ('"staff":"bill_tewhare"', '"user": "asmith"'; in JSON escaped inside a
 # string, analysed with blanks for its backslashes: '  "user  ":  "bill_chatterjee  "')
@@ -1175,6 +1256,14 @@ class ContextNameRecognizer(EntityRecognizer):
         for m in _user_names(text):
             if m.group("v").casefold() not in _NOT_USERS:
                 out.append(_result(self, "PERSON", *m.span("v"), 0.6))
+        for m, strong in _frame_names(text):
+            if self._frame_name_ok(m.group("v"), strong):
+                out.append(_result(self, "PERSON", *m.span("v"), 0.6))
+        if "|" in text:
+            for m in _LOG_ROW_USER_RX.finditer(text):
+                v = m.group("v")
+                if v not in _NOT_USERS and not (v.isalpha() and self.english is not None and v in self.english):
+                    out.append(_result(self, "PERSON", *m.span("v"), 0.6))
         if "user " in text or "agent " in text:  # a log's "INFO user nikaut acknowledged alarm", "by agent guptas8"
             for m in _USER_DID_RX.finditer(text):
                 v = m.group("v")
@@ -1303,6 +1392,8 @@ class ContextNameRecognizer(EntityRecognizer):
             out.extend(self._lower_pairs(text))
         if _PAYEE_GATE.search(text):
             out.extend(self._payees(text))
+        if "'" in text or "’" in text:
+            out = _without_contractions(text, out, self.english)
         return out
 
     def _payees(self, text: str) -> list[RecognizerResult]:
@@ -1395,6 +1486,20 @@ class ContextNameRecognizer(EntityRecognizer):
                     continue
                 out.append(_result(self, "PERSON", start, end, 0.6))
         return out
+
+    def _frame_name_ok(self, word: str, strong: bool) -> bool:
+        """A capitalised word that a sentence's frame names ("Ask Liberty to ring me"): in a strong frame ("her
+        friend Pilar") any word but a day's, a month's or a drug's; in a weak one a name of the lists (those that are
+        also words included: Liberty, Joy, Mark) or no English word, never a word the lists rule out."""
+        low = word.casefold()
+        if low in _NEVER_FRAMED or low in lx.NAME_STOP or low in lx.DRUGS or low in _NO_VALUE:
+            return False
+        if strong:
+            return True
+        if _not_a_name_word(word):
+            return False
+        first = low.split("-")[0]
+        return low in _ANY_NAME_WORD or first in _ANY_NAME_WORD or not (self.english and low in self.english)
 
     def _caps_surname_given(self, sur: str, given: str) -> bool:
         """"DAHL Kristoffer": the given name is a known one, and the capitals read as a surname, not an acronym or a
