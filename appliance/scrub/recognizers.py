@@ -707,21 +707,31 @@ _RELATION_WORDS = (
     r"stepson|stepdaughter|stepmother|stepfather|stepmum|stepdad|fianc[ée]e?|boyfriend|girlfriend|flatmate|siblings?"
 )
 # (strong frames: someone's relation, a possessive of what a person has, quoted speech about someone)
-_STRONG_FRAME_NAME_RX = re.compile(
-    rf"\b(?:my|his|her|their|your|our|the)[ ](?:{_RELATION_WORDS})[ ]{_NAME_WORD_CAP}(?![\w'’-]|[ ]\p{{Lu}})"
-    rf"|(?<![\w'’-]){_NAME_WORD_CAP}['’]s[ ](?:{_RELATION_WORDS}|appointment|appt|account|carer|medication|meds|"
+_RELATION_FRAME_RX = re.compile(
+    rf"(?<=\b(?i:my|his|her|their|your|our|the)[ ])(?i:{_RELATION_WORDS})[ ]{_NAME_WORD_CAP}(?![\w'’-]|[ ]\p{{Lu}})"
+)
+_RELATION_STARTS = Starts(prefix_test(exact=tuple(_RELATION_WORDS.replace("?", "").replace("[ée]", "e").split("|"))
+                                      + ("neighbor", "sibling", "fiancée", "fiance")))
+_POSSESSIVE_FRAME_RX = re.compile(
+    rf"(?<![\w'’-]){_NAME_WORD_CAP}['’]s[ ](?:{_RELATION_WORDS}|appointment|appt|account|carer|medication|meds|"
     r"birthday)\b"
-    rf"|[\"“]{_NAME_WORD_CAP}(?=[ ](?:hasn['’]t|has[ ]been|isn['’]t|wasn['’]t|told|said|wants|needs)\b)"
+)
+_SPEECH_FRAME_RX = re.compile(
+    rf"[\"“]{_NAME_WORD_CAP}(?=[ ](?:hasn['’]t|has[ ]been|isn['’]t|wasn['’]t|told|said|wants|needs)\b)"
     rf"|(?<![\w'’-]){_NAME_WORD_CAP}(?=[ ]told[ ]us\b)"
 )
 # (weak frames: a name there only if the word reads as one)
-_WEAK_FRAME_NAME_RX = re.compile(
-    rf"\b(?:ask|tell|remind|asked|told)[ ]{_NAME_WORD_CAP}(?=[ ](?:to|the|that|about|if|whether)\b)"
-    rf"|(?m:(?<=[.!?\"'”)][ ]{{1,2}}[-–—][ ]){_NAME_WORD_CAP}[ \t]*$)"
-    rf"|\b(?:repositioned|seen|visited|checked|reviewed|supported|escorted|assisted|pass|passed|handed|escalated|swaps)"
+_ASK_FRAME_RX = re.compile(
+    rf"(?i:ask|tell|remind|asked|told)[ ]{_NAME_WORD_CAP}(?=[ ](?:to|the|that|about|if|whether)\b)"
+)
+_ASK_STARTS = Starts(prefix_test(exact=("ask", "tell", "remind", "asked", "told")))
+_SIGNED_FRAME_RX = re.compile(rf"(?m:(?<=[.!?\"'”)][ ]{{1,2}}[-–—][ ]){_NAME_WORD_CAP}[ \t]*$)")
+_BY_FRAME_RX = re.compile(
+    r"(?i:repositioned|seen|visited|checked|reviewed|supported|escorted|assisted|pass|passed|handed|escalated|swaps)"
     rf"[ ](?:by|to|via|over[ ]to)[ ]{_NAME_WORD_CAP}(?=[.,]|[ ]only\b)"
 )
-_FRAME_GATE = re.compile(r"(?i)\b(?:ask|tell|remind|told|my|his|her|their|your|our|the|by|to|via)[ ]\p{Lu}|['’]s[ ]|[\"“]\p{Lu}|[ ][-–—][ ]\p{Lu}")
+_BY_STARTS = Starts(prefix_test(exact=("repositioned", "seen", "visited", "checked", "reviewed", "supported", "escorted",
+                                       "assisted", "pass", "passed", "handed", "escalated", "swaps")))
 _NEVER_FRAMED = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
     "september october november december team reception ward office admin staff policyholder patient client "
@@ -731,12 +741,15 @@ _NEVER_FRAMED = frozenset(
 
 def _frame_names(text: str) -> Iterator[tuple[Any, bool]]:
     """(match, strong) of the frames' names."""
-    if not _FRAME_GATE.search(text):
-        return
-    for m in _STRONG_FRAME_NAME_RX.finditer(text):
-        yield m, True
-    for m in _WEAK_FRAME_NAME_RX.finditer(text):
-        yield m, False
+    yield from ((m, True) for m in matches_at(_RELATION_FRAME_RX, text, _RELATION_STARTS.positions(text) or []))
+    if "'s " in text or "’s " in text:
+        yield from ((m, True) for m in _POSSESSIVE_FRAME_RX.finditer(text))
+    if " told us" in text or '"' in text or "“" in text:
+        yield from ((m, True) for m in _SPEECH_FRAME_RX.finditer(text))
+    yield from ((m, False) for m in matches_at(_ASK_FRAME_RX, text, _ASK_STARTS.positions(text) or []))
+    if " - " in text or " – " in text or " — " in text:
+        yield from ((m, False) for m in _SIGNED_FRAME_RX.finditer(text))
+    yield from ((m, False) for m in matches_at(_BY_FRAME_RX, text, _BY_STARTS.positions(text) or []))
 
 
 _USER_KEYS = ("user=", "username=", "login=", "uid=", "usr=", "u=", "account=", "acct_name=", "logon=", "_by=")
@@ -4637,15 +4650,19 @@ _MASKED_DOT = r"(?:[ ]?(?:\(dot\)|\[dot\]|\{dot\}|<dot>|\[\.\]|\(\.\))[ ]?|\.)"
 _ANY_AT = r"(?:[ ]?(?:\((?i:at)\)|\[(?i:at)\]|\{(?i:at)\}|<(?i:at)>|\[@\]|\(@\))[ ]?|[ ]@[ ]|%40|@|[ ](?:at|AT)[ ])"
 _ANY_DOT = r"(?:[ ]?(?:\((?i:dot)\)|\[(?i:dot)\]|\{(?i:dot)\}|<(?i:dot)>|\[\.\]|\(\.\))[ ]?|[ ](?:dot|DOT)[ ]|[ ]\.[ ]|\.)"
 _SPOKEN_AT = re.compile(r" (?:at|AT) ")
-_ANY_EMAIL_GATE = re.compile(r"(?i)[ ]dot[ ]|[(\[{<]dot[)\]}>]|[(\[{<](?:at|@)[)\]}>]|[ ]@[ ]|%40|\w[ ]\.[ ]\w")
 _SPOKEN_TLDS = frozenset(
     "com org net edu gov co uk de nl fr br au ie in za ca nz es it pt be ch at se no dk fi pl mx ng ke sg ph jp info biz "
     "me io fm tv us eu cz hu ro gr tr ru cn kr ar cl pe".split()
 )
 
 
+_ANY_EMAIL_MARKS = (" dot ", "(dot)", "[dot]", "{dot}", "<dot>", "(at)", "[at]", "{at}", "<at>", "[@]", "(@)", " @ ", "%40",
+                    " . ")
+
+
 def _any_email_gate(text: str) -> bool:
-    return _ANY_EMAIL_GATE.search(text) is not None
+    low = text.lower()
+    return any(mark in low for mark in _ANY_EMAIL_MARKS)
 
 
 def _any_email_ok(value: str) -> bool:
