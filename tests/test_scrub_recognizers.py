@@ -4065,3 +4065,29 @@ def test_frames_that_name_no_one_and_contractions_stay(hipaa):
     spans, _ = found(hipaa, text)
     names = {v for t, v in spans if t == "PERSON"}
     assert not names & {"Monday", "Rota", "Done", "you're", "right", "raise", "that's right", "admin"}, names
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Er, she's at twenty five Windsor Walk now, not the old address.", "Windsor Walk"),
+        ("The address is thirty one Hope Dr, um, Chester.", "Hope Dr"),
+        ("he's at two hundred and seventy six Māui Street now", "Māui Street"),
+        ("His father Huy now lives at GPO Box 6856, Braddon, ACT 2612.", "6856"),
+        ("NOK: Wang Fang (mum), RMB 2201, Subiaco, WA 6008", "2201"),
+        ("at PO Box 4135 Stn A, Winnipeg, MB R1B 7W8", "Stn A"),
+        ("he's at Postfach 36 28 82 now", "28 82"),
+        ("Address:\nBallyglass\nOld Mill Road\nTralee\nCo. Kerry\nV92 3AV0\nAdmitted: 06/06/2025", "Ballyglass"),
+        ("Address:\nBallyglass\nOld Mill Road\nTralee\nCo. Kerry\nV92 3AV0\nAdmitted: 06/06/2025", "Old Mill Road"),
+        ("Address:\nThe Willows\nCherry Tree Ct\nLincoln\nLN17 5QW\nAdmitted: 16 July 2023", "Cherry Tree Ct"),
+        ("Address: Apt 32\nClanbrassil Court\nGardiner Street Lower\nDundalk\nCo. Louth\nA91 XF3W", "Gardiner Street"),
+    ],
+)
+def test_streets_with_spoken_numbers_other_boxes_and_address_blocks_without_numbers(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_lines_of_a_letter_that_are_no_street_stay(hipaa):
+    text = "Complaints Team\nCustomer Services\nHigh Street Bank\nLondon\nEC2A 1AA\n\nCheers,\nChase\n394 512 8581"
+    found_types = [(f.entity_type, text[f.start : f.end]) for f in hipaa.scrub_text(text).findings]
+    assert not [f for f in found_types if f[0] == "STREET_ADDRESS"], found_types

@@ -2127,6 +2127,54 @@ _SPOKEN_STREET = (
 )
 
 
+# a house number read out before a street's name in capitals ("she's at twenty five Windsor Walk now", "The address
+# is thirty one Hope Dr", "two hundred and seventy six Māui Street"): the name and its type written, so one number
+# word is enough
+_SPOKEN_NUMBER_NAMED_STREET = (
+    rf"(?-i:\b(?:{_NUMBER_WORDS})(?:(?:[ -]and[ -]|[ -])(?:{_NUMBER_WORDS})){{0,7}}[ ]"
+    rf"(?:\p{{Lu}}[\p{{Ll}}'’-]+[ ]){{1,3}}?(?=\p{{Lu}})(?i:{lx.STREET_TYPES})\b\.?)"
+)
+_NUMBER_WORD_RX = re.compile(rf"(?i)\b(?:{_NUMBER_WORDS})\b")
+
+
+_ANY_STREET_TYPE_GATE = words_gate(lx.STREET_TYPES.split("|"))
+# an address written over lines, its street without a number, and the house's name on the line before ("Hillview\n
+# Main Street\nTralee\nCo. Kerry\nV92 P0EY", "The Willows\nCherry Tree Ct\nLincoln\nLN17 5QW"): a line of one to four
+# capitalised words ending in a street's type, with a postcode's line within the next four lines
+_POSTCODE_AHEAD = (
+    r"(?=(?:\n[^\n]*){0,3}?\n[^\n]*(?:\b[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}\b|\b[A-Z]\d{2}[ ]?[A-Z0-9]{4}\b|"
+    r"\b[A-Z]{2}[ ]{1,2}\d{5}(?:-\d{4})?\b|\bDublin[ ]\d{1,2}\b|[A-Za-z][ ,-]{1,3}\d{4,6}[ \t]*$|^[ \t]*\d{4,6}[ \t]*$))"
+)
+_LINE_STREET = rf"(?:\p{{Lu}}[\p{{L}}'’-]+[ ]){{1,3}}(?=\p{{Lu}})(?i:{lx.STREET_TYPES}|lower|upper)\b\.?"
+_BLOCK_STREET = (
+    rf"(?m-i:^[ \t]*(?P<v>{_LINE_STREET}(?:[ ](?:Lower|Upper|North|South|East|West))?)[ \t]*,?[ \t]*$" + _POSTCODE_AHEAD + ")"
+)
+_BLOCK_HOUSE = (
+    r"(?m-i:^[ \t]*(?P<v>(?!(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Address|Flat|Apt|Unit|Dear|Re|Ref|Our|Your|To|From)\b)"
+    r"\p{Lu}[\p{L}'’-]+(?:[ ]\p{L}[\p{L}'’-]+){0,2})[ \t]*,?[ \t]*\n"
+    rf"(?=[ \t]*{_LINE_STREET}[ \t]*,?[ \t]*$)" + _POSTCODE_AHEAD.replace("(?=", "(?=[^\\n]*", 1) + ")"
+)
+
+
+def _house_line_ok(value: str) -> bool:
+    """A house's name on its own line, not a person's ("ROHAN UDDIN"), a town's or an organisation's."""
+    words = [w.strip(",.").casefold() for w in value.split()]
+    if all(w in _ANY_NAME_WORD for w in words) and len(words) > 1:
+        return False
+    return not any(w in lx.NOT_NAMES and w not in _HOUSE_WORDS for w in words)
+
+
+_HOUSE_WORDS = frozenset("the old house cottage farm lodge barn mill villa willows orchard granary maltings".split())
+
+
+def _block_street_gate(text: str) -> bool:
+    return text.count("\n") >= 2 and _ANY_STREET_TYPE_GATE(text)
+
+
+def _number_word_street_gate(text: str) -> bool:
+    return _ANY_STREET_TYPE_GATE(text) and _NUMBER_WORD_RX.search(text) is not None
+
+
 # a postcode read out after a street read out ("... bourke street sydney five three one zero", "... dublin road
 # dublin a nine four t oh y three"): a town of one or two words, then spoken digits and single letters to the
 # line's end (two digits at least)
@@ -2150,6 +2198,14 @@ def _spoken_street_gate(text: str) -> bool:
 class StreetAddressRecognizer(_RegexRecognizer):
     RULES = [
         ("STREET_ADDRESS", _SPOKEN_STREET, 0.6, 0, None, _spoken_street_gate),
+        ("STREET_ADDRESS", _SPOKEN_NUMBER_NAMED_STREET, 0.6, 0, None, _number_word_street_gate),
+        ("STREET_ADDRESS", _BLOCK_STREET, 0.6, "v", None, _block_street_gate),
+        ("STREET_ADDRESS", _BLOCK_HOUSE, 0.6, "v", _house_line_ok, _block_street_gate),
+        # post office boxes of other kinds ("GPO Box 6856", "RMB 2201", "PMB 1042", "PO Box 4135 Stn A",
+        # "Postfach 36 28 82")
+        ("STREET_ADDRESS", r"(?-i:\b(?:GPO|RMB|PMB)(?:[ ]Box)?[ ]\d{1,6}\b)|\bgpo[ ]box[ ]\d{1,6}\b"
+         r"|\bp\.?\s?o\.?\s*box\s*#?\s*\d{1,7}[ ](?:stn|station)[ ](?-i:[A-Z0-9]{1,3})\b|\bpostfach[ ]\d{1,3}(?:[ ]\d{2}){1,3}\b",
+         0.75, 0, None, Starts(prefix_test("gpo", "rmb", "pmb", "po", "postfach", exact=("p",)))),
         ("STREET_ADDRESS", _FLAT_IN_BUILDING, 0.7, 0, None, Starts(prefix_test("flat", "apt", "apartment", "unit", "villa"))),
         ("STREET_ADDRESS", _TR_STREET, 0.7, 0, None, words_gate(
             "caddesi cad sokak sokağı sok bulvarı blv mahallesi mah".split())),
