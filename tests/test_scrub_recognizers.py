@@ -4091,3 +4091,24 @@ def test_lines_of_a_letter_that_are_no_street_stay(hipaa):
     text = "Complaints Team\nCustomer Services\nHigh Street Bank\nLondon\nEC2A 1AA\n\nCheers,\nChase\n394 512 8581"
     found_types = [(f.entity_type, text[f.start : f.end]) for f in hipaa.scrub_text(text).findings]
     assert not [f for f in found_types if f[0] == "STREET_ADDRESS"], found_types
+
+
+@pytest.mark.parametrize(
+    "text, raw",
+    [
+        ("Plan: Discussed with Dr Davies (CAD) who agrees with the plan.", "CAD"),
+        ("Notes: Seen by AGO and ZP on 01/04/2025", "ZP"),
+        ('{"author": "UD", "time": "2024-01-01"}', "UD"),
+        ("| Tuesday | CM (RN) | AP | NDW (RN) |", "NDW"),
+        ("Coded K50.9; EHCP.\n- H.L.D. 26/3/25\nseen CM 9/9/21", "H.L.D."),
+        ("Coded K50.9; EHCP.\n- H.L.D. 26/3/25\nseen CM 9/9/21", "CM"),
+        ("regards\n> FH\n", "FH"),
+    ],
+)
+def test_initials_in_brackets_after_a_doctor_in_rotas_json_notes_and_sign_off_lines(hipaa, text, raw):
+    assert raw not in hipaa.scrub_text(text).text
+
+
+def test_abbreviations_in_those_places_stay(hipaa):
+    text = "The ICU (RN) staff. Action: review by Friday. | ICU (bank) |\n- BP 12/3/25\n> OK\n"
+    assert not [f for f in hipaa.scrub_text(text).findings if f.entity_type == "PERSON"]

@@ -553,6 +553,7 @@ _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVER
     r"[ \t]*[:|]?[ \t]*)"
     # the second of two signatures ("Firmado: J.G. / TPN")
     r"|(?P<pair>(?i:\b(?:signature|signed|firmado|firma))[ \t]*:?[ \t]*\p{Lu}(?:\.?\p{Lu}){1,3}\.?[ \t]*/[ \t]*)"
+    r"|(?P<nameparen>\b(?i:dr|mr|mrs|ms|miss|prof)\.?[ \t]+\p{Lu}[\p{L}'’]+(?:[ -]\p{Lu}[\p{L}'’]+)?[ \t]+\()"
     r"|(?P<paren>\()|(?P<thanks>(?i:\b(?:thanks|thx|cheers|regards))[ \t]+)"
     r"|(?P<time>\b\d{1,2}:\d{2}(?::\d{2})?[ \t]+\[?)"
     r"|(?P<dash>(?:\d|(?i:consultation|call|review|visit|note|entry|contact))(?:[ \t]+|[ \t]*\n)[-–—][ \t]*)"
@@ -571,7 +572,17 @@ _INITIALS_BEFORE_RX = re.compile(  # searched backwards from the initials (REVER
     r"|(?P<mar>(?-i:\b(?:GIVEN|REFUSED|WITHHELD|OMITTED|ADMINISTERED|DECLINED|NOT[ ]GIVEN))(?:[ \t]*-[ \t]*[a-z][a-z ]{0,20})?[ \t]{1,6})"
     r"|(?P<re>(?i:\bre):?[ \t]+)"
     # a file note's or a check's author ("File note CP 11th August 2021", "Requested by: CS   Date:", "Checked: LN on")
-    r"|(?P<note>(?i:\bfile[ \t]+note|\brequested[ \t]+by|\bchecked|\binitials)[ \t]*:?[ \t]*))\Z"
+    r"|(?P<note>(?i:\bfile[ \t]+note|\brequested[ \t]+by|\bchecked|\binitials)[ \t]*:?[ \t]*)"
+    # a clinician's initials in brackets after the name ("Discussed with Dr Davies (CAD) who agrees"), an action's
+    # owner ("Action: PM by 20 October"), the second of two who saw someone ("Seen by AO and AN on 7 Jan"), a JSON
+    # note's author ('"author": "UD"'), a rota's cell ("| CM (RN) |"), a note's sign-off line with its date ("- H.L.D.
+    # 26/3/25", "seen CM 9/9/21", "signed G.M.T. 17.03.2023"), a quoted e-mail's last line ("> Ta, OK")
+    r"|(?P<action>(?i:\baction)[ \t]*:[ \t]*)"
+    r"|(?P<and>(?i:\b(?:seen|reviewed|visited)[ \t]+by)[ \t]+\p{Lu}(?:\.?\p{Lu}){1,2}\.?[ \t]+(?i:and)[ \t]+)"
+    r"|(?P<jsonauthor>\"(?i:author|initials)\"[ \t]*:[ \t]*\")"
+    r"|(?P<cell>\|[ \t]+)"
+    r"|(?P<dateline>(?m:^)(?:[-–—]|(?i:seen|signed|scen|secn))[ \t]+)"
+    r"|(?P<quoted>(?m:^)>[ \t]+(?:(?i:ta|thanks|cheers),?[ \t]+)?))\Z"
 )
 # a clinician's credentials after a name or initials (`lexicons.CREDENTIALS`)
 _CREDENTIAL_ALT = "|".join(sorted((re.escape(c) for c in lx.CREDENTIALS), key=len, reverse=True))
@@ -612,6 +623,13 @@ _AFTER_INITIALS_RX = {
     "note": re.compile(r"[ \t]+(?:\d|on\b|(?i:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b)|[ \t]{2,}|[ \t]*(?:\n|$)"),
     "paren": re.compile(r"\)[ \t]*(?:\n|$)"),  # "...kept in custody. (OL)" at a note's end
     "thanks": re.compile(r"[ \t]*(?:\n|$)"),
+    "nameparen": re.compile(r"\)"),
+    "action": re.compile(r"[ \t]+(?i:by|to)\b"),
+    "and": re.compile(r"[ \t]+(?i:on)\b"),
+    "jsonauthor": re.compile(r"\""),
+    "cell": re.compile(r"[ \t]+\((?i:rn|hca|bank|csw|sn|en|agency|nurse|student|rgn|rmn)\)"),
+    "dateline": re.compile(r"[ \t]+\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b"),
+    "quoted": re.compile(r"[ \t]*(?:\n|$)"),
 }
 # where only a person's initials stand (a signature's place), even the letters of an abbreviation are initials
 # ("-- BP", "Collected: 6 July 2024 17:00 by SC"); never a time zone or a word. Not after a date and a dash: a
