@@ -319,7 +319,7 @@ def test_column_rule_takes_what_no_recognizer_finds_and_stays_narrow(hipaa):
         "home_phone": "none on file",
         "state_city": "Texas",  # on hipaa's allow-list (a state)
         # a long text in a column with a name: scrubbed as text (after its label), not replaced whole
-        "history": "Seen by Dr. <PERSON> in 2019; follow up with <PERSON>, ssn <US_SSN>.",
+        "history": "Seen by Dr. <PERSON> in 2019; follow up with <PERSON>, <US_SSN>.",
     }
 
 

@@ -753,7 +753,7 @@ _OCR_DIGIT = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "B": "8", "S
 
 
 _LONE_CR = re.compile(r"\r(?!\n)")
-_FORM_BLANK = re.compile(r"(?<![\w])_{2,}(?=[ \t]*[0-9+(A-Za-z])")
+_FORM_BLANK = re.compile(r"(?:(?<=[\s:])|^)_{2,}(?=[ \t]*[0-9+(A-Za-z])")
 
 
 def _blanks(m: re.Match) -> str:
@@ -1397,25 +1397,30 @@ _OFF_LABEL_TYPES = frozenset(["PERSON", "LOCATION", "NRP"])
 def _share_labels(results: list[Any]) -> None:
     """A labelled value's label, given to the other findings of the same span before Presidio keeps one of them
     ("SSN: 817 52 9834" found by the label's rule and by the SSN recognizer, which scores higher)."""
-    labels: dict[tuple[int, int], int] = {}
+    labels: dict[tuple[int, int], tuple[int, int]] = {}
     for r in results:
-        start = (r.recognition_metadata or {}).get("label_start")
+        meta = r.recognition_metadata or {}
+        start = meta.get("label_start")
         if start is not None:
-            labels[r.start, r.end] = min(start, labels.get((r.start, r.end), start))
+            known = labels.get((r.start, r.end))
+            if known is None or start < known[0]:
+                labels[r.start, r.end] = (start, meta.get("value_start", r.start))
     if labels:
         for r in results:
-            start = labels.get((r.start, r.end))
-            if start is not None and r.recognition_metadata is not None:
-                r.recognition_metadata.setdefault("label_start", start)
+            label = labels.get((r.start, r.end))
+            if label is not None and r.recognition_metadata is not None and "label_start" not in r.recognition_metadata:
+                r.recognition_metadata["label_start"], r.recognition_metadata["value_start"] = label
 
 
 def _label_spans(results: list[Any]) -> list[tuple[int, int, int]]:
-    """(label start, value start, value end) of the labelled values found ("MRN: 12345678")."""
+    """(label start, value start, value end) of the labelled values found ("MRN: 12345678"), whether or not the
+    finding holds its label (recognizers.LABEL_START, VALUE_START; not imported early)."""
     out = []
     for r in results:
-        start = (r.recognition_metadata or {}).get("label_start")  # recognizers.LABEL_START (not imported early)
+        meta = r.recognition_metadata or {}
+        start = meta.get("label_start")
         if start is not None:
-            out.append((start, r.start, r.end))
+            out.append((start, max(r.start, meta.get("value_start", r.start)), r.end))
     return out
 
 
@@ -1426,16 +1431,16 @@ def _off_labels(text: str, results: list[Any], labels: list[tuple[int, int, int]
     inside a labelled value is that value ("NHS Number 940 762 4900" is an NHS number, not a phone); of two labels
     of one value, the wider one says what it is."""
     out = []
-    widest = {}  # of the labels that found one value, the widest names it ("Member ID: ..." over "ID: ...")
-    for label, s, e in labels:
-        widest[s, e] = min(label, widest.get((s, e), label))
+    widest: dict[int, int] = {}  # of the labels that found one value, the widest names it ("Member ID:
+    for label, _, e in labels:  # ..." over "ID: ..."), by the value's end
+        widest[e] = min(label, widest.get(e, label))
     for r in results:
         if r.entity_type == "PHONE_NUMBER" and any(s <= r.start and r.end <= e for _, s, e in labels):
             continue
         if r.entity_type == "URL" and any(ls <= r.start and r.end <= s for ls, s, _ in labels):
             continue  # "Pat.nr. 3972659": a label with a dot, no domain
         label = (r.recognition_metadata or {}).get("label_start")
-        if label is not None and label > widest[r.start, r.end]:
+        if label is not None and label > widest.get(r.end, label):
             continue
         if r.entity_type in _OFF_LABEL_TYPES:
             for start, end, _ in labels:

@@ -339,8 +339,13 @@ class _RegexRecognizer(EntityRecognizer):
                     start, end = m.span(group[0])
                     if start < 0 or end <= start or (validate is not None and not validate(m.group(group[1]))):
                         continue
-                    result = _result(self, entity, _code_prefix(text, m.start(), start), end, score)
+                    # a label before a colon or "=" stays out ("MRN: <MEDICAL_RECORD_NUMBER>"); one written into the
+                    # phrase is read with its value, as people quote it ("licence no. 982451", "Acct 12345678")
+                    value_start = start
+                    start = _code_prefix(text, m.start(), start) if _LABEL_END.search(text, m.start(), start) else m.start()
+                    result = _result(self, entity, start, end, score)
                     result.recognition_metadata[LABEL_START] = m.start()
+                    result.recognition_metadata[VALUE_START] = value_start
                     out.append(result)
                     continue
                 start, end = m.span(group)
@@ -352,6 +357,8 @@ class _RegexRecognizer(EntityRecognizer):
         return out
 
 
+_LABEL_END = re.compile(r"[:=]")
+VALUE_START = "value_start"  # ... and where its value begins (the label's end)
 # where a label's text begins, in the metadata of a finding that holds the label's value alone (the engine keeps
 # other findings off the label: "Kundennummer", "NMC PIN" are no names)
 LABEL_START = "label_start"
