@@ -1425,45 +1425,49 @@ def _label_spans(results: list[Any]) -> list[tuple[int, int, int]]:
 
 
 def _off_labels(text: str, results: list[Any], labels: list[tuple[int, int, int]], english: Any) -> list[Any]:
-    """Names and places read into a found value's label: dropped when inside it ("Kundennummer"), cut back when
-    they run into it and what is left reads as a name: a known name, or two words not all English ("Dr Ryan
-    Harrison HPCSA MP 3474172": "Ryan Harrison"; "Dr Palesa Mokoena Practice no 1122192"). A phone number's shape
-    inside a labelled value is that value ("NHS Number 940 762 4900" is an NHS number, not a phone); of two labels
-    of one value, the wider one says what it is."""
-    out = []
-    widest: dict[int, int] = {}  # of the labels that found one value, the widest names it ("Member ID:
-    for label, _, e in labels:  # ..." over "ID: ..."), by the value's end
+    """Findings kept off the labels of labelled values: names and places read into a label are dropped when inside
+    it ("Kundennummer") and cut back when they run into it (`_name_before_label`); a phone number's shape inside a
+    labelled value is that value ("NHS Number 940 762 4900" is an NHS number, not a phone); a URL inside a label is
+    a label with a dot ("Pat.nr."); of two labels of one value, the wider one says what it is ("Member ID: ..." over
+    "ID: ...")."""
+    widest: dict[int, int] = {}  # by the value's end: the label that starts first
+    for label, _, e in labels:
         widest[e] = min(label, widest.get(e, label))
+    out = []
     for r in results:
         if r.entity_type == "PHONE_NUMBER" and any(s <= r.start and r.end <= e for _, s, e in labels):
             continue
         if r.entity_type == "URL" and any(ls <= r.start and r.end <= s for ls, s, _ in labels):
-            continue  # "Pat.nr. 3972659": a label with a dot, no domain
+            continue
         label = (r.recognition_metadata or {}).get("label_start")
         if label is not None and label > widest.get(r.end, label):
             continue
-        if r.entity_type in _OFF_LABEL_TYPES:
-            for start, end, _ in labels:
-                if start >= end:
-                    continue
-                if start <= r.start and r.end <= end:
-                    break
-                if r.start < start < r.end <= end:
-                    cut = start
-                    while cut > r.start and text[cut - 1] in " \t,;:-":
-                        cut -= 1
-                    words = [w.strip(".,'’").casefold() for w in text[r.start : cut].split()]
-                    if cut <= r.start or not (
-                        any(_known_name(w) for w in words) or (len(words) > 1 and any(w not in english for w in words))
-                    ):
-                        break  # what is left is no name ("Unser" of "Unser Aktenzeichen: 2057/23", "Nurse Triage")
-                    r.end = cut
-            else:
-                out.append(r)
-                continue
+        if r.entity_type in _OFF_LABEL_TYPES and not _name_before_label(text, r, labels, english):
             continue
         out.append(r)
     return out
+
+
+def _name_before_label(text: str, r: Any, labels: list[tuple[int, int, int]], english: Any) -> bool:
+    """False for a name or place inside a label; one that runs into a label is cut back to before it (`r.end`),
+    kept when what is left reads as a name: a known name, or two words not all English ("Dr Ryan Harrison HPCSA
+    MP 3474172": "Ryan Harrison"; "Dr Palesa Mokoena Practice no 1122192"; not "Unser" of "Unser Aktenzeichen:")."""
+    for start, end, _ in labels:
+        if start >= end:
+            continue
+        if start <= r.start and r.end <= end:
+            return False
+        if r.start < start < r.end <= end:
+            cut = start
+            while cut > r.start and text[cut - 1] in " \t,;:-":
+                cut -= 1
+            words = [w.strip(".,'’").casefold() for w in text[r.start : cut].split()]
+            if cut <= r.start or not (
+                any(_known_name(w) for w in words) or (len(words) > 1 and any(w not in english for w in words))
+            ):
+                return False
+            r.end = cut
+    return True
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:

@@ -3530,7 +3530,7 @@ def _messy_phone_ok(value: str) -> bool:
     )
 
 
-_PHONE_EXTENSION = re.compile(r"(?i)[ ,;]*\(?(?:ext\.?|extn\.?|x|poste|;ext=)[ ]?\d{1,5}\)?$")
+_PHONE_EXTENSION = re.compile(_PHONE_EXT.pattern + r"$", re.IGNORECASE)  # the same extension, at the value's end
 
 
 def _encoded_plus_gate(text: str) -> bool:
