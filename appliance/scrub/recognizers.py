@@ -358,17 +358,16 @@ class _RegexRecognizer(EntityRecognizer):
 
 
 _LABEL_END = re.compile(r"[:=]")
-VALUE_START = "value_start"  # ... and where its value begins (the label's end)
-# where a label's text begins, in the metadata of a finding that holds the label's value alone (the engine keeps
-# other findings off the label: "Kundennummer", "NMC PIN" are no names)
+# where a labelled value's label begins and where its value begins, in the finding's metadata (the engine keeps
+# other findings off the label: "Kundennummer", "NMC PIN" are no names), whether or not the finding holds the label
 LABEL_START = "label_start"
+VALUE_START = "value_start"
 
 
 def _code_prefix(text: str, label_start: int, start: int) -> int:
-    """The start of a labelled value, taking in a code of capitals written right before it as part of it ("GMC
-    5082509", "HPCSA MP 3474172", "case REF/2024/96551"): a register's or a record's code of two to five capitals
-    that the label's match took, joined to the value by a space, "/" or "-", as such numbers are written and
-    quoted. A label with a colon, a "No." or in lower case stays out ("MRN: 12345678", "Account number 1234")."""
+    """The start of a value after a label's colon, taking in a code of capitals that the label's match took but
+    that is written as part of the number ("Reg: HPCSA MP 3474172", "Case: REF/2024/96551"): two to five capitals
+    joined to the value by a space, "/" or "-"; not the label's own word ("Member ID: ...")."""
     if start - label_start < 3 or text[start - 1] not in " /-":
         return start
     k = start - 1
@@ -454,11 +453,12 @@ _NOT_PAYEE_WORDS = frozenset(
     "card loan interest charge".split()
 )
 _NO_VALUE = frozenset("unknown none n/a na nil tbc tba withheld redacted blank not".split())
-# a pronoun's contraction after a greeting ("Hi, you're chatting with ..."), no name
-_CONTRACTION = re.compile(r"(?:you|we|they|i|it|he|she|that|there|who|what|here|let)['’](?:re|s|m|ll|ve|d)")
+# a pronoun's contraction ("Hi, you're chatting with ...", "hi it's summer smith"): no part of a name
+_PRONOUN_CONTRACTION = r"(?:you|we|they|i|it|he|she|that|there|who|what|here|let)['’](?:re|s|m|ll|ve|d)"
+_CONTRACTION = re.compile(_PRONOUN_CONTRACTION)  # (matched on lower case)
+_CONTRACTION_FIRST = re.compile(rf"(?i){_PRONOUN_CONTRACTION}[ ]+")
+_CONTRACTION_LAST = re.compile(rf"(?i)\s+{_PRONOUN_CONTRACTION}$")
 _FILLERS = frozenset("hiya hey hello heya oh erm um uh ah ahh hmm yeah yep ta thx".split())
-_CONTRACTION_LAST = re.compile(r"(?i)\s+(?:you|we|they|i|it|he|she|that|there|who|what|here|let)['’](?:re|s|m|ll|ve|d)$")
-_CONTRACTION_FIRST = re.compile(r"(?i)(?:you|we|they|i|it|he|she|that|there|who|what|here|let)['’](?:re|s|m|ll|ve|d)[ ]+")
 
 
 def _without_contractions(text: str, results: list[Any], english: Any) -> list[Any]:
